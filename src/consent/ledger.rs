@@ -1,0 +1,293 @@
+//! The in-memory, append-only consent ledger.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{ConsentChange, ConsentEvent, ConsentQuery, ConsentStatus, ConsentStore, Scope};
+use crate::error::Error;
+use crate::ids::{PurposeId, RecipientId, SubjectId};
+use crate::policy::Permission;
+use crate::taxonomy::CategoryKey;
+
+/// An append-only, in-memory consent ledger.
+///
+/// Events are kept per subject in the order of their time, ties in append
+/// order; nothing appended is ever removed or changed. As-of queries count
+/// the events at or before the asked time, including those at exactly that
+/// time.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{ConsentEvent, ConsentChange, ConsentQualities, InMemoryLedger, Scope};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut ledger = InMemoryLedger::new();
+/// ledger.append(ConsentEvent {
+///     id: uuid::Uuid::nil(),
+///     at: "2024-01-01T10:00:00+08:00".parse()?,
+///     subject: "u1".into(),
+///     policy_id: "seed-004".into(),
+///     policy_version: "2021-08-20".into(),
+///     change: ConsentChange::Grant {
+///         qualities: ConsentQualities::separate(),
+///         scope: Scope {
+///             purposes: vec!["face_verification".into()],
+///             categories: vec!["user.biometric.face".parse()?],
+///             recipient: None,
+///         },
+///         expires: None,
+///     },
+/// })?;
+/// assert_eq!(ledger.len(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct InMemoryLedger {
+    subjects: HashMap<SubjectId, Vec<Stored>>,
+    ids: std::collections::HashSet<Uuid>,
+}
+
+#[derive(Clone, Debug)]
+struct Stored {
+    at: DateTime<Utc>,
+    event: ConsentEvent,
+}
+
+impl InMemoryLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an event.
+    ///
+    /// # Errors
+    ///
+    /// Refuses (and records nothing) an event whose id is already in the
+    /// ledger, a grant whose qualities are incoherent (separate but not
+    /// explicit, explicit but not affirmative), or a scope with no purpose or
+    /// no category.
+    pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
+        if self.ids.contains(&event.id) {
+            return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
+        }
+        if let ConsentChange::Grant { qualities, .. } = &event.change {
+            if !qualities.is_coherent() {
+                return Err(Error::ledger(format!(
+                    "incoherent consent qualities `{qualities}` in event `{}`: separate consent is explicit, and explicit, separate and written consent are affirmative",
+                    event.id
+                )));
+            }
+        }
+        if let Some(scope) = event.change.scope() {
+            if scope.purposes.is_empty() || scope.categories.is_empty() {
+                return Err(Error::ledger(format!(
+                    "consent event `{}` names no purpose or no category",
+                    event.id
+                )));
+            }
+        }
+        let at = event.at.with_timezone(&Utc);
+        self.ids.insert(event.id);
+        let events = self.subjects.entry(event.subject.clone()).or_default();
+        // Keep (time, append order): insert after every event at or before `at`.
+        let pos = events.partition_point(|s| s.at <= at);
+        events.insert(pos, Stored { at, event });
+        Ok(())
+    }
+
+    /// Appends every event, stopping at the first one refused.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append); the events before the refused one stay.
+    pub fn extend(&mut self, events: impl IntoIterator<Item = ConsentEvent>) -> Result<(), Error> {
+        events.into_iter().try_for_each(|e| self.append(e))
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the ledger is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// A subject's events, in time order (ties in append order).
+    pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = &ConsentEvent> {
+        self.subjects
+            .get(subject)
+            .into_iter()
+            .flat_map(|v| v.iter().map(|s| &s.event))
+    }
+
+    /// The DPV status of the consent for `purpose` × `category` (and
+    /// recipient) at `at`: the state the latest relevant event at or before
+    /// `at` left it in. A grant counts only on the exact category or an
+    /// ancestor.
+    pub fn status(
+        &self,
+        subject: &SubjectId,
+        purpose: &PurposeId,
+        category: &CategoryKey,
+        recipient: Option<&RecipientId>,
+        at: DateTime<Utc>,
+    ) -> ConsentStatus {
+        let mut status = ConsentStatus::Unknown;
+        let mut granted_before = false;
+        for s in self.as_of(subject, at) {
+            let Some(scope) = s.event.change.scope() else { continue };
+            if !scope.purposes.contains(purpose) || !recipient_matches(scope, recipient) {
+                continue;
+            }
+            match &s.event.change {
+                ConsentChange::Grant { expires, .. } => {
+                    if !scope.categories.iter().any(|c| category.is_within(c)) {
+                        continue;
+                    }
+                    status = if granted_before {
+                        ConsentStatus::RenewedGiven
+                    } else {
+                        ConsentStatus::Given
+                    };
+                    granted_before = true;
+                    if expires.is_some_and(|e| e.with_timezone(&Utc) <= at) {
+                        status = ConsentStatus::Expired;
+                    }
+                }
+                other => {
+                    if scope.categories.iter().any(|c| related(c, category)) {
+                        if let Some(st) = other.status() {
+                            status = st;
+                        }
+                    }
+                }
+            }
+        }
+        status
+    }
+
+    fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = &Stored> {
+        self.subjects
+            .get(subject)
+            .into_iter()
+            .flat_map(move |v| v.iter().take_while(move |s| s.at <= at))
+    }
+}
+
+/// Whether an ending event on `ended` touches `category`: the same key, an
+/// ancestor, or a descendant.
+fn related(ended: &CategoryKey, category: &CategoryKey) -> bool {
+    category.is_within(ended) || ended.is_within(category)
+}
+
+fn recipient_matches(scope: &Scope, recipient: Option<&RecipientId>) -> bool {
+    match (&scope.recipient, recipient) {
+        (None, _) => true,
+        (Some(r), Some(q)) => r == q,
+        (Some(_), None) => false,
+    }
+}
+
+impl ConsentStore for InMemoryLedger {
+    fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
+        // Grants in force so far: (qualities, recipient, expiry).
+        let mut active: Vec<(super::ConsentQualities, Option<&RecipientId>, Option<DateTime<Utc>>)> =
+            Vec::new();
+        for s in self.as_of(q.subject, q.at) {
+            let Some(scope) = s.event.change.scope() else { continue };
+            if !scope.purposes.contains(q.purpose) {
+                continue;
+            }
+            match &s.event.change {
+                ConsentChange::Grant { qualities, expires, .. } => {
+                    let covers = scope
+                        .categories
+                        .iter()
+                        .any(|c| c == q.category || q.covering.contains(c));
+                    let to_recipient = match (&scope.recipient, q.recipient) {
+                        (None, _) => true,
+                        (Some(r), Some(want)) => r == want,
+                        (Some(_), None) => false,
+                    };
+                    if covers && to_recipient {
+                        active.push((
+                            *qualities,
+                            scope.recipient.as_ref(),
+                            expires.map(|e| e.with_timezone(&Utc)),
+                        ));
+                    }
+                }
+                _ => {
+                    if scope.categories.iter().any(|c| related(c, q.category)) {
+                        match &scope.recipient {
+                            None => active.clear(),
+                            Some(r) => active.retain(|(_, gr, _)| *gr != Some(r)),
+                        }
+                    }
+                }
+            }
+        }
+        active
+            .iter()
+            .any(|(qual, _, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
+    }
+
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
+        let mut on = false;
+        for s in self.as_of(subject, at) {
+            match &s.event.change {
+                ConsentChange::PermissionOn { permission: p } if *p == permission => on = true,
+                ConsentChange::PermissionOff { permission: p } if *p == permission => on = false,
+                _ => {}
+            }
+        }
+        on
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::ConsentQualities;
+
+    fn ev(n: u128, at: &str, change: ConsentChange) -> ConsentEvent {
+        ConsentEvent {
+            id: Uuid::from_u128(n),
+            at: at.parse().unwrap(),
+            subject: "s".into(),
+            policy_id: "p".into(),
+            policy_version: "1".into(),
+            change,
+        }
+    }
+
+    fn scope(cat: &str) -> Scope {
+        Scope {
+            purposes: vec!["ads".into()],
+            categories: vec![CategoryKey::new(cat).unwrap()],
+            recipient: None,
+        }
+    }
+
+    #[test]
+    fn out_of_order_appends_are_sorted_by_time_then_append_order() {
+        let mut l = InMemoryLedger::new();
+        l.append(ev(1, "2024-01-02T00:00:00Z", ConsentChange::Withdraw { scope: scope("user") }))
+            .unwrap();
+        l.append(ev(
+            2,
+            "2024-01-01T00:00:00Z",
+            ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: scope("user"), expires: None },
+        ))
+        .unwrap();
+        let ids: Vec<u128> = l.events(&"s".into()).map(|e| e.id.as_u128()).collect();
+        assert_eq!(ids, vec![2, 1]);
+        assert!(l.append(ev(2, "2024-01-03T00:00:00Z", ConsentChange::Withdraw { scope: scope("user") })).is_err());
+        assert_eq!(l.len(), 2);
+    }
+}

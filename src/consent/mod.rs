@@ -1,0 +1,215 @@
+//! Consent: the qualities a grant has, the append-only ledger of consent
+//! events, and the [`ConsentStore`] trait the evaluator reads.
+
+mod ledger;
+mod qualities;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
+use crate::policy::Permission;
+use crate::taxonomy::CategoryKey;
+
+pub use ledger::InMemoryLedger;
+pub use qualities::ConsentQualities;
+
+/// One event in a subject's consent history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentEvent {
+    /// The event's id.
+    pub id: Uuid,
+    /// When it happened.
+    pub at: DateTime<FixedOffset>,
+    /// Whose consent it is.
+    pub subject: SubjectId,
+    /// The policy it was given under.
+    pub policy_id: PolicyId,
+    /// The version of that policy.
+    pub policy_version: String,
+    /// What happened.
+    pub change: ConsentChange,
+}
+
+/// The purposes × categories (and optionally the recipient) an event is
+/// about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// The purposes.
+    pub purposes: Vec<PurposeId>,
+    /// The categories; a grant covers their descendants of the same or lower
+    /// sensitivity.
+    pub categories: Vec<CategoryKey>,
+    /// The recipient, for consent to provide data to one party. `None`
+    /// covers the controller's own processing, or every recipient for an
+    /// ending event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientId>,
+}
+
+/// What a consent event does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConsentChange {
+    /// Consent given, with its qualities.
+    Grant {
+        /// The qualities of this grant.
+        qualities: ConsentQualities,
+        /// What it covers.
+        scope: Scope,
+        /// When it lapses by itself, if it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<DateTime<FixedOffset>>,
+    },
+    /// The person said no.
+    Refuse {
+        /// What was refused.
+        scope: Scope,
+    },
+    /// The person withdrew consent: processing stops from this time on;
+    /// processing done before stays lawful.
+    Withdraw {
+        /// What was withdrawn.
+        scope: Scope,
+    },
+    /// The consent's validity period ended.
+    Expire {
+        /// What expired.
+        scope: Scope,
+    },
+    /// Another party (the controller, a guardian, an authority) ended it.
+    Revoke {
+        /// What was revoked.
+        scope: Scope,
+    },
+    /// A device permission was switched on: a technical gate on collection,
+    /// not legal consent by itself.
+    PermissionOn {
+        /// The permission.
+        permission: Permission,
+    },
+    /// A device permission was switched off.
+    PermissionOff {
+        /// The permission.
+        permission: Permission,
+    },
+}
+
+impl ConsentChange {
+    /// The scope of a consent change; `None` for a permission switch.
+    pub fn scope(&self) -> Option<&Scope> {
+        match self {
+            Self::Grant { scope, .. }
+            | Self::Refuse { scope }
+            | Self::Withdraw { scope }
+            | Self::Expire { scope }
+            | Self::Revoke { scope } => Some(scope),
+            Self::PermissionOn { .. } | Self::PermissionOff { .. } => None,
+        }
+    }
+
+    /// The W3C DPV consent status this change leads to.
+    pub fn status(&self) -> Option<ConsentStatus> {
+        match self {
+            Self::Grant { .. } => Some(ConsentStatus::Given),
+            Self::Refuse { .. } => Some(ConsentStatus::Refused),
+            Self::Withdraw { .. } => Some(ConsentStatus::Withdrawn),
+            Self::Expire { .. } => Some(ConsentStatus::Expired),
+            Self::Revoke { .. } => Some(ConsentStatus::Revoked),
+            Self::PermissionOn { .. } | Self::PermissionOff { .. } => None,
+        }
+    }
+}
+
+/// The state of a consent, as the W3C Data Privacy Vocabulary names it
+/// (`dpv:ConsentStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ConsentStatus {
+    /// `dpv:ConsentUnknown`: nothing recorded.
+    #[serde(rename = "dpv:ConsentUnknown")]
+    Unknown,
+    /// `dpv:ConsentGiven`.
+    #[serde(rename = "dpv:ConsentGiven")]
+    Given,
+    /// `dpv:RenewedConsentGiven`: given again after an earlier consent.
+    #[serde(rename = "dpv:RenewedConsentGiven")]
+    RenewedGiven,
+    /// `dpv:ConsentRefused`.
+    #[serde(rename = "dpv:ConsentRefused")]
+    Refused,
+    /// `dpv:ConsentWithdrawn`.
+    #[serde(rename = "dpv:ConsentWithdrawn")]
+    Withdrawn,
+    /// `dpv:ConsentRevoked`.
+    #[serde(rename = "dpv:ConsentRevoked")]
+    Revoked,
+    /// `dpv:ConsentExpired`.
+    #[serde(rename = "dpv:ConsentExpired")]
+    Expired,
+}
+
+impl ConsentStatus {
+    /// Whether processing may rest on a consent in this state.
+    pub fn is_valid_for_processing(self) -> bool {
+        matches!(self, Self::Given | Self::RenewedGiven)
+    }
+
+    /// The DPV name, e.g. `dpv:ConsentGiven`.
+    pub fn dpv(self) -> &'static str {
+        match self {
+            Self::Unknown => "dpv:ConsentUnknown",
+            Self::Given => "dpv:ConsentGiven",
+            Self::RenewedGiven => "dpv:RenewedConsentGiven",
+            Self::Refused => "dpv:ConsentRefused",
+            Self::Withdrawn => "dpv:ConsentWithdrawn",
+            Self::Revoked => "dpv:ConsentRevoked",
+            Self::Expired => "dpv:ConsentExpired",
+        }
+    }
+}
+
+/// A question to a [`ConsentStore`]: is a grant with all of `required`'s
+/// qualities in force at `at`?
+#[derive(Clone, Copy, Debug)]
+pub struct ConsentQuery<'a> {
+    /// Whose consent.
+    pub subject: &'a SubjectId,
+    /// For which purpose.
+    pub purpose: &'a PurposeId,
+    /// For which category.
+    pub category: &'a CategoryKey,
+    /// The ancestors of `category` whose grants cover it (those of the same
+    /// or higher sensitivity). The engine computes them from the taxonomy.
+    pub covering: &'a [CategoryKey],
+    /// The recipient, when consent to provide data to one party is asked.
+    pub recipient: Option<&'a RecipientId>,
+    /// The qualities a single grant must all have.
+    pub required: ConsentQualities,
+    /// The time of the processing; events at exactly this time count.
+    pub at: DateTime<Utc>,
+}
+
+/// Where the evaluator reads consent from.
+///
+/// Reads cannot fail: a store that cannot answer reports that when it is
+/// loaded or appended to, never inside a decision.
+pub trait ConsentStore {
+    /// Whether a grant with all the required qualities is in force.
+    fn has_consent(&self, query: &ConsentQuery<'_>) -> bool;
+
+    /// Whether the device permission is switched on at `at`.
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool;
+}
+
+impl<S: ConsentStore + ?Sized> ConsentStore for &S {
+    fn has_consent(&self, query: &ConsentQuery<'_>) -> bool {
+        (**self).has_consent(query)
+    }
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
+        (**self).permission_on(subject, permission, at)
+    }
+}

@@ -1,0 +1,82 @@
+//! Newtype identifiers, so that a purpose can never be passed where a
+//! recipient or a rule is expected.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps an identifier.
+            pub fn new(id: impl Into<String>) -> Self {
+                Self(id.into())
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_id!(
+    /// Identifies a purpose of processing declared in a policy, e.g. `registration`.
+    PurposeId
+);
+string_id!(
+    /// Identifies a recipient declared in a policy: an affiliate, processor,
+    /// partner, SDK, authority, acquirer.
+    RecipientId
+);
+string_id!(
+    /// Identifies a rule. Policy rules carry the ids their authors gave them;
+    /// the engine's own default rules are named `builtin.*`.
+    RuleId
+);
+string_id!(
+    /// Identifies a data subject. The caller chooses it (an opaque account id,
+    /// never a phone number or e-mail): it appears in decisions and errors.
+    SubjectId
+);
+string_id!(
+    /// Identifies a policy document, e.g. `seed-004`.
+    PolicyId
+);
+
+impl RuleId {
+    /// A rule id of the engine's own, `builtin.<name>`.
+    pub(crate) fn builtin(name: &str) -> Self {
+        Self(format!("builtin.{name}"))
+    }
+}

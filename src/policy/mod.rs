@@ -1,0 +1,764 @@
+//! The typed policy: what an app's privacy policy promises, as data.
+//!
+//! A [`Policy`] is read from JSON with [`Policy::from_json`] (which parses and
+//! validates in one step) or built in Rust with [`PolicyBuilder`]. Field by
+//! field documentation of the JSON form is in `docs/policy-format.md`.
+
+mod builder;
+mod period;
+mod validate;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::consent::ConsentQualities;
+use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
+use crate::taxonomy::{CategoryKey, Sensitivity};
+
+pub use builder::PolicyBuilder;
+pub use period::Period;
+pub use validate::{Diagnostic, DiagnosticCode, Severity};
+
+/// The version of the policy document format this crate reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A privacy policy as typed, validated data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Document format version; must be [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// Identifies the policy, e.g. `seed-004`.
+    pub id: PolicyId,
+    /// The policy's version, e.g. the publication date of the text.
+    pub version: String,
+    /// When this version took effect.
+    pub effective: DateTime<FixedOffset>,
+    /// Language of the published text, a BCP 47 tag such as `zh-CN`.
+    pub language: String,
+    /// The published text the rules come from (title, URL or file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Free notes for reviewers: readings chosen, silences, contradictions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Warnings the authors looked at and accepted, with their reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged_warnings: Vec<AcknowledgedWarning>,
+    /// Settings: home region, time zone, calendar conventions, unknown ages.
+    #[serde(default)]
+    pub settings: Settings,
+    /// Categories the policy adds to the built-in taxonomy, or whose
+    /// sensitivity it raises.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryDecl>,
+    /// Purposes of processing, with the categories each needs.
+    #[serde(default)]
+    pub purposes: Vec<Purpose>,
+    /// Consent requirements: which consent qualities which processing needs.
+    #[serde(default)]
+    pub consent_requirements: Vec<ConsentRequirement>,
+    /// Recipients: affiliates, processors, partners, SDKs, authorities,
+    /// acquirers, the public.
+    #[serde(default)]
+    pub recipients: Vec<Recipient>,
+    /// One rule per action the policy permits at all, with its exceptions.
+    /// An action without a rule is not permitted.
+    #[serde(default)]
+    pub actions: Vec<ActionRule>,
+    /// Rules for minors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minors: Option<Minors>,
+    /// Retention rules.
+    #[serde(default)]
+    pub retention: Vec<RetentionRule>,
+}
+
+/// A warning the policy's authors accept, recorded in the file itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgedWarning {
+    /// The warning's code, e.g. `ground-without-pipl-basis`.
+    pub code: DiagnosticCode,
+    /// The warning's path in the document, e.g. `/actions/0/exceptions/7`.
+    pub path: String,
+    /// Why the warning is accepted.
+    pub reason: String,
+}
+
+/// Policy-wide settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The region where the service operates and stores data, e.g. `CN`.
+    pub home_region: String,
+    /// Whether personal data collected at home must be stored at home
+    /// (PIPL art. 40, seed 004 §4.2).
+    pub localisation: bool,
+    /// The policy's time zone as a fixed UTC offset in seconds (China: 28800).
+    /// Retention deadlines fall on calendar days of this zone.
+    pub utc_offset_seconds: i32,
+    /// Whether the last day of a retention period is inside it, so that
+    /// deletion is permitted only from the day after (the Civil Code art. 203
+    /// reading). When false, deletion is permitted on that day.
+    pub last_day_included: bool,
+    /// What adding months to the 29th–31st does when the target month is
+    /// shorter.
+    pub month_end: MonthEnd,
+    /// What an unknown age is taken to mean.
+    pub unknown_age: UnknownAge,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            home_region: "CN".to_owned(),
+            localisation: false,
+            utc_offset_seconds: 8 * 3600,
+            last_day_included: true,
+            month_end: MonthEnd::Clamp,
+            unknown_age: UnknownAge::Minor,
+        }
+    }
+}
+
+/// Month-end convention for retention periods counted in months or years.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonthEnd {
+    /// 31 January + 1 month = 28 (or 29) February.
+    Clamp,
+    /// 31 January + 1 month = 3 (or 2) March: the surplus days roll over.
+    RollOver,
+}
+
+/// What the engine assumes when a request gives no age and no birth date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownAge {
+    /// Treat the subject as an adult. Decisions that rely on this say so.
+    Adult,
+    /// Treat the subject as a child below every age threshold (the
+    /// protective default).
+    Minor,
+}
+
+/// A category the policy declares: a new key, or a raised sensitivity for a
+/// built-in one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryDecl {
+    /// The key; its parent must be known.
+    pub key: CategoryKey,
+    /// The sensitivity; for a built-in key it may only be raised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<Sensitivity>,
+    /// What it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The clause of the published policy this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// Whether refusing a purpose blocks the service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurposeBasis {
+    /// Necessary for the service the person asked for. Its legal basis is the
+    /// contract (PIPL art. 13(2)); refusing it blocks the service.
+    Core,
+    /// Needs consent; refusing it disables only that feature.
+    Optional,
+}
+
+/// A device permission that technically gates collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Camera.
+    Camera,
+    /// Photo album.
+    Photos,
+    /// Storage (read and write files).
+    Storage,
+    /// Location.
+    Location,
+    /// Address book.
+    Contacts,
+    /// Call logs.
+    CallLogs,
+    /// Phone state and number.
+    Phone,
+    /// Microphone.
+    Microphone,
+    /// Sensors.
+    Sensors,
+    /// Device information.
+    DeviceInfo,
+}
+
+/// A purpose of processing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    /// The purpose's id.
+    pub id: PurposeId,
+    /// What the purpose is, in the policy's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Core (contract) or optional (consent).
+    pub basis: PurposeBasis,
+    /// The categories the purpose needs; a rule on a key covers its
+    /// descendants.
+    pub categories: Vec<CategoryKey>,
+    /// The device permission that gates collection for this purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<Permission>,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// Which consent some processing needs, and of what quality.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequirement {
+    /// The rule's id.
+    pub id: RuleId,
+    /// The actions it applies to.
+    pub actions: Vec<Action>,
+    /// The purposes it applies to; empty means every purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// The categories it applies to (with their descendants); empty means
+    /// every category.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryKey>,
+    /// The qualities a single grant must all have to satisfy it.
+    pub qualities: ConsentQualities,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// What kind of party a recipient is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    /// A company of the same group.
+    Affiliate,
+    /// An entrusted party processing on the controller's instructions
+    /// (PIPL art. 21).
+    Processor,
+    /// An independent third-party controller: partner, payment institution,
+    /// logistics company, employer.
+    Partner,
+    /// A merchant on the platform.
+    Merchant,
+    /// An advertiser or advertising service provider.
+    Advertiser,
+    /// A third-party SDK embedded in the app.
+    Sdk,
+    /// A public authority.
+    Authority,
+    /// The acquirer in a merger, acquisition, division or asset transfer.
+    Acquirer,
+    /// The public (public disclosure).
+    Public,
+}
+
+/// An agreement or mechanism in place with a recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agreement {
+    /// A confidentiality agreement.
+    Confidentiality,
+    /// An entrusted-processing contract (PIPL art. 21).
+    ProcessingContract,
+    /// The CAC standard contract for cross-border transfer (PIPL art. 38(3)).
+    CacStandardContract,
+    /// A CAC security assessment (PIPL art. 38(1)).
+    CacSecurityAssessment,
+    /// Personal-information protection certification (PIPL art. 38(2)).
+    Certification,
+    /// The recipient agreed to abide by the controller's advertising rules
+    /// (seed 003 §6.1(2)).
+    AdvertisingRules,
+}
+
+impl Agreement {
+    /// Whether this agreement is a cross-border transfer mechanism.
+    pub fn is_transfer_mechanism(self) -> bool {
+        matches!(
+            self,
+            Self::CacStandardContract | Self::CacSecurityAssessment | Self::Certification
+        )
+    }
+}
+
+/// How identifiable the data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataState {
+    /// Identifies the person directly or with data the holder has.
+    Identifiable,
+    /// Pseudonymised: identifies no one without additional information.
+    /// Still personal data (PIPL art. 73(3)).
+    DeIdentified,
+    /// Cannot identify anyone and cannot be restored: no longer personal data
+    /// (PIPL art. 4, art. 73(4)).
+    Anonymised,
+    /// Statistics over groups that point to no one.
+    Aggregated,
+}
+
+impl DataState {
+    /// How far the state is from identifying someone: 0 identifiable,
+    /// 1 de-identified, 2 anonymised or aggregated.
+    pub fn protection(self) -> u8 {
+        match self {
+            Self::Identifiable => 0,
+            Self::DeIdentified => 1,
+            Self::Anonymised | Self::Aggregated => 2,
+        }
+    }
+
+    /// Whether data in this state is still personal data.
+    pub fn is_personal(self) -> bool {
+        self.protection() < 2
+    }
+}
+
+/// A party that may receive data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// The recipient's id.
+    pub id: RecipientId,
+    /// What kind of party it is.
+    pub kind: RecipientKind,
+    /// Its name, as shown to the person (PIPL art. 23, 39).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How to contact it (PIPL art. 23, 39).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// Where it processes the data, e.g. `CN`, `EU`, `US`.
+    pub region: String,
+    /// Agreements in place with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreements: Vec<Agreement>,
+    /// The categories it may receive (with descendants).
+    pub categories: Vec<CategoryKey>,
+    /// The purposes for which it may receive them.
+    pub purposes: Vec<PurposeId>,
+    /// The least protected state it may receive the data in.
+    pub data_state: DataState,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// Something an app can do with personal data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Collect data from the person or a device.
+    Collect,
+    /// Use data already held.
+    Use,
+    /// Provide data to a third-party controller (PIPL art. 23).
+    Share,
+    /// Entrust data to a processor (PIPL art. 21).
+    Entrust,
+    /// Transfer data in a merger, acquisition, division or restructuring
+    /// (PIPL art. 22).
+    Transfer,
+    /// Provide data to a recipient abroad (PIPL art. 38–39).
+    CrossBorder,
+    /// Disclose data publicly (PIPL art. 25).
+    Disclose,
+    /// Keep data.
+    Retain,
+    /// Delete data.
+    Delete,
+    /// Anonymise data.
+    Anonymise,
+}
+
+impl Action {
+    /// Every action, in order.
+    pub const ALL: [Action; 10] = [
+        Self::Collect,
+        Self::Use,
+        Self::Share,
+        Self::Entrust,
+        Self::Transfer,
+        Self::CrossBorder,
+        Self::Disclose,
+        Self::Retain,
+        Self::Delete,
+        Self::Anonymise,
+    ];
+
+    /// The action's name as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collect => "collect",
+            Self::Use => "use",
+            Self::Share => "share",
+            Self::Entrust => "entrust",
+            Self::Transfer => "transfer",
+            Self::CrossBorder => "cross_border",
+            Self::Disclose => "disclose",
+            Self::Retain => "retain",
+            Self::Delete => "delete",
+            Self::Anonymise => "anonymise",
+        }
+    }
+
+    /// Whether the action sends data to a recipient.
+    pub fn has_recipient(self) -> bool {
+        matches!(
+            self,
+            Self::Share | Self::Entrust | Self::Transfer | Self::CrossBorder | Self::Disclose
+        )
+    }
+}
+
+use crate::ground::{Evidence, Ground};
+
+/// The rule for one action: whether and how consent permits it, what the
+/// recipient must have in place, its exceptions, and its duties.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRule {
+    /// The rule's id.
+    pub id: RuleId,
+    /// The action.
+    pub action: Action,
+    /// The consent qualities that permit the action, where consent can. For
+    /// collect and use, consent comes from the purposes and requirements
+    /// instead and this is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentQualities>,
+    /// Whether the action is permitted for core purposes without consent
+    /// beyond the policy (e.g. seed 004 §3.1 item 1: sharing needed to
+    /// provide the service).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub core_purposes: bool,
+    /// The recipient kinds this action may go to; empty means any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_kinds: Vec<RecipientKind>,
+    /// What the recipient must have in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_requires: Vec<RecipientRequirement>,
+    /// Grounds on which the action is permitted without consent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Exception>,
+    /// Duties that come with every permit of this action.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<Duty>,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Something a recipient must have in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientRequirement {
+    /// A confidentiality agreement.
+    Confidentiality,
+    /// An entrusted-processing contract.
+    ProcessingContract,
+    /// A cross-border transfer mechanism: CAC standard contract, security
+    /// assessment or certification.
+    TransferMechanism,
+    /// Agreement to the controller's advertising rules.
+    AdvertisingRules,
+}
+
+impl RecipientRequirement {
+    /// Whether `agreements` satisfy this requirement.
+    pub fn satisfied_by(self, agreements: &[Agreement]) -> bool {
+        agreements.iter().any(|a| match self {
+            Self::Confidentiality => *a == Agreement::Confidentiality,
+            Self::ProcessingContract => *a == Agreement::ProcessingContract,
+            Self::TransferMechanism => a.is_transfer_mechanism(),
+            Self::AdvertisingRules => *a == Agreement::AdvertisingRules,
+        })
+    }
+}
+
+/// An exception: a ground on which an action is permitted without consent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// The rule's id.
+    pub id: RuleId,
+    /// The ground.
+    pub ground: Ground,
+    /// Evidence the request must carry, beyond what the ground itself needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Evidence>,
+    /// The recipient kinds the exception covers; empty means those of the
+    /// action rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_kinds: Vec<RecipientKind>,
+    /// Duties beyond those the ground itself carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<Duty>,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// A duty a permit carries, as the policy states it; the decision turns it
+/// into a typed obligation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Duty {
+    /// De-identify before the action.
+    DeIdentifyFirst,
+    /// Anonymise before the action.
+    AnonymiseFirst,
+    /// Process only the categories listed in the request.
+    Minimise,
+    /// Encrypt in transit and at rest.
+    Encrypt,
+    /// Tell the person (with the PIPL art. 17/23/39 fields where relevant).
+    NotifySubject,
+    /// Bind the recipient to the purpose.
+    BindRecipientToPurpose,
+    /// Have a confidentiality agreement with the recipient.
+    ConfidentialityAgreement,
+    /// Have a transfer mechanism with the recipient.
+    TransferMechanism,
+    /// Carry out a personal-information protection impact assessment
+    /// (PIPL art. 55).
+    ImpactAssessment,
+    /// Require legal documents (subpoena, investigation letter).
+    LegalDocuments,
+    /// Disclose only under encryption keys.
+    EncryptDisclosure,
+    /// De-identify research results before publishing them.
+    DeIdentifyResults,
+    /// No sale, rent or disclosure for profit.
+    NotForProfit,
+    /// Keep the new holder bound by this policy, or have it ask for consent
+    /// again.
+    NewHolderBound,
+    /// Give notice in advance (seed 003 §6.3).
+    AdvanceNotice,
+    /// Tell recipients to delete (seed 001 §4(2)).
+    NotifyRecipients,
+    /// Never re-identify.
+    NoReidentification,
+}
+
+/// The policy's rules for minors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Minors {
+    /// The rule id for the guardian requirement.
+    pub id: RuleId,
+    /// Below this age, processing needs a guardian's consent (PIPL art. 31:
+    /// 14). The child's data is sensitive, so that consent must be separate.
+    pub guardian_consent_below: u8,
+    /// The qualities a guardian's grant must have; `guardian` and `separate`
+    /// are always added.
+    pub guardian_qualities: ConsentQualities,
+    /// Further rules by age.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<MinorRule>,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// A rule for subjects below an age.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinorRule {
+    /// The rule's id.
+    pub id: RuleId,
+    /// Applies to subjects younger than this.
+    pub below_age: u8,
+    /// What it does.
+    pub effect: MinorEffect,
+    /// The actions it applies to; empty means all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    /// The purposes it applies to; empty means all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// Applies only once the age is established by a real-name check.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub requires_real_name: bool,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+/// What a minors rule does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinorEffect {
+    /// Denied, whatever the consent.
+    Deny,
+    /// Needs a guardian's consent with the policy's guardian qualities.
+    GuardianConsent,
+    /// Guardians should guide; no effect on the verdict, a notice duty.
+    Guidance,
+}
+
+/// The event a retention period starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// When the data was collected.
+    Collected,
+    /// When the transaction completed.
+    TransactionCompleted,
+    /// When the account was cancelled.
+    AccountCancelled,
+    /// When the data was last used.
+    LastUsed,
+    /// When the purpose was fulfilled.
+    PurposeFulfilled,
+}
+
+/// What happens to data at the end of its retention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndAction {
+    /// Delete it.
+    Delete,
+    /// Anonymise it.
+    Anonymise,
+    /// Either (the seeds' "delete or anonymise").
+    DeleteOrAnonymise,
+}
+
+/// How long data is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRule {
+    /// The rule's id.
+    pub id: RuleId,
+    /// The categories it governs (with descendants); empty means all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryKey>,
+    /// The purposes it governs; empty means all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// The event the periods run from.
+    pub trigger: Trigger,
+    /// A statutory minimum: deleting earlier is denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Period>,
+    /// A maximum: keeping longer is denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<Period>,
+    /// What happens at the end.
+    pub end_action: EndAction,
+    /// Whether backups are purged at the next backup cycle rather than at
+    /// once (seed 004 §5.1).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub backups_at_next_cycle: bool,
+    /// Whether recipients are told to delete too (seed 001 §4(2)).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub notify_recipients: bool,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+}
+
+impl Policy {
+    /// Parses and validates a policy document.
+    ///
+    /// # Errors
+    ///
+    /// A syntax error gives its line and column; a field that does not fit
+    /// gives its path; validation gives every error-level problem at once,
+    /// each with its path (see [`Error::diagnostics`](crate::Error::diagnostics)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::Policy;
+    /// let err = Policy::from_json(r#"{"schema": 1, "id": "p", "colour": 1}"#).unwrap_err();
+    /// assert_eq!(err.path(), Some("/colour"));
+    /// ```
+    pub fn from_json(json: &str) -> Result<Policy, crate::Error> {
+        let policy = validate::parse(json)?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Every problem validation finds, errors and warnings, in document
+    /// order. Acknowledged warnings are marked as such.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        validate::check(self)
+    }
+
+    /// The warnings the policy has not acknowledged.
+    pub fn unacknowledged_warnings(&self) -> Vec<Diagnostic> {
+        self.diagnostics()
+            .into_iter()
+            .filter(|d| d.severity == Severity::Warning && !d.acknowledged)
+            .collect()
+    }
+
+    /// Validates the policy.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`ErrorKind::Invalid`](crate::ErrorKind::Invalid)
+    /// holding every error-level diagnostic.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let errors: Vec<Diagnostic> = self
+            .diagnostics()
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::invalid(errors))
+        }
+    }
+
+    /// The taxonomy this policy uses: the built-in one with the policy's own
+    /// categories and raised sensitivities.
+    pub fn taxonomy(&self) -> crate::taxonomy::Taxonomy {
+        validate::taxonomy_of(self).0
+    }
+
+    /// A builder for a policy written in Rust.
+    pub fn builder(id: impl Into<PolicyId>, version: impl Into<String>) -> PolicyBuilder {
+        PolicyBuilder::new(id.into(), version.into())
+    }
+
+    /// The purpose with this id.
+    pub fn purpose(&self, id: &PurposeId) -> Option<&Purpose> {
+        self.purposes.iter().find(|p| &p.id == id)
+    }
+
+    /// The recipient with this id.
+    pub fn recipient(&self, id: &RecipientId) -> Option<&Recipient> {
+        self.recipients.iter().find(|r| &r.id == id)
+    }
+
+    /// The rule for this action, if the policy permits the action at all.
+    pub fn action_rule(&self, action: Action) -> Option<&ActionRule> {
+        self.actions.iter().find(|r| r.action == action)
+    }
+}

@@ -1,0 +1,149 @@
+//! Calendar periods for retention: `P3Y`, `P6M`, `P30D`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::MonthEnd;
+
+/// A calendar period, written as an ISO 8601 duration with years, months,
+/// weeks and days only: `P3Y`, `P6M`, `P2W`, `P1Y6M`, `P0D`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Period {
+    /// Whole months (years count twelve).
+    pub months: u32,
+    /// Days (weeks count seven).
+    pub days: u32,
+}
+
+/// Why a text is not a [`Period`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid period `{0}`: expected an ISO 8601 duration of years, months, weeks and days such as `P3Y` or `P30D`")]
+pub struct InvalidPeriod(String);
+
+impl Period {
+    /// A period of years.
+    pub fn years(n: u32) -> Self {
+        Self { months: n.saturating_mul(12), days: 0 }
+    }
+
+    /// A period of months.
+    pub fn months(n: u32) -> Self {
+        Self { months: n, days: 0 }
+    }
+
+    /// A period of days.
+    pub fn days(n: u32) -> Self {
+        Self { months: 0, days: n }
+    }
+
+    /// The date `self` after `date`, with the month-end convention for
+    /// months that are too short. `None` past the calendar's range.
+    pub fn after(self, date: NaiveDate, month_end: MonthEnd) -> Option<NaiveDate> {
+        let with_months = match month_end {
+            MonthEnd::Clamp => date.checked_add_months(Months::new(self.months))?,
+            MonthEnd::RollOver => {
+                let first = date.with_day(1)?.checked_add_months(Months::new(self.months))?;
+                first.checked_add_days(Days::new(u64::from(date.day() - 1)))?
+            }
+        };
+        with_months.checked_add_days(Days::new(u64::from(self.days)))
+    }
+}
+
+impl FromStr for Period {
+    type Err = InvalidPeriod;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidPeriod(s.to_owned());
+        let rest = s.strip_prefix('P').ok_or_else(bad)?;
+        if rest.is_empty() {
+            return Err(bad());
+        }
+        let (mut months, mut days) = (0u32, 0u32);
+        let mut num = String::new();
+        let mut last_unit = 0;
+        for c in rest.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
+            }
+            let n: u32 = num.parse().map_err(|_| bad())?;
+            num.clear();
+            let (rank, m, d) = match c {
+                'Y' => (1, n.checked_mul(12).ok_or_else(bad)?, 0),
+                'M' => (2, n, 0),
+                'W' => (3, 0, n.checked_mul(7).ok_or_else(bad)?),
+                'D' => (4, 0, n),
+                _ => return Err(bad()),
+            };
+            if rank <= last_unit {
+                return Err(bad());
+            }
+            last_unit = rank;
+            months = months.checked_add(m).ok_or_else(bad)?;
+            days = days.checked_add(d).ok_or_else(bad)?;
+        }
+        if !num.is_empty() || months > 12 * 1000 || days > 366 * 1000 {
+            return Err(bad());
+        }
+        Ok(Self { months, days })
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = InvalidPeriod;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Period> for String {
+    fn from(p: Period) -> String {
+        p.to_string()
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("P")?;
+        let (y, m) = (self.months / 12, self.months % 12);
+        if y > 0 {
+            write!(f, "{y}Y")?;
+        }
+        if m > 0 {
+            write!(f, "{m}M")?;
+        }
+        if self.days > 0 || self.months == 0 {
+            write!(f, "{}D", self.days)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        for (s, canon) in [("P3Y", "P3Y"), ("P6M", "P6M"), ("P2W", "P14D"), ("P1Y6M", "P1Y6M"), ("P0D", "P0D"), ("P12M", "P1Y")] {
+            assert_eq!(s.parse::<Period>().unwrap().to_string(), canon);
+        }
+        for bad in ["", "P", "3Y", "P3", "PY", "P3D2M", "P1H", "P99999999999Y", "P-1D"] {
+            assert!(bad.parse::<Period>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn month_end_conventions() {
+        let jan31 = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+        assert_eq!(Period::months(1).after(jan31, MonthEnd::Clamp), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(Period::months(1).after(jan31, MonthEnd::RollOver), NaiveDate::from_ymd_opt(2024, 3, 2));
+        let feb29 = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(Period::years(3).after(feb29, MonthEnd::Clamp), NaiveDate::from_ymd_opt(2027, 2, 28));
+        assert_eq!(Period::years(3).after(feb29, MonthEnd::RollOver), NaiveDate::from_ymd_opt(2027, 3, 1));
+    }
+}

@@ -1,0 +1,534 @@
+//! Parsing and validation of policy documents, with a path for every
+//! problem.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Action, ActionRule, Policy, PurposeBasis, RecipientKind, RecipientRequirement, SCHEMA_VERSION};
+use crate::consent::ConsentQualities;
+use crate::error::Error;
+use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The policy cannot be loaded.
+    Error,
+    /// The policy loads, but a reviewer should look; a policy may acknowledge
+    /// it with a reason.
+    Warning,
+}
+
+/// What a diagnostic is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum DiagnosticCode {
+    /// The document's `schema` is not one this crate reads.
+    SchemaVersion,
+    /// Two items share an id.
+    DuplicateId,
+    /// A category key is not in the taxonomy.
+    UnknownCategory,
+    /// A declared category's parent is not in the taxonomy.
+    UnknownParent,
+    /// A declared category lowers a built-in sensitivity.
+    LoweredSensitivity,
+    /// A purpose id is not declared.
+    UnknownPurpose,
+    /// Two action rules for one action.
+    DuplicateActionRule,
+    /// A list that must not be empty is.
+    EmptyList,
+    /// Consent qualities that cannot go together, or none where some are
+    /// needed.
+    InvalidQualities,
+    /// An age threshold outside 1–25.
+    InvalidAge,
+    /// A retention minimum longer than its maximum.
+    RetentionBounds,
+    /// A UTC offset beyond ±18 hours.
+    InvalidOffset,
+    /// A sensitive category collected for an optional purpose without a
+    /// separate-consent requirement.
+    SensitiveWithoutSeparateConsent,
+    /// An advertiser may receive identifiable data.
+    IdentifiableToAdvertiser,
+    /// A collected category with no retention rule.
+    CollectedWithoutRetention,
+    /// An exception ground with no basis in PIPL art. 13.
+    GroundWithoutPiplBasis,
+    /// Cross-border transfer without a transfer-mechanism requirement.
+    CrossBorderWithoutMechanism,
+    /// An acknowledgement that matches no warning.
+    StaleAcknowledgement,
+}
+
+impl DiagnosticCode {
+    /// The code as in the JSON form, e.g. `ground-without-pipl-basis`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SchemaVersion => "schema-version",
+            Self::DuplicateId => "duplicate-id",
+            Self::UnknownCategory => "unknown-category",
+            Self::UnknownParent => "unknown-parent",
+            Self::LoweredSensitivity => "lowered-sensitivity",
+            Self::UnknownPurpose => "unknown-purpose",
+            Self::DuplicateActionRule => "duplicate-action-rule",
+            Self::EmptyList => "empty-list",
+            Self::InvalidQualities => "invalid-qualities",
+            Self::InvalidAge => "invalid-age",
+            Self::RetentionBounds => "retention-bounds",
+            Self::InvalidOffset => "invalid-offset",
+            Self::SensitiveWithoutSeparateConsent => "sensitive-without-separate-consent",
+            Self::IdentifiableToAdvertiser => "identifiable-to-advertiser",
+            Self::CollectedWithoutRetention => "collected-without-retention",
+            Self::GroundWithoutPiplBasis => "ground-without-pipl-basis",
+            Self::CrossBorderWithoutMechanism => "cross-border-without-mechanism",
+            Self::StaleAcknowledgement => "stale-acknowledgement",
+        }
+    }
+}
+
+/// One problem found in a policy, with its path in the document.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What it is about.
+    pub code: DiagnosticCode,
+    /// A JSON pointer into the document, e.g. `/purposes/2/categories/0`.
+    pub path: String,
+    /// What is wrong, naming ids and keys from the policy.
+    pub message: String,
+    /// Whether the policy acknowledges this warning.
+    pub acknowledged: bool,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning if self.acknowledged => "warning (acknowledged)",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}[{}]: {}: at `{}`", self.code.as_str(), self.message, self.path)
+    }
+}
+
+pub(super) fn parse(json: &str) -> Result<Policy, Error> {
+    // First for syntax alone, so that a syntax error is reported as one.
+    let value: serde_json::Value = serde_json::from_str(json).map_err(Error::syntax)?;
+    drop(value);
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = pointer(&e.path().to_string());
+        Error::format(path, e.into_inner())
+    })
+}
+
+/// serde_path_to_error prints `purposes[3].categories[0]`; documents use JSON
+/// pointers.
+fn pointer(dotted: &str) -> String {
+    if dotted == "." || dotted.is_empty() {
+        return "/".to_owned();
+    }
+    let mut out = String::new();
+    for seg in dotted.split('.') {
+        for part in seg.split('[') {
+            let part = part.trim_end_matches(']');
+            if !part.is_empty() {
+                out.push('/');
+                out.push_str(part);
+            }
+        }
+    }
+    out
+}
+
+struct Checker<'p> {
+    policy: &'p Policy,
+    taxonomy: Taxonomy,
+    out: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, severity: Severity, code: DiagnosticCode, path: String, message: String) {
+        self.out.push(Diagnostic { severity, code, path, message, acknowledged: false });
+    }
+
+    fn error(&mut self, code: DiagnosticCode, path: String, message: String) {
+        self.push(Severity::Error, code, path, message);
+    }
+
+    fn warn(&mut self, code: DiagnosticCode, path: String, message: String) {
+        self.push(Severity::Warning, code, path, message);
+    }
+
+    fn categories(&mut self, keys: &[CategoryKey], path: &str, owner: &str) {
+        for (i, k) in keys.iter().enumerate() {
+            if !self.taxonomy.contains(k) {
+                self.error(
+                    DiagnosticCode::UnknownCategory,
+                    format!("{path}/{i}"),
+                    format!("unknown data category `{k}` in {owner}"),
+                );
+            }
+        }
+    }
+
+    fn purposes(&mut self, ids: &[crate::PurposeId], path: &str, owner: &str) {
+        for (i, p) in ids.iter().enumerate() {
+            if self.policy.purpose(p).is_none() {
+                self.error(
+                    DiagnosticCode::UnknownPurpose,
+                    format!("{path}/{i}"),
+                    format!("unknown purpose `{p}` in {owner}"),
+                );
+            }
+        }
+    }
+
+    fn non_empty<T>(&mut self, list: &[T], path: String, what: &str) {
+        if list.is_empty() {
+            self.error(DiagnosticCode::EmptyList, path, format!("{what} is empty"));
+        }
+    }
+}
+
+/// The taxonomy of a policy, with the diagnostics its declarations raise.
+pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
+    let mut taxonomy = Taxonomy::builtin();
+    let mut out = Vec::new();
+    let mut diag = |code, path: String, message: String| {
+        out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
+    };
+    // Parents first, so that a policy may declare `a.b` before `a.b.c` in any order.
+    let mut decls: Vec<(usize, &super::CategoryDecl)> = policy.categories.iter().enumerate().collect();
+    decls.sort_by_key(|(_, d)| d.key.depth());
+    for (i, d) in decls {
+        let path = format!("/categories/{i}");
+        match taxonomy.get_mut(&d.key) {
+            Some(info) => {
+                if let Some(s) = d.sensitivity {
+                    if s < info.sensitivity {
+                        diag(
+                            DiagnosticCode::LoweredSensitivity,
+                            format!("{path}/sensitivity"),
+                            format!("category `{}` may not be made less sensitive than its default", d.key),
+                        );
+                    } else {
+                        info.sensitivity = s;
+                    }
+                }
+            }
+            None => {
+                let parent_known = d.key.parent().is_some_and(|p| taxonomy.contains(&p));
+                if !parent_known {
+                    diag(
+                        DiagnosticCode::UnknownParent,
+                        format!("{path}/key"),
+                        format!("category `{}` has no known parent", d.key),
+                    );
+                    continue;
+                }
+                let inherited = d
+                    .key
+                    .parent()
+                    .and_then(|p| taxonomy.get(&p).map(|i| i.sensitivity))
+                    .unwrap_or(Sensitivity::Personal);
+                taxonomy.insert(
+                    d.key.clone(),
+                    CategoryInfo {
+                        sensitivity: d.sensitivity.unwrap_or(inherited),
+                        description: d.description.clone().unwrap_or_default(),
+                        catalog: Vec::new(),
+                        builtin: false,
+                    },
+                );
+            }
+        }
+    }
+    (taxonomy, out)
+}
+
+pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
+    let (taxonomy, out) = taxonomy_of(policy);
+    let mut c = Checker { policy, taxonomy, out };
+
+    if policy.schema != SCHEMA_VERSION {
+        c.error(
+            DiagnosticCode::SchemaVersion,
+            "/schema".to_owned(),
+            format!("schema version {} is not supported; this crate reads {SCHEMA_VERSION}", policy.schema),
+        );
+    }
+    if policy.settings.utc_offset_seconds.unsigned_abs() > 18 * 3600 {
+        c.error(
+            DiagnosticCode::InvalidOffset,
+            "/settings/utc_offset_seconds".to_owned(),
+            "utc offset is beyond 18 hours".to_owned(),
+        );
+    }
+    check_ids(&mut c);
+    check_purposes(&mut c);
+    check_requirements(&mut c);
+    check_recipients(&mut c);
+    check_actions(&mut c);
+    check_minors(&mut c);
+    check_retention(&mut c);
+    check_warnings(&mut c);
+    acknowledge(policy, c.out)
+}
+
+fn check_ids(c: &mut Checker<'_>) {
+    let p = c.policy;
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    let mut ids: Vec<(&str, String)> = Vec::new();
+    for (i, x) in p.purposes.iter().enumerate() {
+        ids.push((x.id.as_str(), format!("/purposes/{i}/id")));
+    }
+    for (i, x) in p.consent_requirements.iter().enumerate() {
+        ids.push((x.id.as_str(), format!("/consent_requirements/{i}/id")));
+    }
+    for (i, x) in p.recipients.iter().enumerate() {
+        ids.push((x.id.as_str(), format!("/recipients/{i}/id")));
+    }
+    for (i, a) in p.actions.iter().enumerate() {
+        ids.push((a.id.as_str(), format!("/actions/{i}/id")));
+        for (j, e) in a.exceptions.iter().enumerate() {
+            ids.push((e.id.as_str(), format!("/actions/{i}/exceptions/{j}/id")));
+        }
+    }
+    if let Some(m) = &p.minors {
+        ids.push((m.id.as_str(), "/minors/id".to_owned()));
+        for (i, r) in m.rules.iter().enumerate() {
+            ids.push((r.id.as_str(), format!("/minors/rules/{i}/id")));
+        }
+    }
+    for (i, r) in p.retention.iter().enumerate() {
+        ids.push((r.id.as_str(), format!("/retention/{i}/id")));
+    }
+    let mut dups = Vec::new();
+    for (id, path) in ids {
+        if id.starts_with("builtin.") {
+            dups.push((path, format!("id `{id}` uses the reserved prefix `builtin.`")));
+        } else if let Some(first) = seen.get(id) {
+            dups.push((path, format!("duplicate id `{id}`, first used at `{first}`")));
+        } else {
+            seen.insert(id, path);
+        }
+    }
+    for (path, msg) in dups {
+        c.error(DiagnosticCode::DuplicateId, path, msg);
+    }
+}
+
+fn check_purposes(c: &mut Checker<'_>) {
+    for (i, p) in c.policy.purposes.iter().enumerate() {
+        let path = format!("/purposes/{i}/categories");
+        c.non_empty(&p.categories, path.clone(), &format!("the category list of purpose `{}`", p.id));
+        c.categories(&p.categories, &path, &format!("purpose `{}`", p.id));
+    }
+}
+
+fn check_requirements(c: &mut Checker<'_>) {
+    for (i, r) in c.policy.consent_requirements.iter().enumerate() {
+        let path = format!("/consent_requirements/{i}");
+        let owner = format!("consent requirement `{}`", r.id);
+        c.non_empty(&r.actions, format!("{path}/actions"), &format!("the action list of {owner}"));
+        c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
+        c.categories(&r.categories, &format!("{path}/categories"), &owner);
+        qualities(c, r.qualities, format!("{path}/qualities"), &owner);
+    }
+}
+
+fn qualities(c: &mut Checker<'_>, q: ConsentQualities, path: String, owner: &str) {
+    if q.is_empty() {
+        c.error(
+            DiagnosticCode::InvalidQualities,
+            path,
+            format!("{owner} needs no consent quality: implied consent cannot be required"),
+        );
+    } else if !q.is_coherent() {
+        c.error(
+            DiagnosticCode::InvalidQualities,
+            path,
+            format!("{owner} names incoherent qualities `{q}`: separate consent is explicit, and explicit consent is affirmative"),
+        );
+    }
+}
+
+fn check_recipients(c: &mut Checker<'_>) {
+    for (i, r) in c.policy.recipients.iter().enumerate() {
+        let path = format!("/recipients/{i}");
+        let owner = format!("recipient `{}`", r.id);
+        c.categories(&r.categories, &format!("{path}/categories"), &owner);
+        c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
+        if r.kind == RecipientKind::Advertiser && r.data_state == super::DataState::Identifiable {
+            c.warn(
+                DiagnosticCode::IdentifiableToAdvertiser,
+                format!("{path}/data_state"),
+                format!("advertiser `{}` may receive identifiable data", r.id),
+            );
+        }
+    }
+}
+
+fn check_actions(c: &mut Checker<'_>) {
+    let mut seen: HashMap<Action, usize> = HashMap::new();
+    for (i, a) in c.policy.actions.iter().enumerate() {
+        let path = format!("/actions/{i}");
+        if let Some(first) = seen.insert(a.action, i) {
+            c.error(
+                DiagnosticCode::DuplicateActionRule,
+                format!("{path}/action"),
+                format!("action `{}` already has rule `{}`", a.action.as_str(), c.policy.actions.get(first).map_or("", |r| r.id.as_str())),
+            );
+        }
+        if let Some(q) = a.consent {
+            qualities(c, q, format!("{path}/consent"), &format!("action rule `{}`", a.id));
+        }
+        for (j, e) in a.exceptions.iter().enumerate() {
+            if e.ground.pipl_basis().is_none() {
+                c.warn(
+                    DiagnosticCode::GroundWithoutPiplBasis,
+                    format!("{path}/exceptions/{j}"),
+                    format!(
+                        "exception `{}` rests on ground `{}`, which has no basis in PIPL art. 13",
+                        e.id,
+                        e.ground.as_str()
+                    ),
+                );
+            }
+        }
+        if a.action == Action::CrossBorder && !a.recipient_requires.contains(&RecipientRequirement::TransferMechanism) {
+            c.warn(
+                DiagnosticCode::CrossBorderWithoutMechanism,
+                format!("{path}/recipient_requires"),
+                format!("cross-border rule `{}` does not require a transfer mechanism (PIPL art. 38)", a.id),
+            );
+        }
+    }
+}
+
+fn check_minors(c: &mut Checker<'_>) {
+    let Some(m) = &c.policy.minors else { return };
+    if !(1..=25).contains(&m.guardian_consent_below) {
+        c.error(
+            DiagnosticCode::InvalidAge,
+            "/minors/guardian_consent_below".to_owned(),
+            format!("age threshold {} is outside 1 to 25", m.guardian_consent_below),
+        );
+    }
+    if !m.guardian_qualities.is_coherent() {
+        c.error(
+            DiagnosticCode::InvalidQualities,
+            "/minors/guardian_qualities".to_owned(),
+            format!("minors rule `{}` names incoherent qualities `{}`", m.id, m.guardian_qualities),
+        );
+    }
+    for (i, r) in m.rules.iter().enumerate() {
+        if !(1..=25).contains(&r.below_age) {
+            c.error(
+                DiagnosticCode::InvalidAge,
+                format!("/minors/rules/{i}/below_age"),
+                format!("age threshold {} of rule `{}` is outside 1 to 25", r.below_age, r.id),
+            );
+        }
+        c.purposes(&r.purposes, &format!("/minors/rules/{i}/purposes"), &format!("minors rule `{}`", r.id));
+    }
+}
+
+fn check_retention(c: &mut Checker<'_>) {
+    for (i, r) in c.policy.retention.iter().enumerate() {
+        let path = format!("/retention/{i}");
+        let owner = format!("retention rule `{}`", r.id);
+        c.categories(&r.categories, &format!("{path}/categories"), &owner);
+        c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
+        if let (Some(min), Some(max)) = (r.minimum, r.maximum) {
+            if min != max && min.months >= max.months && min.days >= max.days {
+                c.error(
+                    DiagnosticCode::RetentionBounds,
+                    format!("{path}/minimum"),
+                    format!("{owner} has a minimum `{min}` longer than its maximum `{max}`"),
+                );
+            }
+        }
+    }
+}
+
+fn check_warnings(c: &mut Checker<'_>) {
+    let policy = c.policy;
+    for (i, p) in policy.purposes.iter().enumerate() {
+        for (j, k) in p.categories.iter().enumerate() {
+            let sensitive = c.taxonomy.get(k).is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
+            if sensitive && p.basis == PurposeBasis::Optional && !separate_required(policy, &p.id, k) {
+                c.warn(
+                    DiagnosticCode::SensitiveWithoutSeparateConsent,
+                    format!("/purposes/{i}/categories/{j}"),
+                    format!(
+                        "sensitive category `{k}` is collected for optional purpose `{}` without a separate-consent requirement; the engine applies its own",
+                        p.id
+                    ),
+                );
+            }
+            let retained = policy.retention.iter().any(|r| {
+                (r.categories.is_empty() || r.categories.iter().any(|rc| k.is_within(rc) || rc.is_within(k)))
+                    && (r.purposes.is_empty() || r.purposes.contains(&p.id))
+            });
+            if !retained && c.taxonomy.contains(k) {
+                c.warn(
+                    DiagnosticCode::CollectedWithoutRetention,
+                    format!("/purposes/{i}/categories/{j}"),
+                    format!("category `{k}` is collected for purpose `{}` but no retention rule covers it", p.id),
+                );
+            }
+        }
+    }
+}
+
+fn separate_required(policy: &Policy, purpose: &crate::PurposeId, key: &CategoryKey) -> bool {
+    policy.consent_requirements.iter().any(|r| {
+        r.qualities.contains(ConsentQualities::SEPARATE)
+            && r.actions.contains(&Action::Collect)
+            && (r.purposes.is_empty() || r.purposes.contains(purpose))
+            && (r.categories.is_empty() || r.categories.iter().any(|c| key.is_within(c)))
+    })
+}
+
+/// Marks acknowledged warnings, and warns of acknowledgements that match
+/// nothing.
+fn acknowledge(policy: &Policy, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut used = BTreeSet::new();
+    for d in out.iter_mut().filter(|d| d.severity == Severity::Warning) {
+        if let Some(i) = policy
+            .acknowledged_warnings
+            .iter()
+            .position(|a| a.code == d.code && a.path == d.path)
+        {
+            d.acknowledged = true;
+            used.insert(i);
+        }
+    }
+    for (i, a) in policy.acknowledged_warnings.iter().enumerate() {
+        if !used.contains(&i) {
+            out.push(Diagnostic {
+                severity: Severity::Warning,
+                code: DiagnosticCode::StaleAcknowledgement,
+                path: format!("/acknowledged_warnings/{i}"),
+                message: format!("acknowledged warning `{}` at `{}` does not occur", a.code.as_str(), a.path),
+                acknowledged: false,
+            });
+        }
+    }
+    out
+}
+
+/// Whether `rule` applies to `kind`.
+pub(crate) fn kind_allowed(rule: &ActionRule, kind: RecipientKind) -> bool {
+    rule.recipient_kinds.is_empty() || rule.recipient_kinds.contains(&kind)
+}
