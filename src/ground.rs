@@ -173,7 +173,11 @@ impl Ground {
     pub fn duties(self) -> &'static [Duty] {
         match self {
             Self::AcademicResearch => &[Duty::DeIdentifyResults],
-            Self::AuthorityRequest => &[Duty::LegalDocuments, Duty::EncryptDisclosure, Duty::Minimise],
+            Self::AuthorityRequest => &[
+                Duty::LegalDocuments,
+                Duty::EncryptDisclosure,
+                Duty::Minimise,
+            ],
             Self::ProtectRights => &[Duty::NotForProfit],
             Self::Merger => &[Duty::NewHolderBound, Duty::NotifySubject],
             Self::ServiceProvision | Self::AffiliateNecessity => {

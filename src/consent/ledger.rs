@@ -71,7 +71,10 @@ impl InMemoryLedger {
     /// no category.
     pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
         if self.ids.contains(&event.id) {
-            return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
+            return Err(Error::ledger(format!(
+                "duplicate consent event id `{}`",
+                event.id
+            )));
         }
         if let ConsentChange::Grant { qualities, .. } = &event.change {
             if !qualities.is_coherent() {
@@ -140,7 +143,9 @@ impl InMemoryLedger {
         let mut status = ConsentStatus::Unknown;
         let mut granted_before = false;
         for s in self.as_of(subject, at) {
-            let Some(scope) = s.event.change.scope() else { continue };
+            let Some(scope) = s.event.change.scope() else {
+                continue;
+            };
             if !scope.purposes.contains(purpose) || !recipient_matches(scope, recipient) {
                 continue;
             }
@@ -196,15 +201,22 @@ fn recipient_matches(scope: &Scope, recipient: Option<&RecipientId>) -> bool {
 impl ConsentStore for InMemoryLedger {
     fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
         // Grants in force so far: (qualities, recipient, expiry).
-        let mut active: Vec<(super::ConsentQualities, Option<&RecipientId>, Option<DateTime<Utc>>)> =
-            Vec::new();
+        let mut active: Vec<(
+            super::ConsentQualities,
+            Option<&RecipientId>,
+            Option<DateTime<Utc>>,
+        )> = Vec::new();
         for s in self.as_of(q.subject, q.at) {
-            let Some(scope) = s.event.change.scope() else { continue };
+            let Some(scope) = s.event.change.scope() else {
+                continue;
+            };
             if !scope.purposes.contains(q.purpose) {
                 continue;
             }
             match &s.event.change {
-                ConsentChange::Grant { qualities, expires, .. } => {
+                ConsentChange::Grant {
+                    qualities, expires, ..
+                } => {
                     let covers = scope
                         .categories
                         .iter()
@@ -237,7 +249,12 @@ impl ConsentStore for InMemoryLedger {
             .any(|(qual, _, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
     }
 
-    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
+    fn permission_on(
+        &self,
+        subject: &SubjectId,
+        permission: Permission,
+        at: DateTime<Utc>,
+    ) -> bool {
         let mut on = false;
         for s in self.as_of(subject, at) {
             match &s.event.change {
@@ -277,17 +294,36 @@ mod tests {
     #[test]
     fn out_of_order_appends_are_sorted_by_time_then_append_order() {
         let mut l = InMemoryLedger::new();
-        l.append(ev(1, "2024-01-02T00:00:00Z", ConsentChange::Withdraw { scope: scope("user") }))
-            .unwrap();
+        l.append(ev(
+            1,
+            "2024-01-02T00:00:00Z",
+            ConsentChange::Withdraw {
+                scope: scope("user"),
+            },
+        ))
+        .unwrap();
         l.append(ev(
             2,
             "2024-01-01T00:00:00Z",
-            ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: scope("user"), expires: None },
+            ConsentChange::Grant {
+                qualities: ConsentQualities::explicit(),
+                scope: scope("user"),
+                expires: None,
+            },
         ))
         .unwrap();
         let ids: Vec<u128> = l.events(&"s".into()).map(|e| e.id.as_u128()).collect();
         assert_eq!(ids, vec![2, 1]);
-        assert!(l.append(ev(2, "2024-01-03T00:00:00Z", ConsentChange::Withdraw { scope: scope("user") })).is_err());
+        assert!(
+            l.append(ev(
+                2,
+                "2024-01-03T00:00:00Z",
+                ConsentChange::Withdraw {
+                    scope: scope("user")
+                }
+            ))
+            .is_err()
+        );
         assert_eq!(l.len(), 2);
     }
 }

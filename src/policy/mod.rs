@@ -325,6 +325,16 @@ impl DataState {
         }
     }
 
+    /// The state's name as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Identifiable => "identifiable",
+            Self::DeIdentified => "de_identified",
+            Self::Anonymised => "anonymised",
+            Self::Aggregated => "aggregated",
+        }
+    }
+
     /// Whether data in this state is still personal data.
     pub fn is_personal(self) -> bool {
         self.protection() < 2
@@ -486,6 +496,16 @@ pub enum RecipientRequirement {
 }
 
 impl RecipientRequirement {
+    /// The requirement's name as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confidentiality => "confidentiality",
+            Self::ProcessingContract => "processing_contract",
+            Self::TransferMechanism => "transfer_mechanism",
+            Self::AdvertisingRules => "advertising_rules",
+        }
+    }
+
     /// Whether `agreements` satisfy this requirement.
     pub fn satisfied_by(self, agreements: &[Agreement]) -> bool {
         agreements.iter().any(|a| match self {

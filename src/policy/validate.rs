@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Action, ActionRule, Policy, PurposeBasis, RecipientKind, RecipientRequirement, SCHEMA_VERSION};
+use super::{Action, Policy, PurposeBasis, RecipientKind, RecipientRequirement, SCHEMA_VERSION};
 use crate::consent::ConsentQualities;
 use crate::error::Error;
 use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
@@ -115,7 +115,13 @@ impl fmt::Display for Diagnostic {
             Severity::Warning if self.acknowledged => "warning (acknowledged)",
             Severity::Warning => "warning",
         };
-        write!(f, "{sev}[{}]: {}: at `{}`", self.code.as_str(), self.message, self.path)
+        write!(
+            f,
+            "{sev}[{}]: {}: at `{}`",
+            self.code.as_str(),
+            self.message,
+            self.path
+        )
     }
 }
 
@@ -157,7 +163,13 @@ struct Checker<'p> {
 
 impl Checker<'_> {
     fn push(&mut self, severity: Severity, code: DiagnosticCode, path: String, message: String) {
-        self.out.push(Diagnostic { severity, code, path, message, acknowledged: false });
+        self.out.push(Diagnostic {
+            severity,
+            code,
+            path,
+            message,
+            acknowledged: false,
+        });
     }
 
     fn error(&mut self, code: DiagnosticCode, path: String, message: String) {
@@ -204,10 +216,17 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
     let mut taxonomy = Taxonomy::builtin();
     let mut out = Vec::new();
     let mut diag = |code, path: String, message: String| {
-        out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
+        out.push(Diagnostic {
+            severity: Severity::Error,
+            code,
+            path,
+            message,
+            acknowledged: false,
+        });
     };
     // Parents first, so that a policy may declare `a.b` before `a.b.c` in any order.
-    let mut decls: Vec<(usize, &super::CategoryDecl)> = policy.categories.iter().enumerate().collect();
+    let mut decls: Vec<(usize, &super::CategoryDecl)> =
+        policy.categories.iter().enumerate().collect();
     decls.sort_by_key(|(_, d)| d.key.depth());
     for (i, d) in decls {
         let path = format!("/categories/{i}");
@@ -218,7 +237,10 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
                         diag(
                             DiagnosticCode::LoweredSensitivity,
                             format!("{path}/sensitivity"),
-                            format!("category `{}` may not be made less sensitive than its default", d.key),
+                            format!(
+                                "category `{}` may not be made less sensitive than its default",
+                                d.key
+                            ),
                         );
                     } else {
                         info.sensitivity = s;
@@ -257,13 +279,20 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
 
 pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
     let (taxonomy, out) = taxonomy_of(policy);
-    let mut c = Checker { policy, taxonomy, out };
+    let mut c = Checker {
+        policy,
+        taxonomy,
+        out,
+    };
 
     if policy.schema != SCHEMA_VERSION {
         c.error(
             DiagnosticCode::SchemaVersion,
             "/schema".to_owned(),
-            format!("schema version {} is not supported; this crate reads {SCHEMA_VERSION}", policy.schema),
+            format!(
+                "schema version {} is not supported; this crate reads {SCHEMA_VERSION}",
+                policy.schema
+            ),
         );
     }
     if policy.settings.utc_offset_seconds.unsigned_abs() > 18 * 3600 {
@@ -315,9 +344,15 @@ fn check_ids(c: &mut Checker<'_>) {
     let mut dups = Vec::new();
     for (id, path) in ids {
         if id.starts_with("builtin.") {
-            dups.push((path, format!("id `{id}` uses the reserved prefix `builtin.`")));
+            dups.push((
+                path,
+                format!("id `{id}` uses the reserved prefix `builtin.`"),
+            ));
         } else if let Some(first) = seen.get(id) {
-            dups.push((path, format!("duplicate id `{id}`, first used at `{first}`")));
+            dups.push((
+                path,
+                format!("duplicate id `{id}`, first used at `{first}`"),
+            ));
         } else {
             seen.insert(id, path);
         }
@@ -330,7 +365,11 @@ fn check_ids(c: &mut Checker<'_>) {
 fn check_purposes(c: &mut Checker<'_>) {
     for (i, p) in c.policy.purposes.iter().enumerate() {
         let path = format!("/purposes/{i}/categories");
-        c.non_empty(&p.categories, path.clone(), &format!("the category list of purpose `{}`", p.id));
+        c.non_empty(
+            &p.categories,
+            path.clone(),
+            &format!("the category list of purpose `{}`", p.id),
+        );
         c.categories(&p.categories, &path, &format!("purpose `{}`", p.id));
     }
 }
@@ -339,7 +378,11 @@ fn check_requirements(c: &mut Checker<'_>) {
     for (i, r) in c.policy.consent_requirements.iter().enumerate() {
         let path = format!("/consent_requirements/{i}");
         let owner = format!("consent requirement `{}`", r.id);
-        c.non_empty(&r.actions, format!("{path}/actions"), &format!("the action list of {owner}"));
+        c.non_empty(
+            &r.actions,
+            format!("{path}/actions"),
+            &format!("the action list of {owner}"),
+        );
         c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
         c.categories(&r.categories, &format!("{path}/categories"), &owner);
         qualities(c, r.qualities, format!("{path}/qualities"), &owner);
@@ -386,11 +429,20 @@ fn check_actions(c: &mut Checker<'_>) {
             c.error(
                 DiagnosticCode::DuplicateActionRule,
                 format!("{path}/action"),
-                format!("action `{}` already has rule `{}`", a.action.as_str(), c.policy.actions.get(first).map_or("", |r| r.id.as_str())),
+                format!(
+                    "action `{}` already has rule `{}`",
+                    a.action.as_str(),
+                    c.policy.actions.get(first).map_or("", |r| r.id.as_str())
+                ),
             );
         }
         if let Some(q) = a.consent {
-            qualities(c, q, format!("{path}/consent"), &format!("action rule `{}`", a.id));
+            qualities(
+                c,
+                q,
+                format!("{path}/consent"),
+                &format!("action rule `{}`", a.id),
+            );
         }
         for (j, e) in a.exceptions.iter().enumerate() {
             if e.ground.pipl_basis().is_none() {
@@ -405,11 +457,18 @@ fn check_actions(c: &mut Checker<'_>) {
                 );
             }
         }
-        if a.action == Action::CrossBorder && !a.recipient_requires.contains(&RecipientRequirement::TransferMechanism) {
+        if a.action == Action::CrossBorder
+            && !a
+                .recipient_requires
+                .contains(&RecipientRequirement::TransferMechanism)
+        {
             c.warn(
                 DiagnosticCode::CrossBorderWithoutMechanism,
                 format!("{path}/recipient_requires"),
-                format!("cross-border rule `{}` does not require a transfer mechanism (PIPL art. 38)", a.id),
+                format!(
+                    "cross-border rule `{}` does not require a transfer mechanism (PIPL art. 38)",
+                    a.id
+                ),
             );
         }
     }
@@ -421,14 +480,20 @@ fn check_minors(c: &mut Checker<'_>) {
         c.error(
             DiagnosticCode::InvalidAge,
             "/minors/guardian_consent_below".to_owned(),
-            format!("age threshold {} is outside 1 to 25", m.guardian_consent_below),
+            format!(
+                "age threshold {} is outside 1 to 25",
+                m.guardian_consent_below
+            ),
         );
     }
     if !m.guardian_qualities.is_coherent() {
         c.error(
             DiagnosticCode::InvalidQualities,
             "/minors/guardian_qualities".to_owned(),
-            format!("minors rule `{}` names incoherent qualities `{}`", m.id, m.guardian_qualities),
+            format!(
+                "minors rule `{}` names incoherent qualities `{}`",
+                m.id, m.guardian_qualities
+            ),
         );
     }
     for (i, r) in m.rules.iter().enumerate() {
@@ -436,10 +501,17 @@ fn check_minors(c: &mut Checker<'_>) {
             c.error(
                 DiagnosticCode::InvalidAge,
                 format!("/minors/rules/{i}/below_age"),
-                format!("age threshold {} of rule `{}` is outside 1 to 25", r.below_age, r.id),
+                format!(
+                    "age threshold {} of rule `{}` is outside 1 to 25",
+                    r.below_age, r.id
+                ),
             );
         }
-        c.purposes(&r.purposes, &format!("/minors/rules/{i}/purposes"), &format!("minors rule `{}`", r.id));
+        c.purposes(
+            &r.purposes,
+            &format!("/minors/rules/{i}/purposes"),
+            &format!("minors rule `{}`", r.id),
+        );
     }
 }
 
@@ -465,8 +537,14 @@ fn check_warnings(c: &mut Checker<'_>) {
     let policy = c.policy;
     for (i, p) in policy.purposes.iter().enumerate() {
         for (j, k) in p.categories.iter().enumerate() {
-            let sensitive = c.taxonomy.get(k).is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
-            if sensitive && p.basis == PurposeBasis::Optional && !separate_required(policy, &p.id, k) {
+            let sensitive = c
+                .taxonomy
+                .get(k)
+                .is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
+            if sensitive
+                && p.basis == PurposeBasis::Optional
+                && !separate_required(policy, &p.id, k)
+            {
                 c.warn(
                     DiagnosticCode::SensitiveWithoutSeparateConsent,
                     format!("/purposes/{i}/categories/{j}"),
@@ -477,7 +555,10 @@ fn check_warnings(c: &mut Checker<'_>) {
                 );
             }
             let retained = policy.retention.iter().any(|r| {
-                (r.categories.is_empty() || r.categories.iter().any(|rc| k.is_within(rc) || rc.is_within(k)))
+                (r.categories.is_empty()
+                    || r.categories
+                        .iter()
+                        .any(|rc| k.is_within(rc) || rc.is_within(k)))
                     && (r.purposes.is_empty() || r.purposes.contains(&p.id))
             });
             if !retained && c.taxonomy.contains(k) {
@@ -520,15 +601,14 @@ fn acknowledge(policy: &Policy, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
                 severity: Severity::Warning,
                 code: DiagnosticCode::StaleAcknowledgement,
                 path: format!("/acknowledged_warnings/{i}"),
-                message: format!("acknowledged warning `{}` at `{}` does not occur", a.code.as_str(), a.path),
+                message: format!(
+                    "acknowledged warning `{}` at `{}` does not occur",
+                    a.code.as_str(),
+                    a.path
+                ),
                 acknowledged: false,
             });
         }
     }
     out
-}
-
-/// Whether `rule` applies to `kind`.
-pub(crate) fn kind_allowed(rule: &ActionRule, kind: RecipientKind) -> bool {
-    rule.recipient_kinds.is_empty() || rule.recipient_kinds.contains(&kind)
 }

@@ -1,0 +1,321 @@
+//! What the engine answers: a verdict, why, what comes with it, and for a
+//! denial what would make it permitted.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::consent::ConsentQualities;
+use crate::ground::{Evidence, Ground};
+use crate::ids::{PurposeId, RecipientId, RuleId};
+use crate::policy::{Action, DataState, EndAction, Permission, RecipientRequirement, Trigger};
+use crate::taxonomy::CategoryKey;
+
+/// Permitted or denied. There is no third verdict: "needs consent" is a
+/// denial whose unmet requirements say which consent would permit it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The processing may go ahead, with the decision's obligations.
+    Permit,
+    /// The processing may not go ahead.
+    Deny,
+}
+
+/// A decision.
+///
+/// Every list is sorted and free of duplicates, so the same inputs give
+/// byte-identical JSON.
+///
+/// A decision owns what it returns: its lists are allocated once per call,
+/// and a permit on one category with no obligation allocates one vector
+/// for the outcomes and one for the reasons.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Permit or deny.
+    pub verdict: Verdict,
+    /// The action decided on.
+    pub action: Action,
+    /// The outcome for each category of the request, so an app can see which
+    /// subset a narrower request could proceed with.
+    pub categories: Vec<CategoryOutcome>,
+    /// The rules that decided, with the clauses they cite.
+    pub reasons: Vec<Reason>,
+    /// What comes with the decision: conditions of a permit, or what a
+    /// denial leaves the app to do (delete by a date, restrict processing).
+    pub obligations: Vec<Obligation>,
+    /// For a denial, everything the app must obtain for a permit.
+    pub unmet: Vec<Unmet>,
+}
+
+impl Decision {
+    /// Whether the verdict is [`Verdict::Permit`].
+    pub fn is_permit(&self) -> bool {
+        self.verdict == Verdict::Permit
+    }
+
+    /// The ids of the deciding rules.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &RuleId> {
+        self.reasons.iter().map(|r| &r.rule)
+    }
+
+    /// The decision as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| String::from("{\"error\":\"unserialisable decision\"}"))
+    }
+}
+
+/// The outcome for one category.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CategoryOutcome {
+    /// The category.
+    pub category: CategoryKey,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// The rules that decided it.
+    pub rules: Vec<RuleId>,
+}
+
+/// Whether a reason permitted, denied, or only informs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The rule permitted.
+    Permit,
+    /// The rule denied.
+    Deny,
+    /// The rule shaped the decision without deciding it (an assumption made,
+    /// a state noted).
+    Note,
+}
+
+/// A rule that decided, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Reason {
+    /// The rule: a policy rule id, or `builtin.*` for the engine's defaults.
+    pub rule: RuleId,
+    /// What it did.
+    pub effect: Effect,
+    /// The clause of the published policy it enforces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// A field a notice to the person must hold (PIPL art. 17, 23, 30, 39).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeField {
+    /// The recipient's name.
+    RecipientName,
+    /// The recipient's contact.
+    RecipientContact,
+    /// The purpose.
+    Purpose,
+    /// The method of processing.
+    Method,
+    /// The categories.
+    Categories,
+    /// The retention period.
+    Retention,
+    /// How to exercise rights against the recipient.
+    RightsExercise,
+    /// Why sensitive data is necessary (PIPL art. 30).
+    Necessity,
+    /// The impact on the person (PIPL art. 30).
+    Impact,
+}
+
+/// Something the app must do if it goes ahead (or, on a denial, what the
+/// denial leaves it to do).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Obligation {
+    /// De-identify the data first.
+    DeIdentifyFirst,
+    /// Anonymise the data first.
+    AnonymiseFirst,
+    /// Process only these categories.
+    Minimise {
+        /// The categories.
+        categories: Vec<CategoryKey>,
+    },
+    /// Encrypt the data.
+    Encrypt,
+    /// Tell the person, with these fields.
+    NotifySubject {
+        /// What the notice must hold.
+        fields: Vec<NoticeField>,
+    },
+    /// Tell these recipients (to delete their copies).
+    NotifyRecipients {
+        /// The recipients.
+        recipients: Vec<RecipientId>,
+    },
+    /// Bind the recipient to the purpose.
+    BindRecipientToPurpose {
+        /// The recipient.
+        recipient: RecipientId,
+        /// The purpose.
+        purpose: PurposeId,
+    },
+    /// Have a confidentiality agreement with the recipient.
+    ConfidentialityAgreement {
+        /// The recipient.
+        recipient: RecipientId,
+    },
+    /// Use a transfer mechanism with the recipient.
+    TransferMechanism {
+        /// The recipient.
+        recipient: RecipientId,
+    },
+    /// Carry out an impact assessment (PIPL art. 55).
+    ImpactAssessment,
+    /// Obtain and keep the legal documents.
+    LegalDocuments,
+    /// Disclose only under encryption.
+    EncryptDisclosure,
+    /// De-identify research results before publishing them.
+    DeIdentifyResults,
+    /// No sale, rent or disclosure for profit.
+    NotForProfit,
+    /// Keep the new holder bound by the policy, or have it ask for consent
+    /// again.
+    NewHolderBound,
+    /// Give notice in advance.
+    AdvanceNotice,
+    /// Guardians should guide the minor.
+    GuardianGuidance,
+    /// Never re-identify the data.
+    NoReidentification,
+    /// Keep the data until this time (a statutory minimum).
+    RetainUntil {
+        /// From this instant deletion is permitted.
+        until: DateTime<FixedOffset>,
+    },
+    /// Delete or anonymise the data by this time.
+    DeleteBy {
+        /// The deadline.
+        by: DateTime<FixedOffset>,
+        /// Delete, anonymise, or either.
+        end: EndAction,
+    },
+    /// Stop all processing except storage and security measures.
+    RestrictToStorageAndSecurity,
+    /// Purge backup copies at the next backup cycle.
+    PurgeBackupsAtNextCycle,
+}
+
+/// Who must give a consent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentFrom {
+    /// The person.
+    Subject,
+    /// The person's guardian.
+    Guardian,
+}
+
+/// Something the app must obtain before the request can be permitted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Unmet {
+    /// A consent grant with these qualities.
+    Consent {
+        /// For this purpose.
+        purpose: PurposeId,
+        /// On these categories.
+        categories: Vec<CategoryKey>,
+        /// With all these qualities.
+        qualities: ConsentQualities,
+        /// From whom.
+        from: ConsentFrom,
+        /// To provide the data to this recipient.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recipient: Option<RecipientId>,
+        /// The rules that ask for it.
+        rules: Vec<RuleId>,
+    },
+    /// A device permission switched on.
+    Permission {
+        /// The permission.
+        permission: Permission,
+    },
+    /// An agreement or mechanism with a recipient.
+    Agreement {
+        /// The recipient.
+        recipient: RecipientId,
+        /// What must be in place.
+        requirement: RecipientRequirement,
+    },
+    /// Evidence for a claimed ground.
+    Evidence {
+        /// The ground.
+        ground: Ground,
+        /// The missing evidence.
+        evidence: Evidence,
+    },
+    /// The data in a more protected state.
+    DataState {
+        /// At least this state.
+        at_least: DataState,
+    },
+    /// Wait until this time.
+    NotBefore {
+        /// The earliest permitted time.
+        at: DateTime<FixedOffset>,
+    },
+    /// The subject must be at least this old.
+    AgeAtLeast {
+        /// The age.
+        age: u8,
+    },
+    /// The time of a retention event must be known.
+    EventTime {
+        /// The event.
+        trigger: Trigger,
+    },
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = match self.verdict {
+            Verdict::Permit => "PERMIT",
+            Verdict::Deny => "DENY",
+        };
+        write!(f, "{v} {}", self.action.as_str())?;
+        for c in &self.categories {
+            let cv = match c.verdict {
+                Verdict::Permit => "permit",
+                Verdict::Deny => "deny",
+            };
+            write!(f, "\n  {}: {cv}", c.category)?;
+        }
+        for r in &self.reasons {
+            write!(f, "\n  because [{}] {}", r.rule, r.message)?;
+            if let Some(c) = &r.cites {
+                write!(f, " ({c})")?;
+            }
+        }
+        for o in &self.obligations {
+            write!(
+                f,
+                "\n  must {}",
+                serde_json::to_string(o).unwrap_or_default()
+            )?;
+        }
+        for u in &self.unmet {
+            write!(
+                f,
+                "\n  needs {}",
+                serde_json::to_string(u).unwrap_or_default()
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,251 @@
+//! The engine: a policy compiled once into dense ids and bitsets, and the
+//! evaluator that answers requests from it.
+
+mod bitset;
+mod evaluate;
+mod retention;
+
+use std::collections::HashMap;
+
+use crate::consent::ConsentStore;
+use crate::decision::Decision;
+use crate::error::Error;
+use crate::ids::{PurposeId, RecipientId};
+use crate::policy::{Action, Policy};
+use crate::request::Request;
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
+
+use bitset::BitSet;
+
+pub use retention::{Due, RetentionPlanner, RetentionRecord};
+
+/// A compiled policy that answers requests.
+///
+/// `Engine::new` validates the policy and compiles categories, purposes,
+/// recipients and rules to dense ids and bitsets, once. The engine is
+/// immutable, `Send` and `Sync`: share it behind an `Arc`, and swap in a new
+/// engine for a new policy version.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{Action, Engine, InMemoryLedger, Policy, Request, Subject, CategoryKey};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let policy = Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?;
+/// let engine = Engine::new(policy)?;
+/// let ledger = InMemoryLedger::new();
+/// let request = Request::new(
+///     Action::Collect,
+///     Subject { age: Some(30), ..Subject::new("u-1") },
+///     vec![CategoryKey::new("user.contact.phone_number")?],
+///     "2024-05-01T10:00:00+08:00".parse()?,
+/// )
+/// .purpose("registration");
+/// let decision = engine.evaluate(&request, &ledger);
+/// assert!(decision.is_permit());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    policy: Policy,
+    taxonomy: Taxonomy,
+    cats: Vec<Cat>,
+    cat_index: HashMap<CategoryKey, usize>,
+    purposes: Vec<CPurpose>,
+    purpose_index: HashMap<PurposeId, usize>,
+    recipients: Vec<CRecipient>,
+    recipient_index: HashMap<RecipientId, usize>,
+    requirements: Vec<CRequirement>,
+    action_rules: [Option<usize>; 10],
+    retention: Vec<CRetention>,
+}
+
+/// A compiled category.
+#[derive(Debug)]
+struct Cat {
+    key: CategoryKey,
+    sensitivity: Sensitivity,
+    /// Ancestors whose consent grants cover this category (same or higher
+    /// sensitivity), nearest first.
+    covering: Vec<CategoryKey>,
+}
+
+#[derive(Debug)]
+struct CPurpose {
+    /// Every category within the purpose's categories.
+    cats: BitSet,
+}
+
+#[derive(Debug)]
+struct CRecipient {
+    cats: BitSet,
+    purposes: BitSet,
+}
+
+#[derive(Debug)]
+struct CRequirement {
+    actions: u16,
+    /// `None`: every purpose.
+    purposes: Option<BitSet>,
+    /// `None`: every category.
+    cats: Option<BitSet>,
+}
+
+#[derive(Debug)]
+struct CRetention {
+    cats: Option<BitSet>,
+    purposes: Option<BitSet>,
+}
+
+fn action_bit(a: Action) -> u16 {
+    1 << (a as u16)
+}
+
+impl Engine {
+    /// Validates and compiles a policy.
+    ///
+    /// # Errors
+    ///
+    /// The policy's validation errors ([`ErrorKind::Invalid`](crate::ErrorKind::Invalid)).
+    pub fn new(policy: Policy) -> Result<Engine, Error> {
+        policy.validate()?;
+        let taxonomy = policy.taxonomy();
+        let mut cats = Vec::new();
+        let mut cat_index = HashMap::new();
+        for (key, info) in taxonomy.iter() {
+            cat_index.insert(key.clone(), cats.len());
+            cats.push(Cat {
+                key: key.clone(),
+                sensitivity: info.sensitivity,
+                covering: Vec::new(),
+            });
+        }
+        for cat in &mut cats {
+            let mut p = cat.key.parent();
+            while let Some(a) = p {
+                if taxonomy
+                    .get(&a)
+                    .is_some_and(|i| i.sensitivity >= cat.sensitivity)
+                {
+                    cat.covering.push(a.clone());
+                }
+                p = a.parent();
+            }
+        }
+        let n = cats.len();
+        let within = |keys: &[CategoryKey]| -> BitSet {
+            let mut set = BitSet::new(n);
+            for (i, c) in cats.iter().enumerate() {
+                if keys.iter().any(|k| c.key.is_within(k)) {
+                    set.insert(i);
+                }
+            }
+            set
+        };
+        let within_opt = |keys: &[CategoryKey]| (!keys.is_empty()).then(|| within(keys));
+
+        let purpose_index: HashMap<PurposeId, usize> = policy
+            .purposes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        let purpose_set = |ids: &[PurposeId]| -> BitSet {
+            let mut set = BitSet::new(policy.purposes.len());
+            for id in ids {
+                if let Some(&i) = purpose_index.get(id) {
+                    set.insert(i);
+                }
+            }
+            set
+        };
+        let purpose_set_opt = |ids: &[PurposeId]| (!ids.is_empty()).then(|| purpose_set(ids));
+
+        let purposes = policy
+            .purposes
+            .iter()
+            .map(|p| CPurpose {
+                cats: within(&p.categories),
+            })
+            .collect();
+        let recipients = policy
+            .recipients
+            .iter()
+            .map(|r| CRecipient {
+                cats: within(&r.categories),
+                purposes: purpose_set(&r.purposes),
+            })
+            .collect();
+        let recipient_index = policy
+            .recipients
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let requirements = policy
+            .consent_requirements
+            .iter()
+            .map(|r| CRequirement {
+                actions: r.actions.iter().fold(0, |m, a| m | action_bit(*a)),
+                purposes: purpose_set_opt(&r.purposes),
+                cats: within_opt(&r.categories),
+            })
+            .collect();
+        let retention = policy
+            .retention
+            .iter()
+            .map(|r| CRetention {
+                cats: within_opt(&r.categories),
+                purposes: purpose_set_opt(&r.purposes),
+            })
+            .collect();
+        let mut action_rules = [None; 10];
+        for (i, rule) in policy.actions.iter().enumerate() {
+            if let Some(slot) = action_rules.get_mut(rule.action as usize) {
+                *slot = Some(i);
+            }
+        }
+        Ok(Engine {
+            policy,
+            taxonomy,
+            cats,
+            cat_index,
+            purposes,
+            purpose_index,
+            recipients,
+            recipient_index,
+            requirements,
+            action_rules,
+            retention,
+        })
+    }
+
+    /// Decides a request against the policy and the subject's consents.
+    ///
+    /// Never fails and never panics: anything the policy does not declare is
+    /// denied with the reason. Reads no clock: the request carries its time.
+    pub fn evaluate(&self, request: &Request, consents: &impl ConsentStore) -> Decision {
+        evaluate::evaluate(self, request, consents)
+    }
+
+    /// The policy the engine was built from.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The taxonomy the engine uses.
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+    }
+}

@@ -1,0 +1,395 @@
+//! Retention: deadlines from retention rules and event times, for retain,
+//! delete and anonymise decisions and for the retention planner.
+
+use chrono::{DateTime, Days, FixedOffset, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Engine;
+use super::evaluate::{CatDraft, Ctx};
+use crate::consent::ConsentStore;
+use crate::decision::{Effect, Obligation, Reason, Unmet};
+use crate::ids::{PurposeId, RuleId, SubjectId};
+use crate::policy::{Action, EndAction, Period, RetentionRule};
+use crate::request::RecordEvents;
+use crate::taxonomy::CategoryKey;
+
+/// Where a rule's periods end for one record.
+#[derive(Debug)]
+struct Bounds<'a> {
+    rule: &'a RetentionRule,
+    /// From this instant the minimum has passed (deletion is permitted).
+    /// `Err(())` when the trigger event has not happened yet.
+    minimum_ends: Option<Result<DateTime<FixedOffset>, ()>>,
+    /// From this instant keeping the data is no longer permitted.
+    maximum_ends: Option<DateTime<FixedOffset>>,
+}
+
+impl Engine {
+    /// The instant from which a period that starts at `from` has run out, in
+    /// the policy's time zone and calendar conventions.
+    fn period_end(
+        &self,
+        from: DateTime<FixedOffset>,
+        period: Period,
+    ) -> Option<DateTime<FixedOffset>> {
+        let s = &self.policy.settings;
+        let tz = FixedOffset::east_opt(s.utc_offset_seconds)?;
+        let start = from.with_timezone(&tz).date_naive();
+        let mut last = period.after(start, s.month_end)?;
+        if s.last_day_included {
+            last = last.checked_add_days(Days::new(1))?;
+        }
+        last.and_time(NaiveTime::MIN)
+            .and_local_timezone(tz)
+            .single()
+    }
+
+    fn bounds<'a>(
+        &'a self,
+        c: usize,
+        purpose: Option<usize>,
+        events: &RecordEvents,
+    ) -> Vec<Bounds<'a>> {
+        self.retention
+            .iter()
+            .zip(&self.policy.retention)
+            .filter(|(cr, _)| {
+                cr.cats.as_ref().is_none_or(|s| s.contains(c))
+                    && cr
+                        .purposes
+                        .as_ref()
+                        .is_none_or(|s| purpose.is_none_or(|p| s.contains(p)))
+            })
+            .map(|(_, rule)| {
+                let start = events.time_of(rule.trigger);
+                Bounds {
+                    rule,
+                    minimum_ends: rule
+                        .minimum
+                        .map(|m| start.and_then(|t| self.period_end(t, m)).ok_or(())),
+                    maximum_ends: rule
+                        .maximum
+                        .and_then(|m| start.and_then(|t| self.period_end(t, m))),
+                }
+            })
+            .collect()
+    }
+}
+
+fn hold_active(events: &RecordEvents, at: DateTime<Utc>) -> bool {
+    events.legal_hold.as_ref().is_some_and(|h| {
+        h.since.with_timezone(&Utc) <= at && h.until.is_none_or(|u| at < u.with_timezone(&Utc))
+    })
+}
+
+fn rule_reason(rule: &RetentionRule, effect: Effect, message: String) -> Reason {
+    Reason {
+        rule: rule.id.clone(),
+        effect,
+        cites: rule.cites.clone(),
+        message,
+    }
+}
+
+pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
+    let req = ctx.req;
+    let at = ctx.at;
+    let bounds = ctx
+        .engine
+        .bounds(c, ctx.purpose.map(|(i, _)| i), &req.events);
+    let held = hold_active(&req.events, at);
+    // The latest instant a statutory minimum still runs to, if one does.
+    let mut pending_minimum: Option<DateTime<FixedOffset>> = None;
+    let mut minimum_unknown: Vec<&RetentionRule> = Vec::new();
+    for b in &bounds {
+        match b.minimum_ends {
+            Some(Ok(end)) if at < end.with_timezone(&Utc) => {
+                pending_minimum =
+                    Some(pending_minimum.map_or(end, |p: DateTime<FixedOffset>| p.max(end)));
+            }
+            Some(Err(())) => minimum_unknown.push(b.rule),
+            _ => {}
+        }
+    }
+    let passed_max: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
+        .iter()
+        .filter_map(|b| {
+            b.maximum_ends
+                .filter(|m| at >= m.with_timezone(&Utc))
+                .map(|m| (b.rule, m))
+        })
+        .collect();
+    let hold_reason = || Reason {
+        rule: RuleId::builtin("legal_hold"),
+        effect: Effect::Note,
+        cites: None,
+        message: "a legal hold is in force: only storage and security are permitted".to_owned(),
+    };
+
+    match req.action {
+        Action::Delete | Action::Anonymise => {
+            if held {
+                let mut r = hold_reason();
+                r.effect = Effect::Deny;
+                d.deny(r);
+                d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                if let Some(until) = req.events.legal_hold.as_ref().and_then(|h| h.until) {
+                    d.unmet.push(Unmet::NotBefore { at: until });
+                }
+                return;
+            }
+            for rule in &minimum_unknown {
+                d.deny(rule_reason(
+                    rule,
+                    Effect::Deny,
+                    format!(
+                        "a statutory minimum runs from {:?}, whose time is not known",
+                        rule.trigger
+                    ),
+                ));
+                d.unmet.push(Unmet::EventTime {
+                    trigger: rule.trigger,
+                });
+            }
+            if let Some(end) = pending_minimum {
+                for b in bounds
+                    .iter()
+                    .filter(|b| matches!(b.minimum_ends, Some(Ok(e)) if at < e.with_timezone(&Utc)))
+                {
+                    d.deny(rule_reason(
+                        b.rule,
+                        Effect::Deny,
+                        format!("a statutory minimum runs until {end}"),
+                    ));
+                }
+                d.unmet.push(Unmet::NotBefore { at: end });
+                if !passed_max.is_empty() {
+                    d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                }
+            }
+            if !d.reasons.iter().any(|r| r.effect == Effect::Deny) {
+                let ids: Vec<&RetentionRule> = bounds.iter().map(|b| b.rule).collect();
+                if ids.is_empty() {
+                    d.permit(Reason {
+                        rule: RuleId::builtin("delete_permitted"),
+                        effect: Effect::Permit,
+                        cites: None,
+                        message: "no retention minimum applies: deletion needs no basis".to_owned(),
+                    });
+                }
+                for rule in ids {
+                    d.permit(rule_reason(
+                        rule,
+                        Effect::Permit,
+                        "no retention minimum is pending".to_owned(),
+                    ));
+                    if rule.backups_at_next_cycle {
+                        d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                    }
+                    if rule.notify_recipients {
+                        d.obligations.push(Obligation::NotifyRecipients {
+                            recipients: ctx.recipients_of(&req_key(d)),
+                        });
+                    }
+                    if req.action == Action::Delete && rule.end_action == EndAction::Anonymise {
+                        d.note(
+                            rule.id.clone(),
+                            rule.cites.as_ref(),
+                            "the policy's end action is anonymisation".to_owned(),
+                        );
+                    }
+                }
+            }
+        }
+        Action::Retain => {
+            if bounds.is_empty() {
+                d.deny(Reason {
+                    rule: RuleId::builtin("no_retention_rule"),
+                    effect: Effect::Deny,
+                    cites: None,
+                    message: format!("no retention rule covers `{}`: the policy's silence does not permit keeping it", d.key()),
+                });
+                return;
+            }
+            if held {
+                d.permit(hold_reason());
+                d.reasons
+                    .last_mut()
+                    .into_iter()
+                    .for_each(|r| r.effect = Effect::Permit);
+                d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                return;
+            }
+            match (pending_minimum, passed_max.is_empty()) {
+                (Some(end), false) => {
+                    for b in bounds.iter().filter(|b| b.minimum_ends.is_some()) {
+                        d.permit(rule_reason(
+                            b.rule,
+                            Effect::Permit,
+                            format!("a statutory minimum requires keeping it until {end}"),
+                        ));
+                    }
+                    for (rule, _) in &passed_max {
+                        d.note(
+                            rule.id.clone(),
+                            rule.cites.as_ref(),
+                            "the retention maximum has passed, but a statutory minimum prevails"
+                                .to_owned(),
+                        );
+                    }
+                    d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                    d.obligations.push(Obligation::DeleteBy {
+                        by: end,
+                        end: end_action(&passed_max),
+                    });
+                }
+                (_, false) => {
+                    for (rule, by) in &passed_max {
+                        d.deny(rule_reason(
+                            rule,
+                            Effect::Deny,
+                            format!("the retention period ended at {by}"),
+                        ));
+                        d.obligations.push(Obligation::DeleteBy {
+                            by: *by,
+                            end: rule.end_action,
+                        });
+                        if rule.backups_at_next_cycle {
+                            d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                        }
+                    }
+                }
+                (pending, true) => {
+                    for b in &bounds {
+                        d.permit(rule_reason(
+                            b.rule,
+                            Effect::Permit,
+                            "within the retention period".to_owned(),
+                        ));
+                        if let Some(by) = b.maximum_ends {
+                            d.obligations.push(Obligation::DeleteBy {
+                                by,
+                                end: b.rule.end_action,
+                            });
+                        }
+                    }
+                    if let Some(until) = pending {
+                        d.obligations.push(Obligation::RetainUntil { until });
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn req_key(d: &CatDraft) -> CategoryKey {
+    d.key().clone()
+}
+
+fn end_action(passed: &[(&RetentionRule, DateTime<FixedOffset>)]) -> EndAction {
+    let mut actions = passed.iter().map(|(r, _)| r.end_action);
+    match actions.next() {
+        Some(first) if actions.all(|a| a == first) => first,
+        _ => EndAction::DeleteOrAnonymise,
+    }
+}
+
+/// A record the retention planner looks at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRecord {
+    /// Whose data.
+    pub subject: SubjectId,
+    /// Which category.
+    pub category: CategoryKey,
+    /// For which purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<PurposeId>,
+    /// The record's event times and legal hold.
+    #[serde(default)]
+    pub events: RecordEvents,
+}
+
+/// A record due for deletion or anonymisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Due {
+    /// The record's index in the planner's input.
+    pub index: usize,
+    /// Delete, anonymise, or either.
+    pub end: EndAction,
+    /// Since when it is due.
+    pub since: DateTime<FixedOffset>,
+    /// The retention rules that made it due.
+    pub rules: Vec<RuleId>,
+    /// What comes with the deletion (backup purge, telling recipients).
+    pub obligations: Vec<Obligation>,
+}
+
+/// Lists the records due for deletion or anonymisation at a time.
+#[derive(Debug)]
+pub struct RetentionPlanner<'e> {
+    engine: &'e Engine,
+}
+
+impl<'e> RetentionPlanner<'e> {
+    /// A planner for the engine's policy.
+    pub fn new(engine: &'e Engine) -> Self {
+        Self { engine }
+    }
+
+    /// The records due at `at`: a retention maximum has passed, no
+    /// statutory minimum is still running, and no legal hold is in force.
+    /// Records of unknown categories are skipped (they cannot be decided).
+    pub fn due(&self, records: &[RetentionRecord], at: DateTime<FixedOffset>) -> Vec<Due> {
+        let at_utc = at.with_timezone(&Utc);
+        let mut out = Vec::new();
+        for (index, r) in records.iter().enumerate() {
+            let Some(&c) = self.engine.cat_index.get(&r.category) else {
+                continue;
+            };
+            if hold_active(&r.events, at_utc) {
+                continue;
+            }
+            let purpose = r
+                .purpose
+                .as_ref()
+                .and_then(|p| self.engine.purpose_index.get(p).copied());
+            let bounds = self.engine.bounds(c, purpose, &r.events);
+            let blocked = bounds.iter().any(|b| match b.minimum_ends {
+                Some(Ok(end)) => at_utc < end.with_timezone(&Utc),
+                Some(Err(())) => true,
+                None => false,
+            });
+            if blocked {
+                continue;
+            }
+            let passed: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
+                .iter()
+                .filter_map(|b| {
+                    b.maximum_ends
+                        .filter(|m| at_utc >= m.with_timezone(&Utc))
+                        .map(|m| (b.rule, m))
+                })
+                .collect();
+            let Some(since) = passed.iter().map(|(_, m)| *m).min() else {
+                continue;
+            };
+            let mut obligations = Vec::new();
+            if passed.iter().any(|(rule, _)| rule.backups_at_next_cycle) {
+                obligations.push(Obligation::PurgeBackupsAtNextCycle);
+            }
+            let mut rules: Vec<RuleId> = passed.iter().map(|(rule, _)| rule.id.clone()).collect();
+            rules.sort();
+            rules.dedup();
+            out.push(Due {
+                index,
+                end: end_action(&passed),
+                since,
+                rules,
+                obligations,
+            });
+        }
+        out
+    }
+}

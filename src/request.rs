@@ -1,0 +1,258 @@
+//! What an app asks the engine: an action on categories, for a purpose, to a
+//! recipient, at a time, for a subject.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::ground::{Evidence, Ground};
+use crate::ids::{PurposeId, RecipientId, SubjectId};
+use crate::policy::{Action, DataState};
+use crate::taxonomy::CategoryKey;
+
+/// The oldest age a request may state.
+pub const MAX_AGE: u8 = 150;
+
+/// A request for a decision.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{Action, Request};
+/// let req = Request::from_json(r#"{
+///     "action": "collect",
+///     "subject": {"id": "u-1", "age": 30},
+///     "categories": ["user.contact.phone_number"],
+///     "purpose": "registration",
+///     "at": "2024-05-01T10:00:00+08:00"
+/// }"#)?;
+/// assert_eq!(req.action, Action::Collect);
+/// # Ok::<(), privacy_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// What the app wants to do.
+    pub action: Action,
+    /// Whom the data is about.
+    pub subject: Subject,
+    /// The categories concerned; the request is permitted only if every one
+    /// is.
+    pub categories: Vec<CategoryKey>,
+    /// The purpose. Needed by every action but retain, delete and anonymise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<PurposeId>,
+    /// The recipient, for share, entrust, transfer and cross-border (and a
+    /// disclosure to a named party).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientId>,
+    /// The state the data is in.
+    #[serde(default = "identifiable", skip_serializing_if = "is_identifiable")]
+    pub data_state: DataState,
+    /// Whether non-personal data is linked to an identity (it is then
+    /// personal data for as long as it stays linked).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub linked_to_identity: bool,
+    /// A ground claimed for processing without consent, with its evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<ClaimedException>,
+    /// Where the data goes, for a cross-border transfer (defaults to the
+    /// recipient's region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_region: Option<String>,
+    /// When the processing happens.
+    pub at: DateTime<FixedOffset>,
+    /// The events retention runs from.
+    #[serde(default, skip_serializing_if = "RecordEvents::is_empty")]
+    pub events: RecordEvents,
+}
+
+fn identifiable() -> DataState {
+    DataState::Identifiable
+}
+
+fn is_identifiable(s: &DataState) -> bool {
+    *s == DataState::Identifiable
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The data subject as the request describes them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// An opaque id chosen by the caller.
+    pub id: SubjectId,
+    /// The stated age in years.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<u8>,
+    /// The birth date; when given, it overrides the stated age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// Where the subject is, e.g. `CN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Whether the age comes from a real-name verification.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub real_name_verified: bool,
+}
+
+impl Subject {
+    /// A subject known only by id (age unknown).
+    pub fn new(id: impl Into<SubjectId>) -> Self {
+        Self {
+            id: id.into(),
+            age: None,
+            birth_date: None,
+            region: None,
+            real_name_verified: false,
+        }
+    }
+}
+
+/// A ground claimed for processing without consent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimedException {
+    /// The ground.
+    pub ground: Ground,
+    /// The evidence in hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+}
+
+/// The times of the events retention periods run from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordEvents {
+    /// When the data was collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected: Option<DateTime<FixedOffset>>,
+    /// When the transaction completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_completed: Option<DateTime<FixedOffset>>,
+    /// When the account was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_cancelled: Option<DateTime<FixedOffset>>,
+    /// When the data was last used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<DateTime<FixedOffset>>,
+    /// When the purpose was fulfilled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose_fulfilled: Option<DateTime<FixedOffset>>,
+    /// A legal hold on the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<LegalHold>,
+}
+
+impl RecordEvents {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The time of a trigger event, if it happened.
+    pub fn time_of(&self, trigger: crate::policy::Trigger) -> Option<DateTime<FixedOffset>> {
+        use crate::policy::Trigger as T;
+        match trigger {
+            T::Collected => self.collected,
+            T::TransactionCompleted => self.transaction_completed,
+            T::AccountCancelled => self.account_cancelled,
+            T::LastUsed => self.last_used,
+            T::PurposeFulfilled => self.purpose_fulfilled,
+        }
+    }
+}
+
+/// A legal hold: while it lasts, only storage and security are permitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHold {
+    /// When it started.
+    pub since: DateTime<FixedOffset>,
+    /// When it ends, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<FixedOffset>>,
+}
+
+impl Request {
+    /// A request with the given action, subject, categories and time; the
+    /// other fields empty.
+    pub fn new(
+        action: Action,
+        subject: Subject,
+        categories: Vec<CategoryKey>,
+        at: DateTime<FixedOffset>,
+    ) -> Self {
+        Self {
+            action,
+            subject,
+            categories,
+            purpose: None,
+            recipient: None,
+            data_state: DataState::Identifiable,
+            linked_to_identity: false,
+            exception: None,
+            destination_region: None,
+            at,
+            events: RecordEvents::default(),
+        }
+    }
+
+    /// Sets the purpose.
+    pub fn purpose(mut self, purpose: impl Into<PurposeId>) -> Self {
+        self.purpose = Some(purpose.into());
+        self
+    }
+
+    /// Sets the recipient.
+    pub fn recipient(mut self, recipient: impl Into<RecipientId>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
+    }
+
+    /// Parses a request from JSON.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Request`](crate::ErrorKind::Request) with the path
+    /// of the field at fault. The message never repeats a value from the
+    /// request (a birth date, an id): it names the field and what was
+    /// expected.
+    pub fn from_json(json: &str) -> Result<Request, Error> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let req: Request = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let what = match inner.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    "is not valid JSON"
+                }
+                serde_json::error::Category::Io => "could not be read",
+                serde_json::error::Category::Data => "does not fit the request format",
+            };
+            Error::request(format!(
+                "request {what} at `{path}`: line {}, column {}",
+                inner.line(),
+                inner.column()
+            ))
+        })?;
+        req.check()?;
+        Ok(req)
+    }
+
+    /// Checks what the types cannot: an age within 0–150.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Request`](crate::ErrorKind::Request).
+    pub fn check(&self) -> Result<(), Error> {
+        if self.subject.age.is_some_and(|a| a > MAX_AGE) {
+            return Err(Error::request(format!(
+                "request states an age above {MAX_AGE} at `subject.age`"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1110 @@
+//! Consent qualities, and the in-memory ledger read through the
+//! `ConsentStore` trait and its `status`.
+
+use chrono::{DateTime, Utc};
+use privacy_engine::{
+    CategoryKey, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus,
+    ConsentStore, ErrorKind, InMemoryLedger, Permission, PurposeId, RecipientId, Scope, SubjectId,
+};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+fn key(s: &str) -> CategoryKey {
+    CategoryKey::new(s).unwrap()
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn scope(purpose: &str, category: &str) -> Scope {
+    Scope {
+        purposes: vec![purpose.into()],
+        categories: vec![key(category)],
+        recipient: None,
+    }
+}
+
+fn to(mut s: Scope, recipient: &str) -> Scope {
+    s.recipient = Some(recipient.into());
+    s
+}
+
+fn event(id: u128, at: &str, change: ConsentChange) -> ConsentEvent {
+    event_for("alice", id, at, change)
+}
+
+fn event_for(subject: &str, id: u128, at: &str, change: ConsentChange) -> ConsentEvent {
+    ConsentEvent {
+        id: Uuid::from_u128(id),
+        at: at.parse().unwrap(),
+        subject: subject.into(),
+        policy_id: "seed-004".into(),
+        policy_version: "2021-08-20".into(),
+        change,
+    }
+}
+
+fn grant(qualities: ConsentQualities, scope: Scope) -> ConsentChange {
+    ConsentChange::Grant {
+        qualities,
+        scope,
+        expires: None,
+    }
+}
+
+/// A question about `alice`.
+struct Ask {
+    subject: SubjectId,
+    purpose: PurposeId,
+    category: CategoryKey,
+    covering: Vec<CategoryKey>,
+    recipient: Option<RecipientId>,
+    required: ConsentQualities,
+}
+
+impl Ask {
+    fn new(purpose: &str, category: &str) -> Self {
+        Self {
+            subject: "alice".into(),
+            purpose: purpose.into(),
+            category: key(category),
+            covering: Vec::new(),
+            recipient: None,
+            required: ConsentQualities::explicit(),
+        }
+    }
+
+    fn covering(mut self, keys: &[&str]) -> Self {
+        self.covering = keys.iter().map(|k| key(k)).collect();
+        self
+    }
+
+    fn recipient(mut self, r: &str) -> Self {
+        self.recipient = Some(r.into());
+        self
+    }
+
+    fn required(mut self, q: ConsentQualities) -> Self {
+        self.required = q;
+        self
+    }
+
+    fn at(&self, store: &impl ConsentStore, at: &str) -> bool {
+        store.has_consent(&ConsentQuery {
+            subject: &self.subject,
+            purpose: &self.purpose,
+            category: &self.category,
+            covering: &self.covering,
+            recipient: self.recipient.as_ref(),
+            required: self.required,
+            at: t(at),
+        })
+    }
+}
+
+fn status(
+    l: &InMemoryLedger,
+    purpose: &str,
+    category: &str,
+    recipient: Option<&str>,
+    at: &str,
+) -> ConsentStatus {
+    let r: Option<RecipientId> = recipient.map(Into::into);
+    l.status(
+        &"alice".into(),
+        &purpose.into(),
+        &key(category),
+        r.as_ref(),
+        t(at),
+    )
+}
+
+const T0: &str = "2024-01-01T10:00:00+08:00";
+const T1: &str = "2024-02-01T10:00:00+08:00";
+const T2: &str = "2024-03-01T10:00:00+08:00";
+
+// ---------------------------------------------------------------------------
+// Qualities.
+
+#[test]
+fn implied_consent_satisfies_nothing_but_implied() {
+    let implied = ConsentQualities::IMPLIED;
+    assert!(implied.is_empty());
+    assert!(!implied.satisfies(ConsentQualities::affirmative()));
+    assert!(!implied.satisfies(ConsentQualities::explicit()));
+    assert!(!implied.satisfies(ConsentQualities::separate()));
+    assert!(!implied.satisfies(ConsentQualities::SEPARATE));
+    assert!(!implied.satisfies(ConsentQualities::EXPLICIT));
+    assert!(implied.satisfies(ConsentQualities::IMPLIED));
+}
+
+#[test]
+fn explicit_is_not_separate_but_separate_is_explicit() {
+    assert!(!ConsentQualities::explicit().satisfies(ConsentQualities::separate()));
+    assert!(!ConsentQualities::explicit().satisfies(ConsentQualities::SEPARATE));
+    assert!(ConsentQualities::separate().satisfies(ConsentQualities::explicit()));
+    assert!(ConsentQualities::separate().satisfies(ConsentQualities::affirmative()));
+    assert!(ConsentQualities::explicit().satisfies(ConsentQualities::affirmative()));
+    assert!(!ConsentQualities::affirmative().satisfies(ConsentQualities::explicit()));
+    // Written is its own quality.
+    assert!(!ConsentQualities::separate().satisfies(ConsentQualities::WRITTEN));
+}
+
+#[test]
+fn guardian_requirement_needs_a_guardian_grant() {
+    let required = ConsentQualities::separate() | ConsentQualities::GUARDIAN;
+    assert!(!ConsentQualities::separate().satisfies(required));
+    assert!((ConsentQualities::separate() | ConsentQualities::GUARDIAN).satisfies(required));
+    // A guardian's grant that is only explicit is not separate.
+    assert!(!(ConsentQualities::explicit() | ConsentQualities::GUARDIAN).satisfies(required));
+}
+
+#[test]
+fn coherence() {
+    assert!(ConsentQualities::IMPLIED.is_coherent());
+    assert!(ConsentQualities::affirmative().is_coherent());
+    assert!(ConsentQualities::explicit().is_coherent());
+    assert!(ConsentQualities::separate().is_coherent());
+    assert!((ConsentQualities::separate() | ConsentQualities::GUARDIAN).is_coherent());
+    assert!(!ConsentQualities::SEPARATE.is_coherent());
+    assert!(!(ConsentQualities::AFFIRMATIVE | ConsentQualities::SEPARATE).is_coherent());
+    assert!(!ConsentQualities::EXPLICIT.is_coherent());
+    assert!(!ConsentQualities::WRITTEN.is_coherent());
+}
+
+#[test]
+fn qualities_serialise_as_a_list_of_names() {
+    let q = ConsentQualities::separate() | ConsentQualities::GUARDIAN;
+    let json = serde_json::to_string(&q).unwrap();
+    assert_eq!(json, r#"["affirmative","explicit","separate","guardian"]"#);
+    assert_eq!(serde_json::from_str::<ConsentQualities>(&json).unwrap(), q);
+    assert_eq!(
+        serde_json::to_string(&ConsentQualities::IMPLIED).unwrap(),
+        "[]"
+    );
+    assert_eq!(
+        serde_json::from_str::<ConsentQualities>("[]").unwrap(),
+        ConsentQualities::IMPLIED
+    );
+    // Order does not matter.
+    assert_eq!(
+        serde_json::from_str::<ConsentQualities>(r#"["separate","explicit","affirmative"]"#)
+            .unwrap(),
+        ConsentQualities::separate()
+    );
+    assert_eq!(
+        ConsentQualities::separate().to_string(),
+        "affirmative+explicit+separate"
+    );
+    assert_eq!(ConsentQualities::IMPLIED.to_string(), "implied");
+}
+
+#[test]
+fn unknown_quality_names_are_rejected() {
+    let err = serde_json::from_str::<ConsentQualities>(r#"["affirmative","express"]"#).unwrap_err();
+    assert!(err.to_string().contains("express"), "{err}");
+    assert!(serde_json::from_str::<ConsentQualities>(r#"["Explicit"]"#).is_err());
+    assert!(serde_json::from_str::<ConsentQualities>(r#""explicit""#).is_err());
+    assert!(serde_json::from_str::<ConsentQualities>("3").is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Appending.
+
+#[test]
+fn incoherent_grants_are_refused() {
+    let mut l = InMemoryLedger::new();
+    for (n, q) in [
+        ConsentQualities::SEPARATE,
+        ConsentQualities::AFFIRMATIVE | ConsentQualities::SEPARATE,
+        ConsentQualities::EXPLICIT,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let err = l
+            .append(event(n as u128, T0, grant(q, scope("ads", "user"))))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Ledger, "{q}");
+        let msg = err.to_string();
+        assert!(msg.contains("incoherent"), "{msg}");
+        assert!(!msg.ends_with('.') && !msg.contains('\n'), "{msg}");
+    }
+    assert!(l.is_empty());
+    assert_eq!(l.len(), 0);
+}
+
+#[test]
+fn empty_scopes_are_refused() {
+    let mut l = InMemoryLedger::new();
+    let no_purpose = Scope {
+        purposes: vec![],
+        categories: vec![key("user")],
+        recipient: None,
+    };
+    let no_category = Scope {
+        purposes: vec!["ads".into()],
+        categories: vec![],
+        recipient: None,
+    };
+    for (n, s) in [no_purpose, no_category].into_iter().enumerate() {
+        let err = l
+            .append(event(n as u128, T0, grant(ConsentQualities::explicit(), s)))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Ledger);
+    }
+    let err = l
+        .append(event(
+            9,
+            T0,
+            ConsentChange::Withdraw {
+                scope: Scope {
+                    purposes: vec![],
+                    categories: vec![key("user")],
+                    recipient: None,
+                },
+            },
+        ))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Ledger);
+    assert!(l.is_empty());
+}
+
+#[test]
+fn duplicate_event_ids_are_refused_and_nothing_is_lost() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    let before: Vec<ConsentEvent> = l.events(&"alice".into()).cloned().collect();
+
+    // Same id, different content, subject and time: refused.
+    let dup = event_for(
+        "bob",
+        1,
+        T2,
+        grant(ConsentQualities::separate(), scope("ads", "user")),
+    );
+    let err = l.append(dup).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Ledger);
+    assert!(
+        err.to_string().contains(&Uuid::from_u128(1).to_string()),
+        "{err}"
+    );
+
+    assert_eq!(l.len(), 2);
+    let after: Vec<ConsentEvent> = l.events(&"alice".into()).cloned().collect();
+    assert_eq!(after, before);
+    assert_eq!(l.events(&"bob".into()).count(), 0);
+    // The withdrawal still holds.
+    assert!(!Ask::new("ads", "user.device").at(&l, T2));
+    assert!(Ask::new("ads", "user.device").at(&l, T0));
+}
+
+#[test]
+fn extend_stops_at_the_first_refused_event_and_keeps_the_earlier_ones() {
+    let mut l = InMemoryLedger::new();
+    let err = l
+        .extend([
+            event(
+                1,
+                T0,
+                grant(ConsentQualities::explicit(), scope("ads", "user")),
+            ),
+            event(
+                2,
+                T1,
+                grant(ConsentQualities::SEPARATE, scope("ads", "user")),
+            ),
+            event(
+                3,
+                T2,
+                grant(ConsentQualities::explicit(), scope("ads", "user")),
+            ),
+        ])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Ledger);
+    let ids: Vec<u128> = l.events(&"alice".into()).map(|e| e.id.as_u128()).collect();
+    assert_eq!(ids, vec![1]);
+}
+
+#[test]
+fn out_of_order_appends_are_ordered_by_time() {
+    let mut l = InMemoryLedger::new();
+    // Appended: withdraw at T1, then grant at T0 (earlier), then grant at T2.
+    l.append(event(
+        1,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T0,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    l.append(event(
+        3,
+        T2,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    // Same instant as T1 in another offset: after event 1 (append order).
+    l.append(event(
+        4,
+        "2024-02-01T02:00:00Z",
+        ConsentChange::Refuse {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    let ids: Vec<u128> = l.events(&"alice".into()).map(|e| e.id.as_u128()).collect();
+    assert_eq!(ids, vec![2, 1, 4, 3]);
+
+    // The grant appended late still counts from its own time.
+    let ask = Ask::new("ads", "user.device");
+    assert!(ask.at(&l, "2024-01-15T00:00:00+08:00"));
+    assert!(!ask.at(&l, "2024-02-15T00:00:00+08:00"));
+    assert!(ask.at(&l, "2024-03-15T00:00:00+08:00"));
+    assert_eq!(
+        status(&l, "ads", "user.device", None, "2024-02-15T00:00:00+08:00"),
+        ConsentStatus::Refused
+    );
+}
+
+// ---------------------------------------------------------------------------
+// As-of queries.
+
+#[test]
+fn as_of_before_at_and_after_a_withdrawal() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(
+            ConsentQualities::separate(),
+            scope("face_verification", "user.biometric.face"),
+        ),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("face_verification", "user.biometric.face"),
+        },
+    ))
+    .unwrap();
+    let ask =
+        Ask::new("face_verification", "user.biometric.face").required(ConsentQualities::separate());
+
+    assert!(!ask.at(&l, "2024-01-01T09:59:59+08:00"), "before the grant");
+    assert!(ask.at(&l, T0), "a grant at exactly T counts at T");
+    assert!(
+        ask.at(&l, "2024-01-31T23:59:59+08:00"),
+        "before the withdrawal"
+    );
+    assert!(!ask.at(&l, T1), "a withdrawal at exactly T counts at T");
+    assert!(
+        !ask.at(&l, "2024-02-01T02:00:00Z"),
+        "the same instant in UTC"
+    );
+    assert!(!ask.at(&l, T2), "after the withdrawal");
+
+    assert_eq!(
+        status(
+            &l,
+            "face_verification",
+            "user.biometric.face",
+            None,
+            "2023-12-31T00:00:00Z"
+        ),
+        ConsentStatus::Unknown
+    );
+    assert_eq!(
+        status(&l, "face_verification", "user.biometric.face", None, T0),
+        ConsentStatus::Given
+    );
+    assert_eq!(
+        status(&l, "face_verification", "user.biometric.face", None, T1),
+        ConsentStatus::Withdrawn
+    );
+    assert_eq!(
+        status(&l, "face_verification", "user.biometric.face", None, T2),
+        ConsentStatus::Withdrawn
+    );
+}
+
+#[test]
+fn consent_is_per_subject_and_per_purpose() {
+    let mut l = InMemoryLedger::new();
+    l.append(event_for(
+        "bob",
+        1,
+        T0,
+        grant(ConsentQualities::separate(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T0,
+        grant(
+            ConsentQualities::separate(),
+            scope("analytics", "user.device"),
+        ),
+    ))
+    .unwrap();
+    assert!(
+        !Ask::new("ads", "user.device").at(&l, T1),
+        "bob's grant is not alice's"
+    );
+    assert!(Ask::new("analytics", "user.device").at(&l, T1));
+    let mut bob = Ask::new("ads", "user.device");
+    bob.subject = "bob".into();
+    assert!(bob.at(&l, T1));
+}
+
+#[test]
+fn a_grant_needs_the_required_qualities() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(
+            ConsentQualities::IMPLIED,
+            scope("ads", "user.location.precise"),
+        ),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T0,
+        grant(
+            ConsentQualities::explicit(),
+            scope("ads", "user.location.precise"),
+        ),
+    ))
+    .unwrap();
+    let ask = Ask::new("ads", "user.location.precise");
+    assert!(ask.at(&l, T1));
+    assert!(
+        !ask.required(ConsentQualities::separate()).at(&l, T1),
+        "explicit does not satisfy separate"
+    );
+
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::IMPLIED, scope("ads", "user")),
+    ))
+    .unwrap();
+    assert!(
+        !Ask::new("ads", "user")
+            .required(ConsentQualities::affirmative())
+            .at(&l, T1)
+    );
+    assert!(
+        !Ask::new("ads", "user")
+            .required(ConsentQualities::explicit())
+            .at(&l, T1)
+    );
+}
+
+#[test]
+fn guardian_required_needs_a_guardian_grant_in_the_ledger() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::separate(), scope("games", "user.account")),
+    ))
+    .unwrap();
+    let ask = Ask::new("games", "user.account")
+        .required(ConsentQualities::separate() | ConsentQualities::GUARDIAN);
+    assert!(!ask.at(&l, T1));
+    l.append(event(
+        2,
+        T1,
+        grant(
+            ConsentQualities::separate() | ConsentQualities::GUARDIAN,
+            scope("games", "user.account"),
+        ),
+    ))
+    .unwrap();
+    assert!(ask.at(&l, T1));
+    assert!(!ask.at(&l, "2024-01-31T00:00:00Z"));
+}
+
+#[test]
+fn withdrawal_on_an_ancestor_ends_a_grant_on_a_descendant() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(
+            ConsentQualities::explicit(),
+            scope("ads", "user.device.device_id.imei"),
+        ),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    let ask = Ask::new("ads", "user.device.device_id.imei");
+    assert!(ask.at(&l, T0));
+    assert!(!ask.at(&l, T1));
+    assert_eq!(
+        status(&l, "ads", "user.device.device_id.imei", None, T1),
+        ConsentStatus::Withdrawn
+    );
+}
+
+#[test]
+fn withdrawal_on_a_sibling_or_another_purpose_leaves_a_grant_alone() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(
+            ConsentQualities::explicit(),
+            scope("ads", "user.device.device_id.imei"),
+        ),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("ads", "user.device.model"),
+        },
+    ))
+    .unwrap();
+    l.append(event(
+        3,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("analytics", "user"),
+        },
+    ))
+    .unwrap();
+    assert!(Ask::new("ads", "user.device.device_id.imei").at(&l, T2));
+    assert_eq!(
+        status(&l, "ads", "user.device.device_id.imei", None, T2),
+        ConsentStatus::Given
+    );
+}
+
+#[test]
+fn revocation_and_expiry_events_end_a_grant() {
+    for (n, ending) in [
+        ConsentChange::Revoke {
+            scope: scope("ads", "user.device"),
+        },
+        ConsentChange::Expire {
+            scope: scope("ads", "user.device"),
+        },
+        ConsentChange::Refuse {
+            scope: scope("ads", "user.device"),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let want = ending.status().unwrap();
+        let mut l = InMemoryLedger::new();
+        l.append(event(
+            1,
+            T0,
+            grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+        ))
+        .unwrap();
+        l.append(event(2, T1, ending)).unwrap();
+        let ask = Ask::new("ads", "user.device");
+        assert!(ask.at(&l, T0), "case {n}");
+        assert!(!ask.at(&l, T1), "case {n}");
+        assert_eq!(status(&l, "ads", "user.device", None, T1), want, "case {n}");
+    }
+}
+
+#[test]
+fn a_grant_with_an_expiry_lapses_by_itself() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        ConsentChange::Grant {
+            qualities: ConsentQualities::explicit(),
+            scope: scope("ads", "user.device"),
+            expires: Some(T1.parse().unwrap()),
+        },
+    ))
+    .unwrap();
+    let ask = Ask::new("ads", "user.device");
+    assert!(ask.at(&l, T0));
+    assert!(ask.at(&l, "2024-02-01T09:59:59+08:00"));
+    assert!(!ask.at(&l, T1), "expired at exactly the expiry time");
+    assert!(!ask.at(&l, T2));
+    assert_eq!(
+        status(&l, "ads", "user.device", None, "2024-01-15T00:00:00Z"),
+        ConsentStatus::Given
+    );
+    assert_eq!(
+        status(&l, "ads", "user.device", None, T2),
+        ConsentStatus::Expired
+    );
+    assert!(!ConsentStatus::Expired.is_valid_for_processing());
+}
+
+#[test]
+fn refusal_after_a_grant() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Refuse {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    assert!(!Ask::new("ads", "user.device").at(&l, T2));
+    assert_eq!(
+        status(&l, "ads", "user.device", None, T2),
+        ConsentStatus::Refused
+    );
+}
+
+#[test]
+fn regrant_after_withdrawal_is_renewed_consent() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Withdraw {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    l.append(event(
+        3,
+        T2,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    let ask = Ask::new("ads", "user.device");
+    assert!(ask.at(&l, T0));
+    assert!(!ask.at(&l, T1));
+    assert!(ask.at(&l, T2));
+    let s = status(&l, "ads", "user.device", None, T2);
+    assert_eq!(s, ConsentStatus::RenewedGiven);
+    assert!(s.is_valid_for_processing());
+    assert_eq!(s.dpv(), "dpv:RenewedConsentGiven");
+}
+
+#[test]
+fn a_grant_after_a_refusal_is_not_renewed() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        ConsentChange::Refuse {
+            scope: scope("ads", "user.device"),
+        },
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    assert_eq!(
+        status(&l, "ads", "user.device", None, T0),
+        ConsentStatus::Refused
+    );
+    assert_eq!(
+        status(&l, "ads", "user.device", None, T1),
+        ConsentStatus::Given
+    );
+}
+
+#[test]
+fn statuses_have_dpv_names_and_serialise_as_them() {
+    for (s, name, valid) in [
+        (ConsentStatus::Unknown, "dpv:ConsentUnknown", false),
+        (ConsentStatus::Given, "dpv:ConsentGiven", true),
+        (ConsentStatus::RenewedGiven, "dpv:RenewedConsentGiven", true),
+        (ConsentStatus::Refused, "dpv:ConsentRefused", false),
+        (ConsentStatus::Withdrawn, "dpv:ConsentWithdrawn", false),
+        (ConsentStatus::Revoked, "dpv:ConsentRevoked", false),
+        (ConsentStatus::Expired, "dpv:ConsentExpired", false),
+    ] {
+        assert_eq!(s.dpv(), name);
+        assert_eq!(s.is_valid_for_processing(), valid, "{name}");
+        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{name}\""));
+        assert_eq!(
+            serde_json::from_str::<ConsentStatus>(&format!("\"{name}\"")).unwrap(),
+            s
+        );
+    }
+}
+
+#[test]
+fn permissions_switch_on_and_off() {
+    let mut l = InMemoryLedger::new();
+    let alice: SubjectId = "alice".into();
+    assert!(
+        !l.permission_on(&alice, Permission::Camera, t(T2)),
+        "off until switched on"
+    );
+    l.append(event(
+        1,
+        T0,
+        ConsentChange::PermissionOn {
+            permission: Permission::Camera,
+        },
+    ))
+    .unwrap();
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::PermissionOff {
+            permission: Permission::Camera,
+        },
+    ))
+    .unwrap();
+    l.append(event(
+        3,
+        T0,
+        ConsentChange::PermissionOn {
+            permission: Permission::Location,
+        },
+    ))
+    .unwrap();
+    assert!(!l.permission_on(&alice, Permission::Camera, t("2023-12-31T00:00:00Z")));
+    assert!(l.permission_on(&alice, Permission::Camera, t(T0)));
+    assert!(!l.permission_on(&alice, Permission::Camera, t(T1)));
+    assert!(l.permission_on(&alice, Permission::Location, t(T2)));
+    assert!(!l.permission_on(&alice, Permission::Contacts, t(T2)));
+    assert!(!l.permission_on(&"bob".into(), Permission::Location, t(T2)));
+    // A permission is not consent.
+    assert!(
+        !Ask::new("ads", "user.location.precise")
+            .required(ConsentQualities::IMPLIED)
+            .at(&l, T2)
+    );
+    // Through a reference, as the evaluator reads it.
+    let by_ref: &InMemoryLedger = &l;
+    assert!(ConsentStore::permission_on(
+        &by_ref,
+        &alice,
+        Permission::Location,
+        t(T2)
+    ));
+}
+
+#[test]
+fn recipient_scoped_grants_answer_only_for_that_recipient() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(
+            ConsentQualities::separate(),
+            to(scope("marketing", "user.contact"), "partner_a"),
+        ),
+    ))
+    .unwrap();
+    let ask = Ask::new("marketing", "user.contact").required(ConsentQualities::separate());
+    assert!(ask.covering(&[]).recipient("partner_a").at(&l, T1));
+    assert!(
+        !Ask::new("marketing", "user.contact")
+            .required(ConsentQualities::separate())
+            .recipient("partner_b")
+            .at(&l, T1)
+    );
+    assert!(
+        !Ask::new("marketing", "user.contact")
+            .required(ConsentQualities::separate())
+            .at(&l, T1),
+        "no recipient asked"
+    );
+    assert_eq!(
+        status(&l, "marketing", "user.contact", Some("partner_a"), T1),
+        ConsentStatus::Given
+    );
+    assert_eq!(
+        status(&l, "marketing", "user.contact", Some("partner_b"), T1),
+        ConsentStatus::Unknown
+    );
+
+    // Withdrawing for another recipient leaves it; withdrawing for it, or
+    // for every recipient, ends it.
+    l.append(event(
+        2,
+        T1,
+        ConsentChange::Withdraw {
+            scope: to(scope("marketing", "user.contact"), "partner_b"),
+        },
+    ))
+    .unwrap();
+    let a = Ask::new("marketing", "user.contact")
+        .required(ConsentQualities::separate())
+        .recipient("partner_a");
+    assert!(a.at(&l, T1));
+    l.append(event(
+        3,
+        T2,
+        ConsentChange::Withdraw {
+            scope: scope("marketing", "user.contact"),
+        },
+    ))
+    .unwrap();
+    assert!(!a.at(&l, T2));
+}
+
+// ---------------------------------------------------------------------------
+// Descendants, covering and sensitivity.
+
+#[test]
+fn an_ancestor_grant_covers_a_descendant_only_when_listed_in_covering() {
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
+    ))
+    .unwrap();
+    // The engine lists `user.device` (Personal) as covering the IMEI
+    // (Personal): same sensitivity.
+    let covered = Ask::new("ads", "user.device.device_id.imei")
+        .covering(&["user.device.device_id", "user.device"]);
+    assert!(covered.at(&l, T1));
+    // The ledger itself does not walk the hierarchy: without `covering`, an
+    // ancestor's grant does not answer.
+    assert!(!Ask::new("ads", "user.device.device_id.imei").at(&l, T1));
+    // A covering list that names unrelated keys does not help either.
+    assert!(
+        !Ask::new("ads", "user.device.device_id.imei")
+            .covering(&["user.location"])
+            .at(&l, T1)
+    );
+    // A grant on a descendant never covers its ancestor.
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(
+            ConsentQualities::explicit(),
+            scope("ads", "user.device.device_id.imei"),
+        ),
+    ))
+    .unwrap();
+    assert!(!Ask::new("ads", "user.device").at(&l, T1));
+}
+
+#[test]
+fn a_personal_ancestor_grant_does_not_cover_a_sensitive_descendant() {
+    use privacy_engine::{Sensitivity, Taxonomy};
+
+    // What the engine computes for covering: the ancestors whose sensitivity
+    // is at least the category's. Done here by hand from the taxonomy.
+    let taxonomy = Taxonomy::builtin();
+    let covering_of = |k: &str| -> Vec<CategoryKey> {
+        let k = key(k);
+        let own = taxonomy.get(&k).unwrap().sensitivity;
+        std::iter::successors(k.parent(), CategoryKey::parent)
+            .filter(|a| taxonomy.get(a).is_some_and(|i| i.sensitivity >= own))
+            .collect()
+    };
+    let precise = covering_of("user.location.precise");
+    assert_eq!(
+        taxonomy
+            .get(&key("user.location.precise"))
+            .unwrap()
+            .sensitivity,
+        Sensitivity::Sensitive
+    );
+    assert!(
+        precise.is_empty(),
+        "neither `user.location` nor `user` is sensitive: {precise:?}"
+    );
+    let imei = covering_of("user.device.device_id.imei");
+    assert_eq!(
+        imei,
+        vec![
+            key("user.device.device_id"),
+            key("user.device"),
+            key("user")
+        ]
+    );
+
+    let mut l = InMemoryLedger::new();
+    l.append(event(
+        1,
+        T0,
+        grant(ConsentQualities::separate(), scope("ads", "user")),
+    ))
+    .unwrap();
+    let precise_ask = Ask {
+        covering: precise,
+        ..Ask::new("ads", "user.location.precise")
+    };
+    assert!(
+        !precise_ask.at(&l, T1),
+        "a grant on `user` must not cover precise location"
+    );
+    let imei_ask = Ask {
+        covering: imei,
+        ..Ask::new("ads", "user.device.device_id.imei")
+    };
+    assert!(imei_ask.at(&l, T1), "a grant on `user` covers the IMEI");
+    // Were the engine to list `user` as covering, the ledger would follow it:
+    // the limit is the engine's, not the ledger's.
+    assert!(
+        Ask::new("ads", "user.location.precise")
+            .covering(&["user"])
+            .at(&l, T1)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Serialisation.
+
+#[test]
+fn consent_events_round_trip() {
+    let events = [
+        event(
+            1,
+            T0,
+            ConsentChange::Grant {
+                qualities: ConsentQualities::separate() | ConsentQualities::GUARDIAN,
+                scope: to(scope("marketing", "user.contact.phone_number"), "partner_a"),
+                expires: Some("2025-01-01T00:00:00+08:00".parse().unwrap()),
+            },
+        ),
+        event(
+            2,
+            T1,
+            grant(ConsentQualities::IMPLIED, scope("registration", "user")),
+        ),
+        event(
+            3,
+            T1,
+            ConsentChange::Withdraw {
+                scope: scope("marketing", "user.contact"),
+            },
+        ),
+        event(
+            4,
+            T1,
+            ConsentChange::Refuse {
+                scope: scope("marketing", "user.contact"),
+            },
+        ),
+        event(
+            5,
+            T1,
+            ConsentChange::Expire {
+                scope: scope("marketing", "user.contact"),
+            },
+        ),
+        event(
+            6,
+            T1,
+            ConsentChange::Revoke {
+                scope: scope("marketing", "user.contact"),
+            },
+        ),
+        event(
+            7,
+            T2,
+            ConsentChange::PermissionOn {
+                permission: Permission::CallLogs,
+            },
+        ),
+        event(
+            8,
+            T2,
+            ConsentChange::PermissionOff {
+                permission: Permission::DeviceInfo,
+            },
+        ),
+    ];
+    for e in events {
+        let json = serde_json::to_string(&e).unwrap();
+        let back: ConsentEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e, "{json}");
+        // The offset is kept, not normalised to UTC.
+        assert_eq!(back.at.offset(), e.at.offset());
+    }
+}
+
+#[test]
+fn consent_event_json_form() {
+    let json = r#"{
+        "id": "00000000-0000-0000-0000-000000000001",
+        "at": "2024-01-01T10:00:00+08:00",
+        "subject": "alice",
+        "policy_id": "seed-004",
+        "policy_version": "2021-08-20",
+        "change": {
+            "type": "grant",
+            "qualities": ["affirmative", "explicit"],
+            "scope": {"purposes": ["ads"], "categories": ["user.device"]}
+        }
+    }"#;
+    let e: ConsentEvent = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        e,
+        event(
+            1,
+            T0,
+            grant(ConsentQualities::explicit(), scope("ads", "user.device"))
+        )
+    );
+    // Unknown fields, bad keys and unknown qualities are refused.
+    for bad in [
+        json.replace(r#""subject""#, r#""colour": 1, "subject""#),
+        json.replace(r#""purposes""#, r#""colour": 1, "purposes""#),
+        json.replace("user.device", "User.Device"),
+        json.replace(r#""explicit""#, r#""express""#),
+        json.replace(r#""grant""#, r#""grunt""#),
+    ] {
+        assert!(serde_json::from_str::<ConsentEvent>(&bad).is_err(), "{bad}");
+    }
+}

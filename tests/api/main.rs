@@ -1,0 +1,14 @@
+//! Integration tests of privacy-engine through its public API only: the
+//! taxonomy, consent qualities and the in-memory ledger, and loading and
+//! validating policy documents.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod consent;
+mod policy_docs;
+mod taxonomy;
