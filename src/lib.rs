@@ -1,7 +1,141 @@
-//! privacy-engine turns an app's privacy policy into a typed policy that the
-//! app consults before it touches personal data.
+//! privacy-engine turns an app's privacy policy into a typed, validated
+//! policy and an evaluator that the app consults before it touches personal
+//! data. For an action on data categories, for a purpose, to a recipient, at
+//! a time, for a subject with a consent history, [`Engine::evaluate`] answers
+//! permit or deny, why (the rules and policy clauses that decided), which
+//! obligations come with it, and for a denial what would make it permitted.
 //!
-//! (Crate documentation is in progress.)
+//! ```
+//! use privacy_engine::{Action, CategoryKey, Engine, InMemoryLedger, Policy, Request, Subject};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = Policy::from_json(include_str!("../examples/policies/seed-004.json"))?;
+//! let engine = Engine::new(policy)?;
+//! let consents = InMemoryLedger::new();
+//! let request = Request::new(
+//!     Action::Collect,
+//!     Subject { age: Some(30), ..Subject::new("user-42") },
+//!     vec![CategoryKey::new("user.contact.phone_number")?],
+//!     "2024-05-01T10:00:00+08:00".parse()?,
+//! )
+//! .purpose("registration_login");
+//! let decision = engine.evaluate(&request, &consents);
+//! assert!(decision.is_permit()); // a core purpose rests on the contract
+//! # Ok(()) }
+//! ```
+//!
+//! # Overview
+//!
+//! - [`Policy`]: the typed policy, read with [`Policy::from_json`] or built
+//!   with [`PolicyBuilder`]; [`Diagnostic`]s with paths for every problem.
+//! - [`Taxonomy`] and [`CategoryKey`]: hierarchical data categories with
+//!   their [`Sensitivity`].
+//! - [`ConsentEvent`], [`ConsentQualities`], [`InMemoryLedger`] and the
+//!   [`ConsentStore`] trait: the consent history the evaluator reads.
+//! - [`Request`] in, [`Decision`] out: [`Verdict`], per-category
+//!   [`CategoryOutcome`]s, [`Reason`]s, [`Obligation`]s and [`Unmet`]
+//!   requirements.
+//! - [`RetentionPlanner`]: what is due for deletion at a time.
+//! - [`Error`]: the one error type of the fallible boundaries.
+//!
+//! # Cookbook
+//!
+//! ### Collect with separate consent
+//!
+//! Record the grant in the ledger with the qualities it has; the engine
+//! checks them against what the policy requires.
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+//! let mut ledger = InMemoryLedger::new();
+//! let at: chrono::DateTime<chrono::FixedOffset> = "2024-05-01T09:00:00+08:00".parse()?;
+//! let event = |n, change| ConsentEvent {
+//!     id: uuid::Uuid::from_u128(n), at, subject: "u".into(),
+//!     policy_id: "seed-004".into(), policy_version: "2021-08-20".into(), change,
+//! };
+//! ledger.append(event(1, ConsentChange::PermissionOn { permission: Permission::Camera }))?;
+//! ledger.append(event(2, ConsentChange::Grant {
+//!     qualities: ConsentQualities::separate(),
+//!     scope: Scope {
+//!         purposes: vec!["face_verification".into()],
+//!         categories: vec![CategoryKey::new("user.biometric.face")?],
+//!         recipient: None,
+//!     },
+//!     expires: None,
+//! }))?;
+//! let request = Request::new(
+//!     Action::Collect,
+//!     Subject { age: Some(30), ..Subject::new("u") },
+//!     vec![CategoryKey::new("user.biometric.face")?],
+//!     "2024-05-01T10:00:00+08:00".parse()?,
+//! )
+//! .purpose("face_verification");
+//! assert!(engine.evaluate(&request, &ledger).is_permit());
+//! # Ok(()) }
+//! ```
+//!
+//! ### Share with a partner
+//!
+//! A share names its recipient; the decision carries the duties: bind the
+//! recipient to the purpose, tell the person (PIPL art. 23), confidentiality.
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+//! let request = Request::new(
+//!     Action::Share,
+//!     Subject { age: Some(30), ..Subject::new("u") },
+//!     vec![CategoryKey::new("user.contact.address")?],
+//!     "2024-05-01T10:00:00+08:00".parse()?,
+//! )
+//! .purpose("payment_delivery")
+//! .recipient("partner.logistics");
+//! let decision = engine.evaluate(&request, &InMemoryLedger::new());
+//! assert!(decision.obligations.iter().any(|o| matches!(o, Obligation::BindRecipientToPurpose { .. })));
+//! # Ok(()) }
+//! ```
+//!
+//! ### Delete past retention
+//!
+//! Deleting before a statutory minimum is denied with the date from which it
+//! is permitted.
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+//! let mut request = Request::new(
+//!     Action::Delete,
+//!     Subject { age: Some(30), ..Subject::new("u") },
+//!     vec![CategoryKey::new("user.financial.transaction")?],
+//!     "2023-05-01T10:00:00+08:00".parse()?,
+//! );
+//! request.events.transaction_completed = Some("2021-01-31T12:00:00+08:00".parse()?);
+//! let decision = engine.evaluate(&request, &InMemoryLedger::new());
+//! assert_eq!(
+//!     decision.unmet,
+//!     vec![Unmet::NotBefore { at: "2024-02-01T00:00:00+08:00".parse()? }]
+//! );
+//! # Ok(()) }
+//! ```
+//!
+//! # Crate features
+//!
+//! None yet: the core has no optional parts.
+//!
+//! # Guarantees
+//!
+//! - **Default deny**: anything the policy does not declare is denied, with
+//!   the reason; the policy's silence is never permission.
+//! - **No panics on untrusted input**: policy documents, requests and ledger
+//!   events give an [`Error`] with a path; [`Engine::evaluate`] always
+//!   returns a [`Decision`].
+//! - **What the evaluator never does**: read a clock, a file, the network or
+//!   the environment; echo personal-data values from a request in a message.
+//!
+//! The reasons behind these choices are in `DESIGN.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -16,6 +150,10 @@ mod ids;
 mod policy;
 mod request;
 mod taxonomy;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 // The public interface is:
 pub use crate::consent::{

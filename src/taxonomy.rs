@@ -118,6 +118,13 @@ impl CategoryKey {
     }
 }
 
+impl std::str::FromStr for CategoryKey {
+    type Err = InvalidCategoryKey;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
 impl TryFrom<String> for CategoryKey {
     type Error = InvalidCategoryKey;
     fn try_from(s: String) -> Result<Self, Self::Error> {

@@ -40,7 +40,7 @@ pub use retention::{Due, RetentionPlanner, RetentionRecord};
 ///     vec![CategoryKey::new("user.contact.phone_number")?],
 ///     "2024-05-01T10:00:00+08:00".parse()?,
 /// )
-/// .purpose("registration");
+/// .purpose("registration_login");
 /// let decision = engine.evaluate(&request, &ledger);
 /// assert!(decision.is_permit());
 /// # Ok(()) }

@@ -131,26 +131,33 @@ pub(super) fn parse(json: &str) -> Result<Policy, Error> {
     drop(value);
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = pointer(&e.path().to_string());
+        let path = pointer(e.path());
         Error::format(path, e.into_inner())
     })
 }
 
-/// serde_path_to_error prints `purposes[3].categories[0]`; documents use JSON
-/// pointers.
-fn pointer(dotted: &str) -> String {
-    if dotted == "." || dotted.is_empty() {
-        return "/".to_owned();
-    }
+/// The JSON pointer (RFC 6901) of a serde_path_to_error path: `/` for the
+/// whole document, and `~` and `/` in keys escaped as `~0` and `~1`.
+///
+/// Built from the segments, not from the printed form
+/// (`purposes[3].categories[0]`), which cannot tell a key `a.b` from a key
+/// `a` holding `b`.
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
     let mut out = String::new();
-    for seg in dotted.split('.') {
-        for part in seg.split('[') {
-            let part = part.trim_end_matches(']');
-            if !part.is_empty() {
-                out.push('/');
-                out.push_str(part);
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => {
+                out.push_str(&variant.replace('~', "~0").replace('/', "~1"))
             }
+            Segment::Unknown => out.push('?'),
         }
+    }
+    if out.is_empty() {
+        out.push('/');
     }
     out
 }
@@ -522,7 +529,7 @@ fn check_retention(c: &mut Checker<'_>) {
         c.categories(&r.categories, &format!("{path}/categories"), &owner);
         c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
         if let (Some(min), Some(max)) = (r.minimum, r.maximum) {
-            if min != max && min.months >= max.months && min.days >= max.days {
+            if always_longer(min, max, c.policy.settings.month_end) {
                 c.error(
                     DiagnosticCode::RetentionBounds,
                     format!("{path}/minimum"),
@@ -531,6 +538,23 @@ fn check_retention(c: &mut Checker<'_>) {
             }
         }
     }
+}
+
+/// Whether `a` ends after `b` whatever day they start on: months have 28 to
+/// 31 days, so `P1Y` is longer than `P360D` although it has fewer days, and
+/// `P1M` is neither longer nor shorter than `P30D`.
+///
+/// Checked over every start day of a four-year cycle (one leap year).
+fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd) -> bool {
+    let Some(first) = chrono::NaiveDate::from_ymd_opt(2001, 1, 1) else {
+        return false;
+    };
+    first.iter_days().take(4 * 365 + 1).all(|start| {
+        match (a.after(start, month_end), b.after(start, month_end)) {
+            (Some(end_a), Some(end_b)) => end_a > end_b,
+            _ => false,
+        }
+    })
 }
 
 fn check_warnings(c: &mut Checker<'_>) {

@@ -442,6 +442,24 @@ fn retention_minimum_beyond_maximum() {
         DiagnosticCode::RetentionBounds,
         "/retention/0/minimum",
     );
+    // A year is longer than 360 days from whatever day it starts, though it
+    // has fewer days.
+    let json = with(|v| {
+        v["retention"][0]["minimum"] = json!("P1Y");
+        v["retention"][0]["maximum"] = json!("P360D");
+    });
+    assert_only_error(
+        &json,
+        DiagnosticCode::RetentionBounds,
+        "/retention/0/minimum",
+    );
+    // A month is sometimes longer, sometimes shorter than 30 days: not an
+    // error.
+    let json = with(|v| {
+        v["retention"][0]["minimum"] = json!("P1M");
+        v["retention"][0]["maximum"] = json!("P30D");
+    });
+    assert!(load(&json).is_ok());
     // Equal bounds are fine.
     let json = with(|v| {
         v["retention"][0]["minimum"] = json!("P3Y");
@@ -683,12 +701,18 @@ fn a_stale_acknowledgement_warns() {
 fn malformed_json_is_a_syntax_error_with_line_and_column() {
     let good = serde_json::to_string_pretty(&base()).unwrap();
     let truncated = &good[..good.len() / 2];
-    let trailing_comma = good.replacen("\"schema\": 1,", "\"schema\": 1,,", 1);
-    let trailing_comma_end = "{\"schema\": 1,\n\"id\": \"p\",\n}";
+    // Keys are printed in order, so find the line rather than assume it.
+    let schema_line = good
+        .lines()
+        .position(|l| l.contains("\"schema\": 1,"))
+        .unwrap()
+        + 1;
+    let doubled_comma = good.replacen("\"schema\": 1,", "\"schema\": 1,,", 1);
+    let trailing_comma = "{\"schema\": 1,\n\"id\": \"p\",\n}";
     for (text, line) in [
         (truncated, None),
-        (trailing_comma.as_str(), Some(2)),
-        (trailing_comma_end, Some(3)),
+        (doubled_comma.as_str(), Some(schema_line)),
+        (trailing_comma, Some(3)),
     ] {
         let err = load(text).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Syntax, "{err}");
@@ -793,14 +817,13 @@ fn wrong_types_and_missing_fields_give_their_path() {
                 .as_object_mut()
                 .unwrap()
                 .remove("basis")
-                .map(drop)
-                .unwrap()
+                .unwrap();
         }),
         "/purposes/1",
     );
     assert!(err.to_string().contains("missing field `basis`"), "{err}");
     let err = load(&with(|v| {
-        v.as_object_mut().unwrap().remove("id").map(drop).unwrap()
+        v.as_object_mut().unwrap().remove("id").unwrap();
     }))
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Format);
@@ -818,7 +841,6 @@ fn absurd_dates_are_errors() {
     for bad in [
         "2021-13-45T00:00:00+08:00",
         "99999-01-01T00:00:00+08:00",
-        "+99999-01-01T00:00:00+08:00",
         "2021-02-29T00:00:00+08:00",
         "2021-01-01T25:00:00+08:00",
         "2021-01-01T00:00:00+99:00",
@@ -827,11 +849,18 @@ fn absurd_dates_are_errors() {
         "",
     ] {
         let json = with(|v| v["effective"] = json!(bad));
-        let err = assert_format(&json, "/effective");
-        assert!(!err.to_string().contains(bad) || !bad.is_empty());
+        assert_format(&json, "/effective");
     }
     let json = with(|v| v["effective"] = json!(20_210_101));
     assert_format(&json, "/effective");
+    // chrono reads ISO 8601's expanded years (`+99999`, `-0001`). Such a
+    // policy is not refused, but it must not panic and must round-trip.
+    for expanded in ["+99999-01-01T00:00:00+08:00", "-0001-01-01T00:00:00Z"] {
+        let json = with(|v| v["effective"] = json!(expanded));
+        let policy = load(&json).unwrap();
+        let out = serde_json::to_string(&policy).unwrap();
+        assert_eq!(load(&out).unwrap(), policy, "{expanded}");
+    }
 }
 
 #[test]

@@ -195,3 +195,11 @@ fn keys_deserialise_through_validation() {
     assert!(serde_json::from_str::<CategoryKey>(r#""User.X""#).is_err());
     assert!(serde_json::from_str::<CategoryKey>(r#""""#).is_err());
 }
+
+#[test]
+fn keys_parse_from_str() {
+    let k: CategoryKey = "user.biometric.face".parse().unwrap();
+    assert_eq!(k, key("user.biometric.face"));
+    assert_eq!("User.X".parse::<CategoryKey>(), CategoryKey::new("User.X"));
+    assert!("User.X".parse::<CategoryKey>().is_err());
+}
