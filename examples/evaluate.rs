@@ -68,14 +68,12 @@ fn main() -> ExitCode {
 /// One line: a decision as JSON, or an error message that names fields, not
 /// values.
 fn decide(engine: &Engine, line: &str) -> Result<String, String> {
-    let value: Value = serde_json::from_str(line)
-        .map_err(|e| format!("line is not valid JSON: column {}", e.column()))?;
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| format!("line is not valid JSON: column {}", e.column()))?;
     let (request, consents) = match value {
         Value::Object(mut map) if map.contains_key("request") => {
-            let unknown: Vec<&String> = map
-                .keys()
-                .filter(|k| !matches!(k.as_str(), "request" | "consents" | "id"))
-                .collect();
+            let unknown: Vec<&String> =
+                map.keys().filter(|k| !matches!(k.as_str(), "request" | "consents" | "id")).collect();
             if let Some(k) = unknown.first() {
                 return Err(format!("unknown field `{k}` in the line's envelope"));
             }
@@ -91,15 +89,9 @@ fn decide(engine: &Engine, line: &str) -> Result<String, String> {
     };
     let mut ledger = InMemoryLedger::new();
     for (j, event) in events.into_iter().enumerate() {
-        let event: ConsentEvent = serde_json::from_value(event).map_err(|e| {
-            format!(
-                "consent event {j} does not fit the event format ({:?})",
-                e.classify()
-            )
-        })?;
-        ledger
-            .append(event)
-            .map_err(|e| format!("consent event {j}: {e}"))?;
+        let event: ConsentEvent = serde_json::from_value(event)
+            .map_err(|e| format!("consent event {j} does not fit the event format ({:?})", e.classify()))?;
+        ledger.append(event).map_err(|e| format!("consent event {j}: {e}"))?;
     }
     Ok(engine.evaluate(&request, &ledger).to_json())
 }

@@ -5,9 +5,8 @@
 //! Run with `cargo run --example quickstart`.
 
 use privacy_engine::{
-    Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities,
-    DataState, Engine, Evidence, Ground, InMemoryLedger, LegalHold, Permission, Policy, Request,
-    Scope, Subject,
+    Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities, DataState, Engine, Evidence,
+    Ground, InMemoryLedger, LegalHold, Permission, Policy, Request, Scope, Subject,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -46,20 +45,14 @@ fn main() -> Result<()> {
         })
     };
     let scope = |purpose: &str, category: &str| -> Result<Scope> {
-        Ok(Scope {
-            purposes: vec![purpose.into()],
-            categories: vec![CategoryKey::new(category)?],
-            recipient: None,
-        })
+        Ok(Scope { purposes: vec![purpose.into()], categories: vec![CategoryKey::new(category)?], recipient: None })
     };
     // Alice gives separate consent to face verification, switches the camera
     // on, then withdraws the consent on 1 June.
     ledger.append(event(
         "alice",
         "2024-05-01T09:00:00+08:00",
-        ConsentChange::PermissionOn {
-            permission: Permission::Camera,
-        },
+        ConsentChange::PermissionOn { permission: Permission::Camera },
     )?)?;
     ledger.append(event(
         "alice",
@@ -73,9 +66,7 @@ fn main() -> Result<()> {
     ledger.append(event(
         "alice",
         "2024-06-01T00:00:00+08:00",
-        ConsentChange::Withdraw {
-            scope: scope("face_verification", "user.biometric.face")?,
-        },
+        ConsentChange::Withdraw { scope: scope("face_verification", "user.biometric.face")? },
     )?)?;
     // Bob, 12, has his guardian's consent for registration, but it is not
     // a separate one.
@@ -89,14 +80,9 @@ fn main() -> Result<()> {
         },
     )?)?;
 
-    let adult = |id: &str| Subject {
-        age: Some(30),
-        ..Subject::new(id)
-    };
+    let adult = |id: &str| Subject { age: Some(30), ..Subject::new(id) };
     let cats = |keys: &[&str]| -> Result<Vec<CategoryKey>> {
-        keys.iter()
-            .map(|k| CategoryKey::new(*k).map_err(Into::into))
-            .collect()
+        keys.iter().map(|k| CategoryKey::new(*k).map_err(Into::into)).collect()
     };
     let may = "2024-05-20T10:00:00+08:00".parse()?;
     let july = "2024-07-01T10:00:00+08:00".parse()?;
@@ -104,42 +90,24 @@ fn main() -> Result<()> {
     let mut requests: Vec<(&str, Request)> = vec![
         (
             "registration: a core purpose rests on the contract",
-            Request::new(
-                Action::Collect,
-                adult("alice"),
-                cats(&["user.contact.phone_number"])?,
-                may,
-            )
-            .purpose("registration_login"),
+            Request::new(Action::Collect, adult("alice"), cats(&["user.contact.phone_number"])?, may)
+                .purpose("registration_login"),
         ),
         (
             "face verification in May, with separate consent and the camera on",
-            Request::new(
-                Action::Collect,
-                adult("alice"),
-                cats(&["user.biometric.face"])?,
-                may,
-            )
-            .purpose("face_verification"),
+            Request::new(Action::Collect, adult("alice"), cats(&["user.biometric.face"])?, may)
+                .purpose("face_verification"),
         ),
         (
             "face verification in July, after the withdrawal",
-            Request::new(
-                Action::Collect,
-                adult("alice"),
-                cats(&["user.biometric.face"])?,
-                july,
-            )
-            .purpose("face_verification"),
+            Request::new(Action::Collect, adult("alice"), cats(&["user.biometric.face"])?, july)
+                .purpose("face_verification"),
         ),
         (
             "a 12-year-old whose guardian consented, but not separately",
             Request::new(
                 Action::Collect,
-                Subject {
-                    age: Some(12),
-                    ..Subject::new("bob")
-                },
+                Subject { age: Some(12), ..Subject::new("bob") },
                 cats(&["user.contact.phone_number"])?,
                 may,
             )
@@ -149,11 +117,7 @@ fn main() -> Result<()> {
             "ordering by a real-name-verified 16-year-old",
             Request::new(
                 Action::Collect,
-                Subject {
-                    age: Some(16),
-                    real_name_verified: true,
-                    ..Subject::new("carol")
-                },
+                Subject { age: Some(16), real_name_verified: true, ..Subject::new("carol") },
                 cats(&["user.financial.transaction"])?,
                 may,
             )
@@ -172,94 +136,45 @@ fn main() -> Result<()> {
         ),
         (
             "identifiable statistics to an SDK that may receive only de-identified data",
-            Request::new(
-                Action::Share,
-                adult("alice"),
-                cats(&["user.device.device_id.imei"])?,
-                may,
-            )
-            .purpose("payment_risk_control")
-            .recipient("sdk.alipay"),
+            Request::new(Action::Share, adult("alice"), cats(&["user.device.device_id.imei"])?, may)
+                .purpose("payment_risk_control")
+                .recipient("sdk.alipay"),
         ),
         (
             "order data sent abroad",
-            Request::new(
-                Action::CrossBorder,
-                adult("alice"),
-                cats(&["user.contact.address"])?,
-                may,
-            )
-            .purpose("ordering")
-            .recipient("partner.overseas_entity"),
+            Request::new(Action::CrossBorder, adult("alice"), cats(&["user.contact.address"])?, may)
+                .purpose("ordering")
+                .recipient("partner.overseas_entity"),
         ),
         ("an authority request without documents", {
-            let mut r = Request::new(
-                Action::Share,
-                adult("alice"),
-                cats(&["user.contact.phone_number"])?,
-                may,
-            )
-            .purpose("legal_compliance")
-            .recipient("authority.law_enforcement");
-            r.exception = Some(ClaimedException {
-                ground: Ground::AuthorityRequest,
-                evidence: vec![],
-            });
+            let mut r = Request::new(Action::Share, adult("alice"), cats(&["user.contact.phone_number"])?, may)
+                .purpose("legal_compliance")
+                .recipient("authority.law_enforcement");
+            r.exception = Some(ClaimedException { ground: Ground::AuthorityRequest, evidence: vec![] });
             r
         }),
         ("the same request with the legal documents", {
-            let mut r = Request::new(
-                Action::Share,
-                adult("alice"),
-                cats(&["user.contact.phone_number"])?,
-                may,
-            )
-            .purpose("legal_compliance")
-            .recipient("authority.law_enforcement");
-            r.exception = Some(ClaimedException {
-                ground: Ground::AuthorityRequest,
-                evidence: vec![Evidence::LegalDocuments],
-            });
+            let mut r = Request::new(Action::Share, adult("alice"), cats(&["user.contact.phone_number"])?, may)
+                .purpose("legal_compliance")
+                .recipient("authority.law_enforcement");
+            r.exception =
+                Some(ClaimedException { ground: Ground::AuthorityRequest, evidence: vec![Evidence::LegalDocuments] });
             r
         }),
-        (
-            "deleting transaction records two years after the transaction",
-            {
-                let mut r = Request::new(
-                    Action::Delete,
-                    adult("alice"),
-                    cats(&["user.financial.transaction"])?,
-                    may,
-                );
-                r.events.transaction_completed = Some("2022-05-31T18:00:00+08:00".parse()?);
-                r
-            },
-        ),
-        (
-            "keeping account data after cancellation, under a legal hold",
-            {
-                let mut r = Request::new(
-                    Action::Retain,
-                    adult("alice"),
-                    cats(&["user.contact.phone_number"])?,
-                    may,
-                );
-                r.events.account_cancelled = Some("2024-03-01T12:00:00+08:00".parse()?);
-                r.events.legal_hold = Some(LegalHold {
-                    since: "2024-04-01T00:00:00+08:00".parse()?,
-                    until: None,
-                });
-                r
-            },
-        ),
+        ("deleting transaction records two years after the transaction", {
+            let mut r = Request::new(Action::Delete, adult("alice"), cats(&["user.financial.transaction"])?, may);
+            r.events.transaction_completed = Some("2022-05-31T18:00:00+08:00".parse()?);
+            r
+        }),
+        ("keeping account data after cancellation, under a legal hold", {
+            let mut r = Request::new(Action::Retain, adult("alice"), cats(&["user.contact.phone_number"])?, may);
+            r.events.account_cancelled = Some("2024-03-01T12:00:00+08:00".parse()?);
+            r.events.legal_hold = Some(LegalHold { since: "2024-04-01T00:00:00+08:00".parse()?, until: None });
+            r
+        }),
         ("de-identified analytics data (still personal data)", {
-            let mut r = Request::new(
-                Action::Use,
-                adult("alice"),
-                cats(&["user.behavior.click_history"])?,
-                may,
-            )
-            .purpose("de_identified_analytics");
+            let mut r = Request::new(Action::Use, adult("alice"), cats(&["user.behavior.click_history"])?, may)
+                .purpose("de_identified_analytics");
             r.data_state = DataState::DeIdentified;
             r
         }),

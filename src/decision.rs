@@ -62,8 +62,7 @@ impl Decision {
 
     /// The decision as JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self)
-            .unwrap_or_else(|_| String::from("{\"error\":\"unserialisable decision\"}"))
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"error\":\"unserialisable decision\"}"))
     }
 }
 
@@ -303,18 +302,10 @@ impl fmt::Display for Decision {
             }
         }
         for o in &self.obligations {
-            write!(
-                f,
-                "\n  must {}",
-                serde_json::to_string(o).unwrap_or_default()
-            )?;
+            write!(f, "\n  must {}", serde_json::to_string(o).unwrap_or_default())?;
         }
         for u in &self.unmet {
-            write!(
-                f,
-                "\n  needs {}",
-                serde_json::to_string(u).unwrap_or_default()
-            )?;
+            write!(f, "\n  needs {}", serde_json::to_string(u).unwrap_or_default())?;
         }
         Ok(())
     }

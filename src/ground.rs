@@ -149,9 +149,7 @@ impl Ground {
     /// from the seed alone); such grounds load with a warning.
     pub fn pipl_basis(self) -> Option<&'static str> {
         match self {
-            Self::NationalSecurity | Self::CriminalProceedings | Self::Law => {
-                Some("PIPL art. 13(3) and (7)")
-            }
+            Self::NationalSecurity | Self::CriminalProceedings | Self::Law => Some("PIPL art. 13(3) and (7)"),
             Self::AuthorityRequest => Some("PIPL art. 13(3)"),
             Self::PublicInterest | Self::VitalInterests => Some("PIPL art. 13(4)"),
             Self::NewsReporting => Some("PIPL art. 13(5)"),
@@ -173,16 +171,10 @@ impl Ground {
     pub fn duties(self) -> &'static [Duty] {
         match self {
             Self::AcademicResearch => &[Duty::DeIdentifyResults],
-            Self::AuthorityRequest => &[
-                Duty::LegalDocuments,
-                Duty::EncryptDisclosure,
-                Duty::Minimise,
-            ],
+            Self::AuthorityRequest => &[Duty::LegalDocuments, Duty::EncryptDisclosure, Duty::Minimise],
             Self::ProtectRights => &[Duty::NotForProfit],
             Self::Merger => &[Duty::NewHolderBound, Duty::NotifySubject],
-            Self::ServiceProvision | Self::AffiliateNecessity => {
-                &[Duty::Minimise, Duty::BindRecipientToPurpose]
-            }
+            Self::ServiceProvision | Self::AffiliateNecessity => &[Duty::Minimise, Duty::BindRecipientToPurpose],
             _ => &[],
         }
     }

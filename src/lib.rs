@@ -157,8 +157,7 @@ struct ReadmeDoctests;
 
 // The public interface is:
 pub use crate::consent::{
-    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore,
-    InMemoryLedger, Scope,
+    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
@@ -168,11 +167,10 @@ pub use crate::error::{Error, ErrorKind};
 pub use crate::ground::{Evidence, Ground};
 pub use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::policy::{
-    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement,
-    DataState, Diagnostic, DiagnosticCode, Duty, EndAction, Exception, MinorEffect, MinorRule,
-    Minors, MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient,
-    RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity,
-    Trigger, UnknownAge,
+    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement, DataState, Diagnostic,
+    DiagnosticCode, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
+    PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
+    SCHEMA_VERSION, Settings, Severity, Trigger, UnknownAge,
 };
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
 pub use crate::taxonomy::{CategoryInfo, CategoryKey, InvalidCategoryKey, Sensitivity, Taxonomy};

@@ -102,13 +102,7 @@ pub struct Subject {
 impl Subject {
     /// A subject known only by id (age unknown).
     pub fn new(id: impl Into<SubjectId>) -> Self {
-        Self {
-            id: id.into(),
-            age: None,
-            birth_date: None,
-            region: None,
-            real_name_verified: false,
-        }
+        Self { id: id.into(), age: None, birth_date: None, region: None, real_name_verified: false }
     }
 }
 
@@ -179,12 +173,7 @@ pub struct LegalHold {
 impl Request {
     /// A request with the given action, subject, categories and time; the
     /// other fields empty.
-    pub fn new(
-        action: Action,
-        subject: Subject,
-        categories: Vec<CategoryKey>,
-        at: DateTime<FixedOffset>,
-    ) -> Self {
+    pub fn new(action: Action, subject: Subject, categories: Vec<CategoryKey>, at: DateTime<FixedOffset>) -> Self {
         Self {
             action,
             subject,
@@ -226,17 +215,11 @@ impl Request {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let what = match inner.classify() {
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                    "is not valid JSON"
-                }
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "is not valid JSON",
                 serde_json::error::Category::Io => "could not be read",
                 serde_json::error::Category::Data => "does not fit the request format",
             };
-            Error::request(format!(
-                "request {what} at `{path}`: line {}, column {}",
-                inner.line(),
-                inner.column()
-            ))
+            Error::request(format!("request {what} at `{path}`: line {}, column {}", inner.line(), inner.column()))
         })?;
         req.check()?;
         Ok(req)
@@ -249,9 +232,7 @@ impl Request {
     /// An error of kind [`Request`](crate::ErrorKind::Request).
     pub fn check(&self) -> Result<(), Error> {
         if self.subject.age.is_some_and(|a| a > MAX_AGE) {
-            return Err(Error::request(format!(
-                "request states an age above {MAX_AGE} at `subject.age`"
-            )));
+            return Err(Error::request(format!("request states an age above {MAX_AGE} at `subject.age`")));
         }
         Ok(())
     }

@@ -78,10 +78,7 @@ impl CategoryKey {
             Some("it is longer than 200 characters")
         } else if key.split('.').any(str::is_empty) {
             Some("it has an empty segment")
-        } else if !key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
-        {
+        } else if !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {
             Some("only a-z, 0-9, `_` and `.` are allowed")
         } else {
             None
@@ -99,9 +96,7 @@ impl CategoryKey {
 
     /// The parent key, `None` for a root such as `user`.
     pub fn parent(&self) -> Option<CategoryKey> {
-        self.0
-            .rsplit_once('.')
-            .map(|(p, _)| CategoryKey(p.to_owned()))
+        self.0.rsplit_once('.').map(|(p, _)| CategoryKey(p.to_owned()))
     }
 
     /// Whether `self` is `other` or lies below it.
@@ -174,12 +169,7 @@ pub struct Taxonomy {
 
 /// One row of the built-in table: key, default sensitivity, catalog ids,
 /// description.
-type Row = (
-    &'static str,
-    Sensitivity,
-    &'static [&'static str],
-    &'static str,
-);
+type Row = (&'static str, Sensitivity, &'static [&'static str], &'static str);
 
 use Sensitivity::{NonPersonal as N, Personal as P, Sensitive as S};
 
@@ -187,83 +177,23 @@ const BUILTIN: &[Row] = &[
     ("user", P, &[], "data about a natural person"),
     // Identity, account and contact.
     ("user.account", P, &[], "account information"),
-    (
-        "user.account.username",
-        P,
-        &["DC-04"],
-        "account name, login account, system account",
-    ),
-    (
-        "user.account.nickname",
-        P,
-        &["DC-03"],
-        "nickname, including one synced from a third-party account",
-    ),
-    (
-        "user.account.avatar",
-        P,
-        &["DC-03"],
-        "avatar, including one synced from a third-party account",
-    ),
-    (
-        "user.account.member_form",
-        P,
-        &["DC-18"],
-        "member-form field `la collection` (garbled in seed 001)",
-    ),
+    ("user.account.username", P, &["DC-04"], "account name, login account, system account"),
+    ("user.account.nickname", P, &["DC-03"], "nickname, including one synced from a third-party account"),
+    ("user.account.avatar", P, &["DC-03"], "avatar, including one synced from a third-party account"),
+    ("user.account.member_form", P, &["DC-18"], "member-form field `la collection` (garbled in seed 001)"),
     ("user.authorization", S, &[], "authentication secrets"),
-    (
-        "user.authorization.credentials",
-        S,
-        &["DC-05"],
-        "passwords, secrets, password-protection questions and answers",
-    ),
+    ("user.authorization.credentials", S, &["DC-05"], "passwords, secrets, password-protection questions and answers"),
     ("user.contact", P, &["DC-07"], "contact information"),
-    (
-        "user.contact.phone_number",
-        P,
-        &["DC-01"],
-        "mobile phone number",
-    ),
+    ("user.contact.phone_number", P, &["DC-01"], "mobile phone number"),
     ("user.contact.email", P, &["DC-06"], "e-mail address"),
-    (
-        "user.contact.address",
-        P,
-        &["DC-82"],
-        "postal or shipping address",
-    ),
+    ("user.contact.address", P, &["DC-82"], "postal or shipping address"),
     ("user.contact.person", P, &["DC-07"], "contact person"),
-    (
-        "user.contact.carrier",
-        N,
-        &["DC-02"],
-        "mobile carrier or operator",
-    ),
+    ("user.contact.carrier", N, &["DC-02"], "mobile carrier or operator"),
     ("user.name", P, &["DC-08"], "name"),
-    (
-        "user.government_id",
-        S,
-        &[],
-        "real-name identity information (PIPL art. 28: specific identity)",
-    ),
-    (
-        "user.government_id.name",
-        S,
-        &["DC-08"],
-        "real name as part of real-name identity information",
-    ),
-    (
-        "user.government_id.national_identification_number",
-        S,
-        &["DC-09"],
-        "national ID number",
-    ),
-    (
-        "user.government_id.photo",
-        S,
-        &["DC-10"],
-        "photo as part of real-name identity information",
-    ),
+    ("user.government_id", S, &[], "real-name identity information (PIPL art. 28: specific identity)"),
+    ("user.government_id.name", S, &["DC-08"], "real name as part of real-name identity information"),
+    ("user.government_id.national_identification_number", S, &["DC-09"], "national ID number"),
+    ("user.government_id.photo", S, &["DC-10"], "photo as part of real-name identity information"),
     ("user.professional", P, &[], "professional information"),
     (
         "user.professional.certificate",
@@ -274,12 +204,7 @@ const BUILTIN: &[Row] = &[
     ("user.professional.resume", P, &["DC-16"], "resume (CV)"),
     ("user.workplace", P, &["DC-15"], "unit and department"),
     ("user.biometric", S, &[], "biometric information"),
-    (
-        "user.biometric.face",
-        S,
-        &["DC-13"],
-        "face image and face data",
-    ),
+    ("user.biometric.face", S, &["DC-13"], "face image and face data"),
     ("user.behavior", P, &[], "behaviour on the service"),
     (
         "user.behavior.interaction_trajectory",
@@ -287,231 +212,56 @@ const BUILTIN: &[Row] = &[
         &["DC-14"],
         "slide, click and mouse trajectories produced during verification",
     ),
-    (
-        "user.behavior.browsing_history",
-        S,
-        &["DC-50"],
-        "web browsing history (GB/T 35273 Annex B)",
-    ),
-    (
-        "user.behavior.click_history",
-        P,
-        &["DC-51"],
-        "click records",
-    ),
-    (
-        "user.behavior.search_history",
-        P,
-        &["DC-52", "DC-92"],
-        "search records, including the copy cached on the device",
-    ),
-    (
-        "user.behavior.search_keywords",
-        N,
-        &["DC-52"],
-        "query keywords, which alone identify no one",
-    ),
-    (
-        "user.behavior.software_usage",
-        P,
-        &["DC-53"],
-        "software use records",
-    ),
+    ("user.behavior.browsing_history", S, &["DC-50"], "web browsing history (GB/T 35273 Annex B)"),
+    ("user.behavior.click_history", P, &["DC-51"], "click records"),
+    ("user.behavior.search_history", P, &["DC-52", "DC-92"], "search records, including the copy cached on the device"),
+    ("user.behavior.search_keywords", N, &["DC-52"], "query keywords, which alone identify no one"),
+    ("user.behavior.software_usage", P, &["DC-53"], "software use records"),
     ("user.content", P, &[], "content the person provides"),
-    (
-        "user.content.public",
-        P,
-        &["DC-54"],
-        "posts, comments, likes, collections, shares, product listings",
-    ),
-    (
-        "user.content.media",
-        P,
-        &["DC-55"],
-        "photos, pictures, files, screenshots",
-    ),
-    (
-        "user.content.communications",
-        S,
-        &["DC-19"],
-        "communications sent to the service and customer-service records",
-    ),
-    (
-        "user.content.shared_by_others",
-        P,
-        &["DC-56"],
-        "information about the person shared by other parties",
-    ),
+    ("user.content.public", P, &["DC-54"], "posts, comments, likes, collections, shares, product listings"),
+    ("user.content.media", P, &["DC-55"], "photos, pictures, files, screenshots"),
+    ("user.content.communications", S, &["DC-19"], "communications sent to the service and customer-service records"),
+    ("user.content.shared_by_others", P, &["DC-56"], "information about the person shared by other parties"),
     ("user.content.survey", P, &["DC-57"], "survey answers"),
     // Device.
     ("user.device", P, &[], "device information"),
-    (
-        "user.device.model",
-        N,
-        &["DC-20"],
-        "device model, hardware model, device name",
-    ),
-    (
-        "user.device.device_id",
-        P,
-        &["DC-21"],
-        "unique device identifiers",
-    ),
+    ("user.device.model", N, &["DC-20"], "device model, hardware model, device name"),
+    ("user.device.device_id", P, &["DC-21"], "unique device identifiers"),
     ("user.device.device_id.imei", P, &["DC-22"], "IMEI"),
     ("user.device.device_id.imsi", P, &["DC-23"], "IMSI"),
-    (
-        "user.device.device_id.mac_address",
-        P,
-        &["DC-24"],
-        "MAC address",
-    ),
-    (
-        "user.device.device_id.idfa",
-        P,
-        &["DC-25"],
-        "iOS advertising identifier",
-    ),
+    ("user.device.device_id.mac_address", P, &["DC-24"], "MAC address"),
+    ("user.device.device_id.idfa", P, &["DC-25"], "iOS advertising identifier"),
     ("user.device.device_id.oaid", P, &["DC-26"], "OAID"),
-    (
-        "user.device.device_id.android_id",
-        P,
-        &["DC-27"],
-        "Android ID, DEVICE_ID",
-    ),
-    (
-        "user.device.device_id.openudid",
-        P,
-        &["DC-28"],
-        "OpenUDID, GUID",
-    ),
-    (
-        "user.device.device_id.serial_number",
-        P,
-        &["DC-29"],
-        "device and SIM card serial numbers",
-    ),
-    (
-        "user.device.device_id.bluetooth_address",
-        P,
-        &["DC-30"],
-        "Bluetooth address",
-    ),
-    (
-        "user.device.hardware",
-        N,
-        &["DC-31"],
-        "CPU, disk, resolution, sensors, boot duration, processes",
-    ),
-    (
-        "user.device.software",
-        N,
-        &["DC-32"],
-        "OS type and version, app and SDK versions, language",
-    ),
-    (
-        "user.device.app_list",
-        P,
-        &["DC-33"],
-        "installed-application list",
-    ),
-    (
-        "user.device.browser",
-        N,
-        &["DC-34"],
-        "browser type and settings",
-    ),
+    ("user.device.device_id.android_id", P, &["DC-27"], "Android ID, DEVICE_ID"),
+    ("user.device.device_id.openudid", P, &["DC-28"], "OpenUDID, GUID"),
+    ("user.device.device_id.serial_number", P, &["DC-29"], "device and SIM card serial numbers"),
+    ("user.device.device_id.bluetooth_address", P, &["DC-30"], "Bluetooth address"),
+    ("user.device.hardware", N, &["DC-31"], "CPU, disk, resolution, sensors, boot duration, processes"),
+    ("user.device.software", N, &["DC-32"], "OS type and version, app and SDK versions, language"),
+    ("user.device.app_list", P, &["DC-33"], "installed-application list"),
+    ("user.device.browser", N, &["DC-34"], "browser type and settings"),
     ("user.device.ip_address", P, &["DC-40"], "IP address"),
-    (
-        "user.device.network",
-        N,
-        &["DC-41"],
-        "network type, quality, Wi-Fi and base-station information",
-    ),
-    (
-        "user.device.phone_state",
-        P,
-        &["DC-72"],
-        "phone state and phone information",
-    ),
-    (
-        "user.device.cookie_id",
-        P,
-        &["DC-90", "DC-91"],
-        "cookies, web beacons and browser-supplied identifiers",
-    ),
+    ("user.device.network", N, &["DC-41"], "network type, quality, Wi-Fi and base-station information"),
+    ("user.device.phone_state", P, &["DC-72"], "phone state and phone information"),
+    ("user.device.cookie_id", P, &["DC-90", "DC-91"], "cookies, web beacons and browser-supplied identifiers"),
     // Logs.
     ("user.log", P, &[], "log information"),
-    (
-        "user.log.access",
-        P,
-        &["DC-42", "DC-43"],
-        "server access records and log information",
-    ),
-    (
-        "user.log.service",
-        P,
-        &["DC-44"],
-        "service log: browsing, click to view, sharing",
-    ),
-    (
-        "user.log.mini_program",
-        P,
-        &["DC-45"],
-        "mini-program operation logs",
-    ),
-    (
-        "user.log.diagnostics",
-        N,
-        &["DC-46"],
-        "app start-up data, error logs, session times",
-    ),
+    ("user.log.access", P, &["DC-42", "DC-43"], "server access records and log information"),
+    ("user.log.service", P, &["DC-44"], "service log: browsing, click to view, sharing"),
+    ("user.log.mini_program", P, &["DC-45"], "mini-program operation logs"),
+    ("user.log.diagnostics", N, &["DC-46"], "app start-up data, error logs, session times"),
     // Location.
     ("user.location", P, &[], "location"),
-    (
-        "user.location.precise",
-        S,
-        &["DC-60", "DC-62"],
-        "GPS and precise location",
-    ),
-    (
-        "user.location.imprecise",
-        P,
-        &["DC-61", "DC-63", "DC-65"],
-        "city-level or log-derived location",
-    ),
-    (
-        "user.location.travel",
-        S,
-        &["DC-64"],
-        "travel information, whereabouts (PIPL art. 28)",
-    ),
+    ("user.location.precise", S, &["DC-60", "DC-62"], "GPS and precise location"),
+    ("user.location.imprecise", P, &["DC-61", "DC-63", "DC-65"], "city-level or log-derived location"),
+    ("user.location.travel", S, &["DC-64"], "travel information, whereabouts (PIPL art. 28)"),
     // Contacts.
     ("user.contacts", S, &[], "the person's contacts"),
-    (
-        "user.contacts.address_book",
-        S,
-        &["DC-70"],
-        "address book (GB/T 35273 Annex B)",
-    ),
-    (
-        "user.contacts.call_log",
-        S,
-        &["DC-71"],
-        "call logs (communication records)",
-    ),
+    ("user.contacts.address_book", S, &["DC-70"], "address book (GB/T 35273 Annex B)"),
+    ("user.contacts.call_log", S, &["DC-71"], "call logs (communication records)"),
     // Financial.
-    (
-        "user.financial",
-        S,
-        &[],
-        "financial information (PIPL art. 28: financial accounts)",
-    ),
-    (
-        "user.financial.payment_account",
-        S,
-        &["DC-80"],
-        "third-party payment account",
-    ),
+    ("user.financial", S, &[], "financial information (PIPL art. 28: financial accounts)"),
+    ("user.financial.payment_account", S, &["DC-80"], "third-party payment account"),
     ("user.financial.bank_account", S, &["DC-83"], "bank account"),
     (
         "user.financial.transaction",
@@ -519,63 +269,24 @@ const BUILTIN: &[Row] = &[
         &["DC-81", "DC-84", "DC-85"],
         "orders, payments, transaction records (GB/T 35273 Annex B)",
     ),
-    (
-        "user.financial.virtual_goods",
-        S,
-        &["DC-86"],
-        "virtual goods, memberships, points (virtual property)",
-    ),
+    ("user.financial.virtual_goods", S, &["DC-86"], "virtual goods, memberships, points (virtual property)"),
     // Derived.
-    (
-        "user.derived",
-        P,
-        &[],
-        "information derived from other data",
-    ),
-    (
-        "user.derived.profile",
-        P,
-        &["DC-95"],
-        "user portrait (profile)",
-    ),
+    ("user.derived", P, &[], "information derived from other data"),
+    ("user.derived.profile", P, &["DC-95"], "user portrait (profile)"),
     // Organisations.
     ("organization", N, &[], "data about an organisation"),
-    (
-        "organization.profile",
-        N,
-        &["DC-17"],
-        "company name, business licence, credit code, products",
-    ),
-    (
-        "organization.contact",
-        P,
-        &["DC-17"],
-        "the business contact person's phone, e-mail, fax",
-    ),
+    ("organization.profile", N, &["DC-17"], "company name, business licence, credit code, products"),
+    ("organization.contact", P, &["DC-17"], "the business contact person's phone, e-mail, fax"),
     // Aggregates.
     ("aggregate", N, &[], "data about no one in particular"),
-    (
-        "aggregate.statistics",
-        N,
-        &["DC-96"],
-        "grouped, aggregated, statistical information",
-    ),
+    ("aggregate.statistics", N, &["DC-96"], "grouped, aggregated, statistical information"),
 ];
 
 /// Catalog §1 entries that are not categories but are modelled elsewhere.
 pub(crate) const MODELLED_ELSEWHERE: &[(&str, &str)] = &[
-    (
-        "DC-97",
-        "de-identified and anonymised data are data states (`DataState`)",
-    ),
-    (
-        "DC-98",
-        "children's data: the subject's age and the policy's minors rules",
-    ),
-    (
-        "DC-99",
-        "minors' data: the subject's age and the policy's minors rules",
-    ),
+    ("DC-97", "de-identified and anonymised data are data states (`DataState`)"),
+    ("DC-98", "children's data: the subject's age and the policy's minors rules"),
+    ("DC-99", "minors' data: the subject's age and the policy's minors rules"),
 ];
 
 impl Taxonomy {
@@ -615,18 +326,12 @@ impl Taxonomy {
 
     /// The key that stands for a catalog §1 id such as `DC-62`, if any.
     pub fn by_catalog_id(&self, id: &str) -> Option<&CategoryKey> {
-        self.categories
-            .iter()
-            .find(|(_, info)| info.catalog.contains(&id))
-            .map(|(k, _)| k)
+        self.categories.iter().find(|(_, info)| info.catalog.contains(&id)).map(|(k, _)| k)
     }
 
     /// Where a catalog id that is not a category is modelled instead.
     pub fn modelled_elsewhere(id: &str) -> Option<&'static str> {
-        MODELLED_ELSEWHERE
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, w)| *w)
+        MODELLED_ELSEWHERE.iter().find(|(i, _)| *i == id).map(|(_, w)| *w)
     }
 
     pub(crate) fn insert(&mut self, key: CategoryKey, info: CategoryInfo) {

@@ -71,10 +71,7 @@ impl InMemoryLedger {
     /// no category.
     pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
         if self.ids.contains(&event.id) {
-            return Err(Error::ledger(format!(
-                "duplicate consent event id `{}`",
-                event.id
-            )));
+            return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
         if let ConsentChange::Grant { qualities, .. } = &event.change {
             if !qualities.is_coherent() {
@@ -86,10 +83,7 @@ impl InMemoryLedger {
         }
         if let Some(scope) = event.change.scope() {
             if scope.purposes.is_empty() || scope.categories.is_empty() {
-                return Err(Error::ledger(format!(
-                    "consent event `{}` names no purpose or no category",
-                    event.id
-                )));
+                return Err(Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
             }
         }
         let at = event.at.with_timezone(&Utc);
@@ -122,10 +116,7 @@ impl InMemoryLedger {
 
     /// A subject's events, in time order (ties in append order).
     pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = &ConsentEvent> {
-        self.subjects
-            .get(subject)
-            .into_iter()
-            .flat_map(|v| v.iter().map(|s| &s.event))
+        self.subjects.get(subject).into_iter().flat_map(|v| v.iter().map(|s| &s.event))
     }
 
     /// The DPV status of the consent for `purpose` × `category` (and
@@ -154,11 +145,7 @@ impl InMemoryLedger {
                     if !scope.categories.iter().any(|c| category.is_within(c)) {
                         continue;
                     }
-                    status = if granted_before {
-                        ConsentStatus::RenewedGiven
-                    } else {
-                        ConsentStatus::Given
-                    };
+                    status = if granted_before { ConsentStatus::RenewedGiven } else { ConsentStatus::Given };
                     granted_before = true;
                     if expires.is_some_and(|e| e.with_timezone(&Utc) <= at) {
                         status = ConsentStatus::Expired;
@@ -177,10 +164,7 @@ impl InMemoryLedger {
     }
 
     fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = &Stored> {
-        self.subjects
-            .get(subject)
-            .into_iter()
-            .flat_map(move |v| v.iter().take_while(move |s| s.at <= at))
+        self.subjects.get(subject).into_iter().flat_map(move |v| v.iter().take_while(move |s| s.at <= at))
     }
 }
 
@@ -198,14 +182,14 @@ fn recipient_matches(scope: &Scope, recipient: Option<&RecipientId>) -> bool {
     }
 }
 
+/// A grant in force while replaying a subject's events: its qualities, its
+/// recipient and its expiry.
+type ActiveGrant<'a> = (super::ConsentQualities, Option<&'a RecipientId>, Option<DateTime<Utc>>);
+
 impl ConsentStore for InMemoryLedger {
     fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
-        // Grants in force so far: (qualities, recipient, expiry).
-        let mut active: Vec<(
-            super::ConsentQualities,
-            Option<&RecipientId>,
-            Option<DateTime<Utc>>,
-        )> = Vec::new();
+        // Grants in force so far.
+        let mut active: Vec<ActiveGrant<'_>> = Vec::new();
         for s in self.as_of(q.subject, q.at) {
             let Some(scope) = s.event.change.scope() else {
                 continue;
@@ -214,24 +198,15 @@ impl ConsentStore for InMemoryLedger {
                 continue;
             }
             match &s.event.change {
-                ConsentChange::Grant {
-                    qualities, expires, ..
-                } => {
-                    let covers = scope
-                        .categories
-                        .iter()
-                        .any(|c| c == q.category || q.covering.contains(c));
+                ConsentChange::Grant { qualities, expires, .. } => {
+                    let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
                     let to_recipient = match (&scope.recipient, q.recipient) {
                         (None, _) => true,
                         (Some(r), Some(want)) => r == want,
                         (Some(_), None) => false,
                     };
                     if covers && to_recipient {
-                        active.push((
-                            *qualities,
-                            scope.recipient.as_ref(),
-                            expires.map(|e| e.with_timezone(&Utc)),
-                        ));
+                        active.push((*qualities, scope.recipient.as_ref(), expires.map(|e| e.with_timezone(&Utc))));
                     }
                 }
                 _ => {
@@ -244,17 +219,10 @@ impl ConsentStore for InMemoryLedger {
                 }
             }
         }
-        active
-            .iter()
-            .any(|(qual, _, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
+        active.iter().any(|(qual, _, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
     }
 
-    fn permission_on(
-        &self,
-        subject: &SubjectId,
-        permission: Permission,
-        at: DateTime<Utc>,
-    ) -> bool {
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         let mut on = false;
         for s in self.as_of(subject, at) {
             match &s.event.change {
@@ -284,46 +252,22 @@ mod tests {
     }
 
     fn scope(cat: &str) -> Scope {
-        Scope {
-            purposes: vec!["ads".into()],
-            categories: vec![CategoryKey::new(cat).unwrap()],
-            recipient: None,
-        }
+        Scope { purposes: vec!["ads".into()], categories: vec![CategoryKey::new(cat).unwrap()], recipient: None }
     }
 
     #[test]
     fn out_of_order_appends_are_sorted_by_time_then_append_order() {
         let mut l = InMemoryLedger::new();
-        l.append(ev(
-            1,
-            "2024-01-02T00:00:00Z",
-            ConsentChange::Withdraw {
-                scope: scope("user"),
-            },
-        ))
-        .unwrap();
+        l.append(ev(1, "2024-01-02T00:00:00Z", ConsentChange::Withdraw { scope: scope("user") })).unwrap();
         l.append(ev(
             2,
             "2024-01-01T00:00:00Z",
-            ConsentChange::Grant {
-                qualities: ConsentQualities::explicit(),
-                scope: scope("user"),
-                expires: None,
-            },
+            ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: scope("user"), expires: None },
         ))
         .unwrap();
         let ids: Vec<u128> = l.events(&"s".into()).map(|e| e.id.as_u128()).collect();
         assert_eq!(ids, vec![2, 1]);
-        assert!(
-            l.append(ev(
-                2,
-                "2024-01-03T00:00:00Z",
-                ConsentChange::Withdraw {
-                    scope: scope("user")
-                }
-            ))
-            .is_err()
-        );
+        assert!(l.append(ev(2, "2024-01-03T00:00:00Z", ConsentChange::Withdraw { scope: scope("user") })).is_err());
         assert_eq!(l.len(), 2);
     }
 }

@@ -202,20 +202,14 @@ pub trait ConsentStore {
     fn has_consent(&self, query: &ConsentQuery<'_>) -> bool;
 
     /// Whether the device permission is switched on at `at`.
-    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>)
-    -> bool;
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool;
 }
 
 impl<S: ConsentStore + ?Sized> ConsentStore for &S {
     fn has_consent(&self, query: &ConsentQuery<'_>) -> bool {
         (**self).has_consent(query)
     }
-    fn permission_on(
-        &self,
-        subject: &SubjectId,
-        permission: Permission,
-        at: DateTime<Utc>,
-    ) -> bool {
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         (**self).permission_on(subject, permission, at)
     }
 }

@@ -88,10 +88,7 @@ impl ConsentQualities {
 
     /// The names of the set flags, in order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        NAMES
-            .iter()
-            .filter(move |(_, f)| self.contains(*f))
-            .map(|(n, _)| *n)
+        NAMES.iter().filter(move |(_, f)| self.contains(*f)).map(|(n, _)| *n)
     }
 }
 

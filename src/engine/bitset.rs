@@ -7,9 +7,7 @@ pub(crate) struct BitSet {
 
 impl BitSet {
     pub(crate) fn new(len: usize) -> Self {
-        Self {
-            words: vec![0; len.div_ceil(64)].into_boxed_slice(),
-        }
+        Self { words: vec![0; len.div_ceil(64)].into_boxed_slice() }
     }
 
     pub(crate) fn insert(&mut self, i: usize) {
@@ -19,8 +17,6 @@ impl BitSet {
     }
 
     pub(crate) fn contains(&self, i: usize) -> bool {
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 }

@@ -4,13 +4,11 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::Engine;
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore};
-use crate::decision::{
-    CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
-};
+use crate::decision::{ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet};
 use crate::ids::RuleId;
 use crate::policy::{
-    Action, ActionRule, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient,
-    RecipientKind, UnknownAge,
+    Action, ActionRule, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient, RecipientKind,
+    UnknownAge,
 };
 use crate::request::{MAX_AGE, Request};
 use crate::taxonomy::{CategoryKey, Sensitivity};
@@ -18,24 +16,19 @@ use crate::taxonomy::{CategoryKey, Sensitivity};
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 const PIPL_CHILD_AGE: u8 = 14;
 
-fn builtin(name: &str) -> RuleId {
+pub(super) fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
 }
 
-fn reason(rule: RuleId, effect: Effect, cites: Option<&String>, message: String) -> Reason {
-    Reason {
-        rule,
-        effect,
-        cites: cites.cloned(),
-        message,
-    }
+pub(super) fn reason(rule: RuleId, effect: Effect, cites: Option<&String>, message: String) -> Reason {
+    Reason { rule, effect, cites: cites.cloned(), message }
 }
 
 /// The outcome for one category while it is being decided.
 #[derive(Debug)]
 pub(super) struct CatDraft {
-    key: CategoryKey,
-    permit: bool,
+    pub(super) key: CategoryKey,
+    pub(super) permit: bool,
     pub(super) reasons: Vec<Reason>,
     pub(super) obligations: Vec<Obligation>,
     pub(super) unmet: Vec<Unmet>,
@@ -43,13 +36,7 @@ pub(super) struct CatDraft {
 
 impl CatDraft {
     fn new(key: &CategoryKey) -> Self {
-        Self {
-            key: key.clone(),
-            permit: false,
-            reasons: Vec::new(),
-            obligations: Vec::new(),
-            unmet: Vec::new(),
-        }
+        Self { key: key.clone(), permit: false, reasons: Vec::new(), obligations: Vec::new(), unmet: Vec::new() }
     }
 
     pub(super) fn permit(&mut self, r: Reason) {
@@ -63,15 +50,14 @@ impl CatDraft {
     }
 
     pub(super) fn note(&mut self, rule: RuleId, cites: Option<&String>, message: String) {
-        self.reasons
-            .push(reason(rule, Effect::Note, cites, message));
+        self.reasons.push(reason(rule, Effect::Note, cites, message));
     }
 
     pub(super) fn key(&self) -> &CategoryKey {
         &self.key
     }
 
-    fn has_deny(&self) -> bool {
+    pub(super) fn has_deny(&self) -> bool {
         self.reasons.iter().any(|r| r.effect == Effect::Deny)
     }
 }
@@ -97,11 +83,7 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
     let policy = &engine.policy;
 
     if req.categories.is_empty() {
-        deny_top(
-            &mut top,
-            "no_category",
-            "the request names no data category".to_owned(),
-        );
+        deny_top(&mut top, "no_category", "the request names no data category".to_owned());
     }
     let mut cat_ids = Vec::with_capacity(req.categories.len());
     for key in &req.categories {
@@ -109,86 +91,40 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
             Some(&i) => cat_ids.push(Some(i)),
             None => {
                 cat_ids.push(None);
-                deny_top(
-                    &mut top,
-                    "undeclared_category",
-                    format!("data category `{key}` is not declared"),
-                );
+                deny_top(&mut top, "undeclared_category", format!("data category `{key}` is not declared"));
             }
         }
     }
-    let rule = engine
-        .action_rules
-        .get(req.action as usize)
-        .copied()
-        .flatten()
-        .and_then(|i| policy.actions.get(i));
+    let rule = engine.action_rules.get(req.action as usize).copied().flatten().and_then(|i| policy.actions.get(i));
     if rule.is_none() {
-        deny_top(
-            &mut top,
-            "undeclared_action",
-            format!(
-                "the policy has no rule for action `{}`",
-                req.action.as_str()
-            ),
-        );
+        deny_top(&mut top, "undeclared_action", format!("the policy has no rule for action `{}`", req.action.as_str()));
     }
-    let retention_action = matches!(
-        req.action,
-        Action::Retain | Action::Delete | Action::Anonymise
-    );
+    let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
     let purpose = match &req.purpose {
-        Some(id) => match engine
-            .purpose_index
-            .get(id)
-            .and_then(|&i| policy.purposes.get(i).map(|p| (i, p)))
-        {
+        Some(id) => match engine.purpose_index.get(id).and_then(|&i| policy.purposes.get(i).map(|p| (i, p))) {
             Some(p) => Some(p),
             None => {
-                deny_top(
-                    &mut top,
-                    "undeclared_purpose",
-                    format!("purpose `{id}` is not declared"),
-                );
+                deny_top(&mut top, "undeclared_purpose", format!("purpose `{id}` is not declared"));
                 None
             }
         },
         None if !retention_action => {
-            deny_top(
-                &mut top,
-                "missing_purpose",
-                format!("action `{}` needs a purpose", req.action.as_str()),
-            );
+            deny_top(&mut top, "missing_purpose", format!("action `{}` needs a purpose", req.action.as_str()));
             None
         }
         None => None,
     };
     let recipient = match &req.recipient {
-        Some(id) => match engine
-            .recipient_index
-            .get(id)
-            .and_then(|&i| policy.recipients.get(i).map(|r| (i, r)))
-        {
+        Some(id) => match engine.recipient_index.get(id).and_then(|&i| policy.recipients.get(i).map(|r| (i, r))) {
             Some(r) => Some(r),
             None => {
-                deny_top(
-                    &mut top,
-                    "undeclared_recipient",
-                    format!("recipient `{id}` is not declared"),
-                );
+                deny_top(&mut top, "undeclared_recipient", format!("recipient `{id}` is not declared"));
                 None
             }
         },
         None => {
-            if matches!(
-                req.action,
-                Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder
-            ) {
-                deny_top(
-                    &mut top,
-                    "missing_recipient",
-                    format!("action `{}` needs a recipient", req.action.as_str()),
-                );
+            if matches!(req.action, Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder) {
+                deny_top(&mut top, "missing_recipient", format!("action `{}` needs a recipient", req.action.as_str()));
             }
             None
         }
@@ -199,11 +135,7 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
                 rule.id.clone(),
                 Effect::Deny,
                 rule.cites.as_ref(),
-                format!(
-                    "recipient `{}` is of a kind to which action `{}` may not go",
-                    r.id,
-                    req.action.as_str()
-                ),
+                format!("recipient `{}` is of a kind to which action `{}` may not go", r.id, req.action.as_str()),
             ));
         }
     }
@@ -212,16 +144,7 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
     let mut drafts: Vec<CatDraft> = Vec::with_capacity(req.categories.len());
     match rule {
         Some(rule) if top.iter().all(|r| r.effect != Effect::Deny) => {
-            let ctx = Ctx {
-                engine,
-                req,
-                store,
-                at: req.at.with_timezone(&Utc),
-                rule,
-                purpose,
-                recipient,
-                age,
-            };
+            let ctx = Ctx { engine, req, store, at: req.at.with_timezone(&Utc), rule, purpose, recipient, age };
             for (key, idx) in req.categories.iter().zip(&cat_ids) {
                 let mut d = CatDraft::new(key);
                 if let Some(c) = *idx {
@@ -229,7 +152,6 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
                 }
                 drafts.push(d);
             }
-            request_obligations(&ctx, &mut top, &drafts);
         }
         _ => {
             for key in &req.categories {
@@ -237,7 +159,7 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
             }
         }
     }
-    finish(req.action, top, drafts)
+    super::outcome::finish(req.action, top, drafts)
 }
 
 /// Whether the recipient's kind may receive this action, under the rule or
@@ -247,9 +169,7 @@ fn kind_allowed(rule: &ActionRule, req: &Request, kind: RecipientKind) -> bool {
         return true;
     }
     req.exception.as_ref().is_some_and(|claim| {
-        rule.exceptions
-            .iter()
-            .any(|e| e.ground == claim.ground && e.recipient_kinds.contains(&kind))
+        rule.exceptions.iter().any(|e| e.ground == claim.ground && e.recipient_kinds.contains(&kind))
     })
 }
 
@@ -284,12 +204,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
     }
     match req.subject.age {
         Some(a) if a > MAX_AGE => {
-            top.push(reason(
-                builtin("invalid_age"),
-                Effect::Deny,
-                None,
-                format!("the stated age is above {MAX_AGE}"),
-            ));
+            top.push(reason(builtin("invalid_age"), Effect::Deny, None, format!("the stated age is above {MAX_AGE}")));
             None
         }
         Some(a) => Some(a),
@@ -299,8 +214,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
                     builtin("unknown_age_assumed_adult"),
                     Effect::Note,
                     None,
-                    "the subject's age is unknown; the policy says to treat them as an adult"
-                        .to_owned(),
+                    "the subject's age is unknown; the policy says to treat them as an adult".to_owned(),
                 ));
                 Some(MAX_AGE)
             }
@@ -309,8 +223,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
                     builtin("unknown_age_assumed_minor"),
                     Effect::Note,
                     None,
-                    "the subject's age is unknown; the policy says to treat them as a child"
-                        .to_owned(),
+                    "the subject's age is unknown; the policy says to treat them as a child".to_owned(),
                 ));
                 Some(0)
             }
@@ -321,12 +234,8 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
 impl<S: ConsentStore> Ctx<'_, S> {
     /// The sensitivity the decision uses: the category's, raised to
     /// sensitive for a child under 14 (PIPL art. 28).
-    fn sensitivity(&self, c: usize) -> Sensitivity {
-        let base = self
-            .engine
-            .cats
-            .get(c)
-            .map_or(Sensitivity::Sensitive, |cat| cat.sensitivity);
+    pub(super) fn sensitivity(&self, c: usize) -> Sensitivity {
+        let base = self.engine.cats.get(c).map_or(Sensitivity::Sensitive, |cat| cat.sensitivity);
         if base == Sensitivity::Personal && self.age.is_some_and(|a| a < PIPL_CHILD_AGE) {
             Sensitivity::Sensitive
         } else {
@@ -334,12 +243,12 @@ impl<S: ConsentStore> Ctx<'_, S> {
         }
     }
 
-    fn is_minor_below(&self, age: u8) -> bool {
+    pub(super) fn is_minor_below(&self, age: u8) -> bool {
         self.age.is_some_and(|a| a < age)
     }
 
     /// Whether a grant with `required` is in force for the category.
-    fn consent(&self, c: usize, required: ConsentQualities, with_recipient: bool) -> bool {
+    pub(super) fn consent(&self, c: usize, required: ConsentQualities, with_recipient: bool) -> bool {
         let (Some((_, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
             return false;
         };
@@ -348,25 +257,19 @@ impl<S: ConsentStore> Ctx<'_, S> {
             purpose: &p.id,
             category: &cat.key,
             covering: &cat.covering,
-            recipient: if with_recipient {
-                self.recipient.map(|(_, r)| &r.id)
-            } else {
-                None
-            },
+            recipient: if with_recipient { self.recipient.map(|(_, r)| &r.id) } else { None },
             required,
             at: self.at,
         })
     }
 
     /// The guardian's share of the consent needed, with the rules that ask.
-    fn guardian_needs(&self, d: &mut CatDraft, q: &mut ConsentQualities, rules: &mut Vec<RuleId>) {
+    pub(super) fn guardian_needs(&self, d: &mut CatDraft, q: &mut ConsentQualities, rules: &mut Vec<RuleId>) {
         let policy = &self.engine.policy;
         match &policy.minors {
             Some(m) => {
                 if self.is_minor_below(m.guardian_consent_below) {
-                    *q |= m.guardian_qualities
-                        | ConsentQualities::GUARDIAN
-                        | ConsentQualities::separate();
+                    *q |= m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::separate();
                     rules.push(m.id.clone());
                 }
                 for r in &m.rules {
@@ -375,18 +278,12 @@ impl<S: ConsentStore> Ctx<'_, S> {
                     }
                     match r.effect {
                         MinorEffect::GuardianConsent => {
-                            *q |= m.guardian_qualities
-                                | ConsentQualities::GUARDIAN
-                                | ConsentQualities::AFFIRMATIVE;
+                            *q |= m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::AFFIRMATIVE;
                             rules.push(r.id.clone());
                         }
                         MinorEffect::Guidance => {
                             d.obligations.push(Obligation::GuardianGuidance);
-                            d.note(
-                                r.id.clone(),
-                                r.cites.as_ref(),
-                                "guardians should guide this minor".to_owned(),
-                            );
+                            d.note(r.id.clone(), r.cites.as_ref(), "guardians should guide this minor".to_owned());
                         }
                         MinorEffect::Deny => {}
                     }
@@ -401,35 +298,25 @@ impl<S: ConsentStore> Ctx<'_, S> {
         }
     }
 
-    fn minor_rule_applies(&self, r: &crate::policy::MinorRule) -> bool {
+    pub(super) fn minor_rule_applies(&self, r: &crate::policy::MinorRule) -> bool {
         self.is_minor_below(r.below_age)
             && (!r.requires_real_name || self.req.subject.real_name_verified)
             && (r.actions.is_empty() || r.actions.contains(&self.req.action))
-            && (r.purposes.is_empty()
-                || self
-                    .purpose
-                    .is_some_and(|(_, p)| r.purposes.contains(&p.id)))
+            && (r.purposes.is_empty() || self.purpose.is_some_and(|(_, p)| r.purposes.contains(&p.id)))
     }
 
     /// Denies the category if a minors rule forbids the processing.
-    fn minors_deny(&self, d: &mut CatDraft) -> bool {
+    pub(super) fn minors_deny(&self, d: &mut CatDraft) -> bool {
         let Some(m) = &self.engine.policy.minors else {
             return false;
         };
         let mut denied = false;
-        for r in m
-            .rules
-            .iter()
-            .filter(|r| r.effect == MinorEffect::Deny && self.minor_rule_applies(r))
-        {
+        for r in m.rules.iter().filter(|r| r.effect == MinorEffect::Deny && self.minor_rule_applies(r)) {
             d.deny(reason(
                 r.id.clone(),
                 Effect::Deny,
                 r.cites.as_ref(),
-                format!(
-                    "subjects under {} may not have this processing, whatever the consent",
-                    r.below_age
-                ),
+                format!("subjects under {} may not have this processing, whatever the consent", r.below_age),
             ));
             d.unmet.push(Unmet::AgeAtLeast { age: r.below_age });
             denied = true;
@@ -439,22 +326,13 @@ impl<S: ConsentStore> Ctx<'_, S> {
 
     /// The claimed exception, if the policy lists it for this action and the
     /// request brings its evidence.
-    fn exception(&self, d: &mut CatDraft) -> Option<&Exception> {
+    pub(super) fn exception(&self, d: &mut CatDraft) -> Option<&Exception> {
         let claim = self.req.exception.as_ref()?;
         let kind = self.recipient.map(|(_, r)| r.kind);
         let mut listed = false;
-        for e in self
-            .rule
-            .exceptions
-            .iter()
-            .filter(|e| e.ground == claim.ground)
-        {
+        for e in self.rule.exceptions.iter().filter(|e| e.ground == claim.ground) {
             if let Some(k) = kind {
-                let kinds = if e.recipient_kinds.is_empty() {
-                    &self.rule.recipient_kinds
-                } else {
-                    &e.recipient_kinds
-                };
+                let kinds = if e.recipient_kinds.is_empty() { &self.rule.recipient_kinds } else { &e.recipient_kinds };
                 if !kinds.is_empty() && !kinds.contains(&k) {
                     continue;
                 }
@@ -474,16 +352,9 @@ impl<S: ConsentStore> Ctx<'_, S> {
             d.note(
                 e.id.clone(),
                 e.cites.as_ref(),
-                format!(
-                    "exception on ground `{}` lacks its evidence",
-                    claim.ground.as_str()
-                ),
+                format!("exception on ground `{}` lacks its evidence", claim.ground.as_str()),
             );
-            d.unmet
-                .extend(missing.into_iter().map(|evidence| Unmet::Evidence {
-                    ground: claim.ground,
-                    evidence,
-                }));
+            d.unmet.extend(missing.into_iter().map(|evidence| Unmet::Evidence { ground: claim.ground, evidence }));
         }
         if !listed {
             d.note(
@@ -499,19 +370,13 @@ impl<S: ConsentStore> Ctx<'_, S> {
         None
     }
 
-    fn permit_by_exception(&self, d: &mut CatDraft, e: &Exception) {
-        let basis = e
-            .ground
-            .pipl_basis()
-            .map_or(String::new(), |b| format!(" ({b})"));
+    pub(super) fn permit_by_exception(&self, d: &mut CatDraft, e: &Exception) {
+        let basis = e.ground.pipl_basis().map_or(String::new(), |b| format!(" ({b})"));
         d.permit(reason(
             e.id.clone(),
             Effect::Permit,
             e.cites.as_ref(),
-            format!(
-                "permitted without consent on ground `{}`{basis}",
-                e.ground.as_str()
-            ),
+            format!("permitted without consent on ground `{}`{basis}", e.ground.as_str()),
         ));
         for duty in e.ground.duties().iter().chain(&e.duties) {
             self.duty(d, *duty);
@@ -522,23 +387,16 @@ impl<S: ConsentStore> Ctx<'_, S> {
     pub(super) fn duty(&self, d: &mut CatDraft, duty: Duty) {
         let recipient = self.recipient.map(|(_, r)| r.id.clone());
         let o = match duty {
-            Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => {
-                Obligation::DeIdentifyFirst
-            }
+            Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Obligation::DeIdentifyFirst,
             Duty::DeIdentifyFirst => return,
             Duty::AnonymiseFirst => Obligation::AnonymiseFirst,
-            Duty::Minimise => Obligation::Minimise {
-                categories: self.req.categories.clone(),
-            },
+            Duty::Minimise => Obligation::Minimise { categories: self.req.categories.clone() },
             Duty::Encrypt => Obligation::Encrypt,
-            Duty::NotifySubject => Obligation::NotifySubject {
-                fields: self.notice_fields(),
-            },
+            Duty::NotifySubject => Obligation::NotifySubject { fields: self.notice_fields() },
             Duty::BindRecipientToPurpose => match (recipient, self.purpose) {
-                (Some(recipient), Some((_, p))) => Obligation::BindRecipientToPurpose {
-                    recipient,
-                    purpose: p.id.clone(),
-                },
+                (Some(recipient), Some((_, p))) => {
+                    Obligation::BindRecipientToPurpose { recipient, purpose: p.id.clone() }
+                }
                 _ => return,
             },
             Duty::ConfidentialityAgreement => match recipient {
@@ -556,26 +414,19 @@ impl<S: ConsentStore> Ctx<'_, S> {
             Duty::NotForProfit => Obligation::NotForProfit,
             Duty::NewHolderBound => Obligation::NewHolderBound,
             Duty::AdvanceNotice => Obligation::AdvanceNotice,
-            Duty::NotifyRecipients => Obligation::NotifyRecipients {
-                recipients: self.recipients_of(&d.key),
-            },
+            Duty::NotifyRecipients => Obligation::NotifyRecipients { recipients: self.recipients_of(&d.key) },
             Duty::NoReidentification => Obligation::NoReidentification,
         };
         d.obligations.push(o);
     }
 
     /// The fields a notice must hold for this action.
-    fn notice_fields(&self) -> Vec<NoticeField> {
+    pub(super) fn notice_fields(&self) -> Vec<NoticeField> {
         use NoticeField as F;
         match self.req.action {
-            Action::Share | Action::CrossBorder => vec![
-                F::RecipientName,
-                F::RecipientContact,
-                F::Purpose,
-                F::Method,
-                F::Categories,
-                F::RightsExercise,
-            ],
+            Action::Share | Action::CrossBorder => {
+                vec![F::RecipientName, F::RecipientContact, F::Purpose, F::Method, F::Categories, F::RightsExercise]
+            }
             Action::Transfer => vec![F::RecipientName, F::RecipientContact],
             _ => vec![F::Purpose, F::Method, F::Categories, F::Retention],
         }
@@ -597,22 +448,14 @@ impl<S: ConsentStore> Ctx<'_, S> {
 
     /// The consent the policy's requirements ask of this category, with
     /// their ids.
-    fn policy_requirements(&self, c: usize) -> (ConsentQualities, Vec<RuleId>) {
+    pub(super) fn policy_requirements(&self, c: usize) -> (ConsentQualities, Vec<RuleId>) {
         let mut q = ConsentQualities::empty();
         let mut rules = Vec::new();
         let bit = super::action_bit(self.req.action);
         let p = self.purpose.map(|(i, _)| i);
-        for (cr, r) in self
-            .engine
-            .requirements
-            .iter()
-            .zip(&self.engine.policy.consent_requirements)
-        {
+        for (cr, r) in self.engine.requirements.iter().zip(&self.engine.policy.consent_requirements) {
             let applies = cr.actions & bit != 0
-                && cr
-                    .purposes
-                    .as_ref()
-                    .is_none_or(|s| p.is_some_and(|p| s.contains(p)))
+                && cr.purposes.as_ref().is_none_or(|s| p.is_some_and(|p| s.contains(p)))
                 && cr.cats.as_ref().is_none_or(|s| s.contains(c));
             if applies {
                 q |= r.qualities;
@@ -623,7 +466,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
     }
 
     /// Checks the consent `q` asks for; permits or denies the category.
-    fn require_consent(
+    pub(super) fn require_consent(
         &self,
         d: &mut CatDraft,
         c: usize,
@@ -634,12 +477,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
         if self.consent(c, q, with_recipient) {
             for r in rules {
                 let cites = self.cites_of(&r);
-                d.permit(reason(
-                    r,
-                    Effect::Permit,
-                    cites.as_ref(),
-                    format!("consent `{q}` is in force"),
-                ));
+                d.permit(reason(r, Effect::Permit, cites.as_ref(), format!("consent `{q}` is in force")));
             }
             return;
         }
@@ -657,47 +495,24 @@ impl<S: ConsentStore> Ctx<'_, S> {
             purpose: p.id.clone(),
             categories: vec![d.key.clone()],
             qualities: q,
-            from: if q.contains(ConsentQualities::GUARDIAN) {
-                ConsentFrom::Guardian
-            } else {
-                ConsentFrom::Subject
-            },
-            recipient: if with_recipient {
-                self.recipient.map(|(_, r)| r.id.clone())
-            } else {
-                None
-            },
+            from: if q.contains(ConsentQualities::GUARDIAN) { ConsentFrom::Guardian } else { ConsentFrom::Subject },
+            recipient: if with_recipient { self.recipient.map(|(_, r)| r.id.clone()) } else { None },
             rules,
         });
     }
 
     /// The clause a rule id cites, looked up in the policy.
-    fn cites_of(&self, id: &RuleId) -> Option<String> {
+    pub(super) fn cites_of(&self, id: &RuleId) -> Option<String> {
         let p = &self.engine.policy;
         p.consent_requirements
             .iter()
             .find(|r| &r.id == id)
             .and_then(|r| r.cites.clone())
+            .or_else(|| p.minors.as_ref().filter(|m| &m.id == id).and_then(|m| m.cites.clone()))
             .or_else(|| {
-                p.minors
-                    .as_ref()
-                    .filter(|m| &m.id == id)
-                    .and_then(|m| m.cites.clone())
+                p.minors.as_ref().and_then(|m| m.rules.iter().find(|r| &r.id == id).and_then(|r| r.cites.clone()))
             })
-            .or_else(|| {
-                p.minors.as_ref().and_then(|m| {
-                    m.rules
-                        .iter()
-                        .find(|r| &r.id == id)
-                        .and_then(|r| r.cites.clone())
-                })
-            })
-            .or_else(|| {
-                p.actions
-                    .iter()
-                    .find(|r| &r.id == id)
-                    .and_then(|r| r.cites.clone())
-            })
+            .or_else(|| p.actions.iter().find(|r| &r.id == id).and_then(|r| r.cites.clone()))
     }
 }
 
@@ -708,8 +523,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
             builtin("anonymised_out_of_scope"),
             Effect::Permit,
             None,
-            "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))"
-                .to_owned(),
+            "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))".to_owned(),
         ));
         d.obligations.push(Obligation::NoReidentification);
         return;
@@ -721,20 +535,14 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
                 builtin("non_personal"),
                 Effect::Permit,
                 None,
-                format!(
-                    "`{}` cannot identify anyone on its own and is not linked to an identity",
-                    d.key
-                ),
+                format!("`{}` cannot identify anyone on its own and is not linked to an identity", d.key),
             ));
             return;
         }
         d.note(
             builtin("linked_to_identity"),
             None,
-            format!(
-                "`{}` is linked to an identity: personal data for as long as it stays linked",
-                d.key
-            ),
+            format!("`{}` is linked to an identity: personal data for as long as it stays linked", d.key),
         );
     }
     if req.data_state == DataState::DeIdentified {
@@ -746,11 +554,9 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
     }
     match req.action {
         Action::Collect | Action::Use => collect_use(ctx, c, sensitivity, d),
-        Action::Share
-        | Action::Entrust
-        | Action::Transfer
-        | Action::CrossBorder
-        | Action::Disclose => provide(ctx, c, sensitivity, d),
+        Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder | Action::Disclose => {
+            super::provide::provide(ctx, c, sensitivity, d)
+        }
         Action::Retain | Action::Delete | Action::Anonymise => super::retention::decide(ctx, c, d),
     }
     if d.permit && !d.has_deny() {
@@ -762,27 +568,14 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
     }
 }
 
-fn collect_use<S: ConsentStore>(
-    ctx: &Ctx<'_, S>,
-    c: usize,
-    sensitivity: Sensitivity,
-    d: &mut CatDraft,
-) {
+fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
     let Some((pi, p)) = ctx.purpose else { return };
-    if !ctx
-        .engine
-        .purposes
-        .get(pi)
-        .is_some_and(|cp| cp.cats.contains(c))
-    {
+    if !ctx.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c)) {
         d.deny(reason(
             builtin("category_not_in_purpose"),
             Effect::Deny,
             p.cites.as_ref(),
-            format!(
-                "`{}` is not among the categories of purpose `{}`",
-                d.key, p.id
-            ),
+            format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
         ));
         return;
     }
@@ -793,10 +586,7 @@ fn collect_use<S: ConsentStore>(
                     builtin("permission_off"),
                     Effect::Deny,
                     p.cites.as_ref(),
-                    format!(
-                        "purpose `{}` collects through a device permission that is off",
-                        p.id
-                    ),
+                    format!("purpose `{}` collects through a device permission that is off", p.id),
                 ));
                 d.unmet.push(Unmet::Permission { permission: perm });
             }
@@ -837,364 +627,9 @@ fn collect_use<S: ConsentStore>(
         if sensitivity == Sensitivity::Sensitive {
             d.obligations.push(Obligation::Encrypt);
             d.obligations.push(Obligation::NotifySubject {
-                fields: vec![
-                    NoticeField::Purpose,
-                    NoticeField::Necessity,
-                    NoticeField::Impact,
-                ],
+                fields: vec![NoticeField::Purpose, NoticeField::Necessity, NoticeField::Impact],
             });
         }
-        d.obligations.push(Obligation::Minimise {
-            categories: ctx.req.categories.clone(),
-        });
+        d.obligations.push(Obligation::Minimise { categories: ctx.req.categories.clone() });
     }
-}
-
-fn provide<S: ConsentStore>(
-    ctx: &Ctx<'_, S>,
-    c: usize,
-    sensitivity: Sensitivity,
-    d: &mut CatDraft,
-) {
-    let (Some((pi, p)), rule) = (ctx.purpose, ctx.rule) else {
-        return;
-    };
-    let action = ctx.req.action;
-    if !ctx
-        .engine
-        .purposes
-        .get(pi)
-        .is_some_and(|cp| cp.cats.contains(c))
-    {
-        d.deny(reason(
-            builtin("category_not_in_purpose"),
-            Effect::Deny,
-            p.cites.as_ref(),
-            format!(
-                "`{}` is not among the categories of purpose `{}`",
-                d.key, p.id
-            ),
-        ));
-    }
-    let home = &ctx.engine.policy.settings.home_region;
-    if let Some((ri, r)) = ctx.recipient {
-        let cr = ctx.engine.recipients.get(ri);
-        if !cr.is_some_and(|cr| cr.cats.contains(c)) {
-            d.deny(reason(
-                r.id.as_str().into(),
-                Effect::Deny,
-                r.cites.as_ref(),
-                format!("recipient `{}` may not receive `{}`", r.id, d.key),
-            ));
-        }
-        if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
-            d.deny(reason(
-                r.id.as_str().into(),
-                Effect::Deny,
-                r.cites.as_ref(),
-                format!(
-                    "recipient `{}` may not receive data for purpose `{}`",
-                    r.id, p.id
-                ),
-            ));
-        }
-        if ctx.req.data_state.protection() < r.data_state.protection() {
-            d.deny(reason(
-                r.id.as_str().into(),
-                Effect::Deny,
-                r.cites.as_ref(),
-                format!(
-                    "recipient `{}` may receive this data only {} or better",
-                    r.id,
-                    r.data_state.as_str()
-                ),
-            ));
-            d.unmet.push(Unmet::DataState {
-                at_least: r.data_state,
-            });
-        }
-        if !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public) {
-            for rr in &rule.recipient_requires {
-                if !rr.satisfied_by(&r.agreements) {
-                    d.deny(reason(
-                        rule.id.clone(),
-                        Effect::Deny,
-                        rule.cites.as_ref(),
-                        format!("recipient `{}` lacks the required {}", r.id, rr.as_str()),
-                    ));
-                    d.unmet.push(Unmet::Agreement {
-                        recipient: r.id.clone(),
-                        requirement: *rr,
-                    });
-                }
-            }
-        }
-        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
-        let abroad = destination != home;
-        if action == Action::CrossBorder && !abroad {
-            d.deny(reason(
-                builtin("not_cross_border"),
-                Effect::Deny,
-                None,
-                format!("the destination is the home region `{home}`: this is not a cross-border transfer"),
-            ));
-        }
-        if abroad
-            && matches!(
-                action,
-                Action::Share | Action::Entrust | Action::Disclose | Action::Transfer
-            )
-        {
-            d.deny(reason(
-                builtin("cross_border_required"),
-                Effect::Deny,
-                None,
-                format!(
-                    "recipient `{}` is outside `{home}`: the transfer is a cross-border one",
-                    r.id
-                ),
-            ));
-        }
-    } else if action != Action::Disclose {
-        return;
-    }
-
-    if let Some(e) = ctx.exception(d) {
-        if !d.has_deny() {
-            ctx.permit_by_exception(d, e);
-            provide_obligations(ctx, d, false);
-        }
-        return;
-    }
-    if ctx.minors_deny(d) {
-        return;
-    }
-    let mut q = ConsentQualities::empty();
-    let mut rules = Vec::new();
-    let core = p.basis == PurposeBasis::Core;
-    if action == Action::Entrust && rule.consent.is_none() {
-        d.permit(reason(
-            rule.id.clone(),
-            Effect::Permit,
-            rule.cites.as_ref(),
-            "entrustment rests on the processing contract: no consent for the entrustment itself (PIPL art. 21)"
-                .to_owned(),
-        ));
-    } else if rule.core_purposes && core {
-        d.permit(reason(
-            rule.id.clone(),
-            Effect::Permit,
-            rule.cites.as_ref(),
-            format!(
-                "needed to provide the service of core purpose `{}` (PIPL art. 13(2))",
-                p.id
-            ),
-        ));
-    } else if let Some(needed) = rule.consent {
-        q = needed;
-        rules.push(rule.id.clone());
-        if sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-            q |= ConsentQualities::separate();
-            rules.push(builtin("sensitive_separate_consent"));
-        }
-    } else {
-        d.deny(reason(
-            builtin("no_basis"),
-            Effect::Deny,
-            rule.cites.as_ref(),
-            format!(
-                "no consent permits action `{}` under this policy, and no exception applies",
-                action.as_str()
-            ),
-        ));
-        return;
-    }
-    let (policy_q, policy_rules) = ctx.policy_requirements(c);
-    q |= policy_q;
-    rules.extend(policy_rules);
-    ctx.guardian_needs(d, &mut q, &mut rules);
-    if !q.is_empty() {
-        ctx.require_consent(d, c, q, rules, true);
-    }
-    if d.permit && !d.has_deny() {
-        provide_obligations(ctx, d, true);
-    }
-}
-
-fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool) {
-    let action = ctx.req.action;
-    let duties: &[Duty] = match action {
-        Action::Share => &[Duty::BindRecipientToPurpose, Duty::NotifySubject],
-        Action::Entrust => &[Duty::BindRecipientToPurpose, Duty::ImpactAssessment],
-        Action::Transfer => &[Duty::NotifySubject, Duty::NewHolderBound],
-        Action::CrossBorder => &[
-            Duty::TransferMechanism,
-            Duty::ImpactAssessment,
-            Duty::NotifySubject,
-        ],
-        Action::Disclose => &[Duty::ImpactAssessment],
-        _ => &[],
-    };
-    for duty in duties {
-        if *duty == Duty::NotifySubject && !by_consent && action != Action::Transfer {
-            continue;
-        }
-        ctx.duty(d, *duty);
-    }
-    let signs_agreements = ctx
-        .recipient
-        .is_some_and(|(_, r)| !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public));
-    for rr in ctx
-        .rule
-        .recipient_requires
-        .iter()
-        .filter(|_| signs_agreements)
-    {
-        if *rr == crate::policy::RecipientRequirement::Confidentiality {
-            ctx.duty(d, Duty::ConfidentialityAgreement);
-        }
-    }
-    if ctx.req.data_state == DataState::DeIdentified {
-        d.obligations.push(Obligation::NoReidentification);
-    }
-}
-
-/// Obligations on the whole request.
-fn request_obligations<S: ConsentStore>(
-    _ctx: &Ctx<'_, S>,
-    _top: &mut [Reason],
-    _drafts: &[CatDraft],
-) {
-}
-
-fn finish(action: Action, top: Vec<Reason>, drafts: Vec<CatDraft>) -> Decision {
-    let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
-    let permit = !top_denied && !drafts.is_empty() && drafts.iter().all(|d| d.permit);
-    let top_rules: Vec<RuleId> = top
-        .iter()
-        .filter(|r| r.effect == Effect::Deny)
-        .map(|r| r.rule.clone())
-        .collect();
-    let mut reasons = top;
-    let mut obligations = Vec::new();
-    let mut unmet: Vec<Unmet> = Vec::new();
-    let mut categories = Vec::with_capacity(drafts.len());
-    for d in drafts {
-        let verdict = if d.permit && !top_denied {
-            Verdict::Permit
-        } else {
-            Verdict::Deny
-        };
-        let mut rules: Vec<RuleId> = if top_denied {
-            top_rules.clone()
-        } else {
-            d.reasons
-                .iter()
-                .filter(|r| r.effect != Effect::Note)
-                .map(|r| r.rule.clone())
-                .collect()
-        };
-        rules.sort();
-        rules.dedup();
-        // A permit reports everything; a denial reports the denied categories.
-        if permit || !d.permit {
-            reasons.extend(d.reasons);
-            obligations.extend(d.obligations);
-            unmet.extend(d.unmet);
-        }
-        categories.push(CategoryOutcome {
-            category: d.key,
-            verdict,
-            rules,
-        });
-    }
-    if !permit {
-        // A denial names only what denied and what was noted.
-        reasons.retain(|r| r.effect != Effect::Permit);
-        if reasons.is_empty() {
-            reasons.push(reason(
-                builtin("default_deny"),
-                Effect::Deny,
-                None,
-                "nothing permits the request".to_owned(),
-            ));
-        }
-    }
-    categories.sort();
-    categories.dedup();
-    reasons.sort();
-    reasons.dedup();
-    obligations.sort();
-    obligations.dedup();
-    Decision {
-        verdict: if permit {
-            Verdict::Permit
-        } else {
-            Verdict::Deny
-        },
-        action,
-        categories,
-        reasons,
-        obligations,
-        unmet: merge_unmet(unmet),
-    }
-}
-
-/// Sorts, removes duplicates, and merges consent requirements that differ
-/// only in their categories, so the app can ask once.
-fn merge_unmet(mut unmet: Vec<Unmet>) -> Vec<Unmet> {
-    let mut merged: Vec<Unmet> = Vec::with_capacity(unmet.len());
-    unmet.sort();
-    for u in unmet {
-        if let Unmet::Consent {
-            purpose,
-            categories,
-            qualities,
-            from,
-            recipient,
-            rules,
-        } = &u
-        {
-            let found = merged.iter_mut().find_map(|m| match m {
-                Unmet::Consent {
-                    purpose: p,
-                    qualities: q,
-                    from: f,
-                    recipient: r,
-                    categories: cs,
-                    rules: rs,
-                } if p == purpose && q == qualities && f == from && r == recipient => {
-                    Some((cs, rs))
-                }
-                _ => None,
-            });
-            if let Some((cs, rs)) = found {
-                cs.extend(categories.iter().cloned());
-                cs.sort();
-                cs.dedup();
-                rs.extend(rules.iter().cloned());
-                rs.sort();
-                rs.dedup();
-                continue;
-            }
-            let mut rules = rules.clone();
-            rules.sort();
-            rules.dedup();
-            merged.push(Unmet::Consent {
-                purpose: purpose.clone(),
-                categories: categories.clone(),
-                qualities: *qualities,
-                from: *from,
-                recipient: recipient.clone(),
-                rules,
-            });
-            continue;
-        }
-        if merged.last() != Some(&u) {
-            merged.push(u);
-        }
-    }
-    merged.sort();
-    merged.dedup();
-    merged
 }

@@ -3,6 +3,8 @@
 
 mod bitset;
 mod evaluate;
+mod outcome;
+mod provide;
 mod retention;
 
 use std::collections::HashMap;
@@ -114,19 +116,12 @@ impl Engine {
         let mut cat_index = HashMap::new();
         for (key, info) in taxonomy.iter() {
             cat_index.insert(key.clone(), cats.len());
-            cats.push(Cat {
-                key: key.clone(),
-                sensitivity: info.sensitivity,
-                covering: Vec::new(),
-            });
+            cats.push(Cat { key: key.clone(), sensitivity: info.sensitivity, covering: Vec::new() });
         }
         for cat in &mut cats {
             let mut p = cat.key.parent();
             while let Some(a) = p {
-                if taxonomy
-                    .get(&a)
-                    .is_some_and(|i| i.sensitivity >= cat.sensitivity)
-                {
+                if taxonomy.get(&a).is_some_and(|i| i.sensitivity >= cat.sensitivity) {
                     cat.covering.push(a.clone());
                 }
                 p = a.parent();
@@ -144,12 +139,8 @@ impl Engine {
         };
         let within_opt = |keys: &[CategoryKey]| (!keys.is_empty()).then(|| within(keys));
 
-        let purpose_index: HashMap<PurposeId, usize> = policy
-            .purposes
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
+        let purpose_index: HashMap<PurposeId, usize> =
+            policy.purposes.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         let purpose_set = |ids: &[PurposeId]| -> BitSet {
             let mut set = BitSet::new(policy.purposes.len());
             for id in ids {
@@ -161,27 +152,13 @@ impl Engine {
         };
         let purpose_set_opt = |ids: &[PurposeId]| (!ids.is_empty()).then(|| purpose_set(ids));
 
-        let purposes = policy
-            .purposes
-            .iter()
-            .map(|p| CPurpose {
-                cats: within(&p.categories),
-            })
-            .collect();
+        let purposes = policy.purposes.iter().map(|p| CPurpose { cats: within(&p.categories) }).collect();
         let recipients = policy
             .recipients
             .iter()
-            .map(|r| CRecipient {
-                cats: within(&r.categories),
-                purposes: purpose_set(&r.purposes),
-            })
+            .map(|r| CRecipient { cats: within(&r.categories), purposes: purpose_set(&r.purposes) })
             .collect();
-        let recipient_index = policy
-            .recipients
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
-            .collect();
+        let recipient_index = policy.recipients.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
         let requirements = policy
             .consent_requirements
             .iter()
@@ -194,10 +171,7 @@ impl Engine {
         let retention = policy
             .retention
             .iter()
-            .map(|r| CRetention {
-                cats: within_opt(&r.categories),
-                purposes: purpose_set_opt(&r.purposes),
-            })
+            .map(|r| CRetention { cats: within_opt(&r.categories), purposes: purpose_set_opt(&r.purposes) })
             .collect();
         let mut action_rules = [None; 10];
         for (i, rule) in policy.actions.iter().enumerate() {

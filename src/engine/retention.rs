@@ -27,11 +27,7 @@ struct Bounds<'a> {
 impl Engine {
     /// The instant from which a period that starts at `from` has run out, in
     /// the policy's time zone and calendar conventions.
-    fn period_end(
-        &self,
-        from: DateTime<FixedOffset>,
-        period: Period,
-    ) -> Option<DateTime<FixedOffset>> {
+    fn period_end(&self, from: DateTime<FixedOffset>, period: Period) -> Option<DateTime<FixedOffset>> {
         let s = &self.policy.settings;
         let tz = FixedOffset::east_opt(s.utc_offset_seconds)?;
         let start = from.with_timezone(&tz).date_naive();
@@ -39,37 +35,23 @@ impl Engine {
         if s.last_day_included {
             last = last.checked_add_days(Days::new(1))?;
         }
-        last.and_time(NaiveTime::MIN)
-            .and_local_timezone(tz)
-            .single()
+        last.and_time(NaiveTime::MIN).and_local_timezone(tz).single()
     }
 
-    fn bounds<'a>(
-        &'a self,
-        c: usize,
-        purpose: Option<usize>,
-        events: &RecordEvents,
-    ) -> Vec<Bounds<'a>> {
+    fn bounds<'a>(&'a self, c: usize, purpose: Option<usize>, events: &RecordEvents) -> Vec<Bounds<'a>> {
         self.retention
             .iter()
             .zip(&self.policy.retention)
             .filter(|(cr, _)| {
                 cr.cats.as_ref().is_none_or(|s| s.contains(c))
-                    && cr
-                        .purposes
-                        .as_ref()
-                        .is_none_or(|s| purpose.is_none_or(|p| s.contains(p)))
+                    && cr.purposes.as_ref().is_none_or(|s| purpose.is_none_or(|p| s.contains(p)))
             })
             .map(|(_, rule)| {
                 let start = events.time_of(rule.trigger);
                 Bounds {
                     rule,
-                    minimum_ends: rule
-                        .minimum
-                        .map(|m| start.and_then(|t| self.period_end(t, m)).ok_or(())),
-                    maximum_ends: rule
-                        .maximum
-                        .and_then(|m| start.and_then(|t| self.period_end(t, m))),
+                    minimum_ends: rule.minimum.map(|m| start.and_then(|t| self.period_end(t, m)).ok_or(())),
+                    maximum_ends: rule.maximum.and_then(|m| start.and_then(|t| self.period_end(t, m))),
                 }
             })
             .collect()
@@ -77,26 +59,20 @@ impl Engine {
 }
 
 fn hold_active(events: &RecordEvents, at: DateTime<Utc>) -> bool {
-    events.legal_hold.as_ref().is_some_and(|h| {
-        h.since.with_timezone(&Utc) <= at && h.until.is_none_or(|u| at < u.with_timezone(&Utc))
-    })
+    events
+        .legal_hold
+        .as_ref()
+        .is_some_and(|h| h.since.with_timezone(&Utc) <= at && h.until.is_none_or(|u| at < u.with_timezone(&Utc)))
 }
 
 fn rule_reason(rule: &RetentionRule, effect: Effect, message: String) -> Reason {
-    Reason {
-        rule: rule.id.clone(),
-        effect,
-        cites: rule.cites.clone(),
-        message,
-    }
+    Reason { rule: rule.id.clone(), effect, cites: rule.cites.clone(), message }
 }
 
 pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
     let req = ctx.req;
     let at = ctx.at;
-    let bounds = ctx
-        .engine
-        .bounds(c, ctx.purpose.map(|(i, _)| i), &req.events);
+    let bounds = ctx.engine.bounds(c, ctx.purpose.map(|(i, _)| i), &req.events);
     let held = hold_active(&req.events, at);
     // The latest instant a statutory minimum still runs to, if one does.
     let mut pending_minimum: Option<DateTime<FixedOffset>> = None;
@@ -104,8 +80,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
     for b in &bounds {
         match b.minimum_ends {
             Some(Ok(end)) if at < end.with_timezone(&Utc) => {
-                pending_minimum =
-                    Some(pending_minimum.map_or(end, |p: DateTime<FixedOffset>| p.max(end)));
+                pending_minimum = Some(pending_minimum.map_or(end, |p: DateTime<FixedOffset>| p.max(end)));
             }
             Some(Err(())) => minimum_unknown.push(b.rule),
             _ => {}
@@ -113,11 +88,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
     }
     let passed_max: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
         .iter()
-        .filter_map(|b| {
-            b.maximum_ends
-                .filter(|m| at >= m.with_timezone(&Utc))
-                .map(|m| (b.rule, m))
-        })
+        .filter_map(|b| b.maximum_ends.filter(|m| at >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
         .collect();
     let hold_reason = || Reason {
         rule: RuleId::builtin("legal_hold"),
@@ -142,25 +113,13 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                 d.deny(rule_reason(
                     rule,
                     Effect::Deny,
-                    format!(
-                        "a statutory minimum runs from {:?}, whose time is not known",
-                        rule.trigger
-                    ),
+                    format!("a statutory minimum runs from {:?}, whose time is not known", rule.trigger),
                 ));
-                d.unmet.push(Unmet::EventTime {
-                    trigger: rule.trigger,
-                });
+                d.unmet.push(Unmet::EventTime { trigger: rule.trigger });
             }
             if let Some(end) = pending_minimum {
-                for b in bounds
-                    .iter()
-                    .filter(|b| matches!(b.minimum_ends, Some(Ok(e)) if at < e.with_timezone(&Utc)))
-                {
-                    d.deny(rule_reason(
-                        b.rule,
-                        Effect::Deny,
-                        format!("a statutory minimum runs until {end}"),
-                    ));
+                for b in bounds.iter().filter(|b| matches!(b.minimum_ends, Some(Ok(e)) if at < e.with_timezone(&Utc))) {
+                    d.deny(rule_reason(b.rule, Effect::Deny, format!("a statutory minimum runs until {end}")));
                 }
                 d.unmet.push(Unmet::NotBefore { at: end });
                 if !passed_max.is_empty() {
@@ -178,18 +137,12 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     });
                 }
                 for rule in ids {
-                    d.permit(rule_reason(
-                        rule,
-                        Effect::Permit,
-                        "no retention minimum is pending".to_owned(),
-                    ));
+                    d.permit(rule_reason(rule, Effect::Permit, "no retention minimum is pending".to_owned()));
                     if rule.backups_at_next_cycle {
                         d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
                     }
                     if rule.notify_recipients {
-                        d.obligations.push(Obligation::NotifyRecipients {
-                            recipients: ctx.recipients_of(&req_key(d)),
-                        });
+                        d.obligations.push(Obligation::NotifyRecipients { recipients: ctx.recipients_of(&req_key(d)) });
                     }
                     if req.action == Action::Delete && rule.end_action == EndAction::Anonymise {
                         d.note(
@@ -207,16 +160,16 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     rule: RuleId::builtin("no_retention_rule"),
                     effect: Effect::Deny,
                     cites: None,
-                    message: format!("no retention rule covers `{}`: the policy's silence does not permit keeping it", d.key()),
+                    message: format!(
+                        "no retention rule covers `{}`: the policy's silence does not permit keeping it",
+                        d.key()
+                    ),
                 });
                 return;
             }
             if held {
                 d.permit(hold_reason());
-                d.reasons
-                    .last_mut()
-                    .into_iter()
-                    .for_each(|r| r.effect = Effect::Permit);
+                d.reasons.last_mut().into_iter().for_each(|r| r.effect = Effect::Permit);
                 d.obligations.push(Obligation::RestrictToStorageAndSecurity);
                 return;
             }
@@ -233,27 +186,16 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                         d.note(
                             rule.id.clone(),
                             rule.cites.as_ref(),
-                            "the retention maximum has passed, but a statutory minimum prevails"
-                                .to_owned(),
+                            "the retention maximum has passed, but a statutory minimum prevails".to_owned(),
                         );
                     }
                     d.obligations.push(Obligation::RestrictToStorageAndSecurity);
-                    d.obligations.push(Obligation::DeleteBy {
-                        by: end,
-                        end: end_action(&passed_max),
-                    });
+                    d.obligations.push(Obligation::DeleteBy { by: end, end: end_action(&passed_max) });
                 }
                 (_, false) => {
                     for (rule, by) in &passed_max {
-                        d.deny(rule_reason(
-                            rule,
-                            Effect::Deny,
-                            format!("the retention period ended at {by}"),
-                        ));
-                        d.obligations.push(Obligation::DeleteBy {
-                            by: *by,
-                            end: rule.end_action,
-                        });
+                        d.deny(rule_reason(rule, Effect::Deny, format!("the retention period ended at {by}")));
+                        d.obligations.push(Obligation::DeleteBy { by: *by, end: rule.end_action });
                         if rule.backups_at_next_cycle {
                             d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
                         }
@@ -261,16 +203,9 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                 }
                 (pending, true) => {
                     for b in &bounds {
-                        d.permit(rule_reason(
-                            b.rule,
-                            Effect::Permit,
-                            "within the retention period".to_owned(),
-                        ));
+                        d.permit(rule_reason(b.rule, Effect::Permit, "within the retention period".to_owned()));
                         if let Some(by) = b.maximum_ends {
-                            d.obligations.push(Obligation::DeleteBy {
-                                by,
-                                end: b.rule.end_action,
-                            });
+                            d.obligations.push(Obligation::DeleteBy { by, end: b.rule.end_action });
                         }
                     }
                     if let Some(until) = pending {
@@ -351,10 +286,7 @@ impl<'e> RetentionPlanner<'e> {
             if hold_active(&r.events, at_utc) {
                 continue;
             }
-            let purpose = r
-                .purpose
-                .as_ref()
-                .and_then(|p| self.engine.purpose_index.get(p).copied());
+            let purpose = r.purpose.as_ref().and_then(|p| self.engine.purpose_index.get(p).copied());
             let bounds = self.engine.bounds(c, purpose, &r.events);
             let blocked = bounds.iter().any(|b| match b.minimum_ends {
                 Some(Ok(end)) => at_utc < end.with_timezone(&Utc),
@@ -366,11 +298,7 @@ impl<'e> RetentionPlanner<'e> {
             }
             let passed: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
                 .iter()
-                .filter_map(|b| {
-                    b.maximum_ends
-                        .filter(|m| at_utc >= m.with_timezone(&Utc))
-                        .map(|m| (b.rule, m))
-                })
+                .filter_map(|b| b.maximum_ends.filter(|m| at_utc >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
                 .collect();
             let Some(since) = passed.iter().map(|(_, m)| *m).min() else {
                 continue;
@@ -382,13 +310,7 @@ impl<'e> RetentionPlanner<'e> {
             let mut rules: Vec<RuleId> = passed.iter().map(|(rule, _)| rule.id.clone()).collect();
             rules.sort();
             rules.dedup();
-            out.push(Due {
-                index,
-                end: end_action(&passed),
-                since,
-                rules,
-                obligations,
-            });
+            out.push(Due { index, end: end_action(&passed), since, rules, obligations });
         }
         out
     }

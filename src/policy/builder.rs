@@ -3,8 +3,8 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::{
-    ActionRule, CategoryDecl, ConsentRequirement, Minors, Policy, Purpose, Recipient,
-    RetentionRule, SCHEMA_VERSION, Settings,
+    ActionRule, CategoryDecl, ConsentRequirement, Minors, Policy, Purpose, Recipient, RetentionRule, SCHEMA_VERSION,
+    Settings,
 };
 use crate::error::Error;
 use crate::ids::PolicyId;

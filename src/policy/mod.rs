@@ -291,10 +291,7 @@ pub enum Agreement {
 impl Agreement {
     /// Whether this agreement is a cross-border transfer mechanism.
     pub fn is_transfer_mechanism(self) -> bool {
-        matches!(
-            self,
-            Self::CacStandardContract | Self::CacSecurityAssessment | Self::Certification
-        )
+        matches!(self, Self::CacStandardContract | Self::CacSecurityAssessment | Self::Certification)
     }
 }
 
@@ -431,10 +428,7 @@ impl Action {
 
     /// Whether the action sends data to a recipient.
     pub fn has_recipient(self) -> bool {
-        matches!(
-            self,
-            Self::Share | Self::Entrust | Self::Transfer | Self::CrossBorder | Self::Disclose
-        )
+        matches!(self, Self::Share | Self::Entrust | Self::Transfer | Self::CrossBorder | Self::Disclose)
     }
 }
 
@@ -731,10 +725,7 @@ impl Policy {
 
     /// The warnings the policy has not acknowledged.
     pub fn unacknowledged_warnings(&self) -> Vec<Diagnostic> {
-        self.diagnostics()
-            .into_iter()
-            .filter(|d| d.severity == Severity::Warning && !d.acknowledged)
-            .collect()
+        self.diagnostics().into_iter().filter(|d| d.severity == Severity::Warning && !d.acknowledged).collect()
     }
 
     /// Validates the policy.
@@ -744,16 +735,9 @@ impl Policy {
     /// An error of kind [`ErrorKind::Invalid`](crate::ErrorKind::Invalid)
     /// holding every error-level diagnostic.
     pub fn validate(&self) -> Result<(), crate::Error> {
-        let errors: Vec<Diagnostic> = self
-            .diagnostics()
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::Error::invalid(errors))
-        }
+        let errors: Vec<Diagnostic> =
+            self.diagnostics().into_iter().filter(|d| d.severity == Severity::Error).collect();
+        if errors.is_empty() { Ok(()) } else { Err(crate::Error::invalid(errors)) }
     }
 
     /// The taxonomy this policy uses: the built-in one with the policy's own

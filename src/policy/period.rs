@@ -21,18 +21,13 @@ pub struct Period {
 
 /// Why a text is not a [`Period`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid period `{0}`: expected an ISO 8601 duration of years, months, weeks and days such as `P3Y` or `P30D`"
-)]
+#[error("invalid period `{0}`: expected an ISO 8601 duration of years, months, weeks and days such as `P3Y` or `P30D`")]
 pub struct InvalidPeriod(String);
 
 impl Period {
     /// A period of years.
     pub fn years(n: u32) -> Self {
-        Self {
-            months: n.saturating_mul(12),
-            days: 0,
-        }
+        Self { months: n.saturating_mul(12), days: 0 }
     }
 
     /// A period of months.
@@ -51,9 +46,7 @@ impl Period {
         let with_months = match month_end {
             MonthEnd::Clamp => date.checked_add_months(Months::new(self.months))?,
             MonthEnd::RollOver => {
-                let first = date
-                    .with_day(1)?
-                    .checked_add_months(Months::new(self.months))?;
+                let first = date.with_day(1)?.checked_add_months(Months::new(self.months))?;
                 first.checked_add_days(Days::new(u64::from(date.day() - 1)))?
             }
         };
@@ -136,27 +129,12 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for (s, canon) in [
-            ("P3Y", "P3Y"),
-            ("P6M", "P6M"),
-            ("P2W", "P14D"),
-            ("P1Y6M", "P1Y6M"),
-            ("P0D", "P0D"),
-            ("P12M", "P1Y"),
-        ] {
+        for (s, canon) in
+            [("P3Y", "P3Y"), ("P6M", "P6M"), ("P2W", "P14D"), ("P1Y6M", "P1Y6M"), ("P0D", "P0D"), ("P12M", "P1Y")]
+        {
             assert_eq!(s.parse::<Period>().unwrap().to_string(), canon);
         }
-        for bad in [
-            "",
-            "P",
-            "3Y",
-            "P3",
-            "PY",
-            "P3D2M",
-            "P1H",
-            "P99999999999Y",
-            "P-1D",
-        ] {
+        for bad in ["", "P", "3Y", "P3", "PY", "P3D2M", "P1H", "P99999999999Y", "P-1D"] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }
@@ -164,22 +142,10 @@ mod tests {
     #[test]
     fn month_end_conventions() {
         let jan31 = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
-        assert_eq!(
-            Period::months(1).after(jan31, MonthEnd::Clamp),
-            NaiveDate::from_ymd_opt(2024, 2, 29)
-        );
-        assert_eq!(
-            Period::months(1).after(jan31, MonthEnd::RollOver),
-            NaiveDate::from_ymd_opt(2024, 3, 2)
-        );
+        assert_eq!(Period::months(1).after(jan31, MonthEnd::Clamp), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(Period::months(1).after(jan31, MonthEnd::RollOver), NaiveDate::from_ymd_opt(2024, 3, 2));
         let feb29 = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
-        assert_eq!(
-            Period::years(3).after(feb29, MonthEnd::Clamp),
-            NaiveDate::from_ymd_opt(2027, 2, 28)
-        );
-        assert_eq!(
-            Period::years(3).after(feb29, MonthEnd::RollOver),
-            NaiveDate::from_ymd_opt(2027, 3, 1)
-        );
+        assert_eq!(Period::years(3).after(feb29, MonthEnd::Clamp), NaiveDate::from_ymd_opt(2027, 2, 28));
+        assert_eq!(Period::years(3).after(feb29, MonthEnd::RollOver), NaiveDate::from_ymd_opt(2027, 3, 1));
     }
 }

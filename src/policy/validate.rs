@@ -115,13 +115,7 @@ impl fmt::Display for Diagnostic {
             Severity::Warning if self.acknowledged => "warning (acknowledged)",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{sev}[{}]: {}: at `{}`",
-            self.code.as_str(),
-            self.message,
-            self.path
-        )
+        write!(f, "{sev}[{}]: {}: at `{}`", self.code.as_str(), self.message, self.path)
     }
 }
 
@@ -150,9 +144,7 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
         match seg {
             Segment::Seq { index } => out.push_str(&index.to_string()),
             Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Segment::Enum { variant } => {
-                out.push_str(&variant.replace('~', "~0").replace('/', "~1"))
-            }
+            Segment::Enum { variant } => out.push_str(&variant.replace('~', "~0").replace('/', "~1")),
             Segment::Unknown => out.push('?'),
         }
     }
@@ -170,13 +162,7 @@ struct Checker<'p> {
 
 impl Checker<'_> {
     fn push(&mut self, severity: Severity, code: DiagnosticCode, path: String, message: String) {
-        self.out.push(Diagnostic {
-            severity,
-            code,
-            path,
-            message,
-            acknowledged: false,
-        });
+        self.out.push(Diagnostic { severity, code, path, message, acknowledged: false });
     }
 
     fn error(&mut self, code: DiagnosticCode, path: String, message: String) {
@@ -223,17 +209,10 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
     let mut taxonomy = Taxonomy::builtin();
     let mut out = Vec::new();
     let mut diag = |code, path: String, message: String| {
-        out.push(Diagnostic {
-            severity: Severity::Error,
-            code,
-            path,
-            message,
-            acknowledged: false,
-        });
+        out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
     };
     // Parents first, so that a policy may declare `a.b` before `a.b.c` in any order.
-    let mut decls: Vec<(usize, &super::CategoryDecl)> =
-        policy.categories.iter().enumerate().collect();
+    let mut decls: Vec<(usize, &super::CategoryDecl)> = policy.categories.iter().enumerate().collect();
     decls.sort_by_key(|(_, d)| d.key.depth());
     for (i, d) in decls {
         let path = format!("/categories/{i}");
@@ -244,10 +223,7 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
                         diag(
                             DiagnosticCode::LoweredSensitivity,
                             format!("{path}/sensitivity"),
-                            format!(
-                                "category `{}` may not be made less sensitive than its default",
-                                d.key
-                            ),
+                            format!("category `{}` may not be made less sensitive than its default", d.key),
                         );
                     } else {
                         info.sensitivity = s;
@@ -286,20 +262,13 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
 
 pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
     let (taxonomy, out) = taxonomy_of(policy);
-    let mut c = Checker {
-        policy,
-        taxonomy,
-        out,
-    };
+    let mut c = Checker { policy, taxonomy, out };
 
     if policy.schema != SCHEMA_VERSION {
         c.error(
             DiagnosticCode::SchemaVersion,
             "/schema".to_owned(),
-            format!(
-                "schema version {} is not supported; this crate reads {SCHEMA_VERSION}",
-                policy.schema
-            ),
+            format!("schema version {} is not supported; this crate reads {SCHEMA_VERSION}", policy.schema),
         );
     }
     if policy.settings.utc_offset_seconds.unsigned_abs() > 18 * 3600 {
@@ -351,15 +320,9 @@ fn check_ids(c: &mut Checker<'_>) {
     let mut dups = Vec::new();
     for (id, path) in ids {
         if id.starts_with("builtin.") {
-            dups.push((
-                path,
-                format!("id `{id}` uses the reserved prefix `builtin.`"),
-            ));
+            dups.push((path, format!("id `{id}` uses the reserved prefix `builtin.`")));
         } else if let Some(first) = seen.get(id) {
-            dups.push((
-                path,
-                format!("duplicate id `{id}`, first used at `{first}`"),
-            ));
+            dups.push((path, format!("duplicate id `{id}`, first used at `{first}`")));
         } else {
             seen.insert(id, path);
         }
@@ -372,11 +335,7 @@ fn check_ids(c: &mut Checker<'_>) {
 fn check_purposes(c: &mut Checker<'_>) {
     for (i, p) in c.policy.purposes.iter().enumerate() {
         let path = format!("/purposes/{i}/categories");
-        c.non_empty(
-            &p.categories,
-            path.clone(),
-            &format!("the category list of purpose `{}`", p.id),
-        );
+        c.non_empty(&p.categories, path.clone(), &format!("the category list of purpose `{}`", p.id));
         c.categories(&p.categories, &path, &format!("purpose `{}`", p.id));
     }
 }
@@ -385,11 +344,7 @@ fn check_requirements(c: &mut Checker<'_>) {
     for (i, r) in c.policy.consent_requirements.iter().enumerate() {
         let path = format!("/consent_requirements/{i}");
         let owner = format!("consent requirement `{}`", r.id);
-        c.non_empty(
-            &r.actions,
-            format!("{path}/actions"),
-            &format!("the action list of {owner}"),
-        );
+        c.non_empty(&r.actions, format!("{path}/actions"), &format!("the action list of {owner}"));
         c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
         c.categories(&r.categories, &format!("{path}/categories"), &owner);
         qualities(c, r.qualities, format!("{path}/qualities"), &owner);
@@ -444,12 +399,7 @@ fn check_actions(c: &mut Checker<'_>) {
             );
         }
         if let Some(q) = a.consent {
-            qualities(
-                c,
-                q,
-                format!("{path}/consent"),
-                &format!("action rule `{}`", a.id),
-            );
+            qualities(c, q, format!("{path}/consent"), &format!("action rule `{}`", a.id));
         }
         for (j, e) in a.exceptions.iter().enumerate() {
             if e.ground.pipl_basis().is_none() {
@@ -464,18 +414,11 @@ fn check_actions(c: &mut Checker<'_>) {
                 );
             }
         }
-        if a.action == Action::CrossBorder
-            && !a
-                .recipient_requires
-                .contains(&RecipientRequirement::TransferMechanism)
-        {
+        if a.action == Action::CrossBorder && !a.recipient_requires.contains(&RecipientRequirement::TransferMechanism) {
             c.warn(
                 DiagnosticCode::CrossBorderWithoutMechanism,
                 format!("{path}/recipient_requires"),
-                format!(
-                    "cross-border rule `{}` does not require a transfer mechanism (PIPL art. 38)",
-                    a.id
-                ),
+                format!("cross-border rule `{}` does not require a transfer mechanism (PIPL art. 38)", a.id),
             );
         }
     }
@@ -487,20 +430,14 @@ fn check_minors(c: &mut Checker<'_>) {
         c.error(
             DiagnosticCode::InvalidAge,
             "/minors/guardian_consent_below".to_owned(),
-            format!(
-                "age threshold {} is outside 1 to 25",
-                m.guardian_consent_below
-            ),
+            format!("age threshold {} is outside 1 to 25", m.guardian_consent_below),
         );
     }
     if !m.guardian_qualities.is_coherent() {
         c.error(
             DiagnosticCode::InvalidQualities,
             "/minors/guardian_qualities".to_owned(),
-            format!(
-                "minors rule `{}` names incoherent qualities `{}`",
-                m.id, m.guardian_qualities
-            ),
+            format!("minors rule `{}` names incoherent qualities `{}`", m.id, m.guardian_qualities),
         );
     }
     for (i, r) in m.rules.iter().enumerate() {
@@ -508,17 +445,10 @@ fn check_minors(c: &mut Checker<'_>) {
             c.error(
                 DiagnosticCode::InvalidAge,
                 format!("/minors/rules/{i}/below_age"),
-                format!(
-                    "age threshold {} of rule `{}` is outside 1 to 25",
-                    r.below_age, r.id
-                ),
+                format!("age threshold {} of rule `{}` is outside 1 to 25", r.below_age, r.id),
             );
         }
-        c.purposes(
-            &r.purposes,
-            &format!("/minors/rules/{i}/purposes"),
-            &format!("minors rule `{}`", r.id),
-        );
+        c.purposes(&r.purposes, &format!("/minors/rules/{i}/purposes"), &format!("minors rule `{}`", r.id));
     }
 }
 
@@ -549,11 +479,9 @@ fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd)
     let Some(first) = chrono::NaiveDate::from_ymd_opt(2001, 1, 1) else {
         return false;
     };
-    first.iter_days().take(4 * 365 + 1).all(|start| {
-        match (a.after(start, month_end), b.after(start, month_end)) {
-            (Some(end_a), Some(end_b)) => end_a > end_b,
-            _ => false,
-        }
+    first.iter_days().take(4 * 365 + 1).all(|start| match (a.after(start, month_end), b.after(start, month_end)) {
+        (Some(end_a), Some(end_b)) => end_a > end_b,
+        _ => false,
     })
 }
 
@@ -561,14 +489,8 @@ fn check_warnings(c: &mut Checker<'_>) {
     let policy = c.policy;
     for (i, p) in policy.purposes.iter().enumerate() {
         for (j, k) in p.categories.iter().enumerate() {
-            let sensitive = c
-                .taxonomy
-                .get(k)
-                .is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
-            if sensitive
-                && p.basis == PurposeBasis::Optional
-                && !separate_required(policy, &p.id, k)
-            {
+            let sensitive = c.taxonomy.get(k).is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
+            if sensitive && p.basis == PurposeBasis::Optional && !separate_required(policy, &p.id, k) {
                 c.warn(
                     DiagnosticCode::SensitiveWithoutSeparateConsent,
                     format!("/purposes/{i}/categories/{j}"),
@@ -579,10 +501,7 @@ fn check_warnings(c: &mut Checker<'_>) {
                 );
             }
             let retained = policy.retention.iter().any(|r| {
-                (r.categories.is_empty()
-                    || r.categories
-                        .iter()
-                        .any(|rc| k.is_within(rc) || rc.is_within(k)))
+                (r.categories.is_empty() || r.categories.iter().any(|rc| k.is_within(rc) || rc.is_within(k)))
                     && (r.purposes.is_empty() || r.purposes.contains(&p.id))
             });
             if !retained && c.taxonomy.contains(k) {
@@ -610,11 +529,7 @@ fn separate_required(policy: &Policy, purpose: &crate::PurposeId, key: &Category
 fn acknowledge(policy: &Policy, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut used = BTreeSet::new();
     for d in out.iter_mut().filter(|d| d.severity == Severity::Warning) {
-        if let Some(i) = policy
-            .acknowledged_warnings
-            .iter()
-            .position(|a| a.code == d.code && a.path == d.path)
-        {
+        if let Some(i) = policy.acknowledged_warnings.iter().position(|a| a.code == d.code && a.path == d.path) {
             d.acknowledged = true;
             used.insert(i);
         }
@@ -625,11 +540,7 @@ fn acknowledge(policy: &Policy, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
                 severity: Severity::Warning,
                 code: DiagnosticCode::StaleAcknowledgement,
                 path: format!("/acknowledged_warnings/{i}"),
-                message: format!(
-                    "acknowledged warning `{}` at `{}` does not occur",
-                    a.code.as_str(),
-                    a.path
-                ),
+                message: format!("acknowledged warning `{}` at `{}` does not occur", a.code.as_str(), a.path),
                 acknowledged: false,
             });
         }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use privacy_engine::{
-    CategoryKey, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus,
-    ConsentStore, ErrorKind, InMemoryLedger, Permission, PurposeId, RecipientId, Scope, SubjectId,
+    CategoryKey, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, ErrorKind,
+    InMemoryLedger, Permission, PurposeId, RecipientId, Scope, SubjectId,
 };
 use uuid::Uuid;
 
@@ -20,11 +20,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 fn scope(purpose: &str, category: &str) -> Scope {
-    Scope {
-        purposes: vec![purpose.into()],
-        categories: vec![key(category)],
-        recipient: None,
-    }
+    Scope { purposes: vec![purpose.into()], categories: vec![key(category)], recipient: None }
 }
 
 fn to(mut s: Scope, recipient: &str) -> Scope {
@@ -48,11 +44,7 @@ fn event_for(subject: &str, id: u128, at: &str, change: ConsentChange) -> Consen
 }
 
 fn grant(qualities: ConsentQualities, scope: Scope) -> ConsentChange {
-    ConsentChange::Grant {
-        qualities,
-        scope,
-        expires: None,
-    }
+    ConsentChange::Grant { qualities, scope, expires: None }
 }
 
 /// A question about `alice`.
@@ -105,21 +97,9 @@ impl Ask {
     }
 }
 
-fn status(
-    l: &InMemoryLedger,
-    purpose: &str,
-    category: &str,
-    recipient: Option<&str>,
-    at: &str,
-) -> ConsentStatus {
+fn status(l: &InMemoryLedger, purpose: &str, category: &str, recipient: Option<&str>, at: &str) -> ConsentStatus {
     let r: Option<RecipientId> = recipient.map(Into::into);
-    l.status(
-        &"alice".into(),
-        &purpose.into(),
-        &key(category),
-        r.as_ref(),
-        t(at),
-    )
+    l.status(&"alice".into(), &purpose.into(), &key(category), r.as_ref(), t(at))
 }
 
 const T0: &str = "2024-01-01T10:00:00+08:00";
@@ -181,24 +161,14 @@ fn qualities_serialise_as_a_list_of_names() {
     let json = serde_json::to_string(&q).unwrap();
     assert_eq!(json, r#"["affirmative","explicit","separate","guardian"]"#);
     assert_eq!(serde_json::from_str::<ConsentQualities>(&json).unwrap(), q);
-    assert_eq!(
-        serde_json::to_string(&ConsentQualities::IMPLIED).unwrap(),
-        "[]"
-    );
-    assert_eq!(
-        serde_json::from_str::<ConsentQualities>("[]").unwrap(),
-        ConsentQualities::IMPLIED
-    );
+    assert_eq!(serde_json::to_string(&ConsentQualities::IMPLIED).unwrap(), "[]");
+    assert_eq!(serde_json::from_str::<ConsentQualities>("[]").unwrap(), ConsentQualities::IMPLIED);
     // Order does not matter.
     assert_eq!(
-        serde_json::from_str::<ConsentQualities>(r#"["separate","explicit","affirmative"]"#)
-            .unwrap(),
+        serde_json::from_str::<ConsentQualities>(r#"["separate","explicit","affirmative"]"#).unwrap(),
         ConsentQualities::separate()
     );
-    assert_eq!(
-        ConsentQualities::separate().to_string(),
-        "affirmative+explicit+separate"
-    );
+    assert_eq!(ConsentQualities::separate().to_string(), "affirmative+explicit+separate");
     assert_eq!(ConsentQualities::IMPLIED.to_string(), "implied");
 }
 
@@ -225,9 +195,7 @@ fn incoherent_grants_are_refused() {
     .into_iter()
     .enumerate()
     {
-        let err = l
-            .append(event(n as u128, T0, grant(q, scope("ads", "user"))))
-            .unwrap_err();
+        let err = l.append(event(n as u128, T0, grant(q, scope("ads", "user")))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Ledger, "{q}");
         let msg = err.to_string();
         assert!(msg.contains("incoherent"), "{msg}");
@@ -240,20 +208,10 @@ fn incoherent_grants_are_refused() {
 #[test]
 fn empty_scopes_are_refused() {
     let mut l = InMemoryLedger::new();
-    let no_purpose = Scope {
-        purposes: vec![],
-        categories: vec![key("user")],
-        recipient: None,
-    };
-    let no_category = Scope {
-        purposes: vec!["ads".into()],
-        categories: vec![],
-        recipient: None,
-    };
+    let no_purpose = Scope { purposes: vec![], categories: vec![key("user")], recipient: None };
+    let no_category = Scope { purposes: vec!["ads".into()], categories: vec![], recipient: None };
     for (n, s) in [no_purpose, no_category].into_iter().enumerate() {
-        let err = l
-            .append(event(n as u128, T0, grant(ConsentQualities::explicit(), s)))
-            .unwrap_err();
+        let err = l.append(event(n as u128, T0, grant(ConsentQualities::explicit(), s))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Ledger);
     }
     let err = l
@@ -261,11 +219,7 @@ fn empty_scopes_are_refused() {
             9,
             T0,
             ConsentChange::Withdraw {
-                scope: Scope {
-                    purposes: vec![],
-                    categories: vec![key("user")],
-                    recipient: None,
-                },
+                scope: Scope { purposes: vec![], categories: vec![key("user")], recipient: None },
             },
         ))
         .unwrap_err();
@@ -276,35 +230,15 @@ fn empty_scopes_are_refused() {
 #[test]
 fn duplicate_event_ids_are_refused_and_nothing_is_lost() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: scope("ads", "user.device") })).unwrap();
     let before: Vec<ConsentEvent> = l.events(&"alice".into()).cloned().collect();
 
     // Same id, different content, subject and time: refused.
-    let dup = event_for(
-        "bob",
-        1,
-        T2,
-        grant(ConsentQualities::separate(), scope("ads", "user")),
-    );
+    let dup = event_for("bob", 1, T2, grant(ConsentQualities::separate(), scope("ads", "user")));
     let err = l.append(dup).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Ledger);
-    assert!(
-        err.to_string().contains(&Uuid::from_u128(1).to_string()),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&Uuid::from_u128(1).to_string()), "{err}");
 
     assert_eq!(l.len(), 2);
     let after: Vec<ConsentEvent> = l.events(&"alice".into()).cloned().collect();
@@ -320,21 +254,9 @@ fn extend_stops_at_the_first_refused_event_and_keeps_the_earlier_ones() {
     let mut l = InMemoryLedger::new();
     let err = l
         .extend([
-            event(
-                1,
-                T0,
-                grant(ConsentQualities::explicit(), scope("ads", "user")),
-            ),
-            event(
-                2,
-                T1,
-                grant(ConsentQualities::SEPARATE, scope("ads", "user")),
-            ),
-            event(
-                3,
-                T2,
-                grant(ConsentQualities::explicit(), scope("ads", "user")),
-            ),
+            event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user"))),
+            event(2, T1, grant(ConsentQualities::SEPARATE, scope("ads", "user"))),
+            event(3, T2, grant(ConsentQualities::explicit(), scope("ads", "user"))),
         ])
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Ledger);
@@ -346,35 +268,11 @@ fn extend_stops_at_the_first_refused_event_and_keeps_the_earlier_ones() {
 fn out_of_order_appends_are_ordered_by_time() {
     let mut l = InMemoryLedger::new();
     // Appended: withdraw at T1, then grant at T0 (earlier), then grant at T2.
-    l.append(event(
-        1,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T0,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
-    l.append(event(
-        3,
-        T2,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
+    l.append(event(1, T1, ConsentChange::Withdraw { scope: scope("ads", "user.device") })).unwrap();
+    l.append(event(2, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
+    l.append(event(3, T2, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
     // Same instant as T1 in another offset: after event 1 (append order).
-    l.append(event(
-        4,
-        "2024-02-01T02:00:00Z",
-        ConsentChange::Refuse {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
+    l.append(event(4, "2024-02-01T02:00:00Z", ConsentChange::Refuse { scope: scope("ads", "user.device") })).unwrap();
     let ids: Vec<u128> = l.events(&"alice".into()).map(|e| e.id.as_u128()).collect();
     assert_eq!(ids, vec![2, 1, 4, 3]);
 
@@ -383,10 +281,7 @@ fn out_of_order_appends_are_ordered_by_time() {
     assert!(ask.at(&l, "2024-01-15T00:00:00+08:00"));
     assert!(!ask.at(&l, "2024-02-15T00:00:00+08:00"));
     assert!(ask.at(&l, "2024-03-15T00:00:00+08:00"));
-    assert_eq!(
-        status(&l, "ads", "user.device", None, "2024-02-15T00:00:00+08:00"),
-        ConsentStatus::Refused
-    );
+    assert_eq!(status(&l, "ads", "user.device", None, "2024-02-15T00:00:00+08:00"), ConsentStatus::Refused);
 }
 
 // ---------------------------------------------------------------------------
@@ -395,86 +290,34 @@ fn out_of_order_appends_are_ordered_by_time() {
 #[test]
 fn as_of_before_at_and_after_a_withdrawal() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(
-            ConsentQualities::separate(),
-            scope("face_verification", "user.biometric.face"),
-        ),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("face_verification", "user.biometric.face"),
-        },
-    ))
-    .unwrap();
-    let ask =
-        Ask::new("face_verification", "user.biometric.face").required(ConsentQualities::separate());
+    l.append(event(1, T0, grant(ConsentQualities::separate(), scope("face_verification", "user.biometric.face"))))
+        .unwrap();
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: scope("face_verification", "user.biometric.face") }))
+        .unwrap();
+    let ask = Ask::new("face_verification", "user.biometric.face").required(ConsentQualities::separate());
 
     assert!(!ask.at(&l, "2024-01-01T09:59:59+08:00"), "before the grant");
     assert!(ask.at(&l, T0), "a grant at exactly T counts at T");
-    assert!(
-        ask.at(&l, "2024-01-31T23:59:59+08:00"),
-        "before the withdrawal"
-    );
+    assert!(ask.at(&l, "2024-01-31T23:59:59+08:00"), "before the withdrawal");
     assert!(!ask.at(&l, T1), "a withdrawal at exactly T counts at T");
-    assert!(
-        !ask.at(&l, "2024-02-01T02:00:00Z"),
-        "the same instant in UTC"
-    );
+    assert!(!ask.at(&l, "2024-02-01T02:00:00Z"), "the same instant in UTC");
     assert!(!ask.at(&l, T2), "after the withdrawal");
 
     assert_eq!(
-        status(
-            &l,
-            "face_verification",
-            "user.biometric.face",
-            None,
-            "2023-12-31T00:00:00Z"
-        ),
+        status(&l, "face_verification", "user.biometric.face", None, "2023-12-31T00:00:00Z"),
         ConsentStatus::Unknown
     );
-    assert_eq!(
-        status(&l, "face_verification", "user.biometric.face", None, T0),
-        ConsentStatus::Given
-    );
-    assert_eq!(
-        status(&l, "face_verification", "user.biometric.face", None, T1),
-        ConsentStatus::Withdrawn
-    );
-    assert_eq!(
-        status(&l, "face_verification", "user.biometric.face", None, T2),
-        ConsentStatus::Withdrawn
-    );
+    assert_eq!(status(&l, "face_verification", "user.biometric.face", None, T0), ConsentStatus::Given);
+    assert_eq!(status(&l, "face_verification", "user.biometric.face", None, T1), ConsentStatus::Withdrawn);
+    assert_eq!(status(&l, "face_verification", "user.biometric.face", None, T2), ConsentStatus::Withdrawn);
 }
 
 #[test]
 fn consent_is_per_subject_and_per_purpose() {
     let mut l = InMemoryLedger::new();
-    l.append(event_for(
-        "bob",
-        1,
-        T0,
-        grant(ConsentQualities::separate(), scope("ads", "user.device")),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T0,
-        grant(
-            ConsentQualities::separate(),
-            scope("analytics", "user.device"),
-        ),
-    ))
-    .unwrap();
-    assert!(
-        !Ask::new("ads", "user.device").at(&l, T1),
-        "bob's grant is not alice's"
-    );
+    l.append(event_for("bob", 1, T0, grant(ConsentQualities::separate(), scope("ads", "user.device")))).unwrap();
+    l.append(event(2, T0, grant(ConsentQualities::separate(), scope("analytics", "user.device")))).unwrap();
+    assert!(!Ask::new("ads", "user.device").at(&l, T1), "bob's grant is not alice's");
     assert!(Ask::new("analytics", "user.device").at(&l, T1));
     let mut bob = Ask::new("ads", "user.device");
     bob.subject = "bob".into();
@@ -484,69 +327,28 @@ fn consent_is_per_subject_and_per_purpose() {
 #[test]
 fn a_grant_needs_the_required_qualities() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(
-            ConsentQualities::IMPLIED,
-            scope("ads", "user.location.precise"),
-        ),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T0,
-        grant(
-            ConsentQualities::explicit(),
-            scope("ads", "user.location.precise"),
-        ),
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::IMPLIED, scope("ads", "user.location.precise")))).unwrap();
+    l.append(event(2, T0, grant(ConsentQualities::explicit(), scope("ads", "user.location.precise")))).unwrap();
     let ask = Ask::new("ads", "user.location.precise");
     assert!(ask.at(&l, T1));
-    assert!(
-        !ask.required(ConsentQualities::separate()).at(&l, T1),
-        "explicit does not satisfy separate"
-    );
+    assert!(!ask.required(ConsentQualities::separate()).at(&l, T1), "explicit does not satisfy separate");
 
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::IMPLIED, scope("ads", "user")),
-    ))
-    .unwrap();
-    assert!(
-        !Ask::new("ads", "user")
-            .required(ConsentQualities::affirmative())
-            .at(&l, T1)
-    );
-    assert!(
-        !Ask::new("ads", "user")
-            .required(ConsentQualities::explicit())
-            .at(&l, T1)
-    );
+    l.append(event(1, T0, grant(ConsentQualities::IMPLIED, scope("ads", "user")))).unwrap();
+    assert!(!Ask::new("ads", "user").required(ConsentQualities::affirmative()).at(&l, T1));
+    assert!(!Ask::new("ads", "user").required(ConsentQualities::explicit()).at(&l, T1));
 }
 
 #[test]
 fn guardian_required_needs_a_guardian_grant_in_the_ledger() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::separate(), scope("games", "user.account")),
-    ))
-    .unwrap();
-    let ask = Ask::new("games", "user.account")
-        .required(ConsentQualities::separate() | ConsentQualities::GUARDIAN);
+    l.append(event(1, T0, grant(ConsentQualities::separate(), scope("games", "user.account")))).unwrap();
+    let ask = Ask::new("games", "user.account").required(ConsentQualities::separate() | ConsentQualities::GUARDIAN);
     assert!(!ask.at(&l, T1));
     l.append(event(
         2,
         T1,
-        grant(
-            ConsentQualities::separate() | ConsentQualities::GUARDIAN,
-            scope("games", "user.account"),
-        ),
+        grant(ConsentQualities::separate() | ConsentQualities::GUARDIAN, scope("games", "user.account")),
     ))
     .unwrap();
     assert!(ask.at(&l, T1));
@@ -556,91 +358,37 @@ fn guardian_required_needs_a_guardian_grant_in_the_ledger() {
 #[test]
 fn withdrawal_on_an_ancestor_ends_a_grant_on_a_descendant() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(
-            ConsentQualities::explicit(),
-            scope("ads", "user.device.device_id.imei"),
-        ),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device.device_id.imei")))).unwrap();
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: scope("ads", "user.device") })).unwrap();
     let ask = Ask::new("ads", "user.device.device_id.imei");
     assert!(ask.at(&l, T0));
     assert!(!ask.at(&l, T1));
-    assert_eq!(
-        status(&l, "ads", "user.device.device_id.imei", None, T1),
-        ConsentStatus::Withdrawn
-    );
+    assert_eq!(status(&l, "ads", "user.device.device_id.imei", None, T1), ConsentStatus::Withdrawn);
 }
 
 #[test]
 fn withdrawal_on_a_sibling_or_another_purpose_leaves_a_grant_alone() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(
-            ConsentQualities::explicit(),
-            scope("ads", "user.device.device_id.imei"),
-        ),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("ads", "user.device.model"),
-        },
-    ))
-    .unwrap();
-    l.append(event(
-        3,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("analytics", "user"),
-        },
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device.device_id.imei")))).unwrap();
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: scope("ads", "user.device.model") })).unwrap();
+    l.append(event(3, T1, ConsentChange::Withdraw { scope: scope("analytics", "user") })).unwrap();
     assert!(Ask::new("ads", "user.device.device_id.imei").at(&l, T2));
-    assert_eq!(
-        status(&l, "ads", "user.device.device_id.imei", None, T2),
-        ConsentStatus::Given
-    );
+    assert_eq!(status(&l, "ads", "user.device.device_id.imei", None, T2), ConsentStatus::Given);
 }
 
 #[test]
 fn revocation_and_expiry_events_end_a_grant() {
     for (n, ending) in [
-        ConsentChange::Revoke {
-            scope: scope("ads", "user.device"),
-        },
-        ConsentChange::Expire {
-            scope: scope("ads", "user.device"),
-        },
-        ConsentChange::Refuse {
-            scope: scope("ads", "user.device"),
-        },
+        ConsentChange::Revoke { scope: scope("ads", "user.device") },
+        ConsentChange::Expire { scope: scope("ads", "user.device") },
+        ConsentChange::Refuse { scope: scope("ads", "user.device") },
     ]
     .into_iter()
     .enumerate()
     {
         let want = ending.status().unwrap();
         let mut l = InMemoryLedger::new();
-        l.append(event(
-            1,
-            T0,
-            grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-        ))
-        .unwrap();
+        l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
         l.append(event(2, T1, ending)).unwrap();
         let ask = Ask::new("ads", "user.device");
         assert!(ask.at(&l, T0), "case {n}");
@@ -667,64 +415,26 @@ fn a_grant_with_an_expiry_lapses_by_itself() {
     assert!(ask.at(&l, "2024-02-01T09:59:59+08:00"));
     assert!(!ask.at(&l, T1), "expired at exactly the expiry time");
     assert!(!ask.at(&l, T2));
-    assert_eq!(
-        status(&l, "ads", "user.device", None, "2024-01-15T00:00:00Z"),
-        ConsentStatus::Given
-    );
-    assert_eq!(
-        status(&l, "ads", "user.device", None, T2),
-        ConsentStatus::Expired
-    );
+    assert_eq!(status(&l, "ads", "user.device", None, "2024-01-15T00:00:00Z"), ConsentStatus::Given);
+    assert_eq!(status(&l, "ads", "user.device", None, T2), ConsentStatus::Expired);
     assert!(!ConsentStatus::Expired.is_valid_for_processing());
 }
 
 #[test]
 fn refusal_after_a_grant() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Refuse {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
+    l.append(event(2, T1, ConsentChange::Refuse { scope: scope("ads", "user.device") })).unwrap();
     assert!(!Ask::new("ads", "user.device").at(&l, T2));
-    assert_eq!(
-        status(&l, "ads", "user.device", None, T2),
-        ConsentStatus::Refused
-    );
+    assert_eq!(status(&l, "ads", "user.device", None, T2), ConsentStatus::Refused);
 }
 
 #[test]
 fn regrant_after_withdrawal_is_renewed_consent() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Withdraw {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
-    l.append(event(
-        3,
-        T2,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: scope("ads", "user.device") })).unwrap();
+    l.append(event(3, T2, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
     let ask = Ask::new("ads", "user.device");
     assert!(ask.at(&l, T0));
     assert!(!ask.at(&l, T1));
@@ -738,28 +448,10 @@ fn regrant_after_withdrawal_is_renewed_consent() {
 #[test]
 fn a_grant_after_a_refusal_is_not_renewed() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        ConsentChange::Refuse {
-            scope: scope("ads", "user.device"),
-        },
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
-    assert_eq!(
-        status(&l, "ads", "user.device", None, T0),
-        ConsentStatus::Refused
-    );
-    assert_eq!(
-        status(&l, "ads", "user.device", None, T1),
-        ConsentStatus::Given
-    );
+    l.append(event(1, T0, ConsentChange::Refuse { scope: scope("ads", "user.device") })).unwrap();
+    l.append(event(2, T1, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
+    assert_eq!(status(&l, "ads", "user.device", None, T0), ConsentStatus::Refused);
+    assert_eq!(status(&l, "ads", "user.device", None, T1), ConsentStatus::Given);
 }
 
 #[test]
@@ -776,10 +468,7 @@ fn statuses_have_dpv_names_and_serialise_as_them() {
         assert_eq!(s.dpv(), name);
         assert_eq!(s.is_valid_for_processing(), valid, "{name}");
         assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{name}\""));
-        assert_eq!(
-            serde_json::from_str::<ConsentStatus>(&format!("\"{name}\"")).unwrap(),
-            s
-        );
+        assert_eq!(serde_json::from_str::<ConsentStatus>(&format!("\"{name}\"")).unwrap(), s);
     }
 }
 
@@ -787,34 +476,10 @@ fn statuses_have_dpv_names_and_serialise_as_them() {
 fn permissions_switch_on_and_off() {
     let mut l = InMemoryLedger::new();
     let alice: SubjectId = "alice".into();
-    assert!(
-        !l.permission_on(&alice, Permission::Camera, t(T2)),
-        "off until switched on"
-    );
-    l.append(event(
-        1,
-        T0,
-        ConsentChange::PermissionOn {
-            permission: Permission::Camera,
-        },
-    ))
-    .unwrap();
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::PermissionOff {
-            permission: Permission::Camera,
-        },
-    ))
-    .unwrap();
-    l.append(event(
-        3,
-        T0,
-        ConsentChange::PermissionOn {
-            permission: Permission::Location,
-        },
-    ))
-    .unwrap();
+    assert!(!l.permission_on(&alice, Permission::Camera, t(T2)), "off until switched on");
+    l.append(event(1, T0, ConsentChange::PermissionOn { permission: Permission::Camera })).unwrap();
+    l.append(event(2, T1, ConsentChange::PermissionOff { permission: Permission::Camera })).unwrap();
+    l.append(event(3, T0, ConsentChange::PermissionOn { permission: Permission::Location })).unwrap();
     assert!(!l.permission_on(&alice, Permission::Camera, t("2023-12-31T00:00:00Z")));
     assert!(l.permission_on(&alice, Permission::Camera, t(T0)));
     assert!(!l.permission_on(&alice, Permission::Camera, t(T1)));
@@ -822,78 +487,36 @@ fn permissions_switch_on_and_off() {
     assert!(!l.permission_on(&alice, Permission::Contacts, t(T2)));
     assert!(!l.permission_on(&"bob".into(), Permission::Location, t(T2)));
     // A permission is not consent.
-    assert!(
-        !Ask::new("ads", "user.location.precise")
-            .required(ConsentQualities::IMPLIED)
-            .at(&l, T2)
-    );
+    assert!(!Ask::new("ads", "user.location.precise").required(ConsentQualities::IMPLIED).at(&l, T2));
     // Through a reference, as the evaluator reads it.
     let by_ref: &InMemoryLedger = &l;
-    assert!(ConsentStore::permission_on(
-        &by_ref,
-        &alice,
-        Permission::Location,
-        t(T2)
-    ));
+    assert!(ConsentStore::permission_on(&by_ref, &alice, Permission::Location, t(T2)));
 }
 
 #[test]
 fn recipient_scoped_grants_answer_only_for_that_recipient() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(
-            ConsentQualities::separate(),
-            to(scope("marketing", "user.contact"), "partner_a"),
-        ),
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::separate(), to(scope("marketing", "user.contact"), "partner_a"))))
+        .unwrap();
     let ask = Ask::new("marketing", "user.contact").required(ConsentQualities::separate());
     assert!(ask.covering(&[]).recipient("partner_a").at(&l, T1));
     assert!(
-        !Ask::new("marketing", "user.contact")
-            .required(ConsentQualities::separate())
-            .recipient("partner_b")
-            .at(&l, T1)
+        !Ask::new("marketing", "user.contact").required(ConsentQualities::separate()).recipient("partner_b").at(&l, T1)
     );
     assert!(
-        !Ask::new("marketing", "user.contact")
-            .required(ConsentQualities::separate())
-            .at(&l, T1),
+        !Ask::new("marketing", "user.contact").required(ConsentQualities::separate()).at(&l, T1),
         "no recipient asked"
     );
-    assert_eq!(
-        status(&l, "marketing", "user.contact", Some("partner_a"), T1),
-        ConsentStatus::Given
-    );
-    assert_eq!(
-        status(&l, "marketing", "user.contact", Some("partner_b"), T1),
-        ConsentStatus::Unknown
-    );
+    assert_eq!(status(&l, "marketing", "user.contact", Some("partner_a"), T1), ConsentStatus::Given);
+    assert_eq!(status(&l, "marketing", "user.contact", Some("partner_b"), T1), ConsentStatus::Unknown);
 
     // Withdrawing for another recipient leaves it; withdrawing for it, or
     // for every recipient, ends it.
-    l.append(event(
-        2,
-        T1,
-        ConsentChange::Withdraw {
-            scope: to(scope("marketing", "user.contact"), "partner_b"),
-        },
-    ))
-    .unwrap();
-    let a = Ask::new("marketing", "user.contact")
-        .required(ConsentQualities::separate())
-        .recipient("partner_a");
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: to(scope("marketing", "user.contact"), "partner_b") }))
+        .unwrap();
+    let a = Ask::new("marketing", "user.contact").required(ConsentQualities::separate()).recipient("partner_a");
     assert!(a.at(&l, T1));
-    l.append(event(
-        3,
-        T2,
-        ConsentChange::Withdraw {
-            scope: scope("marketing", "user.contact"),
-        },
-    ))
-    .unwrap();
+    l.append(event(3, T2, ConsentChange::Withdraw { scope: scope("marketing", "user.contact") })).unwrap();
     assert!(!a.at(&l, T2));
 }
 
@@ -903,37 +526,19 @@ fn recipient_scoped_grants_answer_only_for_that_recipient() {
 #[test]
 fn an_ancestor_grant_covers_a_descendant_only_when_listed_in_covering() {
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::explicit(), scope("ads", "user.device")),
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
     // The engine lists `user.device` (Personal) as covering the IMEI
     // (Personal): same sensitivity.
-    let covered = Ask::new("ads", "user.device.device_id.imei")
-        .covering(&["user.device.device_id", "user.device"]);
+    let covered = Ask::new("ads", "user.device.device_id.imei").covering(&["user.device.device_id", "user.device"]);
     assert!(covered.at(&l, T1));
     // The ledger itself does not walk the hierarchy: without `covering`, an
     // ancestor's grant does not answer.
     assert!(!Ask::new("ads", "user.device.device_id.imei").at(&l, T1));
     // A covering list that names unrelated keys does not help either.
-    assert!(
-        !Ask::new("ads", "user.device.device_id.imei")
-            .covering(&["user.location"])
-            .at(&l, T1)
-    );
+    assert!(!Ask::new("ads", "user.device.device_id.imei").covering(&["user.location"]).at(&l, T1));
     // A grant on a descendant never covers its ancestor.
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(
-            ConsentQualities::explicit(),
-            scope("ads", "user.device.device_id.imei"),
-        ),
-    ))
-    .unwrap();
+    l.append(event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device.device_id.imei")))).unwrap();
     assert!(!Ask::new("ads", "user.device").at(&l, T1));
 }
 
@@ -952,54 +557,20 @@ fn a_personal_ancestor_grant_does_not_cover_a_sensitive_descendant() {
             .collect()
     };
     let precise = covering_of("user.location.precise");
-    assert_eq!(
-        taxonomy
-            .get(&key("user.location.precise"))
-            .unwrap()
-            .sensitivity,
-        Sensitivity::Sensitive
-    );
-    assert!(
-        precise.is_empty(),
-        "neither `user.location` nor `user` is sensitive: {precise:?}"
-    );
+    assert_eq!(taxonomy.get(&key("user.location.precise")).unwrap().sensitivity, Sensitivity::Sensitive);
+    assert!(precise.is_empty(), "neither `user.location` nor `user` is sensitive: {precise:?}");
     let imei = covering_of("user.device.device_id.imei");
-    assert_eq!(
-        imei,
-        vec![
-            key("user.device.device_id"),
-            key("user.device"),
-            key("user")
-        ]
-    );
+    assert_eq!(imei, vec![key("user.device.device_id"), key("user.device"), key("user")]);
 
     let mut l = InMemoryLedger::new();
-    l.append(event(
-        1,
-        T0,
-        grant(ConsentQualities::separate(), scope("ads", "user")),
-    ))
-    .unwrap();
-    let precise_ask = Ask {
-        covering: precise,
-        ..Ask::new("ads", "user.location.precise")
-    };
-    assert!(
-        !precise_ask.at(&l, T1),
-        "a grant on `user` must not cover precise location"
-    );
-    let imei_ask = Ask {
-        covering: imei,
-        ..Ask::new("ads", "user.device.device_id.imei")
-    };
+    l.append(event(1, T0, grant(ConsentQualities::separate(), scope("ads", "user")))).unwrap();
+    let precise_ask = Ask { covering: precise, ..Ask::new("ads", "user.location.precise") };
+    assert!(!precise_ask.at(&l, T1), "a grant on `user` must not cover precise location");
+    let imei_ask = Ask { covering: imei, ..Ask::new("ads", "user.device.device_id.imei") };
     assert!(imei_ask.at(&l, T1), "a grant on `user` covers the IMEI");
     // Were the engine to list `user` as covering, the ledger would follow it:
     // the limit is the engine's, not the ledger's.
-    assert!(
-        Ask::new("ads", "user.location.precise")
-            .covering(&["user"])
-            .at(&l, T1)
-    );
+    assert!(Ask::new("ads", "user.location.precise").covering(&["user"]).at(&l, T1));
 }
 
 // ---------------------------------------------------------------------------
@@ -1017,53 +588,13 @@ fn consent_events_round_trip() {
                 expires: Some("2025-01-01T00:00:00+08:00".parse().unwrap()),
             },
         ),
-        event(
-            2,
-            T1,
-            grant(ConsentQualities::IMPLIED, scope("registration", "user")),
-        ),
-        event(
-            3,
-            T1,
-            ConsentChange::Withdraw {
-                scope: scope("marketing", "user.contact"),
-            },
-        ),
-        event(
-            4,
-            T1,
-            ConsentChange::Refuse {
-                scope: scope("marketing", "user.contact"),
-            },
-        ),
-        event(
-            5,
-            T1,
-            ConsentChange::Expire {
-                scope: scope("marketing", "user.contact"),
-            },
-        ),
-        event(
-            6,
-            T1,
-            ConsentChange::Revoke {
-                scope: scope("marketing", "user.contact"),
-            },
-        ),
-        event(
-            7,
-            T2,
-            ConsentChange::PermissionOn {
-                permission: Permission::CallLogs,
-            },
-        ),
-        event(
-            8,
-            T2,
-            ConsentChange::PermissionOff {
-                permission: Permission::DeviceInfo,
-            },
-        ),
+        event(2, T1, grant(ConsentQualities::IMPLIED, scope("registration", "user"))),
+        event(3, T1, ConsentChange::Withdraw { scope: scope("marketing", "user.contact") }),
+        event(4, T1, ConsentChange::Refuse { scope: scope("marketing", "user.contact") }),
+        event(5, T1, ConsentChange::Expire { scope: scope("marketing", "user.contact") }),
+        event(6, T1, ConsentChange::Revoke { scope: scope("marketing", "user.contact") }),
+        event(7, T2, ConsentChange::PermissionOn { permission: Permission::CallLogs }),
+        event(8, T2, ConsentChange::PermissionOff { permission: Permission::DeviceInfo }),
     ];
     for e in events {
         let json = serde_json::to_string(&e).unwrap();
@@ -1089,14 +620,7 @@ fn consent_event_json_form() {
         }
     }"#;
     let e: ConsentEvent = serde_json::from_str(json).unwrap();
-    assert_eq!(
-        e,
-        event(
-            1,
-            T0,
-            grant(ConsentQualities::explicit(), scope("ads", "user.device"))
-        )
-    );
+    assert_eq!(e, event(1, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device"))));
     // Unknown fields, bad keys and unknown qualities are refused.
     for bad in [
         json.replace(r#""subject""#, r#""colour": 1, "subject""#),

@@ -2,12 +2,7 @@
 //! taxonomy, consent qualities and the in-memory ledger, and loading and
 //! validating policy documents.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod consent;
 mod policy_docs;

@@ -70,23 +70,15 @@ fn invalid(json: &str) -> Vec<Diagnostic> {
     assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
     assert_clear(&err);
     assert!(!err.diagnostics().is_empty());
-    assert!(
-        err.diagnostics()
-            .iter()
-            .all(|d| d.severity == Severity::Error)
-    );
-    assert_eq!(
-        err.path(),
-        err.diagnostics().first().map(|d| d.path.as_str())
-    );
+    assert!(err.diagnostics().iter().all(|d| d.severity == Severity::Error));
+    assert_eq!(err.path(), err.diagnostics().first().map(|d| d.path.as_str()));
     err.diagnostics().to_vec()
 }
 
 /// Asserts that a document fails with exactly one error, `code` at `path`.
 fn assert_only_error(json: &str, code: DiagnosticCode, path: &str) {
     let diags = invalid(json);
-    let found: Vec<(DiagnosticCode, &str)> =
-        diags.iter().map(|d| (d.code, d.path.as_str())).collect();
+    let found: Vec<(DiagnosticCode, &str)> = diags.iter().map(|d| (d.code, d.path.as_str())).collect();
     assert_eq!(found, vec![(code, path)], "{diags:#?}");
 }
 
@@ -94,10 +86,7 @@ fn assert_only_error(json: &str, code: DiagnosticCode, path: &str) {
 fn warnings(json: &str) -> Vec<Diagnostic> {
     let policy = load(json).unwrap();
     let all = policy.diagnostics();
-    assert!(
-        all.iter().all(|d| d.severity == Severity::Warning),
-        "{all:#?}"
-    );
+    assert!(all.iter().all(|d| d.severity == Severity::Warning), "{all:#?}");
     all
 }
 
@@ -105,10 +94,8 @@ fn warnings(json: &str) -> Vec<Diagnostic> {
 /// `path`, unacknowledged.
 fn assert_only_warning(json: &str, code: DiagnosticCode, path: &str) {
     let all = warnings(json);
-    let found: Vec<(DiagnosticCode, &str, bool)> = all
-        .iter()
-        .map(|d| (d.code, d.path.as_str(), d.acknowledged))
-        .collect();
+    let found: Vec<(DiagnosticCode, &str, bool)> =
+        all.iter().map(|d| (d.code, d.path.as_str(), d.acknowledged)).collect();
     assert_eq!(found, vec![(code, path, false)], "{all:#?}");
     let policy = load(json).unwrap();
     assert_eq!(policy.unacknowledged_warnings(), all);
@@ -118,21 +105,12 @@ fn assert_only_warning(json: &str, code: DiagnosticCode, path: &str) {
 /// line.
 fn assert_clear(err: &Error) {
     let msg = err.to_string();
-    assert!(
-        msg.chars().next().is_some_and(|c| !c.is_uppercase()),
-        "{msg}"
-    );
+    assert!(msg.chars().next().is_some_and(|c| !c.is_uppercase()), "{msg}");
     assert!(!msg.ends_with('.'), "{msg}");
     assert!(!msg.contains('\n') && !msg.contains('\r'), "{msg}");
     for d in err.diagnostics() {
-        assert!(
-            d.message.chars().next().is_some_and(|c| !c.is_uppercase()),
-            "{d}"
-        );
-        assert!(
-            !d.message.ends_with('.') && !d.message.contains('\n'),
-            "{d}"
-        );
+        assert!(d.message.chars().next().is_some_and(|c| !c.is_uppercase()), "{d}");
+        assert!(!d.message.ends_with('.') && !d.message.contains('\n'), "{d}");
     }
 }
 
@@ -166,76 +144,38 @@ fn base_policy_loads_without_diagnostics() {
 
 #[test]
 fn unknown_category_in_a_purpose() {
-    let json = with(|v| {
-        v["purposes"][0]["categories"] = json!(["user.contact.phone_number", "user.contact.fax"])
-    });
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownCategory,
-        "/purposes/0/categories/1",
-    );
+    let json = with(|v| v["purposes"][0]["categories"] = json!(["user.contact.phone_number", "user.contact.fax"]));
+    assert_only_error(&json, DiagnosticCode::UnknownCategory, "/purposes/0/categories/1");
     let diags = invalid(&json);
-    assert!(
-        diags[0].message.contains("user.contact.fax"),
-        "{}",
-        diags[0]
-    );
+    assert!(diags[0].message.contains("user.contact.fax"), "{}", diags[0]);
     assert!(diags[0].message.contains("registration"), "{}", diags[0]);
 }
 
 #[test]
 fn unknown_category_elsewhere() {
     let json = with(|v| v["recipients"][0]["categories"][0] = json!("user.nowhere"));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownCategory,
-        "/recipients/0/categories/0",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownCategory, "/recipients/0/categories/0");
     let json = with(|v| v["consent_requirements"][0]["categories"][0] = json!("user.nowhere"));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownCategory,
-        "/consent_requirements/0/categories/0",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownCategory, "/consent_requirements/0/categories/0");
     let json = with(|v| v["retention"][0]["categories"] = json!(["user", "user.nowhere"]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownCategory,
-        "/retention/0/categories/1",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownCategory, "/retention/0/categories/1");
 }
 
 #[test]
 fn unknown_purpose_in_a_recipient() {
     let json = with(|v| v["recipients"][0]["purposes"] = json!(["registration", "marketing"]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownPurpose,
-        "/recipients/0/purposes/1",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownPurpose, "/recipients/0/purposes/1");
     assert!(invalid(&json)[0].message.contains("marketing"));
 }
 
 #[test]
 fn unknown_purpose_elsewhere() {
     let json = with(|v| v["consent_requirements"][0]["purposes"][0] = json!("marketing"));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownPurpose,
-        "/consent_requirements/0/purposes/0",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownPurpose, "/consent_requirements/0/purposes/0");
     let json = with(|v| v["minors"]["rules"][0]["purposes"][0] = json!("marketing"));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownPurpose,
-        "/minors/rules/0/purposes/0",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownPurpose, "/minors/rules/0/purposes/0");
     let json = with(|v| v["retention"][0]["purposes"] = json!(["marketing"]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::UnknownPurpose,
-        "/retention/0/purposes/0",
-    );
+    assert_only_error(&json, DiagnosticCode::UnknownPurpose, "/retention/0/purposes/0");
 }
 
 #[test]
@@ -243,10 +183,7 @@ fn duplicate_ids() {
     // A retention rule that reuses an action rule's id.
     let json = with(|v| v["retention"][0]["id"] = json!("collect"));
     assert_only_error(&json, DiagnosticCode::DuplicateId, "/retention/0/id");
-    assert!(
-        invalid(&json)[0].message.contains("/actions/0/id"),
-        "names the first use"
-    );
+    assert!(invalid(&json)[0].message.contains("/actions/0/id"), "names the first use");
     // Two exceptions with one id.
     let json = with(|v| {
         v["actions"][1]["exceptions"] = json!([
@@ -254,11 +191,7 @@ fn duplicate_ids() {
             {"id": "law", "ground": "authority_request"}
         ]);
     });
-    assert_only_error(
-        &json,
-        DiagnosticCode::DuplicateId,
-        "/actions/1/exceptions/1/id",
-    );
+    assert_only_error(&json, DiagnosticCode::DuplicateId, "/actions/1/exceptions/1/id");
     // The `builtin.` prefix is reserved.
     let json = with(|v| v["actions"][0]["id"] = json!("builtin.collect"));
     assert_only_error(&json, DiagnosticCode::DuplicateId, "/actions/0/id");
@@ -266,24 +199,13 @@ fn duplicate_ids() {
 
 #[test]
 fn lowered_sensitivity() {
-    let json = with(|v| {
-        v["categories"] = json!([{"key": "user.location.precise", "sensitivity": "personal"}])
-    });
-    assert_only_error(
-        &json,
-        DiagnosticCode::LoweredSensitivity,
-        "/categories/0/sensitivity",
-    );
+    let json = with(|v| v["categories"] = json!([{"key": "user.location.precise", "sensitivity": "personal"}]));
+    assert_only_error(&json, DiagnosticCode::LoweredSensitivity, "/categories/0/sensitivity");
     // Raising is allowed and takes effect.
-    let json = with(|v| {
-        v["categories"] = json!([{"key": "user.device.model", "sensitivity": "personal"}])
-    });
+    let json = with(|v| v["categories"] = json!([{"key": "user.device.model", "sensitivity": "personal"}]));
     let policy = load(&json).unwrap();
     let model = privacy_engine::CategoryKey::new("user.device.model").unwrap();
-    assert_eq!(
-        policy.taxonomy().get(&model).unwrap().sensitivity,
-        privacy_engine::Sensitivity::Personal
-    );
+    assert_eq!(policy.taxonomy().get(&model).unwrap().sensitivity, privacy_engine::Sensitivity::Personal);
 }
 
 #[test]
@@ -304,8 +226,7 @@ fn declared_categories_may_come_in_any_order_and_inherit_sensitivity() {
             {"key": "user.location.precise.indoor.floor"},
             {"key": "user.location.precise.indoor"}
         ]);
-        v["purposes"][1]["categories"] =
-            json!(["user.biometric.face", "user.location.precise.indoor.floor"]);
+        v["purposes"][1]["categories"] = json!(["user.biometric.face", "user.location.precise.indoor.floor"]);
         v["consent_requirements"][0]["categories"] = json!(["user.biometric", "user.location"]);
     });
     let policy = load(&json).unwrap();
@@ -318,22 +239,10 @@ fn declared_categories_may_come_in_any_order_and_inherit_sensitivity() {
 
 #[test]
 fn duplicate_action_rule() {
-    let json = with(|v| {
-        v["actions"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"id": "collect-again", "action": "collect"}))
-    });
-    assert_only_error(
-        &json,
-        DiagnosticCode::DuplicateActionRule,
-        "/actions/2/action",
-    );
+    let json = with(|v| v["actions"].as_array_mut().unwrap().push(json!({"id": "collect-again", "action": "collect"})));
+    assert_only_error(&json, DiagnosticCode::DuplicateActionRule, "/actions/2/action");
     let msg = &invalid(&json)[0].message;
-    assert!(
-        msg.contains("collect") && msg.contains("`collect`"),
-        "names the first rule: {msg}"
-    );
+    assert!(msg.contains("collect") && msg.contains("`collect`"), "names the first rule: {msg}");
 }
 
 #[test]
@@ -341,75 +250,41 @@ fn empty_purpose_categories() {
     let json = with(|v| v["purposes"][0]["categories"] = json!([]));
     assert_only_error(&json, DiagnosticCode::EmptyList, "/purposes/0/categories");
     let json = with(|v| v["consent_requirements"][0]["actions"] = json!([]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::EmptyList,
-        "/consent_requirements/0/actions",
-    );
+    assert_only_error(&json, DiagnosticCode::EmptyList, "/consent_requirements/0/actions");
 }
 
 #[test]
 fn incoherent_qualities() {
     // Separate without explicit.
-    let json =
-        with(|v| v["consent_requirements"][0]["qualities"] = json!(["affirmative", "separate"]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidQualities,
-        "/consent_requirements/0/qualities",
-    );
+    let json = with(|v| v["consent_requirements"][0]["qualities"] = json!(["affirmative", "separate"]));
+    assert_only_error(&json, DiagnosticCode::InvalidQualities, "/consent_requirements/0/qualities");
     // Implied consent cannot be required.
     let json = with(|v| v["consent_requirements"][0]["qualities"] = json!([]));
     let diags = invalid(&json);
     assert!(
         diags
             .iter()
-            .any(|d| d.code == DiagnosticCode::InvalidQualities
-                && d.path == "/consent_requirements/0/qualities"),
+            .any(|d| d.code == DiagnosticCode::InvalidQualities && d.path == "/consent_requirements/0/qualities"),
         "{diags:#?}"
     );
     // Explicit without affirmative, on an action rule.
     let json = with(|v| v["actions"][1]["consent"] = json!(["explicit"]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidQualities,
-        "/actions/1/consent",
-    );
+    assert_only_error(&json, DiagnosticCode::InvalidQualities, "/actions/1/consent");
     // The guardian's qualities.
     let json = with(|v| v["minors"]["guardian_qualities"] = json!(["guardian", "separate"]));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidQualities,
-        "/minors/guardian_qualities",
-    );
+    assert_only_error(&json, DiagnosticCode::InvalidQualities, "/minors/guardian_qualities");
 }
 
 #[test]
 fn absurd_ages_in_minors() {
     let json = with(|v| v["minors"]["guardian_consent_below"] = json!(0));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidAge,
-        "/minors/guardian_consent_below",
-    );
+    assert_only_error(&json, DiagnosticCode::InvalidAge, "/minors/guardian_consent_below");
     let json = with(|v| v["minors"]["guardian_consent_below"] = json!(200));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidAge,
-        "/minors/guardian_consent_below",
-    );
+    assert_only_error(&json, DiagnosticCode::InvalidAge, "/minors/guardian_consent_below");
     let json = with(|v| v["minors"]["rules"][0]["below_age"] = json!(200));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidAge,
-        "/minors/rules/0/below_age",
-    );
+    assert_only_error(&json, DiagnosticCode::InvalidAge, "/minors/rules/0/below_age");
     let json = with(|v| v["minors"]["rules"][0]["below_age"] = json!(0));
-    assert_only_error(
-        &json,
-        DiagnosticCode::InvalidAge,
-        "/minors/rules/0/below_age",
-    );
+    assert_only_error(&json, DiagnosticCode::InvalidAge, "/minors/rules/0/below_age");
     // Beyond a byte, or negative: a format error, not a panic.
     let json = with(|v| v["minors"]["guardian_consent_below"] = json!(300));
     assert_format(&json, "/minors/guardian_consent_below");
@@ -428,31 +303,19 @@ fn retention_minimum_beyond_maximum() {
         v["retention"][0]["minimum"] = json!("P5Y");
         v["retention"][0]["maximum"] = json!("P1Y");
     });
-    assert_only_error(
-        &json,
-        DiagnosticCode::RetentionBounds,
-        "/retention/0/minimum",
-    );
+    assert_only_error(&json, DiagnosticCode::RetentionBounds, "/retention/0/minimum");
     let json = with(|v| {
         v["retention"][0]["minimum"] = json!("P30D");
         v["retention"][0]["maximum"] = json!("P2W");
     });
-    assert_only_error(
-        &json,
-        DiagnosticCode::RetentionBounds,
-        "/retention/0/minimum",
-    );
+    assert_only_error(&json, DiagnosticCode::RetentionBounds, "/retention/0/minimum");
     // A year is longer than 360 days from whatever day it starts, though it
     // has fewer days.
     let json = with(|v| {
         v["retention"][0]["minimum"] = json!("P1Y");
         v["retention"][0]["maximum"] = json!("P360D");
     });
-    assert_only_error(
-        &json,
-        DiagnosticCode::RetentionBounds,
-        "/retention/0/minimum",
-    );
+    assert_only_error(&json, DiagnosticCode::RetentionBounds, "/retention/0/minimum");
     // A month is sometimes longer, sometimes shorter than 30 days: not an
     // error.
     let json = with(|v| {
@@ -479,11 +342,7 @@ fn schema_version_2() {
 fn utc_offset_out_of_range() {
     for bad in [99_999, -99_999, 18 * 3600 + 1] {
         let json = with(|v| v["settings"] = json!({"utc_offset_seconds": bad}));
-        assert_only_error(
-            &json,
-            DiagnosticCode::InvalidOffset,
-            "/settings/utc_offset_seconds",
-        );
+        assert_only_error(&json, DiagnosticCode::InvalidOffset, "/settings/utc_offset_seconds");
     }
     for ok in [18 * 3600, -18 * 3600, 0] {
         let json = with(|v| v["settings"] = json!({"utc_offset_seconds": ok}));
@@ -502,8 +361,7 @@ fn all_errors_are_reported_at_once() {
         v["minors"]["guardian_consent_below"] = json!(0);
     });
     let diags = invalid(&json);
-    let mut found: Vec<(DiagnosticCode, &str)> =
-        diags.iter().map(|d| (d.code, d.path.as_str())).collect();
+    let mut found: Vec<(DiagnosticCode, &str)> = diags.iter().map(|d| (d.code, d.path.as_str())).collect();
     found.sort();
     let mut want = vec![
         (DiagnosticCode::SchemaVersion, "/schema"),
@@ -513,10 +371,7 @@ fn all_errors_are_reported_at_once() {
     want.sort();
     assert_eq!(found, want);
     let err = load(&json).unwrap_err();
-    assert!(
-        err.to_string().starts_with("3 errors, the first: "),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("3 errors, the first: "), "{err}");
 }
 
 #[test]
@@ -525,24 +380,17 @@ fn errors_and_warnings_come_together_in_diagnostics() {
     // the warnings, and `validate` refuses it.
     let mut policy = load(&base().to_string()).unwrap();
     policy.schema = 2;
-    policy.actions[1]
-        .exceptions
-        .push(privacy_engine::Exception {
-            id: "protect".into(),
-            ground: privacy_engine::Ground::ProtectRights,
-            requires: vec![],
-            recipient_kinds: vec![],
-            duties: vec![],
-            cites: None,
-        });
+    policy.actions[1].exceptions.push(privacy_engine::Exception {
+        id: "protect".into(),
+        ground: privacy_engine::Ground::ProtectRights,
+        requires: vec![],
+        recipient_kinds: vec![],
+        duties: vec![],
+        cites: None,
+    });
     let all = policy.diagnostics();
-    assert!(
-        all.iter()
-            .any(|d| d.severity == Severity::Error && d.code == DiagnosticCode::SchemaVersion)
-    );
-    assert!(all.iter().any(
-        |d| d.severity == Severity::Warning && d.code == DiagnosticCode::GroundWithoutPiplBasis
-    ));
+    assert!(all.iter().any(|d| d.severity == Severity::Error && d.code == DiagnosticCode::SchemaVersion));
+    assert!(all.iter().any(|d| d.severity == Severity::Warning && d.code == DiagnosticCode::GroundWithoutPiplBasis));
     let err = policy.validate().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert_eq!(err.diagnostics().len(), 1);
@@ -553,13 +401,8 @@ fn errors_and_warnings_come_together_in_diagnostics() {
 
 #[test]
 fn sensitive_without_separate_consent() {
-    let json =
-        with(|v| v["consent_requirements"][0]["qualities"] = json!(["affirmative", "explicit"]));
-    assert_only_warning(
-        &json,
-        DiagnosticCode::SensitiveWithoutSeparateConsent,
-        "/purposes/1/categories/0",
-    );
+    let json = with(|v| v["consent_requirements"][0]["qualities"] = json!(["affirmative", "explicit"]));
+    assert_only_warning(&json, DiagnosticCode::SensitiveWithoutSeparateConsent, "/purposes/1/categories/0");
     // A core purpose needs no consent requirement.
     let json = with(|v| {
         v["consent_requirements"] = json!([]);
@@ -571,11 +414,7 @@ fn sensitive_without_separate_consent() {
 #[test]
 fn identifiable_to_advertiser() {
     let json = with(|v| v["recipients"][0]["kind"] = json!("advertiser"));
-    assert_only_warning(
-        &json,
-        DiagnosticCode::IdentifiableToAdvertiser,
-        "/recipients/0/data_state",
-    );
+    assert_only_warning(&json, DiagnosticCode::IdentifiableToAdvertiser, "/recipients/0/data_state");
     let json = with(|v| {
         v["recipients"][0]["kind"] = json!("advertiser");
         v["recipients"][0]["data_state"] = json!("de_identified");
@@ -586,11 +425,7 @@ fn identifiable_to_advertiser() {
 #[test]
 fn collected_without_retention() {
     let json = with(|v| v["retention"][0]["categories"] = json!(["user.contact"]));
-    assert_only_warning(
-        &json,
-        DiagnosticCode::CollectedWithoutRetention,
-        "/purposes/1/categories/0",
-    );
+    assert_only_warning(&json, DiagnosticCode::CollectedWithoutRetention, "/purposes/1/categories/0");
 }
 
 #[test]
@@ -601,26 +436,13 @@ fn ground_without_pipl_basis() {
             {"id": "protect", "ground": "protect_rights"}
         ]);
     });
-    assert_only_warning(
-        &json,
-        DiagnosticCode::GroundWithoutPiplBasis,
-        "/actions/1/exceptions/1",
-    );
+    assert_only_warning(&json, DiagnosticCode::GroundWithoutPiplBasis, "/actions/1/exceptions/1");
 }
 
 #[test]
 fn cross_border_without_mechanism() {
-    let json = with(|v| {
-        v["actions"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"id": "abroad", "action": "cross_border"}))
-    });
-    assert_only_warning(
-        &json,
-        DiagnosticCode::CrossBorderWithoutMechanism,
-        "/actions/2/recipient_requires",
-    );
+    let json = with(|v| v["actions"].as_array_mut().unwrap().push(json!({"id": "abroad", "action": "cross_border"})));
+    assert_only_warning(&json, DiagnosticCode::CrossBorderWithoutMechanism, "/actions/2/recipient_requires");
     let json = with(|v| {
         v["actions"]
             .as_array_mut()
@@ -657,19 +479,12 @@ fn an_acknowledgement_must_match_code_and_path() {
         ]);
     });
     let unack = load(&json).unwrap().unacknowledged_warnings();
-    let found: Vec<(DiagnosticCode, &str)> =
-        unack.iter().map(|d| (d.code, d.path.as_str())).collect();
+    let found: Vec<(DiagnosticCode, &str)> = unack.iter().map(|d| (d.code, d.path.as_str())).collect();
     assert_eq!(
         found,
         vec![
-            (
-                DiagnosticCode::GroundWithoutPiplBasis,
-                "/actions/1/exceptions/0"
-            ),
-            (
-                DiagnosticCode::StaleAcknowledgement,
-                "/acknowledged_warnings/0"
-            ),
+            (DiagnosticCode::GroundWithoutPiplBasis, "/actions/1/exceptions/0"),
+            (DiagnosticCode::StaleAcknowledgement, "/acknowledged_warnings/0"),
         ]
     );
 }
@@ -681,15 +496,10 @@ fn a_stale_acknowledgement_warns() {
             {"code": "identifiable-to-advertiser", "path": "/recipients/0/data_state", "reason": "no longer true"}
         ]);
     });
-    assert_only_warning(
-        &json,
-        DiagnosticCode::StaleAcknowledgement,
-        "/acknowledged_warnings/0",
-    );
+    assert_only_warning(&json, DiagnosticCode::StaleAcknowledgement, "/acknowledged_warnings/0");
     // An unknown code in an acknowledgement is a format error.
     let json = with(|v| {
-        v["acknowledged_warnings"] =
-            json!([{"code": "no-such-warning", "path": "/", "reason": "x"}]);
+        v["acknowledged_warnings"] = json!([{"code": "no-such-warning", "path": "/", "reason": "x"}]);
     });
     assert_format(&json, "/acknowledged_warnings/0/code");
 }
@@ -702,33 +512,18 @@ fn malformed_json_is_a_syntax_error_with_line_and_column() {
     let good = serde_json::to_string_pretty(&base()).unwrap();
     let truncated = &good[..good.len() / 2];
     // Keys are printed in order, so find the line rather than assume it.
-    let schema_line = good
-        .lines()
-        .position(|l| l.contains("\"schema\": 1,"))
-        .unwrap()
-        + 1;
+    let schema_line = good.lines().position(|l| l.contains("\"schema\": 1,")).unwrap() + 1;
     let doubled_comma = good.replacen("\"schema\": 1,", "\"schema\": 1,,", 1);
     let trailing_comma = "{\"schema\": 1,\n\"id\": \"p\",\n}";
-    for (text, line) in [
-        (truncated, None),
-        (doubled_comma.as_str(), Some(schema_line)),
-        (trailing_comma, Some(3)),
-    ] {
+    for (text, line) in [(truncated, None), (doubled_comma.as_str(), Some(schema_line)), (trailing_comma, Some(3))] {
         let err = load(text).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Syntax, "{err}");
         assert!(err.line().is_some() && err.column().is_some(), "{err:?}");
         if let Some(line) = line {
             assert_eq!(err.line(), Some(line), "{err:?}");
         }
-        assert!(
-            err.to_string().starts_with("policy is not valid JSON"),
-            "{err}"
-        );
-        assert!(
-            err.to_string()
-                .contains(&format!("line {}", err.line().unwrap())),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("policy is not valid JSON"), "{err}");
+        assert!(err.to_string().contains(&format!("line {}", err.line().unwrap())), "{err}");
         assert!(std::error::Error::source(&err).is_some());
         assert_clear(&err);
     }
@@ -743,34 +538,20 @@ fn malformed_json_is_a_syntax_error_with_line_and_column() {
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(load(&deep).unwrap_err().kind(), ErrorKind::Syntax);
-    let deep_in_field = with(|v| v["notes"] = json!("x")).replacen(
-        "\"x\"",
-        &format!("{}{}", "[".repeat(5_000), "]".repeat(5_000)),
-        1,
-    );
+    let deep_in_field =
+        with(|v| v["notes"] = json!("x")).replacen("\"x\"", &format!("{}{}", "[".repeat(5_000), "]".repeat(5_000)), 1);
     assert!(load(&deep_in_field).is_err());
 }
 
 #[test]
 fn unknown_fields_give_their_path() {
     assert_format(&with(|v| v["colour"] = json!("blue")), "/colour");
-    let err = assert_format(
-        &with(|v| v["purposes"][1]["colour"] = json!("blue")),
-        "/purposes/1/colour",
-    );
+    let err = assert_format(&with(|v| v["purposes"][1]["colour"] = json!("blue")), "/purposes/1/colour");
     assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+    assert_format(&with(|v| v["settings"] = json!({"colour": 1})), "/settings/colour");
+    assert_format(&with(|v| v["minors"]["rules"][0]["colour"] = json!(1)), "/minors/rules/0/colour");
     assert_format(
-        &with(|v| v["settings"] = json!({"colour": 1})),
-        "/settings/colour",
-    );
-    assert_format(
-        &with(|v| v["minors"]["rules"][0]["colour"] = json!(1)),
-        "/minors/rules/0/colour",
-    );
-    assert_format(
-        &with(|v| {
-            v["actions"][1]["exceptions"] = json!([{"id": "x", "ground": "law", "colour": 1}])
-        }),
+        &with(|v| v["actions"][1]["exceptions"] = json!([{"id": "x", "ground": "law", "colour": 1}])),
         "/actions/1/exceptions/0/colour",
     );
 }
@@ -781,43 +562,24 @@ fn unknown_field_names_are_escaped_as_json_pointer_tokens() {
     // ordinary character.
     assert_format(&with(|v| v["a/b"] = json!(1)), "/a~1b");
     assert_format(&with(|v| v["a~b"] = json!(1)), "/a~0b");
-    assert_format(
-        &with(|v| v["purposes"][0]["x.y"] = json!(1)),
-        "/purposes/0/x.y",
-    );
-    assert_format(
-        &with(|v| v["purposes"][0]["x[1]"] = json!(1)),
-        "/purposes/0/x[1]",
-    );
+    assert_format(&with(|v| v["purposes"][0]["x.y"] = json!(1)), "/purposes/0/x.y");
+    assert_format(&with(|v| v["purposes"][0]["x[1]"] = json!(1)), "/purposes/0/x[1]");
 }
 
 #[test]
 fn wrong_types_and_missing_fields_give_their_path() {
     assert_format(&with(|v| v["schema"] = json!("one")), "/schema");
     assert_format(&with(|v| v["purposes"] = json!({})), "/purposes");
-    assert_format(
-        &with(|v| v["purposes"][0]["basis"] = json!("essential")),
-        "/purposes/0/basis",
-    );
-    assert_format(
-        &with(|v| v["purposes"][1]["permission"] = json!(true)),
-        "/purposes/1/permission",
-    );
-    assert_format(
-        &with(|v| v["recipients"][0]["agreements"][0] = json!("handshake")),
-        "/recipients/0/agreements/0",
-    );
+    assert_format(&with(|v| v["purposes"][0]["basis"] = json!("essential")), "/purposes/0/basis");
+    assert_format(&with(|v| v["purposes"][1]["permission"] = json!(true)), "/purposes/1/permission");
+    assert_format(&with(|v| v["recipients"][0]["agreements"][0] = json!("handshake")), "/recipients/0/agreements/0");
     assert_format(
         &with(|v| v["consent_requirements"][0]["qualities"] = json!(["separately"])),
         "/consent_requirements/0/qualities",
     );
     let err = assert_format(
         &with(|v| {
-            v["purposes"][1]
-                .as_object_mut()
-                .unwrap()
-                .remove("basis")
-                .unwrap();
+            v["purposes"][1].as_object_mut().unwrap().remove("basis").unwrap();
         }),
         "/purposes/1",
     );
@@ -878,19 +640,12 @@ fn invalid_periods_give_their_path() {
 fn invalid_category_keys_give_their_path() {
     let json = with(|v| v["purposes"][0]["categories"][0] = json!("User.X"));
     let err = assert_format(&json, "/purposes/0/categories/0");
-    assert!(
-        err.to_string()
-            .contains("invalid data category key `User.X`"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("invalid data category key `User.X`"), "{err}");
     assert_format(
         &with(|v| v["recipients"][0]["categories"][0] = json!("user..contact")),
         "/recipients/0/categories/0",
     );
-    assert_format(
-        &with(|v| v["categories"] = json!([{"key": "user.bad key"}])),
-        "/categories/0/key",
-    );
+    assert_format(&with(|v| v["categories"] = json!([{"key": "user.bad key"}])), "/categories/0/key");
 }
 
 // ---------------------------------------------------------------------------
@@ -936,10 +691,7 @@ fn seed_004_example_loads_cleanly() {
     let text = include_str!("../../examples/policies/seed-004.json");
     let policy = match Policy::from_json(text) {
         Ok(p) => p,
-        Err(e) => panic!(
-            "seed-004.json does not load: {e}; diagnostics: {:#?}",
-            e.diagnostics()
-        ),
+        Err(e) => panic!("seed-004.json does not load: {e}; diagnostics: {:#?}", e.diagnostics()),
     };
     let unack = policy.unacknowledged_warnings();
     assert!(unack.is_empty(), "unacknowledged warnings: {unack:#?}");

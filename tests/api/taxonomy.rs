@@ -6,14 +6,13 @@ use privacy_engine::{CategoryKey, Sensitivity, Taxonomy};
 /// Every id of `shared/reference/seeds-catalog.md` §1.1 (the rows
 /// `| DC-nn |`), copied here so that the test needs no file beside the repo.
 const CATALOG_IDS: [&str; 73] = [
-    "DC-01", "DC-02", "DC-03", "DC-04", "DC-05", "DC-06", "DC-07", "DC-08", "DC-09", "DC-10",
-    "DC-11", "DC-12", "DC-13", "DC-14", "DC-15", "DC-16", "DC-17", "DC-18", "DC-19", "DC-20",
-    "DC-21", "DC-22", "DC-23", "DC-24", "DC-25", "DC-26", "DC-27", "DC-28", "DC-29", "DC-30",
-    "DC-31", "DC-32", "DC-33", "DC-34", "DC-40", "DC-41", "DC-42", "DC-43", "DC-44", "DC-45",
-    "DC-46", "DC-50", "DC-51", "DC-52", "DC-53", "DC-54", "DC-55", "DC-56", "DC-57", "DC-60",
-    "DC-61", "DC-62", "DC-63", "DC-64", "DC-65", "DC-70", "DC-71", "DC-72", "DC-80", "DC-81",
-    "DC-82", "DC-83", "DC-84", "DC-85", "DC-86", "DC-90", "DC-91", "DC-92", "DC-95", "DC-96",
-    "DC-97", "DC-98", "DC-99",
+    "DC-01", "DC-02", "DC-03", "DC-04", "DC-05", "DC-06", "DC-07", "DC-08", "DC-09", "DC-10", "DC-11", "DC-12",
+    "DC-13", "DC-14", "DC-15", "DC-16", "DC-17", "DC-18", "DC-19", "DC-20", "DC-21", "DC-22", "DC-23", "DC-24",
+    "DC-25", "DC-26", "DC-27", "DC-28", "DC-29", "DC-30", "DC-31", "DC-32", "DC-33", "DC-34", "DC-40", "DC-41",
+    "DC-42", "DC-43", "DC-44", "DC-45", "DC-46", "DC-50", "DC-51", "DC-52", "DC-53", "DC-54", "DC-55", "DC-56",
+    "DC-57", "DC-60", "DC-61", "DC-62", "DC-63", "DC-64", "DC-65", "DC-70", "DC-71", "DC-72", "DC-80", "DC-81",
+    "DC-82", "DC-83", "DC-84", "DC-85", "DC-86", "DC-90", "DC-91", "DC-92", "DC-95", "DC-96", "DC-97", "DC-98",
+    "DC-99",
 ];
 
 fn key(s: &str) -> CategoryKey {
@@ -21,9 +20,7 @@ fn key(s: &str) -> CategoryKey {
 }
 
 fn sensitivity(t: &Taxonomy, k: &str) -> Sensitivity {
-    t.get(&key(k))
-        .unwrap_or_else(|| panic!("`{k}` is not in the built-in taxonomy"))
-        .sensitivity
+    t.get(&key(k)).unwrap_or_else(|| panic!("`{k}` is not in the built-in taxonomy")).sensitivity
 }
 
 #[test]
@@ -34,10 +31,7 @@ fn every_catalog_category_is_a_key_or_modelled_elsewhere() {
         .copied()
         .filter(|id| t.by_catalog_id(id).is_none() && Taxonomy::modelled_elsewhere(id).is_none())
         .collect();
-    assert!(
-        missing.is_empty(),
-        "catalog ids with no category: {missing:?}"
-    );
+    assert!(missing.is_empty(), "catalog ids with no category: {missing:?}");
 }
 
 #[test]
@@ -70,14 +64,8 @@ fn catalog_ids_map_to_known_builtin_keys() {
 fn modelled_elsewhere_is_only_for_non_categories() {
     let t = Taxonomy::builtin();
     for id in ["DC-97", "DC-98", "DC-99"] {
-        assert!(
-            Taxonomy::modelled_elsewhere(id).is_some_and(|w| !w.is_empty()),
-            "{id}"
-        );
-        assert!(
-            t.by_catalog_id(id).is_none(),
-            "{id} is both a key and modelled elsewhere"
-        );
+        assert!(Taxonomy::modelled_elsewhere(id).is_some_and(|w| !w.is_empty()), "{id}");
+        assert!(t.by_catalog_id(id).is_none(), "{id} is both a key and modelled elsewhere");
     }
     assert_eq!(Taxonomy::modelled_elsewhere("DC-01"), None);
     assert_eq!(t.by_catalog_id("DC-00"), None);
@@ -101,19 +89,10 @@ fn sensitivities_follow_pipl_and_gbt_35273() {
     ] {
         assert_eq!(sensitivity(&t, k), Sensitivity::Sensitive, "{k}");
     }
-    for k in [
-        "user.device.model",
-        "user.behavior.search_keywords",
-        "aggregate.statistics",
-    ] {
+    for k in ["user.device.model", "user.behavior.search_keywords", "aggregate.statistics"] {
         assert_eq!(sensitivity(&t, k), Sensitivity::NonPersonal, "{k}");
     }
-    for k in [
-        "user.contact.phone_number",
-        "user.device.device_id.imei",
-        "user.device.ip_address",
-        "user",
-    ] {
+    for k in ["user.contact.phone_number", "user.device.device_id.imei", "user.device.ip_address", "user"] {
         assert_eq!(sensitivity(&t, k), Sensitivity::Personal, "{k}");
     }
 }
@@ -176,10 +155,7 @@ fn invalid_keys_are_rejected() {
     ] {
         let err = CategoryKey::new(bad).expect_err(bad);
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("invalid data category key"),
-            "{bad:?}: {msg}"
-        );
+        assert!(msg.starts_with("invalid data category key"), "{bad:?}: {msg}");
         assert!(!msg.ends_with('.') && !msg.contains('\n'), "{bad:?}: {msg}");
     }
     let long = format!("user.{}", "a".repeat(300));

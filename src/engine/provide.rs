@@ -1,0 +1,168 @@
+//! Share, entrust, transfer, cross-border transfer and public disclosure:
+//! data leaving the controller.
+
+use super::evaluate::{CatDraft, Ctx, builtin, reason};
+use crate::consent::{ConsentQualities, ConsentStore};
+use crate::decision::{Effect, Obligation, Unmet};
+use crate::policy::{Action, DataState, Duty, PurposeBasis, RecipientKind, RecipientRequirement};
+use crate::taxonomy::Sensitivity;
+
+pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
+    let (Some((pi, p)), rule) = (ctx.purpose, ctx.rule) else {
+        return;
+    };
+    let action = ctx.req.action;
+    if !ctx.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c)) {
+        d.deny(reason(
+            builtin("category_not_in_purpose"),
+            Effect::Deny,
+            p.cites.as_ref(),
+            format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
+        ));
+    }
+    let home = &ctx.engine.policy.settings.home_region;
+    if let Some((ri, r)) = ctx.recipient {
+        let cr = ctx.engine.recipients.get(ri);
+        if !cr.is_some_and(|cr| cr.cats.contains(c)) {
+            d.deny(reason(
+                r.id.as_str().into(),
+                Effect::Deny,
+                r.cites.as_ref(),
+                format!("recipient `{}` may not receive `{}`", r.id, d.key),
+            ));
+        }
+        if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
+            d.deny(reason(
+                r.id.as_str().into(),
+                Effect::Deny,
+                r.cites.as_ref(),
+                format!("recipient `{}` may not receive data for purpose `{}`", r.id, p.id),
+            ));
+        }
+        if ctx.req.data_state.protection() < r.data_state.protection() {
+            d.deny(reason(
+                r.id.as_str().into(),
+                Effect::Deny,
+                r.cites.as_ref(),
+                format!("recipient `{}` may receive this data only {} or better", r.id, r.data_state.as_str()),
+            ));
+            d.unmet.push(Unmet::DataState { at_least: r.data_state });
+        }
+        if !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public) {
+            for rr in &rule.recipient_requires {
+                if !rr.satisfied_by(&r.agreements) {
+                    d.deny(reason(
+                        rule.id.clone(),
+                        Effect::Deny,
+                        rule.cites.as_ref(),
+                        format!("recipient `{}` lacks the required {}", r.id, rr.as_str()),
+                    ));
+                    d.unmet.push(Unmet::Agreement { recipient: r.id.clone(), requirement: *rr });
+                }
+            }
+        }
+        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
+        let abroad = destination != home;
+        if action == Action::CrossBorder && !abroad {
+            d.deny(reason(
+                builtin("not_cross_border"),
+                Effect::Deny,
+                None,
+                format!("the destination is the home region `{home}`: this is not a cross-border transfer"),
+            ));
+        }
+        if abroad && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer) {
+            d.deny(reason(
+                builtin("cross_border_required"),
+                Effect::Deny,
+                None,
+                format!("recipient `{}` is outside `{home}`: the transfer is a cross-border one", r.id),
+            ));
+        }
+    } else if action != Action::Disclose {
+        return;
+    }
+
+    if let Some(e) = ctx.exception(d) {
+        if !d.has_deny() {
+            ctx.permit_by_exception(d, e);
+            provide_obligations(ctx, d, false);
+        }
+        return;
+    }
+    if ctx.minors_deny(d) {
+        return;
+    }
+    let mut q = ConsentQualities::empty();
+    let mut rules = Vec::new();
+    let core = p.basis == PurposeBasis::Core;
+    if action == Action::Entrust && rule.consent.is_none() {
+        d.permit(reason(
+            rule.id.clone(),
+            Effect::Permit,
+            rule.cites.as_ref(),
+            "entrustment rests on the processing contract: no consent for the entrustment itself (PIPL art. 21)"
+                .to_owned(),
+        ));
+    } else if rule.core_purposes && core {
+        d.permit(reason(
+            rule.id.clone(),
+            Effect::Permit,
+            rule.cites.as_ref(),
+            format!("needed to provide the service of core purpose `{}` (PIPL art. 13(2))", p.id),
+        ));
+    } else if let Some(needed) = rule.consent {
+        q = needed;
+        rules.push(rule.id.clone());
+        if sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
+            q |= ConsentQualities::separate();
+            rules.push(builtin("sensitive_separate_consent"));
+        }
+    } else {
+        d.deny(reason(
+            builtin("no_basis"),
+            Effect::Deny,
+            rule.cites.as_ref(),
+            format!("no consent permits action `{}` under this policy, and no exception applies", action.as_str()),
+        ));
+        return;
+    }
+    let (policy_q, policy_rules) = ctx.policy_requirements(c);
+    q |= policy_q;
+    rules.extend(policy_rules);
+    ctx.guardian_needs(d, &mut q, &mut rules);
+    if !q.is_empty() {
+        ctx.require_consent(d, c, q, rules, true);
+    }
+    if d.permit && !d.has_deny() {
+        provide_obligations(ctx, d, true);
+    }
+}
+
+fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool) {
+    let action = ctx.req.action;
+    let duties: &[Duty] = match action {
+        Action::Share => &[Duty::BindRecipientToPurpose, Duty::NotifySubject],
+        Action::Entrust => &[Duty::BindRecipientToPurpose, Duty::ImpactAssessment],
+        Action::Transfer => &[Duty::NotifySubject, Duty::NewHolderBound],
+        Action::CrossBorder => &[Duty::TransferMechanism, Duty::ImpactAssessment, Duty::NotifySubject],
+        Action::Disclose => &[Duty::ImpactAssessment],
+        _ => &[],
+    };
+    for duty in duties {
+        if *duty == Duty::NotifySubject && !by_consent && action != Action::Transfer {
+            continue;
+        }
+        ctx.duty(d, *duty);
+    }
+    let signs_agreements =
+        ctx.recipient.is_some_and(|(_, r)| !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public));
+    for rr in ctx.rule.recipient_requires.iter().filter(|_| signs_agreements) {
+        if *rr == RecipientRequirement::Confidentiality {
+            ctx.duty(d, Duty::ConfidentialityAgreement);
+        }
+    }
+    if ctx.req.data_state == DataState::DeIdentified {
+        d.obligations.push(Obligation::NoReidentification);
+    }
+}
