@@ -15,8 +15,8 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
-use privacy_engine::{ConsentEvent, Engine, InMemoryLedger, Policy, Request};
-use serde_json::{Value, json};
+use privacy_engine::{Engine, Policy, decide_line};
+use serde_json::json;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,30 +68,5 @@ fn main() -> ExitCode {
 /// One line: a decision as JSON, or an error message that names fields, not
 /// values.
 fn decide(engine: &Engine, line: &str) -> Result<String, String> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| format!("line is not valid JSON: column {}", e.column()))?;
-    let (request, consents) = match value {
-        Value::Object(mut map) if map.contains_key("request") => {
-            let unknown: Vec<&String> =
-                map.keys().filter(|k| !matches!(k.as_str(), "request" | "consents" | "id")).collect();
-            if let Some(k) = unknown.first() {
-                return Err(format!("unknown field `{k}` in the line's envelope"));
-            }
-            let request = map.remove("request").unwrap_or(Value::Null);
-            let consents = map.remove("consents").unwrap_or(Value::Array(Vec::new()));
-            (request, consents)
-        }
-        other => (other, Value::Array(Vec::new())),
-    };
-    let request = Request::from_json(&request.to_string()).map_err(|e| e.to_string())?;
-    let Value::Array(events) = consents else {
-        return Err("`consents` is not a list".to_owned());
-    };
-    let mut ledger = InMemoryLedger::new();
-    for (j, event) in events.into_iter().enumerate() {
-        let event: ConsentEvent = serde_json::from_value(event)
-            .map_err(|e| format!("consent event {j} does not fit the event format ({:?})", e.classify()))?;
-        ledger.append(event).map_err(|e| format!("consent event {j}: {e}"))?;
-    }
-    Ok(engine.evaluate(&request, &ledger).to_json())
+    decide_line(engine, line).map(|d| d.to_json()).map_err(|e| e.to_string())
 }

@@ -147,6 +147,7 @@ mod engine;
 mod error;
 mod ground;
 mod ids;
+mod lines;
 mod policy;
 mod request;
 mod taxonomy;
@@ -166,6 +167,7 @@ pub use crate::engine::{Due, Engine, RetentionPlanner, RetentionRecord};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ground::{Evidence, Ground};
 pub use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
+pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement, DataState, Diagnostic,
     DiagnosticCode, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,

@@ -1,0 +1,147 @@
+//! The test-vector suite: every `tests/vectors/<profile>/*.json` file is one
+//! case (policy profile + consent history + request → expected decision).
+//! A new case is a new file; see `tests/vectors/README.md`.
+//!
+//! Each case is decided twice: through the typed API, and through the
+//! JSON-lines interface of `examples/evaluate.rs` (`decide_line`), and the
+//! two must give the same JSON.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use privacy_engine::{ConsentEvent, Decision, Engine, InMemoryLedger, Policy, Request, decide_line};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vector {
+    description: String,
+    clause: String,
+    policy: String,
+    #[serde(default)]
+    consents: Vec<ConsentEvent>,
+    request: Value,
+    expected: Expected,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    verdict: String,
+    #[serde(default)]
+    categories: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    rules: Option<Vec<String>>,
+    #[serde(default)]
+    obligations: Option<Vec<Value>>,
+    #[serde(default)]
+    unmet: Option<Vec<Value>>,
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The differences between a decision and what the vector expects.
+fn check(v: &Vector, d: &Decision) -> Vec<String> {
+    let mut problems = Vec::new();
+    let json: Value = serde_json::to_value(d).unwrap();
+    if json["verdict"] != v.expected.verdict {
+        problems.push(format!("verdict: expected {}, got {}", v.expected.verdict, json["verdict"]));
+    }
+    if let Some(cats) = &v.expected.categories {
+        let got: BTreeMap<String, String> = d
+            .categories
+            .iter()
+            .map(|c| (c.category.to_string(), serde_json::to_value(c.verdict).unwrap().as_str().unwrap().to_owned()))
+            .collect();
+        if &got != cats {
+            problems.push(format!("categories: expected {cats:?}, got {got:?}"));
+        }
+    }
+    if let Some(rules) = &v.expected.rules {
+        let got = sorted(d.rule_ids().map(|r| r.to_string()).collect());
+        if got != sorted(rules.clone()) {
+            problems.push(format!("rules: expected {:?}, got {got:?}", sorted(rules.clone())));
+        }
+    }
+    if let Some(obl) = &v.expected.obligations {
+        if &json["obligations"] != &Value::Array(obl.clone()) {
+            problems.push(format!("obligations: expected {}, got {}", Value::Array(obl.clone()), json["obligations"]));
+        }
+    }
+    if let Some(unmet) = &v.expected.unmet {
+        if &json["unmet"] != &Value::Array(unmet.clone()) {
+            problems.push(format!("unmet: expected {}, got {}", Value::Array(unmet.clone()), json["unmet"]));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_vector_holds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    files(&root.join("tests/vectors"), &mut paths);
+    let mut engines: BTreeMap<String, Engine> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut per_profile: BTreeMap<String, usize> = BTreeMap::new();
+    for path in &paths {
+        let name = path.strip_prefix(root).unwrap().display().to_string();
+        let text = std::fs::read_to_string(path).unwrap();
+        let v: Vector = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{name}: unreadable vector: {e}"));
+                continue;
+            }
+        };
+        assert!(!v.description.is_empty() && !v.clause.is_empty(), "{name}: a vector names its clause");
+        let engine = engines.entry(v.policy.clone()).or_insert_with(|| {
+            let file = root.join("examples/policies").join(format!("{}.json", v.policy));
+            let policy = Policy::from_json(&std::fs::read_to_string(&file).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            Engine::new(policy).unwrap()
+        });
+        *per_profile.entry(v.policy.clone()).or_default() += 1;
+        let request = match Request::from_json(&v.request.to_string()) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("{name}: request does not parse: {e}"));
+                continue;
+            }
+        };
+        let mut ledger = InMemoryLedger::new();
+        ledger.extend(v.consents.iter().cloned()).unwrap();
+        let decision = engine.evaluate(&request, &ledger);
+        for p in check(&v, &decision) {
+            failures.push(format!("{name} ({}): {p}", v.clause));
+        }
+        // The same case through the JSON-lines interface gives the same JSON.
+        let line = serde_json::json!({"request": v.request, "consents": v.consents}).to_string();
+        let via_line = decide_line(engine, &line).unwrap();
+        if via_line.to_json() != decision.to_json() {
+            failures.push(format!("{name}: the JSON-lines interface gives a different decision"));
+        }
+    }
+    eprintln!("{} vectors: {per_profile:?}", paths.len());
+    assert!(!paths.is_empty(), "no vectors found");
+    assert!(failures.is_empty(), "{} of {} vectors fail:\n{}", failures.len(), paths.len(), failures.join("\n"));
+}
