@@ -83,12 +83,12 @@ fn check(v: &Vector, d: &Decision) -> Vec<String> {
         }
     }
     if let Some(obl) = &v.expected.obligations {
-        if &json["obligations"] != &Value::Array(obl.clone()) {
+        if json["obligations"] != Value::Array(obl.clone()) {
             problems.push(format!("obligations: expected {}, got {}", Value::Array(obl.clone()), json["obligations"]));
         }
     }
     if let Some(unmet) = &v.expected.unmet {
-        if &json["unmet"] != &Value::Array(unmet.clone()) {
+        if json["unmet"] != Value::Array(unmet.clone()) {
             problems.push(format!("unmet: expected {}, got {}", Value::Array(unmet.clone()), json["unmet"]));
         }
     }

@@ -43,9 +43,9 @@ pub struct Scope {
     /// The categories; a grant covers their descendants of the same or lower
     /// sensitivity.
     pub categories: Vec<CategoryKey>,
-    /// The recipient, for consent to provide data to one party. `None`
-    /// covers the controller's own processing, or every recipient for an
-    /// ending event.
+    /// The recipient, for consent to provide data to one party only. `None`
+    /// covers the controller's own processing and every recipient of the
+    /// purpose; on an ending event it ends the grants of every recipient.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientId>,
 }
