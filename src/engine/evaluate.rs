@@ -16,6 +16,15 @@ use crate::taxonomy::{CategoryKey, Sensitivity};
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 const PIPL_CHILD_AGE: u8 = 14;
 
+/// The request's categories sorted and without duplicates, as every list of
+/// a decision is.
+fn sorted_categories(cats: &[CategoryKey]) -> Vec<CategoryKey> {
+    let mut cats = cats.to_vec();
+    cats.sort();
+    cats.dedup();
+    cats
+}
+
 pub(super) fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
 }
@@ -177,7 +186,9 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
     let offset = chrono::FixedOffset::east_opt(engine.policy.settings.utc_offset_seconds)
         .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or(*req.at.offset()));
     if let Some(birth) = req.subject.birth_date {
-        let today = req.at.with_timezone(&offset).date_naive();
+        // Checked: near the end of chrono's range the local time may not exist.
+        let today =
+            req.at.naive_utc().checked_add_offset(offset).map_or_else(|| req.at.naive_utc().date(), |t| t.date());
         if birth > today {
             top.push(reason(
                 builtin("invalid_birth_date"),
@@ -390,7 +401,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
             Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Obligation::DeIdentifyFirst,
             Duty::DeIdentifyFirst => return,
             Duty::AnonymiseFirst => Obligation::AnonymiseFirst,
-            Duty::Minimise => Obligation::Minimise { categories: self.req.categories.clone() },
+            Duty::Minimise => Obligation::Minimise { categories: sorted_categories(&self.req.categories) },
             Duty::Encrypt => Obligation::Encrypt,
             Duty::NotifySubject => Obligation::NotifySubject { fields: self.notice_fields() },
             Duty::BindRecipientToPurpose => match (recipient, self.purpose) {
@@ -630,6 +641,6 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
                 fields: vec![NoticeField::Purpose, NoticeField::Necessity, NoticeField::Impact],
             });
         }
-        d.obligations.push(Obligation::Minimise { categories: ctx.req.categories.clone() });
+        d.obligations.push(Obligation::Minimise { categories: sorted_categories(&ctx.req.categories) });
     }
 }

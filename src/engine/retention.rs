@@ -30,7 +30,9 @@ impl Engine {
     fn period_end(&self, from: DateTime<FixedOffset>, period: Period) -> Option<DateTime<FixedOffset>> {
         let s = &self.policy.settings;
         let tz = FixedOffset::east_opt(s.utc_offset_seconds)?;
-        let start = from.with_timezone(&tz).date_naive();
+        // Checked: `with_timezone(..).date_naive()` panics when the local time
+        // falls outside chrono's range.
+        let start = from.naive_utc().checked_add_offset(tz)?.date();
         let mut last = period.after(start, s.month_end)?;
         if s.last_day_included {
             last = last.checked_add_days(Days::new(1))?;

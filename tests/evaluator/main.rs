@@ -8,14 +8,10 @@
 //! Expectations come from the policy document (and its `notes`) read with
 //! PIPL, not from what the engine happens to return.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod bad_input;
+mod categories;
 mod consent;
 mod determinism;
 mod minors;
@@ -28,9 +24,8 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
 use privacy_engine::{
-    Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities,
-    Decision, Effect, Engine, Evidence, Ground, InMemoryLedger, Permission, Policy, Request,
-    RuleId, Scope, Subject, Unmet, Verdict,
+    Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities, Decision, Effect, Engine,
+    Evidence, Ground, InMemoryLedger, Permission, Policy, Request, RuleId, Scope, Subject, Unmet, Verdict,
 };
 
 /// The seed-004 policy document.
@@ -70,18 +65,12 @@ pub(crate) fn keys(s: &[&str]) -> Vec<CategoryKey> {
 
 /// An adult (30) known by id.
 pub(crate) fn adult(id: &str) -> Subject {
-    Subject {
-        age: Some(30),
-        ..Subject::new(id)
-    }
+    Subject { age: Some(30), ..Subject::new(id) }
 }
 
 /// A subject of the given age.
 pub(crate) fn aged(id: &str, age: u8) -> Subject {
-    Subject {
-        age: Some(age),
-        ..Subject::new(id)
-    }
+    Subject { age: Some(age), ..Subject::new(id) }
 }
 
 /// The usual time of a request.
@@ -94,10 +83,7 @@ pub(crate) fn req(action: Action, cats: &[&str], purpose: &str) -> Request {
 
 /// A request claiming an exception.
 pub(crate) fn claiming(mut r: Request, ground: Ground, evidence: &[Evidence]) -> Request {
-    r.exception = Some(ClaimedException {
-        ground,
-        evidence: evidence.to_vec(),
-    });
+    r.exception = Some(ClaimedException { ground, evidence: evidence.to_vec() });
     r
 }
 
@@ -142,47 +128,22 @@ impl Ledger {
         self.push(
             subject,
             at,
-            ConsentChange::Grant {
-                qualities,
-                scope: scope(purpose, cats, recipient),
-                expires: None,
-            },
+            ConsentChange::Grant { qualities, scope: scope(purpose, cats, recipient), expires: None },
         )
     }
 
-    pub(crate) fn withdraw(
-        &mut self,
-        subject: &str,
-        at: &str,
-        purpose: &str,
-        cats: &[&str],
-    ) -> &mut Self {
-        self.push(
-            subject,
-            at,
-            ConsentChange::Withdraw {
-                scope: scope(purpose, cats, None),
-            },
-        )
+    pub(crate) fn withdraw(&mut self, subject: &str, at: &str, purpose: &str, cats: &[&str]) -> &mut Self {
+        self.push(subject, at, ConsentChange::Withdraw { scope: scope(purpose, cats, None) })
     }
 
-    pub(crate) fn permission_on(
-        &mut self,
-        subject: &str,
-        at: &str,
-        permission: Permission,
-    ) -> &mut Self {
+    pub(crate) fn permission_on(&mut self, subject: &str, at: &str, permission: Permission) -> &mut Self {
         self.push(subject, at, ConsentChange::PermissionOn { permission })
     }
 }
 
 /// A consent scope.
 pub(crate) fn scope(purpose: &str, cats: &[&str], recipient: Option<&str>) -> Scope {
-    Scope {
-        purposes: vec![purpose.into()],
-        categories: keys(cats),
-        recipient: recipient.map(Into::into),
-    }
+    Scope { purposes: vec![purpose.into()], categories: keys(cats), recipient: recipient.map(Into::into) }
 }
 
 /// Evaluates against the seed-004 engine.
@@ -195,21 +156,11 @@ pub(crate) fn eval0(r: &Request) -> Decision {
     engine().evaluate(r, &InMemoryLedger::new())
 }
 
-/// The effect of the reason with this rule id, if there is one (the first).
-pub(crate) fn effect_of(d: &Decision, rule: &str) -> Option<Effect> {
-    d.reasons
-        .iter()
-        .find(|r| r.rule.as_str() == rule)
-        .map(|r| r.effect)
-}
-
 /// Asserts that `rule` is among the reasons with `effect`.
 #[track_caller]
 pub(crate) fn assert_reason(d: &Decision, rule: &str, effect: Effect) {
     assert!(
-        d.reasons
-            .iter()
-            .any(|r| r.rule.as_str() == rule && r.effect == effect),
+        d.reasons.iter().any(|r| r.rule.as_str() == rule && r.effect == effect),
         "expected reason [{rule}] with {effect:?} in\n{d}"
     );
 }
@@ -217,10 +168,7 @@ pub(crate) fn assert_reason(d: &Decision, rule: &str, effect: Effect) {
 /// Asserts that no reason has this rule id.
 #[track_caller]
 pub(crate) fn assert_no_reason(d: &Decision, rule: &str) {
-    assert!(
-        d.reasons.iter().all(|r| r.rule.as_str() != rule),
-        "unexpected reason [{rule}] in\n{d}"
-    );
+    assert!(d.reasons.iter().all(|r| r.rule.as_str() != rule), "unexpected reason [{rule}] in\n{d}");
 }
 
 /// Asserts the verdict, printing the decision on failure.
@@ -231,10 +179,7 @@ pub(crate) fn assert_verdict(d: &Decision, v: Verdict) {
 
 /// The per-category verdicts, as (key, verdict) in the decision's order.
 pub(crate) fn outcomes(d: &Decision) -> Vec<(String, Verdict)> {
-    d.categories
-        .iter()
-        .map(|c| (c.category.as_str().to_owned(), c.verdict))
-        .collect()
+    d.categories.iter().map(|c| (c.category.as_str().to_owned(), c.verdict)).collect()
 }
 
 /// The rule ids that decided one category.
@@ -256,8 +201,5 @@ pub(crate) fn rules(ids: &[&str]) -> Vec<RuleId> {
 
 /// The consent requirements among the unmet ones.
 pub(crate) fn unmet_consents(d: &Decision) -> Vec<&Unmet> {
-    d.unmet
-        .iter()
-        .filter(|u| matches!(u, Unmet::Consent { .. }))
-        .collect()
+    d.unmet.iter().filter(|u| matches!(u, Unmet::Consent { .. })).collect()
 }

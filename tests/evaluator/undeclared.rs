@@ -1,0 +1,95 @@
+//! What the policy does not declare is denied with the reason: unknown
+//! categories, purposes, recipients and actions; missing purpose or
+//! recipient; a recipient kind the action may not go to.
+
+use privacy_engine::{Action, Effect, Request, Verdict};
+
+use crate::{adult, assert_reason, assert_verdict, engine_from, eval0, keys, outcomes, req, seed_value, t};
+
+#[test]
+fn an_unknown_category_denies_the_whole_request() {
+    let d = eval0(&req(Action::Collect, &["user.contact.fax"], "registration_login"));
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.undeclared_category", Effect::Deny);
+}
+
+#[test]
+fn an_unknown_category_alongside_a_known_one_denies_both() {
+    let d = eval0(&req(Action::Collect, &["user.contact.phone_number", "user.contact.fax"], "registration_login"));
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.undeclared_category", Effect::Deny);
+    assert_eq!(
+        outcomes(&d),
+        vec![("user.contact.fax".to_owned(), Verdict::Deny), ("user.contact.phone_number".to_owned(), Verdict::Deny),]
+    );
+    for c in &d.categories {
+        assert_eq!(c.rules, crate::rules(&["builtin.undeclared_category"]), "{d}");
+    }
+    // Nothing the registration permit would bring.
+    assert!(d.obligations.is_empty(), "{d}");
+    crate::assert_no_reason(&d, "registration_login");
+}
+
+#[test]
+fn an_undeclared_purpose_is_denied() {
+    // §1.2 item 9: new purposes need a new policy version.
+    let d = eval0(&req(Action::Collect, &["user.contact.phone_number"], "marketing"));
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.undeclared_purpose", Effect::Deny);
+    assert!(d.unmet.is_empty(), "{d}");
+}
+
+#[test]
+fn an_undeclared_recipient_is_denied() {
+    let d = eval0(
+        &req(Action::Share, &["user.contact.phone_number"], "payment_delivery").recipient("partner.unknown_courier"),
+    );
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.undeclared_recipient", Effect::Deny);
+}
+
+#[test]
+fn an_undeclared_action_is_denied() {
+    let mut v = seed_value();
+    v["actions"].as_array_mut().unwrap().retain(|a| a["action"] != "disclose");
+    let e = engine_from(&v);
+    let r = req(Action::Disclose, &["user.contact.phone_number"], "subject_requested_disclosure")
+        .recipient("public.general");
+    let d = e.evaluate(&r, &privacy_engine::InMemoryLedger::new());
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.undeclared_action", Effect::Deny);
+}
+
+#[test]
+fn a_missing_purpose_or_recipient_is_denied() {
+    let r = Request::new(Action::Use, adult("alice"), keys(&["user.contact.phone_number"]), t(crate::AT));
+    assert_reason(&eval0(&r), "builtin.missing_purpose", Effect::Deny);
+    let d = eval0(&req(Action::Share, &["user.contact.phone_number"], "payment_delivery"));
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.missing_recipient", Effect::Deny);
+}
+
+#[test]
+fn a_request_with_no_category_is_denied() {
+    let d = eval0(&req(Action::Collect, &[], "registration_login"));
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.no_category", Effect::Deny);
+    assert!(d.categories.is_empty());
+}
+
+#[test]
+fn sharing_with_the_public_is_not_a_share() {
+    // 004.share lists no `public` kind: publishing goes through disclose.
+    let d = eval0(
+        &req(Action::Share, &["user.contact.phone_number"], "subject_requested_disclosure").recipient("public.general"),
+    );
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "004.share", Effect::Deny);
+}
+
+#[test]
+fn a_category_outside_the_purpose_is_denied() {
+    let d = eval0(&req(Action::Collect, &["user.location.precise"], "registration_login"));
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.category_not_in_purpose", Effect::Deny);
+}
