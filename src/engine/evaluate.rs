@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Utc};
 use super::Engine;
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore};
 use crate::decision::{ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet};
+use crate::ground::Ground;
 use crate::ids::RuleId;
 use crate::policy::{
     Action, ActionRule, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient, RecipientKind,
@@ -41,11 +42,20 @@ pub(super) struct CatDraft {
     pub(super) reasons: Vec<Reason>,
     pub(super) obligations: Vec<Obligation>,
     pub(super) unmet: Vec<Unmet>,
+    /// The ground of the exception that permitted the category, if one did.
+    pub(super) by_exception: Option<crate::ground::Ground>,
 }
 
 impl CatDraft {
     fn new(key: &CategoryKey) -> Self {
-        Self { key: key.clone(), permit: false, reasons: Vec::new(), obligations: Vec::new(), unmet: Vec::new() }
+        Self {
+            key: key.clone(),
+            permit: false,
+            reasons: Vec::new(),
+            obligations: Vec::new(),
+            unmet: Vec::new(),
+            by_exception: None,
+        }
     }
 
     pub(super) fn permit(&mut self, r: Reason) {
@@ -382,6 +392,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
     }
 
     pub(super) fn permit_by_exception(&self, d: &mut CatDraft, e: &Exception) {
+        d.by_exception = Some(e.ground);
         let basis = e.ground.pipl_basis().map_or(String::new(), |b| format!(" ({b})"));
         d.permit(reason(
             e.id.clone(),
@@ -454,6 +465,8 @@ impl<S: ConsentStore> Ctx<'_, S> {
             .zip(&self.engine.policy.recipients)
             .filter(|(cr, r)| cr.cats.contains(c) && r.kind != RecipientKind::Public)
             .map(|(_, r)| r.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect()
     }
 
@@ -570,9 +583,33 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
         }
         Action::Retain | Action::Delete | Action::Anonymise => super::retention::decide(ctx, c, d),
     }
+    let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
+    let cancelled = req.events.account_cancelled.is_some_and(|t| t.to_utc() <= ctx.at);
+    if cancelled && !retention_action && d.by_exception.is_none() {
+        d.deny(reason(
+            builtin("account_cancelled"),
+            Effect::Deny,
+            None,
+            "the account is cancelled: that withdraws every authorisation, leaving only storage, security and deletion"
+                .to_owned(),
+        ));
+    }
     if d.permit && !d.has_deny() {
-        for duty in &ctx.rule.duties {
+        // Authorities' requests may have to stay confidential (PIPL art. 18, 35).
+        let confidential = d.by_exception.is_some_and(|g| {
+            matches!(g, Ground::AuthorityRequest | Ground::CriminalProceedings | Ground::NationalSecurity)
+        });
+        let duties = ctx.rule.duties.iter().filter(|duty| !(confidential && **duty == Duty::NotifySubject));
+        let before = d.obligations.len();
+        for duty in duties {
             ctx.duty(d, *duty);
+        }
+        if d.obligations.len() > before {
+            d.note(
+                ctx.rule.id.clone(),
+                ctx.rule.cites.as_ref(),
+                format!("the duties of action `{}` apply", req.action.as_str()),
+            );
         }
     } else {
         d.permit = false;

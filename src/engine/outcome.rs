@@ -19,7 +19,9 @@ pub(super) fn finish(action: Action, top: Vec<Reason>, drafts: Vec<CatDraft>) ->
         let mut rules: Vec<RuleId> = if top_denied {
             top_rules.clone()
         } else {
-            d.reasons.iter().filter(|r| r.effect != Effect::Note).map(|r| r.rule.clone()).collect()
+            // A category's rules are those that gave its verdict.
+            let effect = if d.permit { Effect::Permit } else { Effect::Deny };
+            d.reasons.iter().filter(|r| r.effect == effect).map(|r| r.rule.clone()).collect()
         };
         rules.sort();
         rules.dedup();

@@ -9,7 +9,7 @@ use super::evaluate::{CatDraft, Ctx};
 use crate::consent::ConsentStore;
 use crate::decision::{Effect, Obligation, Reason, Unmet};
 use crate::ids::{PurposeId, RuleId, SubjectId};
-use crate::policy::{Action, EndAction, Period, RetentionRule};
+use crate::policy::{Action, EndAction, Period, RetentionRule, Trigger};
 use crate::request::RecordEvents;
 use crate::taxonomy::CategoryKey;
 
@@ -49,7 +49,7 @@ impl Engine {
                     && cr.purposes.as_ref().is_none_or(|s| purpose.is_none_or(|p| s.contains(p)))
             })
             .map(|(_, rule)| {
-                let start = events.time_of(rule.trigger);
+                let start = start_of(events, rule.trigger);
                 Bounds {
                     rule,
                     minimum_ends: rule.minimum.map(|m| start.and_then(|t| self.period_end(t, m)).ok_or(())),
@@ -58,6 +58,21 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// When a trigger happened. Cancelling the account ends every purpose, so it
+/// counts as the purpose being fulfilled if that came no earlier.
+fn start_of(events: &RecordEvents, trigger: Trigger) -> Option<DateTime<FixedOffset>> {
+    let t = events.time_of(trigger);
+    match (trigger, events.account_cancelled) {
+        (Trigger::PurposeFulfilled, Some(c)) => Some(t.map_or(c, |t| t.min(c))),
+        _ => t,
+    }
+}
+
+/// When the account was cancelled, if it was by `at`.
+fn cancelled_by(events: &RecordEvents, at: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
+    events.account_cancelled.filter(|c| c.to_utc() <= at)
 }
 
 fn hold_active(events: &RecordEvents, at: DateTime<Utc>) -> bool {
@@ -130,14 +145,12 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
             }
             if !d.reasons.iter().any(|r| r.effect == Effect::Deny) {
                 let ids: Vec<&RetentionRule> = bounds.iter().map(|b| b.rule).collect();
-                if ids.is_empty() {
-                    d.permit(Reason {
-                        rule: RuleId::builtin("delete_permitted"),
-                        effect: Effect::Permit,
-                        cites: None,
-                        message: "no retention minimum applies: deletion needs no basis".to_owned(),
-                    });
-                }
+                d.permit(Reason {
+                    rule: ctx.rule.id.clone(),
+                    effect: Effect::Permit,
+                    cites: ctx.rule.cites.clone(),
+                    message: format!("the policy permits `{}` once no retention minimum holds", req.action.as_str()),
+                });
                 for rule in ids {
                     d.permit(rule_reason(rule, Effect::Permit, "no retention minimum is pending".to_owned()));
                     if rule.backups_at_next_cycle {
@@ -175,11 +188,24 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                 d.obligations.push(Obligation::RestrictToStorageAndSecurity);
                 return;
             }
-            match (pending_minimum, passed_max.is_empty()) {
-                (Some(end), false) => {
-                    for b in bounds.iter().filter(|b| b.minimum_ends.is_some()) {
+            let cancelled = cancelled_by(&req.events, at);
+            let minimum_rules: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
+                .iter()
+                .filter_map(|b| match b.minimum_ends {
+                    Some(Ok(end)) => Some((b.rule, end)),
+                    _ => None,
+                })
+                .collect();
+            // A maximum still running gives the data until then, cancelled or not.
+            let maximum_pending = bounds.iter().any(|b| b.maximum_ends.is_some_and(|m| at < m.to_utc()));
+            let cancelled = cancelled.filter(|_| !maximum_pending);
+            match (pending_minimum, passed_max.is_empty(), cancelled) {
+                (Some(end), false, _) | (Some(end), true, Some(_)) => {
+                    // PIPL art. 47: the purpose is over but a statutory period
+                    // still runs: keep it for storage and security only.
+                    for (rule, _) in minimum_rules.iter().filter(|(_, e)| at < e.to_utc()) {
                         d.permit(rule_reason(
-                            b.rule,
+                            rule,
                             Effect::Permit,
                             format!("a statutory minimum requires keeping it until {end}"),
                         ));
@@ -191,10 +217,18 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                             "the retention maximum has passed, but a statutory minimum prevails".to_owned(),
                         );
                     }
+                    if cancelled.is_some() {
+                        d.note(
+                            RuleId::builtin("account_cancelled"),
+                            None,
+                            "the account is cancelled: only storage and security until the minimum ends".to_owned(),
+                        );
+                    }
+                    let ending = if passed_max.is_empty() { &minimum_rules } else { &passed_max };
                     d.obligations.push(Obligation::RestrictToStorageAndSecurity);
-                    d.obligations.push(Obligation::DeleteBy { by: end, end: end_action(&passed_max) });
+                    d.obligations.push(Obligation::DeleteBy { by: end, end: end_action(ending) });
                 }
-                (_, false) => {
+                (None, false, _) => {
                     for (rule, by) in &passed_max {
                         d.deny(rule_reason(rule, Effect::Deny, format!("the retention period ended at {by}")));
                         d.obligations.push(Obligation::DeleteBy { by: *by, end: rule.end_action });
@@ -203,7 +237,25 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                         }
                     }
                 }
-                (pending, true) => {
+                (None, true, Some(cancelled_at)) => {
+                    // The account is gone and no statutory period remains.
+                    let by = minimum_rules.iter().map(|(_, e)| *e).fold(cancelled_at, DateTime::max);
+                    d.deny(Reason {
+                        rule: RuleId::builtin("account_cancelled"),
+                        effect: Effect::Deny,
+                        cites: None,
+                        message: "the account is cancelled and no statutory retention remains".to_owned(),
+                    });
+                    for (rule, _) in &minimum_rules {
+                        d.deny(rule_reason(rule, Effect::Deny, "its statutory minimum has passed".to_owned()));
+                    }
+                    let ending: Vec<_> = bounds.iter().map(|b| (b.rule, by)).collect();
+                    d.obligations.push(Obligation::DeleteBy { by, end: end_action(&ending) });
+                    if bounds.iter().any(|b| b.rule.backups_at_next_cycle) {
+                        d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                    }
+                }
+                (pending, true, None) => {
                     for b in &bounds {
                         d.permit(rule_reason(b.rule, Effect::Permit, "within the retention period".to_owned()));
                         if let Some(by) = b.maximum_ends {
@@ -302,9 +354,15 @@ impl<'e> RetentionPlanner<'e> {
                 .iter()
                 .filter_map(|b| b.maximum_ends.filter(|m| at_utc >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
                 .collect();
-            let Some(since) = passed.iter().map(|(_, m)| *m).min() else {
-                continue;
+            let cancelled = cancelled_by(&r.events, at_utc);
+            let since = match (passed.iter().map(|(_, m)| *m).min(), cancelled) {
+                (Some(since), _) => since,
+                (None, Some(c)) if !bounds.is_empty() && bounds.iter().all(|b| b.maximum_ends.is_none()) => {
+                    bounds.iter().filter_map(|b| b.minimum_ends.and_then(Result::ok)).fold(c, DateTime::max)
+                }
+                _ => continue,
             };
+            let passed = if passed.is_empty() { bounds.iter().map(|b| (b.rule, since)).collect() } else { passed };
             let mut obligations = Vec::new();
             if passed.iter().any(|(rule, _)| rule.backups_at_next_cycle) {
                 obligations.push(Obligation::PurgeBackupsAtNextCycle);

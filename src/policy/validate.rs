@@ -65,6 +65,9 @@ pub enum DiagnosticCode {
     CrossBorderWithoutMechanism,
     /// An acknowledgement that matches no warning.
     StaleAcknowledgement,
+    /// An exception that can never apply, because an earlier one of the same
+    /// action, ground and recipients needs no more evidence.
+    ShadowedException,
 }
 
 impl DiagnosticCode {
@@ -89,6 +92,7 @@ impl DiagnosticCode {
             Self::GroundWithoutPiplBasis => "ground-without-pipl-basis",
             Self::CrossBorderWithoutMechanism => "cross-border-without-mechanism",
             Self::StaleAcknowledgement => "stale-acknowledgement",
+            Self::ShadowedException => "shadowed-exception",
         }
     }
 }
@@ -410,6 +414,25 @@ fn check_actions(c: &mut Checker<'_>) {
                         "exception `{}` rests on ground `{}`, which has no basis in PIPL art. 13",
                         e.id,
                         e.ground.as_str()
+                    ),
+                );
+            }
+        }
+        for (k, later) in a.exceptions.iter().enumerate() {
+            let shadow = a.exceptions.iter().take(k).find(|earlier| {
+                earlier.ground == later.ground
+                    && (earlier.recipient_kinds.is_empty()
+                        || later.recipient_kinds.iter().all(|r| earlier.recipient_kinds.contains(r))
+                            && !later.recipient_kinds.is_empty())
+                    && earlier.requires.iter().all(|e| later.requires.contains(e))
+            });
+            if let Some(earlier) = shadow {
+                c.warn(
+                    DiagnosticCode::ShadowedException,
+                    format!("{path}/exceptions/{k}"),
+                    format!(
+                        "exception `{}` can never apply: `{}` has the same ground and needs no more evidence",
+                        later.id, earlier.id
                     ),
                 );
             }

@@ -158,7 +158,6 @@ fn retain(cat: &str, at: &str) -> Request {
 }
 
 #[test]
-#[ignore = "engine gap: retaining transaction data after account cancellation is not restricted (PIPL art. 47)"]
 fn retaining_transactions_after_cancellation_within_3_years_is_restricted() {
     // PIPL art. 47 para. 2: when the account is cancelled (§10) the purpose
     // ends, but where a statutory period has not run out the controller

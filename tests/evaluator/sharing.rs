@@ -87,7 +87,6 @@ fn sharing_sensitive_data_needs_separate_consent_even_for_a_core_purpose() {
 }
 
 #[test]
-#[ignore = "engine disagreement: a denied category's rules also list the permit that the denial overrode (004.share)"]
 fn a_denied_categorys_rules_are_those_that_denied_it() {
     // CategoryOutcome::rules are "the rules that decided it": for the
     // transaction only the requirement that denied it, as the decision's
