@@ -3,7 +3,13 @@
 //!
 //! Run with `cargo bench --bench engine`; the README reports the medians.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::field_reassign_with_default,
+    missing_docs
+)]
 
 use std::hint::black_box;
 

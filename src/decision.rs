@@ -1,6 +1,7 @@
 //! What the engine answers: a verdict, why, what comes with it, and for a
 //! denial what would make it permitted.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
@@ -101,7 +102,7 @@ pub struct Reason {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<String>,
     /// A sentence for people.
-    pub message: String,
+    pub message: Cow<'static, str>,
 }
 
 /// A field a notice to the person must hold (PIPL art. 17, 23, 30, 39).

@@ -23,6 +23,12 @@ pub enum ErrorKind {
     Ledger,
     /// A request is malformed.
     Request,
+    /// The audit log could not be read, written or replayed from.
+    Audit,
+    /// A consent receipt could not be issued, or it failed verification.
+    Receipt,
+    /// A key is malformed, too short or unknown.
+    Key,
 }
 
 /// An error from loading a policy, appending to a ledger or reading a
@@ -96,6 +102,24 @@ impl Error {
         Self::new(ErrorKind::Request, message)
     }
 
+    pub(crate) fn audit(message: String) -> Self {
+        Self::new(ErrorKind::Audit, message)
+    }
+
+    pub(crate) fn audit_io(message: String, e: std::io::Error) -> Self {
+        let mut err = Self::new(ErrorKind::Audit, format!("{message}: {e}"));
+        err.inner.source = Some(Box::new(e));
+        err
+    }
+
+    pub(crate) fn receipt(message: String) -> Self {
+        Self::new(ErrorKind::Receipt, message)
+    }
+
+    pub(crate) fn key(message: String) -> Self {
+        Self::new(ErrorKind::Key, message)
+    }
+
     /// What kind of error this is.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
@@ -137,7 +161,9 @@ impl fmt::Display for Error {
         match self.inner.kind {
             ErrorKind::Syntax => write!(f, "policy is not valid JSON: {}", self.inner.message)?,
             ErrorKind::Format | ErrorKind::Invalid => write!(f, "{}", self.inner.message)?,
-            ErrorKind::Ledger | ErrorKind::Request => f.write_str(&self.inner.message)?,
+            ErrorKind::Ledger | ErrorKind::Request | ErrorKind::Audit | ErrorKind::Receipt | ErrorKind::Key => {
+                f.write_str(&self.inner.message)?
+            }
         }
         if let Some(p) = &self.inner.path {
             write!(f, ": at `{p}`")?;

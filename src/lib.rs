@@ -141,6 +141,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod audit;
 mod consent;
 mod decision;
 mod engine;
@@ -149,6 +150,8 @@ mod ground;
 mod ids;
 mod lines;
 mod policy;
+mod pseudonym;
+mod receipt;
 mod request;
 mod taxonomy;
 
@@ -157,6 +160,11 @@ mod taxonomy;
 struct ReadmeDoctests;
 
 // The public interface is:
+pub use crate::audit::{
+    AuditEntry, AuditEvent, AuditLog, AuditStore, AuditedRequest, AuditedSubject, BreakKind, ChainBreak, ChainHead,
+    ChainKey, ConsentRecord, DecisionRecord, Digest, FileAuditStore, InMemoryAuditStore, PolicyRef, Replay,
+    ReplaySubject, StoredRecords, TornRecord, Verification, policy_digest, replay, verify_records,
+};
 pub use crate::consent::{
     ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, InMemoryLedger, Scope,
 };
@@ -173,6 +181,11 @@ pub use crate::policy::{
     DiagnosticCode, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
     PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
     SCHEMA_VERSION, Settings, Severity, Trigger, UnknownAge,
+};
+pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
+pub use crate::receipt::{
+    ConsentReceipt, Controller, RECEIPT_SCHEMA, ReceiptCategory, ReceiptDetails, ReceiptKey, ReceiptNotice,
+    ReceiptPublicKey, ReceiptPurpose, ReceiptRecipient, ReceiptRetention, SignedReceipt,
 };
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
 pub use crate::taxonomy::{CategoryInfo, CategoryKey, InvalidCategoryKey, Sensitivity, Taxonomy};

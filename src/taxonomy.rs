@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ pub enum Sensitivity {
 /// below it.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct CategoryKey(String);
+pub struct CategoryKey(Arc<str>);
 
 /// The reason a text is not a valid [`CategoryKey`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -85,7 +86,7 @@ impl CategoryKey {
         };
         match why {
             Some(why) => Err(InvalidCategoryKey { key, why }),
-            None => Ok(Self(key)),
+            None => Ok(Self(Arc::from(key))),
         }
     }
 
@@ -96,7 +97,7 @@ impl CategoryKey {
 
     /// The parent key, `None` for a root such as `user`.
     pub fn parent(&self) -> Option<CategoryKey> {
-        self.0.rsplit_once('.').map(|(p, _)| CategoryKey(p.to_owned()))
+        self.0.rsplit_once('.').map(|(p, _)| CategoryKey(Arc::from(p)))
     }
 
     /// Whether `self` is `other` or lies below it.
@@ -129,7 +130,7 @@ impl TryFrom<String> for CategoryKey {
 
 impl From<CategoryKey> for String {
     fn from(k: CategoryKey) -> String {
-        k.0
+        k.0.as_ref().to_owned()
     }
 }
 

@@ -1,5 +1,7 @@
 //! The evaluator: one request, one decision, default deny.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Datelike, Utc};
 
 use super::Engine;
@@ -30,8 +32,13 @@ pub(super) fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
 }
 
-pub(super) fn reason(rule: RuleId, effect: Effect, cites: Option<&String>, message: String) -> Reason {
-    Reason { rule, effect, cites: cites.cloned(), message }
+pub(super) fn reason(
+    rule: RuleId,
+    effect: Effect,
+    cites: Option<&String>,
+    message: impl Into<Cow<'static, str>>,
+) -> Reason {
+    Reason { rule, effect, cites: cites.cloned(), message: message.into() }
 }
 
 /// The outcome for one category while it is being decided.
@@ -68,7 +75,7 @@ impl CatDraft {
         self.reasons.push(r);
     }
 
-    pub(super) fn note(&mut self, rule: RuleId, cites: Option<&String>, message: String) {
+    pub(super) fn note(&mut self, rule: RuleId, cites: Option<&String>, message: impl Into<Cow<'static, str>>) {
         self.reasons.push(reason(rule, Effect::Note, cites, message));
     }
 
@@ -204,7 +211,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
                 builtin("invalid_birth_date"),
                 Effect::Deny,
                 None,
-                "the subject's birth date is after the time of the request".to_owned(),
+                "the subject's birth date is after the time of the request",
             ));
             return None;
         }
@@ -235,7 +242,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
                     builtin("unknown_age_assumed_adult"),
                     Effect::Note,
                     None,
-                    "the subject's age is unknown; the policy says to treat them as an adult".to_owned(),
+                    "the subject's age is unknown; the policy says to treat them as an adult",
                 ));
                 Some(MAX_AGE)
             }
@@ -244,7 +251,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
                     builtin("unknown_age_assumed_minor"),
                     Effect::Note,
                     None,
-                    "the subject's age is unknown; the policy says to treat them as a child".to_owned(),
+                    "the subject's age is unknown; the policy says to treat them as a child",
                 ));
                 Some(0)
             }
@@ -304,7 +311,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
                         }
                         MinorEffect::Guidance => {
                             d.obligations.push(Obligation::GuardianGuidance);
-                            d.note(r.id.clone(), r.cites.as_ref(), "guardians should guide this minor".to_owned());
+                            d.note(r.id.clone(), r.cites.as_ref(), "guardians should guide this minor");
                         }
                         MinorEffect::Deny => {}
                     }
@@ -501,7 +508,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
         if self.consent(c, q, with_recipient) {
             for r in rules {
                 let cites = self.cites_of(&r);
-                d.permit(reason(r, Effect::Permit, cites.as_ref(), format!("consent `{q}` is in force")));
+                d.permit(reason(r, Effect::Permit, cites.as_ref(), "the consent it requires is in force"));
             }
             return;
         }
@@ -547,7 +554,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
             builtin("anonymised_out_of_scope"),
             Effect::Permit,
             None,
-            "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))".to_owned(),
+            "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))",
         ));
         d.obligations.push(Obligation::NoReidentification);
         return;
@@ -573,7 +580,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
         d.note(
             builtin("de_identified_is_personal"),
             None,
-            "de-identified data is still personal data (PIPL art. 73(3))".to_owned(),
+            "de-identified data is still personal data (PIPL art. 73(3))",
         );
     }
     match req.action {
@@ -605,11 +612,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
             ctx.duty(d, *duty);
         }
         if d.obligations.len() > before {
-            d.note(
-                ctx.rule.id.clone(),
-                ctx.rule.cites.as_ref(),
-                format!("the duties of action `{}` apply", req.action.as_str()),
-            );
+            d.note(ctx.rule.id.clone(), ctx.rule.cites.as_ref(), "the action's duties apply");
         }
     } else {
         d.permit = false;
@@ -664,7 +667,7 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
             RuleId::new(p.id.as_str()),
             Effect::Permit,
             p.cites.as_ref(),
-            format!("core purpose `{}` rests on the contract (PIPL art. 13(2)): no consent beyond the policy", p.id),
+            "a core purpose rests on the contract (PIPL art. 13(2)): no consent beyond the policy",
         ));
     }
     ctx.guardian_needs(d, &mut q, &mut rules);

@@ -7,12 +7,10 @@ mod outcome;
 mod provide;
 mod retention;
 
-use std::collections::HashMap;
-
 use crate::consent::ConsentStore;
 use crate::decision::Decision;
 use crate::error::Error;
-use crate::ids::{PurposeId, RecipientId};
+use crate::ids::{IdMap, PurposeId, RecipientId};
 use crate::policy::{Action, Policy};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
@@ -52,11 +50,11 @@ pub struct Engine {
     policy: Policy,
     taxonomy: Taxonomy,
     cats: Vec<Cat>,
-    cat_index: HashMap<CategoryKey, usize>,
+    cat_index: IdMap<CategoryKey, usize>,
     purposes: Vec<CPurpose>,
-    purpose_index: HashMap<PurposeId, usize>,
+    purpose_index: IdMap<PurposeId, usize>,
     recipients: Vec<CRecipient>,
-    recipient_index: HashMap<RecipientId, usize>,
+    recipient_index: IdMap<RecipientId, usize>,
     requirements: Vec<CRequirement>,
     action_rules: [Option<usize>; 10],
     retention: Vec<CRetention>,
@@ -113,7 +111,7 @@ impl Engine {
         policy.validate()?;
         let taxonomy = policy.taxonomy();
         let mut cats = Vec::new();
-        let mut cat_index = HashMap::new();
+        let mut cat_index = IdMap::default();
         for (key, info) in taxonomy.iter() {
             cat_index.insert(key.clone(), cats.len());
             cats.push(Cat { key: key.clone(), sensitivity: info.sensitivity, covering: Vec::new() });
@@ -139,7 +137,7 @@ impl Engine {
         };
         let within_opt = |keys: &[CategoryKey]| (!keys.is_empty()).then(|| within(keys));
 
-        let purpose_index: HashMap<PurposeId, usize> =
+        let purpose_index: IdMap<PurposeId, usize> =
             policy.purposes.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         let purpose_set = |ids: &[PurposeId]| -> BitSet {
             let mut set = BitSet::new(policy.purposes.len());

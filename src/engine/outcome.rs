@@ -41,7 +41,7 @@ pub(super) fn finish(action: Action, top: Vec<Reason>, drafts: Vec<CatDraft>) ->
         // A denial names only what denied and what was noted.
         reasons.retain(|r| r.effect != Effect::Permit);
         if reasons.is_empty() {
-            reasons.push(reason(builtin("default_deny"), Effect::Deny, None, "nothing permits the request".to_owned()));
+            reasons.push(reason(builtin("default_deny"), Effect::Deny, None, "nothing permits the request"));
         }
     }
     categories.sort();

@@ -109,7 +109,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             rule.id.clone(),
             Effect::Permit,
             rule.cites.as_ref(),
-            format!("needed to provide the service of core purpose `{}` (PIPL art. 13(2))", p.id),
+            "needed to provide the service of a core purpose (PIPL art. 13(2))",
         ));
     } else if let Some(needed) = rule.consent {
         q = needed;

@@ -82,8 +82,8 @@ fn hold_active(events: &RecordEvents, at: DateTime<Utc>) -> bool {
         .is_some_and(|h| h.since.with_timezone(&Utc) <= at && h.until.is_none_or(|u| at < u.with_timezone(&Utc)))
 }
 
-fn rule_reason(rule: &RetentionRule, effect: Effect, message: String) -> Reason {
-    Reason { rule: rule.id.clone(), effect, cites: rule.cites.clone(), message }
+fn rule_reason(rule: &RetentionRule, effect: Effect, message: impl Into<std::borrow::Cow<'static, str>>) -> Reason {
+    Reason { rule: rule.id.clone(), effect, cites: rule.cites.clone(), message: message.into() }
 }
 
 pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
@@ -111,7 +111,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
         rule: RuleId::builtin("legal_hold"),
         effect: Effect::Note,
         cites: None,
-        message: "a legal hold is in force: only storage and security are permitted".to_owned(),
+        message: "a legal hold is in force: only storage and security are permitted".into(),
     };
 
     match req.action {
@@ -149,10 +149,10 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     rule: ctx.rule.id.clone(),
                     effect: Effect::Permit,
                     cites: ctx.rule.cites.clone(),
-                    message: format!("the policy permits `{}` once no retention minimum holds", req.action.as_str()),
+                    message: "the policy permits it once no retention minimum holds".into(),
                 });
                 for rule in ids {
-                    d.permit(rule_reason(rule, Effect::Permit, "no retention minimum is pending".to_owned()));
+                    d.permit(rule_reason(rule, Effect::Permit, "no retention minimum is pending"));
                     if rule.backups_at_next_cycle {
                         d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
                     }
@@ -160,11 +160,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                         d.obligations.push(Obligation::NotifyRecipients { recipients: ctx.recipients_of(&req_key(d)) });
                     }
                     if req.action == Action::Delete && rule.end_action == EndAction::Anonymise {
-                        d.note(
-                            rule.id.clone(),
-                            rule.cites.as_ref(),
-                            "the policy's end action is anonymisation".to_owned(),
-                        );
+                        d.note(rule.id.clone(), rule.cites.as_ref(), "the policy's end action is anonymisation");
                     }
                 }
             }
@@ -178,7 +174,8 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     message: format!(
                         "no retention rule covers `{}`: the policy's silence does not permit keeping it",
                         d.key()
-                    ),
+                    )
+                    .into(),
                 });
                 return;
             }
@@ -214,14 +211,14 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                         d.note(
                             rule.id.clone(),
                             rule.cites.as_ref(),
-                            "the retention maximum has passed, but a statutory minimum prevails".to_owned(),
+                            "the retention maximum has passed, but a statutory minimum prevails",
                         );
                     }
                     if cancelled.is_some() {
                         d.note(
                             RuleId::builtin("account_cancelled"),
                             None,
-                            "the account is cancelled: only storage and security until the minimum ends".to_owned(),
+                            "the account is cancelled: only storage and security until the minimum ends",
                         );
                     }
                     let ending = if passed_max.is_empty() { &minimum_rules } else { &passed_max };
@@ -244,10 +241,10 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                         rule: RuleId::builtin("account_cancelled"),
                         effect: Effect::Deny,
                         cites: None,
-                        message: "the account is cancelled and no statutory retention remains".to_owned(),
+                        message: "the account is cancelled and no statutory retention remains".into(),
                     });
                     for (rule, _) in &minimum_rules {
-                        d.deny(rule_reason(rule, Effect::Deny, "its statutory minimum has passed".to_owned()));
+                        d.deny(rule_reason(rule, Effect::Deny, "its statutory minimum has passed"));
                     }
                     let ending: Vec<_> = bounds.iter().map(|b| (b.rule, by)).collect();
                     d.obligations.push(Obligation::DeleteBy { by, end: end_action(&ending) });
@@ -257,7 +254,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                 }
                 (pending, true, None) => {
                     for b in &bounds {
-                        d.permit(rule_reason(b.rule, Effect::Permit, "within the retention period".to_owned()));
+                        d.permit(rule_reason(b.rule, Effect::Permit, "within the retention period"));
                         if let Some(by) = b.maximum_ends {
                             d.obligations.push(Obligation::DeleteBy { by, end: b.rule.end_action });
                         }

@@ -1,0 +1,258 @@
+//! What one audit-log entry holds, and its canonical serialisation.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::digest::{Digest, PolicyRef};
+use crate::consent::{ConsentChange, ConsentEvent, ConsentStatus};
+use crate::decision::{Decision, Obligation, Verdict};
+use crate::error::Error;
+use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
+use crate::policy::{Action, DataState};
+use crate::pseudonym::{Pseudonym, PseudonymDomain, Pseudonymiser};
+use crate::request::{ClaimedException, RecordEvents, Request};
+use crate::taxonomy::CategoryKey;
+
+/// One entry of the audit log.
+///
+/// # Canonical form
+///
+/// An entry is stored as the compact JSON that `serde_json` writes for it:
+/// the fields in the order declared here (`seq`, `id`, `at`, `prev`,
+/// `event`, `hash`), every field of every nested struct present in its
+/// declared order, lists in the order the decision gave them (sorted), no
+/// whitespace, digests and pseudonyms in lowercase hex. Reading an entry
+/// back ([`AuditEntry::from_json`]) accepts only that exact byte form.
+///
+/// `hash` is SHA-256 (or HMAC-SHA256 under a [`ChainKey`](crate::ChainKey))
+/// of the prefix `privacy-engine audit v1\n` followed by the canonical JSON
+/// of the entry without its `hash` field. Since `prev` is the previous
+/// entry's `hash`, each hash covers the whole log before it.
+///
+/// No field is an unkeyed hash of personal data: the subject id and a birth
+/// date appear only as keyed [`Pseudonym`]s, and the chain hash covers the
+/// keyed pseudonym, so it cannot be reversed by trying every id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// The entry's position in the log, from 0.
+    pub seq: u64,
+    /// The entry's id, chosen by the caller.
+    pub id: Uuid,
+    /// When the entry was recorded, as the caller's clock says.
+    pub at: DateTime<FixedOffset>,
+    /// The hash of the previous entry; [`Digest::ZERO`] for the first.
+    pub prev: Digest,
+    /// What happened.
+    pub event: AuditEvent,
+    /// The hash of this entry (see the canonical form above).
+    pub hash: Digest,
+}
+
+/// What an entry records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// The engine decided a request.
+    Decision(Box<DecisionRecord>),
+    /// A consent event was appended to the ledger.
+    Consent(Box<ConsentRecord>),
+}
+
+/// A decision as the audit log keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRecord {
+    /// The action decided on.
+    pub action: Action,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The ids of the deciding rules, in the decision's order.
+    pub rules: Vec<RuleId>,
+    /// The obligations.
+    pub obligations: Vec<Obligation>,
+    /// The policy decided under.
+    pub policy: PolicyRef,
+    /// The request, its identifiers pseudonymised.
+    pub request: AuditedRequest,
+}
+
+/// A [`Request`] with every personal identifier replaced by a keyed
+/// pseudonym in [`PseudonymDomain::Records`]: the subject id and the birth
+/// date. Everything else is kept as it was, so that the decision can be
+/// replayed (see [`replay`](crate::replay)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditedRequest {
+    /// The action.
+    pub action: Action,
+    /// The subject, pseudonymised.
+    pub subject: AuditedSubject,
+    /// The categories.
+    pub categories: Vec<CategoryKey>,
+    /// The purpose.
+    pub purpose: Option<PurposeId>,
+    /// The recipient.
+    pub recipient: Option<RecipientId>,
+    /// The data's state.
+    pub data_state: DataState,
+    /// Whether non-personal data was linked to an identity.
+    pub linked_to_identity: bool,
+    /// The ground claimed, with its evidence.
+    pub exception: Option<ClaimedException>,
+    /// The destination region.
+    pub destination_region: Option<String>,
+    /// The time of the processing.
+    pub at: DateTime<FixedOffset>,
+    /// The retention events.
+    pub events: RecordEvents,
+}
+
+/// A request's subject with its identifiers pseudonymised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditedSubject {
+    /// The pseudonym of the subject id.
+    pub id: Pseudonym,
+    /// The stated age.
+    pub age: Option<u8>,
+    /// The pseudonym of the birth date (`YYYY-MM-DD`), if one was given.
+    pub birth_date: Option<Pseudonym>,
+    /// The region.
+    pub region: Option<String>,
+    /// Whether the age comes from a real-name verification.
+    pub real_name_verified: bool,
+}
+
+/// A consent event as the audit log keeps it: the subject pseudonymised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRecord {
+    /// The ledger event's id.
+    pub event: Uuid,
+    /// When it happened.
+    pub at: DateTime<FixedOffset>,
+    /// The pseudonym of the subject.
+    pub subject: Pseudonym,
+    /// The policy it was given under.
+    pub policy_id: PolicyId,
+    /// The version of that policy.
+    pub policy_version: String,
+    /// The DPV consent status the change leads to (none for a permission
+    /// switch).
+    pub status: Option<ConsentStatus>,
+    /// What happened.
+    pub change: ConsentChange,
+}
+
+/// The part of an entry its hash covers: everything but the hash, in the
+/// same order.
+#[derive(Serialize)]
+struct Body<'a> {
+    seq: u64,
+    id: &'a Uuid,
+    at: &'a DateTime<FixedOffset>,
+    prev: &'a Digest,
+    event: &'a AuditEvent,
+}
+
+impl AuditEntry {
+    /// The canonical JSON of the entry (see [the canonical form](Self)).
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the entry
+    /// cannot be serialised (it always can).
+    pub fn to_json(&self) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(self).map_err(|e| Error::audit(format!("cannot serialise audit entry: {e}")))
+    }
+
+    /// Reads an entry from its canonical JSON, refusing any other byte form
+    /// of the same content.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Audit`](crate::ErrorKind::Audit) for bytes that
+    /// are not an entry, or not in canonical form.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
+        let entry: AuditEntry =
+            serde_json::from_slice(bytes).map_err(|e| Error::audit(format!("not an audit entry: {e}")))?;
+        if entry.to_json()? != bytes {
+            return Err(Error::audit("audit entry is not in canonical form".to_owned()));
+        }
+        Ok(entry)
+    }
+
+    /// The canonical bytes the hash is computed over (without the prefix).
+    pub(crate) fn body_json(
+        seq: u64,
+        id: &Uuid,
+        at: &DateTime<FixedOffset>,
+        prev: &Digest,
+        event: &AuditEvent,
+    ) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(&Body { seq, id, at, prev, event })
+            .map_err(|e| Error::audit(format!("cannot serialise audit entry: {e}")))
+    }
+}
+
+impl DecisionRecord {
+    /// The record of `decision` on `request` under `policy`, the request's
+    /// identifiers pseudonymised with `pseudonyms`.
+    pub(crate) fn new(request: &Request, decision: &Decision, policy: &PolicyRef, pseudonyms: &Pseudonymiser) -> Self {
+        Self {
+            action: decision.action,
+            verdict: decision.verdict,
+            rules: decision.rule_ids().cloned().collect(),
+            obligations: decision.obligations.clone(),
+            policy: policy.clone(),
+            request: AuditedRequest::new(request, pseudonyms),
+        }
+    }
+}
+
+impl AuditedRequest {
+    fn new(request: &Request, pseudonyms: &Pseudonymiser) -> Self {
+        let s = &request.subject;
+        Self {
+            action: request.action,
+            subject: AuditedSubject {
+                id: pseudonyms.pseudonymise(&PseudonymDomain::Records, s.id.as_str()),
+                age: s.age,
+                birth_date: s.birth_date.map(|d| pseudonyms.pseudonymise(&PseudonymDomain::Records, &birth_text(d))),
+                region: s.region.clone(),
+                real_name_verified: s.real_name_verified,
+            },
+            categories: request.categories.clone(),
+            purpose: request.purpose.clone(),
+            recipient: request.recipient.clone(),
+            data_state: request.data_state,
+            linked_to_identity: request.linked_to_identity,
+            exception: request.exception.clone(),
+            destination_region: request.destination_region.clone(),
+            at: request.at,
+            events: request.events.clone(),
+        }
+    }
+}
+
+/// The text a birth date is pseudonymised from.
+pub(crate) fn birth_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl ConsentRecord {
+    pub(crate) fn new(event: &ConsentEvent, pseudonyms: &Pseudonymiser) -> Self {
+        Self {
+            event: event.id,
+            at: event.at,
+            subject: pseudonyms.pseudonymise(&PseudonymDomain::Records, event.subject.as_str()),
+            policy_id: event.policy_id.clone(),
+            policy_version: event.policy_version.clone(),
+            status: event.change.status(),
+            change: event.change.clone(),
+        }
+    }
+}

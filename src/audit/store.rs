@@ -1,0 +1,142 @@
+//! Where audit records live: the [`AuditStore`] trait and its in-memory
+//! implementation.
+
+use crate::error::Error;
+
+/// Storage for the audit log: an append-only sequence of records, each the
+/// canonical JSON of one entry.
+///
+/// A store keeps bytes, not entries, so that verification sees exactly what
+/// was stored.
+pub trait AuditStore {
+    /// Appends one record. The record holds no line break.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the record
+    /// could not be stored; the store is then as it was, or ends in a torn
+    /// record that [`load`](Self::load) reports.
+    fn append(&mut self, record: &[u8]) -> Result<(), Error>;
+
+    /// Every complete record in order, and a torn final record if there is
+    /// one.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
+    /// cannot be read.
+    fn load(&self) -> Result<StoredRecords, Error>;
+}
+
+/// The records of a store, as [`AuditStore::load`] reads them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredRecords {
+    records: Vec<Vec<u8>>,
+    torn: Option<TornRecord>,
+}
+
+impl StoredRecords {
+    /// Complete records, and the torn final record if there is one.
+    pub fn new(records: Vec<Vec<u8>>, torn: Option<TornRecord>) -> Self {
+        Self { records, torn }
+    }
+
+    /// The complete records, in order.
+    pub fn records(&self) -> &[Vec<u8>] {
+        &self.records
+    }
+
+    /// The torn final record, if the last write did not complete.
+    pub fn torn(&self) -> Option<&TornRecord> {
+        self.torn.as_ref()
+    }
+}
+
+/// A final record only partly written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TornRecord {
+    offset: u64,
+    len: u64,
+}
+
+impl TornRecord {
+    /// A torn record starting at byte `offset` of the store, `len` bytes
+    /// long.
+    pub fn new(offset: u64, len: u64) -> Self {
+        Self { offset, len }
+    }
+
+    /// Where it starts, in bytes from the start of the store.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// How many bytes of it were written.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether no byte of it was written (never, for a torn record that was
+    /// found).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// An audit store in memory.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{AuditStore, InMemoryAuditStore};
+/// let mut store = InMemoryAuditStore::new();
+/// store.append(b"{}")?;
+/// assert_eq!(store.load()?.records().len(), 1);
+/// # Ok::<(), privacy_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InMemoryAuditStore {
+    records: Vec<Vec<u8>>,
+}
+
+impl InMemoryAuditStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding these records, e.g. copied from another store to
+    /// verify them.
+    pub fn from_records(records: Vec<Vec<u8>>) -> Self {
+        Self { records }
+    }
+
+    /// The records.
+    pub fn records(&self) -> &[Vec<u8>] {
+        &self.records
+    }
+}
+
+impl AuditStore for InMemoryAuditStore {
+    fn append(&mut self, record: &[u8]) -> Result<(), Error> {
+        if record.contains(&b'\n') {
+            return Err(Error::audit("an audit record may not hold a line break".to_owned()));
+        }
+        self.records.push(record.to_vec());
+        Ok(())
+    }
+
+    fn load(&self) -> Result<StoredRecords, Error> {
+        Ok(StoredRecords::new(self.records.clone(), None))
+    }
+}
+
+impl<S: AuditStore + ?Sized> AuditStore for &mut S {
+    fn append(&mut self, record: &[u8]) -> Result<(), Error> {
+        (**self).append(record)
+    }
+
+    fn load(&self) -> Result<StoredRecords, Error> {
+        (**self).load()
+    }
+}
