@@ -616,6 +616,11 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
         }
     } else {
         d.permit = false;
+        // Obligations are the conditions of a permit; a denial keeps only
+        // what it leaves the app to do.
+        if !retention_action {
+            d.obligations.retain(|o| matches!(o, Obligation::GuardianGuidance));
+        }
     }
 }
 
@@ -630,22 +635,25 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
         ));
         return;
     }
-    if ctx.req.action == Action::Collect {
-        if let Some(perm) = p.permission {
-            if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
-                d.deny(reason(
-                    builtin("permission_off"),
-                    Effect::Deny,
-                    p.cites.as_ref(),
-                    format!("purpose `{}` collects through a device permission that is off", p.id),
-                ));
-                d.unmet.push(Unmet::Permission { permission: perm });
-            }
+    // A device permission is a technical gate on collection, not consent.
+    if let Some(perm) = p.permission.filter(|_| ctx.req.action == Action::Collect) {
+        if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
+            d.deny(reason(
+                builtin("permission_off"),
+                Effect::Deny,
+                p.cites.as_ref(),
+                format!("purpose `{}` collects through a device permission that is off", p.id),
+            ));
+            d.unmet.push(Unmet::Permission { permission: perm });
         }
     }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
             ctx.permit_by_exception(d, e);
+            if sensitivity == Sensitivity::Sensitive {
+                d.obligations.push(Obligation::Encrypt);
+            }
+            d.obligations.push(Obligation::Minimise { categories: sorted_categories(&ctx.req.categories) });
         }
         return;
     }

@@ -96,6 +96,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     let mut q = ConsentQualities::empty();
     let mut rules = Vec::new();
     let core = p.basis == PurposeBasis::Core;
+    let mut by_consent = false;
     if action == Action::Entrust && rule.consent.is_none() {
         d.permit(reason(
             rule.id.clone(),
@@ -114,10 +115,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     } else if let Some(needed) = rule.consent {
         q = needed;
         rules.push(rule.id.clone());
-        if sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-            q |= ConsentQualities::separate();
-            rules.push(builtin("sensitive_separate_consent"));
-        }
+        by_consent = true;
     } else {
         d.deny(reason(
             builtin("no_basis"),
@@ -130,6 +128,11 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     let (policy_q, policy_rules) = ctx.policy_requirements(c);
     q |= policy_q;
     rules.extend(policy_rules);
+    // Sensitive data provided on consent needs separate consent (PIPL art. 29).
+    if by_consent && sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
+        q |= ConsentQualities::separate();
+        rules.push(builtin("sensitive_separate_consent"));
+    }
     ctx.guardian_needs(d, &mut q, &mut rules);
     if !q.is_empty() {
         ctx.require_consent(d, c, q, rules, true);

@@ -140,11 +140,14 @@ fn a_real_name_verified_minor_may_not_transact_even_with_a_guardians_consent() {
 }
 
 #[test]
-fn without_a_real_name_check_a_minor_transacts_with_a_guardians_consent() {
+fn a_stated_age_under_18_bars_transactions_even_without_a_real_name_check() {
+    // The policy reads 004 §1.2.2 protectively: real-name verification is
+    // required before transacting, so a known age under 18 is enough.
     let l = guardian_for_ordering("carol");
     let d = eval(&order(aged("carol", 16)), &l);
-    assert_verdict(&d, Verdict::Permit);
-    assert_no_reason(&d, "004.minors.no_transactions");
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "004.minors.no_transactions", Effect::Deny);
+    assert_eq!(d.unmet, vec![Unmet::AgeAtLeast { age: 18 }]);
 }
 
 #[test]

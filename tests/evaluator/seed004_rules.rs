@@ -156,9 +156,15 @@ fn cases() -> Vec<Case> {
         ),
         permit(
             "004.consent.sensitive_share",
-            req(Action::Share, &["user.financial.transaction"], "payment_delivery").recipient("partner.logistics"),
+            req(Action::Share, &["user.financial.transaction"], "fraud_information_exchange")
+                .recipient("partner.fraud_exchange"),
         )
-        .granting(Q::separate(), "payment_delivery", &["user.financial"], Some("partner.logistics")),
+        .granting(
+            Q::separate(),
+            "fraud_information_exchange",
+            &["user.financial"],
+            Some("partner.fraud_exchange"),
+        ),
         // Action rules that appear among reasons.
         permit("004.share", to_logistics()),
         case(
@@ -235,7 +241,7 @@ fn cases() -> Vec<Case> {
         permit(
             "004.share.exc.5",
             claiming(
-                req(Action::Share, &[USERNAME], "security_risk_control").recipient("partner.fraud_exchange"),
+                req(Action::Share, &[USERNAME], "fraud_information_exchange").recipient("partner.fraud_exchange"),
                 G::ProtectRights,
                 &[Ev::NotForProfit],
             ),
@@ -442,7 +448,7 @@ fn items_4_and_8_of_the_sharing_list_are_one_agreement_exception() {
 
 /// Every purpose of seed 004, with a personal category it declares and
 /// whether it is core (from the document).
-const PURPOSES: [(&str, &str, bool); 33] = [
+const PURPOSES: [(&str, &str, bool); 34] = [
     ("registration_login", PHONE, true),
     ("one_click_login", "user.device.phone_state", false),
     ("account_binding", USERNAME, false),
@@ -459,6 +465,7 @@ const PURPOSES: [(&str, &str, bool); 33] = [
     ("payment_delivery", "user.financial.payment_account", true),
     ("customer_service", "user.content.communications", true),
     ("security_risk_control", USERNAME, true),
+    ("fraud_information_exchange", USERNAME, false),
     ("de_identified_analytics", "user.behavior.click_history", false),
     ("camera_listing", "user.content.media", false),
     ("storage_media", "user.account.avatar", false),

@@ -16,6 +16,7 @@ use crate::{
 const PHONE: &str = "user.contact.phone_number";
 const ADDRESS: &str = "user.contact.address";
 const TRANSACTION: &str = "user.financial.transaction";
+const USERNAME: &str = "user.account.username";
 
 fn share_notice() -> Obligation {
     Obligation::NotifySubject {
@@ -50,36 +51,54 @@ fn sharing_needed_for_a_core_purpose_is_permitted_with_its_duties() {
 }
 
 #[test]
-fn sharing_sensitive_data_needs_separate_consent_even_for_a_core_purpose() {
-    // 004.consent.sensitive_share has no purpose filter (PIPL art. 29).
+fn sharing_for_a_core_purpose_rests_on_the_contract_even_for_sensitive_data() {
+    // 004 §3.1 item 1 and §1.2.4 3): transaction data goes to the parties
+    // that deliver the service without further consent (PIPL art. 13(2)).
     let r = req(Action::Share, &[PHONE, TRANSACTION], "payment_delivery").recipient("partner.logistics");
     let d = eval0(&r);
-    assert_verdict(&d, Verdict::Deny);
-    assert_eq!(outcomes(&d), vec![(PHONE.to_owned(), Verdict::Permit), (TRANSACTION.to_owned(), Verdict::Deny),]);
-    assert_eq!(category_rules(&d, PHONE), vec!["004.share".to_owned()]);
-    assert!(category_rules(&d, TRANSACTION).contains(&"004.consent.sensitive_share".to_owned()), "{d}");
-    assert_eq!(
-        d.unmet,
-        vec![Unmet::Consent {
-            purpose: "payment_delivery".into(),
-            categories: keys(&[TRANSACTION]),
-            qualities: ConsentQualities::separate(),
-            from: ConsentFrom::Subject,
-            recipient: Some("partner.logistics".into()),
-            rules: rules(&["004.consent.sensitive_share"]),
-        }]
-    );
-    // A denial names what denied, not the permit of the other category.
-    assert_no_reason(&d, "004.share");
+    assert_verdict(&d, Verdict::Permit);
+    assert_eq!(category_rules(&d, TRANSACTION), vec!["004.share".to_owned()]);
+}
 
+#[test]
+fn sharing_sensitive_data_on_consent_needs_separate_consent() {
+    // 004.consent.sensitive_share on an optional purpose (PIPL art. 29): an
+    // explicit grant is enough for the account name, not for transactions.
+    let r =
+        req(Action::Share, &[USERNAME, TRANSACTION], "fraud_information_exchange").recipient("partner.fraud_exchange");
     let mut l = Ledger::new();
     l.grant(
         "alice",
         "2024-05-01T00:00:00+08:00",
+        ConsentQualities::explicit(),
+        "fraud_information_exchange",
+        &[USERNAME, TRANSACTION],
+        Some("partner.fraud_exchange"),
+    );
+    let d = eval(&r, &l);
+    assert_verdict(&d, Verdict::Deny);
+    assert_eq!(outcomes(&d), vec![(USERNAME.to_owned(), Verdict::Permit), (TRANSACTION.to_owned(), Verdict::Deny)]);
+    assert_eq!(category_rules(&d, USERNAME), vec!["004.share".to_owned()]);
+    assert!(category_rules(&d, TRANSACTION).contains(&"004.consent.sensitive_share".to_owned()), "{d}");
+    assert_eq!(
+        d.unmet,
+        vec![Unmet::Consent {
+            purpose: "fraud_information_exchange".into(),
+            categories: keys(&[TRANSACTION]),
+            qualities: ConsentQualities::separate(),
+            from: ConsentFrom::Subject,
+            recipient: Some("partner.fraud_exchange".into()),
+            rules: rules(&["004.consent.sensitive_share", "004.share"]),
+        }]
+    );
+
+    l.grant(
+        "alice",
+        "2024-05-02T00:00:00+08:00",
         ConsentQualities::separate(),
-        "payment_delivery",
+        "fraud_information_exchange",
         &[TRANSACTION],
-        Some("partner.logistics"),
+        Some("partner.fraud_exchange"),
     );
     let d = eval(&r, &l);
     assert_verdict(&d, Verdict::Permit);
@@ -88,12 +107,14 @@ fn sharing_sensitive_data_needs_separate_consent_even_for_a_core_purpose() {
 
 #[test]
 fn a_denied_categorys_rules_are_those_that_denied_it() {
-    // CategoryOutcome::rules are "the rules that decided it": for the
-    // transaction only the requirement that denied it, as the decision's
-    // reasons name only what denied.
-    let r = req(Action::Share, &[PHONE, TRANSACTION], "payment_delivery").recipient("partner.logistics");
+    // CategoryOutcome::rules are "the rules that decided it": a core purpose
+    // permits collection, but a 16-year-old needs a guardian's consent; the
+    // category's rules name only the requirement that denied it.
+    let r =
+        Request::new(Action::Collect, crate::aged("dave", 16), keys(&[PHONE]), crate::t("2024-05-20T10:00:00+08:00"))
+            .purpose("registration_login");
     let d = eval0(&r);
-    assert_eq!(category_rules(&d, TRANSACTION), vec!["004.consent.sensitive_share".to_owned()]);
+    assert_eq!(category_rules(&d, PHONE), vec!["004.minors.guardian_consent".to_owned()]);
 }
 
 #[test]
@@ -103,11 +124,11 @@ fn consent_to_one_recipient_does_not_cover_another() {
         "alice",
         "2024-05-01T00:00:00+08:00",
         ConsentQualities::separate(),
-        "payment_delivery",
+        "fraud_information_exchange",
         &[TRANSACTION],
         Some("merchant.platform_merchants"),
     );
-    let r = req(Action::Share, &[TRANSACTION], "payment_delivery").recipient("partner.logistics");
+    let r = req(Action::Share, &[TRANSACTION], "fraud_information_exchange").recipient("partner.fraud_exchange");
     assert_verdict(&eval(&r, &l), Verdict::Deny);
 }
 
