@@ -208,6 +208,9 @@ pub enum Obligation {
     RestrictToStorageAndSecurity,
     /// Purge backup copies at the next backup cycle.
     PurgeBackupsAtNextCycle,
+    /// Keep backup copies isolated, for storage and security only, until
+    /// they can be erased or anonymised.
+    IsolateBackups,
 }
 
 /// Who must give a consent.

@@ -156,6 +156,9 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     if rule.backups_at_next_cycle {
                         d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
                     }
+                    if rule.isolate_backups {
+                        d.obligations.push(Obligation::IsolateBackups);
+                    }
                     if rule.notify_recipients {
                         d.obligations.push(Obligation::NotifyRecipients { recipients: ctx.recipients_of(&req_key(d)) });
                     }
@@ -363,6 +366,9 @@ impl<'e> RetentionPlanner<'e> {
             let mut obligations = Vec::new();
             if passed.iter().any(|(rule, _)| rule.backups_at_next_cycle) {
                 obligations.push(Obligation::PurgeBackupsAtNextCycle);
+            }
+            if passed.iter().any(|(rule, _)| rule.isolate_backups) {
+                obligations.push(Obligation::IsolateBackups);
             }
             let mut rules: Vec<RuleId> = passed.iter().map(|(rule, _)| rule.id.clone()).collect();
             rules.sort();

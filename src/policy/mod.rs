@@ -687,6 +687,10 @@ pub struct RetentionRule {
     /// once (seed 004 §5.1).
     #[serde(default, skip_serializing_if = "is_false")]
     pub backups_at_next_cycle: bool,
+    /// Whether backup copies that cannot be erased at once are isolated
+    /// (storage and security only) until they can be (seed 001 §4(2)).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub isolate_backups: bool,
     /// Whether recipients are told to delete too (seed 001 §4(2)).
     #[serde(default, skip_serializing_if = "is_false")]
     pub notify_recipients: bool,
