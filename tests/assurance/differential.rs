@@ -1,0 +1,108 @@
+//! The engine against the reference model.
+
+use std::collections::BTreeSet;
+
+use privacy_engine::{ConsentEvent, Decision, Effect, Engine, InMemoryLedger, Policy, Request, RuleId};
+use proptest::prelude::*;
+
+use crate::generate;
+use crate::reference;
+
+/// A decision without the reasons' messages: what the comparison sees.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Comparable {
+    pub(crate) decision: Decision,
+    pub(crate) reasons: BTreeSet<(RuleId, Effect, Option<String>)>,
+}
+
+pub(crate) fn comparable(d: &Decision) -> Comparable {
+    let reasons = d.reasons.iter().map(|r| (r.rule.clone(), r.effect, r.cites.clone())).collect();
+    let mut decision = d.clone();
+    decision.reasons.clear();
+    Comparable { decision, reasons }
+}
+
+pub(crate) fn ledger_of(events: &[ConsentEvent]) -> InMemoryLedger {
+    let mut ledger = InMemoryLedger::new();
+    for e in events {
+        ledger.append(e.clone()).unwrap();
+    }
+    ledger
+}
+
+/// Checks one request; on a difference, the message shows both decisions.
+pub(crate) fn check(
+    engine: &Engine,
+    policy: &Policy,
+    events: &[ConsentEvent],
+    ledger: &InMemoryLedger,
+    req: &Request,
+) -> Result<(), TestCaseError> {
+    let got = engine.evaluate(req, ledger);
+    let want = reference::decide(policy, events, req);
+    let (g, w) = (comparable(&got), comparable(&want));
+    if g != w {
+        let mut why = Vec::new();
+        if g.decision.verdict != w.decision.verdict {
+            why.push("verdict");
+        }
+        if g.decision.categories != w.decision.categories {
+            why.push("categories");
+        }
+        if g.reasons != w.reasons {
+            why.push("reasons");
+        }
+        if g.decision.obligations != w.decision.obligations {
+            why.push("obligations");
+        }
+        if g.decision.unmet != w.decision.unmet {
+            why.push("unmet");
+        }
+        return Err(TestCaseError::fail(format!(
+            "engine and reference differ in {why:?}\nrequest: {}\nengine:    {}\nreference: {}",
+            serde_json::to_string(req).unwrap(),
+            got.to_json(),
+            want.to_json()
+        )));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(crate::config(crate::differential_cases()))]
+
+    #[test]
+    fn engine_agrees_with_reference(
+        (policy, events, requests) in generate::case(),
+    ) {
+        let engine = Engine::new(policy.clone()).unwrap();
+        let ledger = ledger_of(&events);
+        for req in &requests {
+            check(&engine, &policy, &events, &ledger, req)?;
+        }
+    }
+}
+
+/// Prints how often each verdict and rule occurs in generated cases (a
+/// check on the generators): `cargo test --test assurance coverage -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints generator coverage"]
+fn coverage() {
+    use proptest::strategy::ValueTree;
+    use std::collections::BTreeMap;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut verdicts: BTreeMap<String, u32> = BTreeMap::new();
+    let mut rules: BTreeMap<String, u32> = BTreeMap::new();
+    for _ in 0..1000 {
+        let (policy, events, reqs) = generate::case().new_tree(&mut runner).unwrap().current();
+        let engine = Engine::new(policy).unwrap();
+        for req in &reqs {
+            let d = engine.evaluate(req, &ledger_of(&events));
+            *verdicts.entry(format!("{:?} {}", d.verdict, d.action.as_str())).or_default() += 1;
+            for r in d.reasons.iter().map(|r| format!("{:?} {}", r.effect, r.rule)).collect::<BTreeSet<_>>() {
+                *rules.entry(r).or_default() += 1;
+            }
+        }
+    }
+    println!("{verdicts:#?}\n{rules:#?}");
+}
