@@ -40,7 +40,13 @@ impl Engine {
         last.and_time(NaiveTime::MIN).and_local_timezone(tz).single()
     }
 
-    fn bounds<'a>(&'a self, c: usize, purpose: Option<usize>, events: &RecordEvents) -> Vec<Bounds<'a>> {
+    fn bounds<'a>(
+        &'a self,
+        c: usize,
+        purpose: Option<usize>,
+        events: &RecordEvents,
+        at: DateTime<Utc>,
+    ) -> Vec<Bounds<'a>> {
         self.retention
             .iter()
             .zip(&self.policy.retention)
@@ -49,7 +55,7 @@ impl Engine {
                     && cr.purposes.as_ref().is_none_or(|s| purpose.is_none_or(|p| s.contains(p)))
             })
             .map(|(_, rule)| {
-                let start = start_of(events, rule.trigger);
+                let start = start_of(events, rule.trigger, at);
                 Bounds {
                     rule,
                     minimum_ends: rule.minimum.map(|m| start.and_then(|t| self.period_end(t, m)).ok_or(())),
@@ -60,11 +66,12 @@ impl Engine {
     }
 }
 
-/// When a trigger happened. Cancelling the account ends every purpose, so it
-/// counts as the purpose being fulfilled if that came no earlier.
-fn start_of(events: &RecordEvents, trigger: Trigger) -> Option<DateTime<FixedOffset>> {
+/// When a trigger happened. Cancelling the account (by `at`) ends every
+/// purpose, so it counts as the purpose being fulfilled if that came no
+/// earlier.
+fn start_of(events: &RecordEvents, trigger: Trigger, at: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
     let t = events.time_of(trigger);
-    match (trigger, events.account_cancelled) {
+    match (trigger, cancelled_by(events, at)) {
         (Trigger::PurposeFulfilled, Some(c)) => Some(t.map_or(c, |t| t.min(c))),
         _ => t,
     }
@@ -89,7 +96,7 @@ fn rule_reason(rule: &RetentionRule, effect: Effect, message: impl Into<std::bor
 pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
     let req = ctx.req;
     let at = ctx.at;
-    let bounds = ctx.engine.bounds(c, ctx.purpose.map(|(i, _)| i), &req.events);
+    let bounds = ctx.engine.bounds(c, ctx.purpose.map(|(i, _)| i), &req.events, ctx.at);
     let held = hold_active(&req.events, at);
     // The latest instant a statutory minimum still runs to, if one does.
     let mut pending_minimum: Option<DateTime<FixedOffset>> = None;
@@ -169,6 +176,12 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
             }
         }
         Action::Retain => {
+            if held {
+                d.permit(hold_reason());
+                d.reasons.last_mut().into_iter().for_each(|r| r.effect = Effect::Permit);
+                d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                return;
+            }
             if bounds.is_empty() {
                 d.deny(Reason {
                     rule: RuleId::builtin("no_retention_rule"),
@@ -182,13 +195,8 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                 });
                 return;
             }
-            if held {
-                d.permit(hold_reason());
-                d.reasons.last_mut().into_iter().for_each(|r| r.effect = Effect::Permit);
-                d.obligations.push(Obligation::RestrictToStorageAndSecurity);
-                return;
-            }
             let cancelled = cancelled_by(&req.events, at);
+            let account_closed = cancelled.is_some();
             let minimum_rules: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
                 .iter()
                 .filter_map(|b| match b.minimum_ends {
@@ -264,6 +272,15 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     }
                     if let Some(until) = pending {
                         d.obligations.push(Obligation::RetainUntil { until });
+                    }
+                    if account_closed {
+                        // Every purpose ended with the account (PIPL art. 47).
+                        d.note(
+                            RuleId::builtin("account_cancelled"),
+                            None,
+                            "the account is cancelled: only storage and security until the data is deleted",
+                        );
+                        d.obligations.push(Obligation::RestrictToStorageAndSecurity);
                     }
                 }
             }
@@ -341,7 +358,7 @@ impl<'e> RetentionPlanner<'e> {
                 continue;
             }
             let purpose = r.purpose.as_ref().and_then(|p| self.engine.purpose_index.get(p).copied());
-            let bounds = self.engine.bounds(c, purpose, &r.events);
+            let bounds = self.engine.bounds(c, purpose, &r.events, at_utc);
             let blocked = bounds.iter().any(|b| match b.minimum_ends {
                 Some(Ok(end)) => at_utc < end.with_timezone(&Utc),
                 Some(Err(())) => true,

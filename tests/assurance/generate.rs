@@ -325,9 +325,10 @@ fn retention_rule(i: usize, n_purposes: usize) -> impl Strategy<Value = Retentio
         select(vec![EndAction::Delete, EndAction::Anonymise, EndAction::DeleteOrAnonymise]),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
         cites(),
     )
-        .prop_map(move |(categories, purposes, trigger, min, max, end_action, backups, notify, cites)| {
+        .prop_map(move |(categories, purposes, trigger, min, max, end_action, backups, isolate, notify, cites)| {
             let (min, max) = match (min, max) {
                 (Some(a), Some(b)) => (Some(a.min(b)), Some(a.max(b))),
                 other => other,
@@ -342,6 +343,7 @@ fn retention_rule(i: usize, n_purposes: usize) -> impl Strategy<Value = Retentio
                 maximum: max.map(period),
                 end_action,
                 backups_at_next_cycle: backups,
+                isolate_backups: isolate,
                 notify_recipients: notify,
                 cites,
             }

@@ -828,7 +828,7 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
     // earlier.
     let start = |r: &RetentionRule| {
         let t = req.events.time_of(r.trigger);
-        match (r.trigger, req.events.account_cancelled) {
+        match (r.trigger, req.events.account_cancelled.filter(|c| c.with_timezone(&Utc) <= at)) {
             (privacy_engine::Trigger::PurposeFulfilled, Some(c)) => Some(t.map_or(c, |t| t.min(c))),
             _ => t,
         }
@@ -885,6 +885,9 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
                     if r.backups_at_next_cycle {
                         d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
                     }
+                    if r.isolate_backups {
+                        d.obligations.push(Obligation::IsolateBackups);
+                    }
                     if r.notify_recipients {
                         d.obligations.push(Obligation::NotifyRecipients { recipients: ctx.recipients_of(&key) });
                     }
@@ -895,16 +898,19 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
             }
         }
         Action::Retain => {
-            if rules.is_empty() {
-                d.deny(reason(builtin("no_retention_rule"), Effect::Deny, None));
-                return;
-            }
+            // A legal hold keeps the data, for storage and security only,
+            // whatever the retention rules say.
             if held {
                 d.permit(reason(builtin("legal_hold"), Effect::Permit, None));
                 d.obligations.push(Obligation::RestrictToStorageAndSecurity);
                 return;
             }
+            if rules.is_empty() {
+                d.deny(reason(builtin("no_retention_rule"), Effect::Deny, None));
+                return;
+            }
             let cancelled = req.events.account_cancelled.filter(|c| c.with_timezone(&Utc) <= at);
+            let account_closed = cancelled.is_some();
             // The minimums whose end is known, passed or not.
             let minimum_rules: Vec<(&RetentionRule, DateTime<FixedOffset>)> =
                 rules.iter().filter_map(|r| min_end(r).flatten().map(|e| (*r, e))).collect();
@@ -966,6 +972,12 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
                     }
                     if let Some(until) = pending {
                         d.obligations.push(Obligation::RetainUntil { until });
+                    }
+                    // Every purpose ended with the account: storage and
+                    // security only until the data goes (PIPL art. 47).
+                    if account_closed {
+                        d.note(builtin("account_cancelled"), None);
+                        d.obligations.push(Obligation::RestrictToStorageAndSecurity);
                     }
                 }
             }
