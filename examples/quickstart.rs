@@ -172,6 +172,31 @@ fn main() -> Result<()> {
             r.events.legal_hold = Some(LegalHold { since: "2024-04-01T00:00:00+08:00".parse()?, until: None });
             r
         }),
+        ("de-identified statistics entrusted to a processor for an optional purpose, without consent", {
+            let mut r = Request::new(Action::Entrust, adult("alice"), cats(&["user.log.service"])?, may)
+                .purpose("cookies_usage_analysis")
+                .recipient("processor.data_services");
+            r.data_state = DataState::DeIdentified;
+            r
+        }),
+        ("account data transferred in a merger, the new holder bound by the policy", {
+            let mut r = Request::new(Action::Transfer, adult("alice"), cats(&["user.account.username"])?, may)
+                .purpose("registration_login")
+                .recipient("acquirer.successor");
+            r.exception = Some(ClaimedException { ground: Ground::Merger, evidence: vec![Evidence::NewHolderBound] });
+            r
+        }),
+        (
+            "public disclosure without separate consent",
+            Request::new(Action::Disclose, adult("alice"), cats(&["user.account.nickname"])?, may)
+                .purpose("subject_requested_disclosure")
+                .recipient("public.general"),
+        ),
+        ("anonymising face data the day after collection", {
+            let mut r = Request::new(Action::Anonymise, adult("alice"), cats(&["user.biometric.face"])?, july);
+            r.events.collected = Some("2024-06-30T10:00:00+08:00".parse()?);
+            r
+        }),
         ("de-identified analytics data (still personal data)", {
             let mut r = Request::new(Action::Use, adult("alice"), cats(&["user.behavior.click_history"])?, may)
                 .purpose("de_identified_analytics");

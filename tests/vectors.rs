@@ -145,3 +145,18 @@ fn every_vector_holds() {
     assert!(!paths.is_empty(), "no vectors found");
     assert!(failures.is_empty(), "{} of {} vectors fail:\n{}", failures.len(), paths.len(), failures.join("\n"));
 }
+
+#[test]
+fn every_profile_loads_with_every_warning_acknowledged() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies");
+    let mut paths = Vec::new();
+    files(&dir, &mut paths);
+    assert!(paths.len() >= 4, "the four seed profiles are there");
+    for p in paths {
+        let policy =
+            Policy::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let open = policy.unacknowledged_warnings();
+        assert!(open.is_empty(), "{}: {open:#?}", p.display());
+        assert!(!policy.notes.is_empty(), "{}: a profile records its readings in `notes`", p.display());
+    }
+}

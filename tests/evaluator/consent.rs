@@ -114,6 +114,29 @@ fn a_grant_on_an_ancestor_category_covers_the_descendant() {
 }
 
 #[test]
+fn an_ancestor_grant_does_not_cover_a_more_sensitive_descendant() {
+    // A separate grant on `user.location` (personal) covers the imprecise
+    // location (personal) but not the precise one (sensitive), which needs a
+    // grant of its own.
+    let purpose = "legal_compliance";
+    let mut l = Ledger::new();
+    l.grant("alice", "2024-01-01T00:00:00+08:00", ConsentQualities::separate(), purpose, &["user.location"], None);
+    let coarse = eval(&req(Action::Use, &["user.location.imprecise"], purpose), &l);
+    assert_verdict(&coarse, Verdict::Permit);
+    let precise = eval(&req(Action::Use, &["user.location.precise"], purpose), &l);
+    assert_verdict(&precise, Verdict::Deny);
+    l.grant(
+        "alice",
+        "2024-01-02T00:00:00+08:00",
+        ConsentQualities::separate(),
+        purpose,
+        &["user.location.precise"],
+        None,
+    );
+    assert_verdict(&eval(&req(Action::Use, &["user.location.precise"], purpose), &l), Verdict::Permit);
+}
+
+#[test]
 fn implied_consent_does_not_satisfy_the_affirmative_consent_of_an_optional_purpose() {
     // Collecting for de_identified_analytics has no requirement of its own
     // (004.consent.de_identified_analytics is for use only): an optional
