@@ -483,12 +483,12 @@ impl<S: ConsentStore> Ctx<'_, S> {
         let mut q = ConsentQualities::empty();
         let mut rules = Vec::new();
         let bit = super::action_bit(self.req.action);
-        let p = self.purpose.map(|(i, _)| i);
-        for (cr, r) in self.engine.requirements.iter().zip(&self.engine.policy.consent_requirements) {
-            let applies = cr.actions & bit != 0
-                && cr.purposes.as_ref().is_none_or(|s| p.is_some_and(|p| s.contains(p)))
-                && cr.cats.as_ref().is_none_or(|s| s.contains(c));
-            if applies {
+        let e = self.engine;
+        let by_purpose =
+            self.purpose.and_then(|(i, _)| e.requirements_by_purpose.get(i)).map_or(&[][..], Vec::as_slice);
+        for &i in by_purpose.iter().chain(&e.requirements_any_purpose) {
+            let (Some(cr), Some(r)) = (e.requirements.get(i), e.policy.consent_requirements.get(i)) else { continue };
+            if cr.actions & bit != 0 && cr.cats.as_ref().is_none_or(|s| s.contains(c)) {
                 q |= r.qualities;
                 rules.push(r.id.clone());
             }
@@ -534,16 +534,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
 
     /// The clause a rule id cites, looked up in the policy.
     pub(super) fn cites_of(&self, id: &RuleId) -> Option<String> {
-        let p = &self.engine.policy;
-        p.consent_requirements
-            .iter()
-            .find(|r| &r.id == id)
-            .and_then(|r| r.cites.clone())
-            .or_else(|| p.minors.as_ref().filter(|m| &m.id == id).and_then(|m| m.cites.clone()))
-            .or_else(|| {
-                p.minors.as_ref().and_then(|m| m.rules.iter().find(|r| &r.id == id).and_then(|r| r.cites.clone()))
-            })
-            .or_else(|| p.actions.iter().find(|r| &r.id == id).and_then(|r| r.cites.clone()))
+        self.engine.cites.get(id).cloned()
     }
 }
 

@@ -10,7 +10,7 @@ mod retention;
 use crate::consent::ConsentStore;
 use crate::decision::Decision;
 use crate::error::Error;
-use crate::ids::{IdMap, PurposeId, RecipientId};
+use crate::ids::{IdMap, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, Policy};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
@@ -56,6 +56,14 @@ pub struct Engine {
     recipients: Vec<CRecipient>,
     recipient_index: IdMap<RecipientId, usize>,
     requirements: Vec<CRequirement>,
+    /// For each purpose, the requirements that name it; then those that
+    /// name no purpose.
+    requirements_by_purpose: Vec<Vec<usize>>,
+    requirements_any_purpose: Vec<usize>,
+    /// For each category, the retention rules that cover it.
+    retention_by_cat: Vec<Vec<usize>>,
+    /// The clause each rule cites, by rule id.
+    cites: IdMap<RuleId, String>,
     action_rules: [Option<usize>; 10],
     retention: Vec<CRetention>,
 }
@@ -85,8 +93,6 @@ struct CRecipient {
 #[derive(Debug)]
 struct CRequirement {
     actions: u16,
-    /// `None`: every purpose.
-    purposes: Option<BitSet>,
     /// `None`: every category.
     cats: Option<BitSet>,
 }
@@ -126,10 +132,16 @@ impl Engine {
             }
         }
         let n = cats.len();
+        // `cats` is in key order, where a key's descendants follow it
+        // contiguously (`.` sorts before every other key character).
         let within = |keys: &[CategoryKey]| -> BitSet {
             let mut set = BitSet::new(n);
-            for (i, c) in cats.iter().enumerate() {
-                if keys.iter().any(|k| c.key.is_within(k)) {
+            for k in keys {
+                let Ok(start) = cats.binary_search_by(|c| c.key.cmp(k)) else { continue };
+                for (i, c) in cats.iter().enumerate().skip(start) {
+                    if !c.key.is_within(k) {
+                        break;
+                    }
                     set.insert(i);
                 }
             }
@@ -162,15 +174,52 @@ impl Engine {
             .iter()
             .map(|r| CRequirement {
                 actions: r.actions.iter().fold(0, |m, a| m | action_bit(*a)),
-                purposes: purpose_set_opt(&r.purposes),
                 cats: within_opt(&r.categories),
             })
             .collect();
-        let retention = policy
+        let retention: Vec<CRetention> = policy
             .retention
             .iter()
             .map(|r| CRetention { cats: within_opt(&r.categories), purposes: purpose_set_opt(&r.purposes) })
             .collect();
+        let mut requirements_by_purpose = vec![Vec::new(); policy.purposes.len()];
+        let mut requirements_any_purpose = Vec::new();
+        for (i, r) in policy.consent_requirements.iter().enumerate() {
+            if r.purposes.is_empty() {
+                requirements_any_purpose.push(i);
+            }
+            for p in &r.purposes {
+                if let Some(list) = purpose_index.get(p).and_then(|&pi| requirements_by_purpose.get_mut(pi)) {
+                    list.push(i);
+                }
+            }
+        }
+        let mut retention_by_cat = vec![Vec::new(); n];
+        for (i, r) in retention.iter().enumerate() {
+            for (c, list) in retention_by_cat.iter_mut().enumerate() {
+                if r.cats.as_ref().is_none_or(|s| s.contains(c)) {
+                    list.push(i);
+                }
+            }
+        }
+        let mut cites = IdMap::default();
+        let mut cite = |id: &RuleId, c: &Option<String>| {
+            if let Some(c) = c {
+                cites.insert(id.clone(), c.clone());
+            }
+        };
+        for r in &policy.consent_requirements {
+            cite(&r.id, &r.cites);
+        }
+        for a in &policy.actions {
+            cite(&a.id, &a.cites);
+        }
+        if let Some(m) = &policy.minors {
+            cite(&m.id, &m.cites);
+            for r in &m.rules {
+                cite(&r.id, &r.cites);
+            }
+        }
         let mut action_rules = [None; 10];
         for (i, rule) in policy.actions.iter().enumerate() {
             if let Some(slot) = action_rules.get_mut(rule.action as usize) {
@@ -187,6 +236,10 @@ impl Engine {
             recipients,
             recipient_index,
             requirements,
+            requirements_by_purpose,
+            requirements_any_purpose,
+            retention_by_cat,
+            cites,
             action_rules,
             retention,
         })

@@ -47,13 +47,12 @@ impl Engine {
         events: &RecordEvents,
         at: DateTime<Utc>,
     ) -> Vec<Bounds<'a>> {
-        self.retention
+        self.retention_by_cat
+            .get(c)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .zip(&self.policy.retention)
-            .filter(|(cr, _)| {
-                cr.cats.as_ref().is_none_or(|s| s.contains(c))
-                    && cr.purposes.as_ref().is_none_or(|s| purpose.is_none_or(|p| s.contains(p)))
-            })
+            .filter_map(|&i| Some((self.retention.get(i)?, self.policy.retention.get(i)?)))
+            .filter(|(cr, _)| cr.purposes.as_ref().is_none_or(|s| purpose.is_none_or(|p| s.contains(p))))
             .map(|(_, rule)| {
                 let start = start_of(events, rule.trigger, at);
                 Bounds {
