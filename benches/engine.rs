@@ -242,7 +242,7 @@ fn bench_ledger(c: &mut Criterion) {
 fn bench_sweep(c: &mut Criterion) {
     let engine = Engine::new(Policy::from_json(SEED_004).unwrap()).unwrap();
     let keys = ["user.financial.transaction", "user.biometric.face", "user.contact.phone_number", "user.device.model"];
-    let records: Vec<RetentionRecord> = (0..100_000)
+    let records: Vec<RetentionRecord> = (0..1_000_000)
         .map(|i| {
             let mut events = privacy_engine::RecordEvents::default();
             events.collected = Some("2021-03-01T00:00:00+08:00".parse().unwrap());
@@ -264,7 +264,7 @@ fn bench_sweep(c: &mut Criterion) {
     let planner = RetentionPlanner::new(&engine);
     let mut g = c.benchmark_group("retention");
     g.sample_size(10);
-    g.bench_function("sweep_100k_records", |b| b.iter(|| black_box(planner.due(&records, at))));
+    g.bench_function("sweep_1m_records", |b| b.iter(|| black_box(planner.due(&records, at))));
     g.finish();
 }
 
