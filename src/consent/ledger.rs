@@ -121,8 +121,10 @@ impl InMemoryLedger {
 
     /// The DPV status of the consent for `purpose` × `category` (and
     /// recipient) at `at`: the state the latest relevant event at or before
-    /// `at` left it in. A grant counts only on the exact category or an
-    /// ancestor.
+    /// `at` left it in. A grant counts on the exact category or on any
+    /// ancestor, whatever its sensitivity: the status describes the consent
+    /// record, while [`ConsentStore::has_consent`] decides whether a grant
+    /// covers the category (only the ancestors in `covering` do).
     pub fn status(
         &self,
         subject: &SubjectId,
@@ -182,14 +184,14 @@ fn recipient_matches(scope: &Scope, recipient: Option<&RecipientId>) -> bool {
     }
 }
 
-/// A grant in force while replaying a subject's events: its qualities, its
-/// recipient and its expiry.
-type ActiveGrant<'a> = (super::ConsentQualities, Option<&'a RecipientId>, Option<DateTime<Utc>>);
+/// A grant in force while replaying a subject's events: its qualities and
+/// its expiry.
+type ActiveGrant = (super::ConsentQualities, Option<DateTime<Utc>>);
 
 impl ConsentStore for InMemoryLedger {
     fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
         // Grants in force so far.
-        let mut active: Vec<ActiveGrant<'_>> = Vec::new();
+        let mut active: Vec<ActiveGrant> = Vec::new();
         for s in self.as_of(q.subject, q.at) {
             let Some(scope) = s.event.change.scope() else {
                 continue;
@@ -206,20 +208,20 @@ impl ConsentStore for InMemoryLedger {
                         (Some(_), None) => false,
                     };
                     if covers && to_recipient {
-                        active.push((*qualities, scope.recipient.as_ref(), expires.map(|e| e.with_timezone(&Utc))));
+                        active.push((*qualities, expires.map(|e| e.with_timezone(&Utc))));
                     }
                 }
                 _ => {
-                    if scope.categories.iter().any(|c| related(c, q.category)) {
-                        match &scope.recipient {
-                            None => active.clear(),
-                            Some(r) => active.retain(|(_, gr, _)| *gr != Some(r)),
-                        }
+                    // An ending event for one recipient ends every grant as
+                    // far as that recipient is concerned, general ones too.
+                    let to_query = scope.recipient.as_ref().is_none_or(|r| q.recipient == Some(r));
+                    if to_query && scope.categories.iter().any(|c| related(c, q.category)) {
+                        active.clear();
                     }
                 }
             }
         }
-        active.iter().any(|(qual, _, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
+        active.iter().any(|(qual, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {

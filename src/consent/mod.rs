@@ -43,9 +43,11 @@ pub struct Scope {
     /// The categories; a grant covers their descendants of the same or lower
     /// sensitivity.
     pub categories: Vec<CategoryKey>,
-    /// The recipient, for consent to provide data to one party only. `None`
-    /// covers the controller's own processing and every recipient of the
-    /// purpose; on an ending event it ends the grants of every recipient.
+    /// The recipient, for consent to provide data to one party only. On a
+    /// grant, `None` covers the controller's own processing and every
+    /// recipient of the purpose. On an ending event, `None` ends every grant
+    /// of the scope; a recipient ends every grant (general ones too) as far
+    /// as that recipient is concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientId>,
 }

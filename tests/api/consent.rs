@@ -520,6 +520,23 @@ fn recipient_scoped_grants_answer_only_for_that_recipient() {
     assert!(!a.at(&l, T2));
 }
 
+#[test]
+fn a_withdrawal_for_one_recipient_ends_general_grants_for_that_recipient() {
+    // A general grant covers every recipient of the purpose; withdrawing it
+    // for one recipient stops disclosure to that recipient only.
+    let mut l = InMemoryLedger::new();
+    l.append(event(1, T0, grant(ConsentQualities::separate(), scope("marketing", "user.contact")))).unwrap();
+    let ask = |r: &str| Ask::new("marketing", "user.contact").required(ConsentQualities::separate()).recipient(r);
+    assert!(ask("partner_a").at(&l, T1) && ask("partner_b").at(&l, T1));
+    l.append(event(2, T1, ConsentChange::Withdraw { scope: to(scope("marketing", "user.contact"), "partner_a") }))
+        .unwrap();
+    assert!(!ask("partner_a").at(&l, T1));
+    assert!(ask("partner_b").at(&l, T1));
+    assert!(Ask::new("marketing", "user.contact").required(ConsentQualities::separate()).at(&l, T1), "own use");
+    assert_eq!(status(&l, "marketing", "user.contact", Some("partner_a"), T1), ConsentStatus::Withdrawn);
+    assert_eq!(status(&l, "marketing", "user.contact", Some("partner_b"), T1), ConsentStatus::Given);
+}
+
 // ---------------------------------------------------------------------------
 // Descendants, covering and sensitivity.
 

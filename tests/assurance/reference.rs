@@ -104,11 +104,12 @@ impl Events<'_> {
                         expires: expires.map(|x| x.with_timezone(&Utc)),
                     });
                 }
-            } else if scope.categories.iter().any(|c| category.is_within(c) || c.is_within(category)) {
-                match &scope.recipient {
-                    None => live.clear(),
-                    Some(r) => live.retain(|g| g.recipient != Some(r)),
-                }
+            } else if scope.recipient.as_ref().is_none_or(|r| recipient == Some(r))
+                && scope.categories.iter().any(|c| category.is_within(c) || c.is_within(category))
+            {
+                // An ending event for one recipient ends every grant as far
+                // as that recipient is concerned.
+                live.clear();
             }
         }
         live.iter().any(|g| g.qualities.contains(required) && g.expires.is_none_or(|x| at < x))
