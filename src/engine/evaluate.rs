@@ -532,6 +532,22 @@ impl<S: ConsentStore> Ctx<'_, S> {
         });
     }
 
+    /// Whether the category is among the purpose's (minimisation); denies
+    /// the category if not.
+    pub(super) fn within_purpose(&self, c: usize, d: &mut CatDraft) -> bool {
+        let Some((pi, p)) = self.purpose else { return false };
+        let within = self.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c));
+        if !within {
+            d.deny(reason(
+                builtin("category_not_in_purpose"),
+                Effect::Deny,
+                p.cites.as_ref(),
+                format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
+            ));
+        }
+        within
+    }
+
     /// The clause a rule id cites, looked up in the policy.
     pub(super) fn cites_of(&self, id: &RuleId) -> Option<String> {
         self.engine.cites.get(id).cloned()
@@ -616,14 +632,8 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
 }
 
 fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
-    let Some((pi, p)) = ctx.purpose else { return };
-    if !ctx.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c)) {
-        d.deny(reason(
-            builtin("category_not_in_purpose"),
-            Effect::Deny,
-            p.cites.as_ref(),
-            format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
-        ));
+    let Some((_, p)) = ctx.purpose else { return };
+    if !ctx.within_purpose(c, d) {
         return;
     }
     // A device permission is a technical gate on collection, not consent.

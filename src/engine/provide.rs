@@ -12,14 +12,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         return;
     };
     let action = ctx.req.action;
-    if !ctx.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c)) {
-        d.deny(reason(
-            builtin("category_not_in_purpose"),
-            Effect::Deny,
-            p.cites.as_ref(),
-            format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
-        ));
-    }
+    ctx.within_purpose(c, d);
     let home = &ctx.engine.policy.settings.home_region;
     if let Some((ri, r)) = ctx.recipient {
         let cr = ctx.engine.recipients.get(ri);
