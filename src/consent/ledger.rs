@@ -202,12 +202,7 @@ impl ConsentStore for InMemoryLedger {
             match &s.event.change {
                 ConsentChange::Grant { qualities, expires, .. } => {
                     let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
-                    let to_recipient = match (&scope.recipient, q.recipient) {
-                        (None, _) => true,
-                        (Some(r), Some(want)) => r == want,
-                        (Some(_), None) => false,
-                    };
-                    if covers && to_recipient {
+                    if covers && recipient_matches(scope, q.recipient) {
                         active.push((*qualities, expires.map(|e| e.with_timezone(&Utc))));
                     }
                 }
