@@ -66,7 +66,7 @@ impl Events<'_> {
     /// on an ancestor in `covering` counts; a grant to one recipient counts
     /// only for that recipient; an ending event (refuse, withdraw, expire,
     /// revoke) on the category, an ancestor or a descendant ends the grants
-    /// before it (of its recipient only, when it names one); a grant's own
+    /// before it (for the query's recipient only, when it names one); a grant's own
     /// expiry ends it from that instant.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn has_consent(
@@ -79,12 +79,11 @@ impl Events<'_> {
         required: ConsentQualities,
         at: DateTime<Utc>,
     ) -> bool {
-        struct Live<'e> {
+        struct Live {
             qualities: ConsentQualities,
-            recipient: Option<&'e RecipientId>,
             expires: Option<DateTime<Utc>>,
         }
-        let mut live: Vec<Live<'_>> = Vec::new();
+        let mut live: Vec<Live> = Vec::new();
         for e in self.as_of(subject, at) {
             let Some(scope) = e.change.scope() else { continue };
             if !scope.purposes.contains(purpose) {
@@ -98,11 +97,7 @@ impl Events<'_> {
                     (Some(_), None) => false,
                 };
                 if covers && to_recipient {
-                    live.push(Live {
-                        qualities: *qualities,
-                        recipient: scope.recipient.as_ref(),
-                        expires: expires.map(|x| x.with_timezone(&Utc)),
-                    });
+                    live.push(Live { qualities: *qualities, expires: expires.map(|x| x.with_timezone(&Utc)) });
                 }
             } else if scope.recipient.as_ref().is_none_or(|r| recipient == Some(r))
                 && scope.categories.iter().any(|c| category.is_within(c) || c.is_within(category))
