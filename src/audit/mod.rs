@@ -113,11 +113,11 @@ impl<S: AuditStore> AuditLog<S> {
             Some(raw) => {
                 let last = AuditEntry::from_json(raw)?;
                 let len = loaded.records().len() as u64;
-                if last.seq + 1 != len {
+                if last.seq.checked_add(1) != Some(len) {
                     return Err(Error::audit(format!(
                         "the last audit entry states position {}, not {}",
                         last.seq,
-                        len - 1
+                        len.saturating_sub(1)
                     )));
                 }
                 ChainHead { len, hash: last.hash }

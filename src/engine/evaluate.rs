@@ -165,6 +165,13 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
             ));
         }
     }
+    if !times_representable(req) {
+        deny_top(
+            &mut top,
+            "invalid_time",
+            "a time in the request lies outside the years 1 to 9999 in its own offset".to_owned(),
+        );
+    }
     let age = resolve_age(engine, req, &mut top);
 
     let mut drafts: Vec<CatDraft> = Vec::with_capacity(req.categories.len());
@@ -186,6 +193,22 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
         }
     }
     super::outcome::finish(req.action, top, drafts)
+}
+
+/// Whether every time in the request can be written back in its own offset
+/// (years 1 to 9999), so that the decision, which may repeat them, can too.
+fn times_representable(req: &Request) -> bool {
+    let ok = |t: &chrono::DateTime<chrono::FixedOffset>| {
+        t.naive_utc().checked_add_offset(*t.offset()).is_some_and(|l| (1..=9999).contains(&l.year()))
+            && (1..=9999).contains(&t.naive_utc().year())
+    };
+    let e = &req.events;
+    ok(&req.at)
+        && [e.collected, e.transaction_completed, e.account_cancelled, e.last_used, e.purpose_fulfilled]
+            .iter()
+            .flatten()
+            .all(ok)
+        && e.legal_hold.as_ref().is_none_or(|h| ok(&h.since) && h.until.as_ref().is_none_or(ok))
 }
 
 /// Whether the recipient's kind may receive this action, under the rule or

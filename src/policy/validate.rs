@@ -50,7 +50,7 @@ pub enum DiagnosticCode {
     InvalidAge,
     /// A retention minimum longer than its maximum.
     RetentionBounds,
-    /// A UTC offset beyond ±18 hours.
+    /// A UTC offset beyond ±18 hours, or not in whole minutes.
     InvalidOffset,
     /// A sensitive category collected for an optional purpose without a
     /// separate-consent requirement.
@@ -275,11 +275,12 @@ pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
             format!("schema version {} is not supported; this crate reads {SCHEMA_VERSION}", policy.schema),
         );
     }
-    if policy.settings.utc_offset_seconds.unsigned_abs() > 18 * 3600 {
+    let offset = policy.settings.utc_offset_seconds;
+    if offset.unsigned_abs() > 18 * 3600 || offset % 60 != 0 {
         c.error(
             DiagnosticCode::InvalidOffset,
             "/settings/utc_offset_seconds".to_owned(),
-            "utc offset is beyond 18 hours".to_owned(),
+            "utc offset must be whole minutes within 18 hours".to_owned(),
         );
     }
     check_ids(&mut c);

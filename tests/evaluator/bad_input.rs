@@ -154,10 +154,15 @@ fn extreme_times_do_not_panic() {
             let _ = eval0(&b);
         }
     }
-    // A transaction completing at the end of time: the minimum's end cannot
-    // be computed; deletion is still denied, with a reason.
+    // A transaction completing at the end of time: outside the years a
+    // decision can write back, so the request is denied, with a reason.
     let mut r = Request::new(Action::Delete, adult("u-1"), keys(&["user.financial.transaction"]), t(crate::AT));
     r.events.transaction_completed = Some(DateTime::<Utc>::MAX_UTC.fixed_offset());
+    let d = eval0(&r);
+    assert_verdict(&d, Verdict::Deny);
+    assert_reason(&d, "builtin.invalid_time", Effect::Deny);
+    // The last representable year still decides on the retention rule.
+    r.events.transaction_completed = Some(t("9999-06-01T00:00:00+08:00"));
     let d = eval0(&r);
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "004.retention.transaction", Effect::Deny);
