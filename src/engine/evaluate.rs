@@ -659,14 +659,16 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     if !ctx.within_purpose(c, d) {
         return;
     }
-    // A device permission is a technical gate on collection, not consent.
-    if let Some(perm) = p.permission.filter(|_| ctx.req.action == Action::Collect) {
+    // A device permission is a technical gate on collection, not consent;
+    // the policy may promise that switching it off stops use too.
+    let gated = ctx.req.action == Action::Collect || ctx.engine.policy.settings.permission_off_stops_use;
+    if let Some(perm) = p.permission.filter(|_| gated) {
         if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
             d.deny(reason(
                 builtin("permission_off"),
                 Effect::Deny,
                 p.cites.as_ref(),
-                format!("purpose `{}` collects through a device permission that is off", p.id),
+                format!("purpose `{}` rests on a device permission that is off", p.id),
             ));
             d.unmet.push(Unmet::Permission { permission: perm });
         }

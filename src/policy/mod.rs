@@ -108,6 +108,10 @@ pub struct Settings {
     pub month_end: MonthEnd,
     /// What an unknown age is taken to mean.
     pub unknown_age: UnknownAge,
+    /// Whether switching a device permission off also stops using data
+    /// collected through it, as the policy promises (seed 004 §1.2 item 10).
+    /// When false, a permission gates collection only.
+    pub permission_off_stops_use: bool,
 }
 
 impl Default for Settings {
@@ -119,6 +123,7 @@ impl Default for Settings {
             last_day_included: true,
             month_end: MonthEnd::Clamp,
             unknown_age: UnknownAge::Minor,
+            permission_off_stops_use: false,
         }
     }
 }

@@ -356,9 +356,11 @@ fn settings() -> impl Strategy<Value = Settings> {
         any::<bool>(),
         prop_oneof![Just(MonthEnd::Clamp), Just(MonthEnd::RollOver)],
         prop_oneof![Just(UnknownAge::Minor), Just(UnknownAge::Adult)],
+        any::<bool>(),
     )
-        .prop_map(|(offset, last_day_included, month_end, unknown_age)| {
+        .prop_map(|(offset, last_day_included, month_end, unknown_age, stops_use)| {
             let mut s = Settings::default();
+            s.permission_off_stops_use = stops_use;
             s.utc_offset_seconds = offset;
             s.last_day_included = last_day_included;
             s.month_end = month_end;

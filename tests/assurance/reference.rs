@@ -620,7 +620,8 @@ fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
         d.deny(reason(builtin("category_not_in_purpose"), Effect::Deny, p.cites.as_ref()));
         return;
     }
-    if ctx.req.action == Action::Collect {
+    // A permission gates collection; the policy may say it gates use too.
+    if ctx.req.action == Action::Collect || ctx.policy.settings.permission_off_stops_use {
         if let Some(perm) = p.permission {
             if !ctx.events.permission_on(&ctx.req.subject.id, perm, ctx.at) {
                 d.deny(reason(builtin("permission_off"), Effect::Deny, p.cites.as_ref()));

@@ -38,10 +38,13 @@ fn non_personal_data_linked_to_an_identity_is_personal() {
         }]
     );
 
-    // For a core purpose it is permitted by the purpose, with its duties.
+    // For a core purpose it is permitted by the purpose, with its duties
+    // (the device-information permission on: 004 §1.2 item 10).
     let mut r = req(Action::Use, &[MODEL], "device_information");
     r.linked_to_identity = true;
-    let d = eval0(&r);
+    let mut on = Ledger::new();
+    on.permissions_on("alice");
+    let d = eval(&r, &on);
     assert_verdict(&d, Verdict::Permit);
     assert_reason(&d, "device_information", Effect::Permit);
 
@@ -58,6 +61,7 @@ fn one_category_permitted_one_denied_denies_the_request() {
     // Use for face_verification: both categories need separate consent
     // (004.consent.face); only the government id has it.
     let mut l = Ledger::new();
+    l.permissions_on("alice");
     l.grant(
         "alice",
         "2024-05-01T00:00:00+08:00",
@@ -95,14 +99,18 @@ fn unmet_consents_for_several_categories_of_one_purpose_merge() {
     assert_verdict(&d, Verdict::Deny);
     assert_eq!(
         d.unmet,
-        vec![Unmet::Consent {
-            purpose: "face_verification".into(),
-            categories: keys(&["user.biometric.face", "user.government_id"]),
-            qualities: ConsentQualities::separate(),
-            from: ConsentFrom::Subject,
-            recipient: None,
-            rules: rules(&["004.consent.face"]),
-        }]
+        vec![
+            Unmet::Consent {
+                purpose: "face_verification".into(),
+                categories: keys(&["user.biometric.face", "user.government_id"]),
+                qualities: ConsentQualities::separate(),
+                from: ConsentFrom::Subject,
+                recipient: None,
+                rules: rules(&["004.consent.face"]),
+            },
+            // Asked once, whatever the number of categories.
+            Unmet::Permission { permission: Permission::Camera },
+        ]
     );
 }
 
@@ -111,8 +119,10 @@ fn unmet_consents_with_different_qualities_stay_apart() {
     // Contacts need separate consent (004.consent.contacts); the SDK
     // microphone needs affirmative consent (004.consent.permissions) — two
     // purposes, two requirements. One purpose per request: use two requests
-    // and check each names its own rule.
-    let d = eval0(&req(Action::Use, &["user.contacts.address_book"], "payment_sdk_contacts"));
+    // and check each names its own rule. The permissions are on.
+    let mut on = Ledger::new();
+    on.permissions_on("alice");
+    let d = eval(&req(Action::Use, &["user.contacts.address_book"], "payment_sdk_contacts"), &on);
     assert_eq!(
         d.unmet,
         vec![Unmet::Consent {
@@ -124,7 +134,7 @@ fn unmet_consents_with_different_qualities_stay_apart() {
             rules: rules(&["004.consent.contacts"]),
         }]
     );
-    let d = eval0(&req(Action::Use, &["user.content.audio"], "payment_sdk_microphone"));
+    let d = eval(&req(Action::Use, &["user.content.audio"], "payment_sdk_microphone"), &on);
     assert_eq!(
         d.unmet,
         vec![Unmet::Consent {

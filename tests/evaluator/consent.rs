@@ -84,9 +84,18 @@ fn collection_through_a_permission_needs_the_permission_on() {
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "builtin.permission_off", Effect::Deny);
     assert_eq!(d.unmet, vec![Unmet::Permission { permission: Permission::Camera }]);
-    // Using data already collected is not gated on the permission.
+    // Seed 004 also stops using what was collected through a permission
+    // that is off (§1.2 item 10; settings.permission_off_stops_use).
     let d = eval(&req(Action::Use, &[FACE], FACE_PURPOSE), &l);
-    assert_verdict(&d, Verdict::Permit);
+    assert_verdict(&d, Verdict::Deny);
+    assert_eq!(d.unmet, vec![Unmet::Permission { permission: Permission::Camera }]);
+    let mut on = l.clone();
+    on.push(
+        "alice",
+        "2024-01-02T00:00:00+08:00",
+        privacy_engine::ConsentChange::PermissionOn { permission: Permission::Camera },
+    );
+    assert_verdict(&eval(&req(Action::Use, &[FACE], FACE_PURPOSE), &on), Verdict::Permit);
 }
 
 #[test]

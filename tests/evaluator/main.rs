@@ -88,7 +88,7 @@ pub(crate) fn claiming(mut r: Request, ground: Ground, evidence: &[Evidence]) ->
 }
 
 /// A ledger with numbered events.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Ledger {
     pub(crate) ledger: InMemoryLedger,
     n: u128,
@@ -111,6 +111,27 @@ impl Ledger {
                 change,
             })
             .unwrap();
+        self
+    }
+
+    /// Every device permission switched on for `subject`, long before the
+    /// requests (seed 004 stops use as well as collection when one is off).
+    pub(crate) fn permissions_on(&mut self, subject: &str) -> &mut Self {
+        use privacy_engine::Permission as P;
+        for permission in [
+            P::Camera,
+            P::Photos,
+            P::Storage,
+            P::Location,
+            P::Contacts,
+            P::CallLogs,
+            P::Phone,
+            P::Microphone,
+            P::Sensors,
+            P::DeviceInfo,
+        ] {
+            self.push(subject, "2000-01-01T00:00:00+08:00", ConsentChange::PermissionOn { permission });
+        }
         self
     }
 

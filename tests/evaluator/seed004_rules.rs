@@ -354,7 +354,8 @@ fn run_cases() -> BTreeSet<String> {
     let abroad = mechanism_engine();
     let mut covered = BTreeSet::new();
     let mut failures = Vec::new();
-    for c in cases() {
+    for mut c in cases() {
+        c.ledger.permissions_on("alice");
         let e: &Engine = if c.mechanism { &abroad } else { engine() };
         let d = e.evaluate(&c.request, &c.ledger.ledger);
         let found = d.reasons.iter().any(|r| r.rule.as_str() == c.rule && r.effect == c.effect);
@@ -487,11 +488,12 @@ const PURPOSES: [(&str, &str, bool); 34] = [
 
 #[test]
 fn every_purpose_is_exercised() {
-    let empty = InMemoryLedger::new();
+    let mut permissions = Ledger::new();
+    permissions.permissions_on("alice");
     let mut seen = BTreeSet::new();
     for (purpose, cat, core) in PURPOSES {
         let r = use_(&[cat], purpose);
-        let d = engine().evaluate(&r, &empty);
+        let d = engine().evaluate(&r, &permissions.ledger);
         if core {
             // A core purpose rests on the contract: permitted without consent,
             // the purpose id the deciding rule.
@@ -503,6 +505,7 @@ fn every_purpose_is_exercised() {
             assert!(!d.is_permit(), "{purpose}: {d}");
             assert!(!crate::unmet_consents(&d).is_empty(), "{purpose}: {d}");
             let mut l = Ledger::new();
+            l.permissions_on("alice");
             l.grant("alice", "2024-05-01T00:00:00+08:00", Q::separate(), purpose, &[cat], None);
             let d = engine().evaluate(&r, &l.ledger);
             assert!(d.is_permit(), "{purpose}: {d}");
