@@ -35,6 +35,10 @@
 //!   [`CategoryOutcome`]s, [`Reason`]s, [`Obligation`]s and [`Unmet`]
 //!   requirements.
 //! - [`RetentionPlanner`]: what is due for deletion at a time.
+//! - [`AuditLog`], [`ConsentReceipt`] and [`Pseudonymiser`]: evidence — a
+//!   tamper-evident log of decisions and consent events, signed receipts for
+//!   the person, and the keyed pseudonyms both use.
+//! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
 //! - [`Error`]: the one error type of the fallible boundaries.
 //!
 //! # Cookbook
