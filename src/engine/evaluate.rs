@@ -442,6 +442,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
             Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Obligation::DeIdentifyFirst,
             Duty::DeIdentifyFirst => return,
             Duty::AnonymiseFirst => Obligation::AnonymiseFirst,
+            Duty::Minimise if d.obligations.iter().any(|o| matches!(o, Obligation::Minimise { .. })) => return,
             Duty::Minimise => Obligation::Minimise { categories: sorted_categories(&self.req.categories) },
             Duty::Encrypt => Obligation::Encrypt,
             Duty::NotifySubject => Obligation::NotifySubject { fields: self.notice_fields() },
@@ -698,7 +699,10 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
         }
     } else {
         d.permit(reason(
-            RuleId::new(p.id.as_str()),
+            ctx.purpose
+                .and_then(|(i, _)| ctx.engine.purpose_rules.get(i))
+                .cloned()
+                .unwrap_or_else(|| RuleId::new(p.id.as_str())),
             Effect::Permit,
             p.cites.as_ref(),
             "a core purpose rests on the contract (PIPL art. 13(2)): no consent beyond the policy",

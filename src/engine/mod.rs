@@ -64,6 +64,9 @@ pub struct Engine {
     retention_by_cat: Vec<Vec<usize>>,
     /// The clause each rule cites, by rule id.
     cites: IdMap<RuleId, String>,
+    /// Purposes and recipients as the rule ids reasons name them by.
+    purpose_rules: Vec<RuleId>,
+    recipient_rules: Vec<RuleId>,
     action_rules: [Option<usize>; 10],
     retention: Vec<CRetention>,
 }
@@ -220,6 +223,8 @@ impl Engine {
                 cite(&r.id, &r.cites);
             }
         }
+        let purpose_rules = policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect();
+        let recipient_rules = policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())).collect();
         let mut action_rules = [None; 10];
         for (i, rule) in policy.actions.iter().enumerate() {
             if let Some(slot) = action_rules.get_mut(rule.action as usize) {
@@ -240,6 +245,8 @@ impl Engine {
             requirements_any_purpose,
             retention_by_cat,
             cites,
+            purpose_rules,
+            recipient_rules,
             action_rules,
             retention,
         })

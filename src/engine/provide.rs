@@ -18,7 +18,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         let cr = ctx.engine.recipients.get(ri);
         if !cr.is_some_and(|cr| cr.cats.contains(c)) {
             d.deny(reason(
-                r.id.as_str().into(),
+                ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
                 Effect::Deny,
                 r.cites.as_ref(),
                 format!("recipient `{}` may not receive `{}`", r.id, d.key),
@@ -26,7 +26,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         }
         if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
             d.deny(reason(
-                r.id.as_str().into(),
+                ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
                 Effect::Deny,
                 r.cites.as_ref(),
                 format!("recipient `{}` may not receive data for purpose `{}`", r.id, p.id),
@@ -34,7 +34,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         }
         if ctx.req.data_state.protection() < r.data_state.protection() {
             d.deny(reason(
-                r.id.as_str().into(),
+                ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
                 Effect::Deny,
                 r.cites.as_ref(),
                 format!("recipient `{}` may receive this data only {} or better", r.id, r.data_state.as_str()),
