@@ -15,8 +15,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use privacy_engine::{
-    Action, CategoryKey, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStore, Engine,
-    InMemoryLedger, Policy, RecipientId, Request, RetentionPlanner, RetentionRecord, Scope, Subject,
+    Action, CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStore,
+    Engine, InMemoryLedger, Policy, RecipientId, Request, RetentionPlanner, RetentionRecord, Scope, Subject,
 };
 
 const SEED_004: &str = include_str!("../examples/policies/seed-004.json");
@@ -202,22 +202,29 @@ fn rss() -> u64 {
 fn bench_ledger(c: &mut Criterion) {
     // LEDGER_SUBJECTS=1000000 for the 1 M figure in the README (about 5 GB).
     let subjects: u32 = std::env::var("LEDGER_SUBJECTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let load = |append: &mut dyn FnMut(ConsentEvent)| {
+        let mut n = 0u128;
+        for s in 0..subjects {
+            let subject = format!("s{s}");
+            for e in 0..20u32 {
+                n += 1;
+                let purpose = ["ads", "stats", "search", "location"][(e % 4) as usize];
+                append(grant(n, &subject, purpose, "user.device.device_id.imei", ConsentQualities::explicit()));
+            }
+        }
+    };
+    let per_event = |before: u64, after: u64| after.saturating_sub(before) / (u64::from(subjects) * 20);
+    // The compact ledger first, so that each RSS delta is its own.
+    let before = rss();
+    let mut compact = CompactLedger::new();
+    load(&mut |e| compact.append(e).unwrap());
+    let after = rss();
+    eprintln!("compact ledger: {subjects} subjects x 20 events, {} bytes per event (RSS)", per_event(before, after));
     let before = rss();
     let mut l = InMemoryLedger::new();
-    let mut n = 0u128;
-    for s in 0..subjects {
-        let subject = format!("s{s}");
-        for e in 0..20u32 {
-            n += 1;
-            let purpose = ["ads", "stats", "search", "location"][(e % 4) as usize];
-            l.append(grant(n, &subject, purpose, "user.device.device_id.imei", ConsentQualities::explicit())).unwrap();
-        }
-    }
+    load(&mut |e| l.append(e).unwrap());
     let after = rss();
-    eprintln!(
-        "ledger: {subjects} subjects x 20 events, {} bytes per event (RSS)",
-        (after.saturating_sub(before)) / (u64::from(subjects) * 20)
-    );
+    eprintln!("ledger: {subjects} subjects x 20 events, {} bytes per event (RSS)", per_event(before, after));
     let subject = "s4242".into();
     let purpose = "stats".into();
     let category = CategoryKey::new("user.device.device_id.imei").unwrap();
@@ -227,6 +234,19 @@ fn bench_ledger(c: &mut Criterion) {
     c.bench_function("ledger/as_of_lookup", |b| {
         b.iter(|| {
             black_box(l.has_consent(&ConsentQuery {
+                subject: &subject,
+                purpose: &purpose,
+                category: &category,
+                covering: &covering,
+                recipient,
+                required: ConsentQualities::explicit(),
+                at,
+            }))
+        })
+    });
+    c.bench_function("ledger/compact_as_of_lookup", |b| {
+        b.iter(|| {
+            black_box(compact.has_consent(&ConsentQuery {
                 subject: &subject,
                 purpose: &purpose,
                 category: &category,

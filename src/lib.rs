@@ -170,7 +170,8 @@ pub use crate::audit::{
     ReplaySubject, StoredRecords, TornRecord, Verification, policy_digest, replay, verify_records,
 };
 pub use crate::consent::{
-    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, InMemoryLedger, Scope,
+    CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore,
+    InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,

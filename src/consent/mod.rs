@@ -1,6 +1,7 @@
 //! Consent: the qualities a grant has, the append-only ledger of consent
 //! events, and the [`ConsentStore`] trait the evaluator reads.
 
+mod compact;
 mod ledger;
 mod qualities;
 
@@ -12,6 +13,7 @@ use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
 use crate::policy::Permission;
 use crate::taxonomy::CategoryKey;
 
+pub use compact::CompactLedger;
 pub use ledger::InMemoryLedger;
 pub use qualities::ConsentQualities;
 

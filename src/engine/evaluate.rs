@@ -638,11 +638,12 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
             matches!(g, Ground::AuthorityRequest | Ground::CriminalProceedings | Ground::NationalSecurity)
         });
         let duties = ctx.rule.duties.iter().filter(|duty| !(confidential && **duty == Duty::NotifySubject));
-        let before = d.obligations.len();
+        let mut any = false;
         for duty in duties {
             ctx.duty(d, *duty);
+            any = true;
         }
-        if d.obligations.len() > before {
+        if any {
             d.note(ctx.rule.id.clone(), ctx.rule.cites.as_ref(), "the action's duties apply");
         }
     } else {

@@ -597,11 +597,13 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
                 | Some(privacy_engine::Ground::CriminalProceedings)
                 | Some(privacy_engine::Ground::NationalSecurity)
         );
-        let before = d.obligations.len();
+        // The rule is noted whenever it has a duty that applies.
+        let mut any = false;
         for duty in ctx.rule.duties.iter().filter(|duty| !(confidential && **duty == Duty::NotifySubject)) {
             ctx.duty(d, *duty);
+            any = true;
         }
-        if d.obligations.len() > before {
+        if any {
             d.note(ctx.rule.id.clone(), ctx.rule.cites.as_ref());
         }
     } else {

@@ -1,0 +1,669 @@
+//! A compact consent ledger: interned vocabulary and fixed-size records.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use uuid::Uuid;
+
+use super::{ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Scope};
+use crate::error::Error;
+use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
+use crate::policy::Permission;
+use crate::taxonomy::CategoryKey;
+
+/// An append-only consent ledger with the semantics of
+/// [`InMemoryLedger`](super::InMemoryLedger), in far less memory.
+///
+/// Purposes, categories, recipients, scopes and policy versions are
+/// interned once for the whole ledger; each event is a fixed-size record of
+/// 48 bytes (its id, its time with offset, the change, the interned scope
+/// and policy), kept per subject in time order, ties in append order.
+/// Nothing appended is lost: [`events`](Self::events) gives back every event
+/// exactly as it was appended, offset and nanoseconds included.
+///
+/// The one difference from `InMemoryLedger`: an event id is checked for
+/// duplicates **among the events of the same subject only** (a ledger-wide
+/// set of ids would cost about 27 more bytes per event); finding a
+/// duplicate scans that subject's events. The same id appended for
+/// two different subjects is accepted twice.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{CompactLedger, ConsentEvent, ConsentChange, ConsentQualities, Scope};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut ledger = CompactLedger::new();
+/// ledger.append(ConsentEvent {
+///     id: uuid::Uuid::nil(),
+///     at: "2024-01-01T10:00:00+08:00".parse()?,
+///     subject: "u1".into(),
+///     policy_id: "seed-004".into(),
+///     policy_version: "2021-08-20".into(),
+///     change: ConsentChange::Grant {
+///         qualities: ConsentQualities::separate(),
+///         scope: Scope {
+///             purposes: vec!["face_verification".into()],
+///             categories: vec!["user.biometric.face".parse()?],
+///             recipient: None,
+///         },
+///         expires: None,
+///     },
+/// })?;
+/// assert_eq!(ledger.len(), 1);
+/// assert_eq!(ledger.events(&"u1".into()).count(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CompactLedger {
+    subjects: HashMap<SubjectId, Vec<Record>>,
+    purposes: Interner<PurposeId>,
+    categories: Interner<CategoryKey>,
+    recipients: Interner<RecipientId>,
+    policies: Interner<(PolicyId, String)>,
+    scopes: Interner<ScopeIds>,
+    permissions: Vec<Permission>,
+    expiries: Vec<Stamp>,
+    len: usize,
+}
+
+/// No recipient, no scope, no expiry.
+const NONE: u32 = u32::MAX;
+
+/// A multiply-rotate hash a word at a time (the Fx hash of rustc), for the
+/// vocabulary maps: a query hashes its purpose, category and covering keys,
+/// and FNV's byte-at-a-time chain was most of a look-up's time. The subject
+/// map keeps std's SipHash.
+#[derive(Clone, Copy, Debug, Default)]
+struct WordHasher(u64);
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        // The multiply leaves its entropy in the high bits; the table indexes
+        // with the low ones.
+        self.0.rotate_left(26)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(<[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            self.add(rest.iter().rev().fold(0, |w, b| (w << 8) | u64::from(*b)));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+/// Values numbered densely in the order they are first seen.
+#[derive(Clone, Debug)]
+struct Interner<T> {
+    values: Vec<T>,
+    ids: HashMap<T, u32, BuildHasherDefault<WordHasher>>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Self { values: Vec::new(), ids: HashMap::default() }
+    }
+}
+
+impl<T: Clone + Eq + Hash> Interner<T> {
+    fn intern(&mut self, value: &T) -> Result<u32, Error> {
+        if let Some(id) = self.ids.get(value) {
+            return Ok(*id);
+        }
+        let id = u32::try_from(self.values.len())
+            .ok()
+            .filter(|id| *id < NONE)
+            .ok_or_else(|| Error::ledger("consent ledger vocabulary is full".to_owned()))?;
+        self.values.push(value.clone());
+        self.ids.insert(value.clone(), id);
+        Ok(id)
+    }
+
+    fn get(&self, value: &T) -> Option<u32> {
+        self.ids.get(value).copied()
+    }
+
+    fn value(&self, id: u32) -> Option<&T> {
+        self.values.get(usize::try_from(id).ok()?)
+    }
+}
+
+/// A scope as interned ids, in the order the event named them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ScopeIds {
+    purposes: Box<[u32]>,
+    categories: Box<[u32]>,
+    recipient: u32,
+}
+
+/// A time with its offset, losslessly: UTC seconds and nanoseconds (which
+/// order like the instant), and the offset east of UTC in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    secs: i64,
+    nanos: u32,
+    offset: i32,
+}
+
+impl Stamp {
+    /// `None` if the time would not come back identical.
+    fn encode(at: &DateTime<FixedOffset>) -> Option<Self> {
+        let i =
+            Self { secs: at.timestamp(), nanos: at.timestamp_subsec_nanos(), offset: at.offset().local_minus_utc() };
+        let back = i.decode()?;
+        (back == *at && back.offset() == at.offset()).then_some(i)
+    }
+
+    fn decode(self) -> Option<DateTime<FixedOffset>> {
+        let offset = FixedOffset::east_opt(self.offset)?;
+        Some(DateTime::from_timestamp(self.secs, self.nanos)?.with_timezone(&offset))
+    }
+
+    fn key(self) -> (i64, u32) {
+        (self.secs, self.nanos)
+    }
+}
+
+fn utc_key(at: DateTime<Utc>) -> (i64, u32) {
+    (at.timestamp(), at.timestamp_subsec_nanos())
+}
+
+/// What an event does, as a byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    Grant,
+    Refuse,
+    Withdraw,
+    Expire,
+    Revoke,
+    PermissionOn,
+    PermissionOff,
+}
+
+/// One event, in 48 bytes.
+#[derive(Clone, Debug)]
+struct Record {
+    id: [u8; 16],
+    secs: i64,
+    nanos: u32,
+    offset: i32,
+    /// Index into `scopes`, [`NONE`] for a permission switch.
+    scope: u32,
+    /// Index into `policies`.
+    policy: u32,
+    /// Index into `expiries`, [`NONE`] when the grant does not lapse.
+    expires: u32,
+    kind: Kind,
+    qualities: u8,
+    /// Index into `permissions` for a permission switch.
+    permission: u8,
+}
+
+impl Record {
+    fn key(&self) -> (i64, u32) {
+        (self.secs, self.nanos)
+    }
+}
+
+/// The query's recipient, as ids: `None` for no recipient, `Some(None)` for
+/// one never interned (so no scope names it).
+type QueryRecipient = Option<Option<u32>>;
+
+fn recipient_matches(scope: u32, q: QueryRecipient) -> bool {
+    scope == NONE || q == Some(Some(scope))
+}
+
+impl CompactLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an event.
+    ///
+    /// # Errors
+    ///
+    /// Refuses (and records nothing) an event whose id is already among the
+    /// events of the same subject (ids are not compared across subjects), a
+    /// grant whose qualities are incoherent (separate but not explicit,
+    /// explicit but not affirmative), or a scope with no purpose or no
+    /// category. It also refuses, where `InMemoryLedger` would not, an event
+    /// once more than 2³² − 2 distinct purposes, categories, recipients,
+    /// scopes, policy versions or expiring grants have been seen, and one
+    /// whose time or expiry chrono could not give back identically (none
+    /// that chrono can parse or build).
+    pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
+        let id = *event.id.as_bytes();
+        if self.subjects.get(&event.subject).is_some_and(|v| v.iter().any(|r| r.id == id)) {
+            return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
+        }
+        if let ConsentChange::Grant { qualities, .. } = &event.change {
+            if !qualities.is_coherent() {
+                return Err(Error::ledger(format!(
+                    "incoherent consent qualities `{qualities}` in event `{}`: separate consent is explicit, and explicit, separate and written consent are affirmative",
+                    event.id
+                )));
+            }
+        }
+        if let Some(scope) = event.change.scope() {
+            if scope.purposes.is_empty() || scope.categories.is_empty() {
+                return Err(Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
+            }
+        }
+        let unrepresentable = || Error::ledger(format!("consent event `{}` has a time out of range", event.id));
+        let at = Stamp::encode(&event.at).ok_or_else(unrepresentable)?;
+        let expiry = match &event.change {
+            ConsentChange::Grant { expires: Some(e), .. } => Some(Stamp::encode(e).ok_or_else(unrepresentable)?),
+            _ => None,
+        };
+        let (kind, qualities, permission) = match &event.change {
+            ConsentChange::Grant { qualities, .. } => (Kind::Grant, qualities.bits(), 0),
+            ConsentChange::Refuse { .. } => (Kind::Refuse, 0, 0),
+            ConsentChange::Withdraw { .. } => (Kind::Withdraw, 0, 0),
+            ConsentChange::Expire { .. } => (Kind::Expire, 0, 0),
+            ConsentChange::Revoke { .. } => (Kind::Revoke, 0, 0),
+            ConsentChange::PermissionOn { permission } => (Kind::PermissionOn, 0, self.permission(*permission)?),
+            ConsentChange::PermissionOff { permission } => (Kind::PermissionOff, 0, self.permission(*permission)?),
+        };
+        let scope = match event.change.scope() {
+            Some(s) => self.intern_scope(s)?,
+            None => NONE,
+        };
+        let policy = self.policies.intern(&(event.policy_id, event.policy_version))?;
+        let expires = match expiry {
+            Some(e) => {
+                let index = u32::try_from(self.expiries.len())
+                    .ok()
+                    .filter(|i| *i < NONE)
+                    .ok_or_else(|| Error::ledger("consent ledger vocabulary is full".to_owned()))?;
+                self.expiries.push(e);
+                index
+            }
+            None => NONE,
+        };
+        let record = Record {
+            id,
+            secs: at.secs,
+            nanos: at.nanos,
+            offset: at.offset,
+            scope,
+            policy,
+            expires,
+            kind,
+            qualities,
+            permission,
+        };
+        let records = self.subjects.entry(event.subject).or_default();
+        // Grow by about 1/16th so that capacity stays close to the length.
+        if records.len() == records.capacity() {
+            records.reserve_exact(1 + records.len() / 16);
+        }
+        // Keep (time, append order): insert after every event at or before `at`.
+        let key = at.key();
+        let pos = records.partition_point(|r| r.key() <= key);
+        records.insert(pos, record);
+        self.len = self.len.saturating_add(1);
+        Ok(())
+    }
+
+    fn permission(&mut self, permission: Permission) -> Result<u8, Error> {
+        let index = match self.permissions.iter().position(|p| *p == permission) {
+            Some(i) => i,
+            None => {
+                self.permissions.push(permission);
+                self.permissions.len().saturating_sub(1)
+            }
+        };
+        u8::try_from(index).map_err(|_| Error::ledger("consent ledger vocabulary is full".to_owned()))
+    }
+
+    fn intern_scope(&mut self, scope: &Scope) -> Result<u32, Error> {
+        let purposes = scope.purposes.iter().map(|p| self.purposes.intern(p)).collect::<Result<_, _>>()?;
+        let categories = scope.categories.iter().map(|c| self.categories.intern(c)).collect::<Result<_, _>>()?;
+        let recipient = match &scope.recipient {
+            Some(r) => self.recipients.intern(r)?,
+            None => NONE,
+        };
+        self.scopes.intern(&ScopeIds { purposes, categories, recipient })
+    }
+
+    /// Appends every event, stopping at the first one refused.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append); the events before the refused one stay.
+    pub fn extend(&mut self, events: impl IntoIterator<Item = ConsentEvent>) -> Result<(), Error> {
+        events.into_iter().try_for_each(|e| self.append(e))
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the ledger is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A subject's events, in time order (ties in append order), rebuilt
+    /// exactly as they were appended.
+    pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = ConsentEvent> + '_ {
+        let subject = self.subjects.get_key_value(subject);
+        subject.into_iter().flat_map(move |(s, v)| v.iter().filter_map(move |r| self.rebuild(s, r)))
+    }
+
+    /// Rebuilds an event; `None` only if the ledger's own indices were
+    /// inconsistent, which `append` never lets happen.
+    fn rebuild(&self, subject: &SubjectId, r: &Record) -> Option<ConsentEvent> {
+        let at = Stamp { secs: r.secs, nanos: r.nanos, offset: r.offset }.decode()?;
+        let (policy_id, policy_version) = self.policies.value(r.policy)?.clone();
+        let permission = || self.permissions.get(usize::from(r.permission)).copied();
+        let scope = || self.rebuild_scope(r.scope);
+        let change = match r.kind {
+            Kind::Grant => ConsentChange::Grant {
+                qualities: ConsentQualities::from_bits_retain(r.qualities),
+                scope: scope()?,
+                expires: match r.expires {
+                    NONE => None,
+                    i => Some(self.expiries.get(usize::try_from(i).ok()?)?.decode()?),
+                },
+            },
+            Kind::Refuse => ConsentChange::Refuse { scope: scope()? },
+            Kind::Withdraw => ConsentChange::Withdraw { scope: scope()? },
+            Kind::Expire => ConsentChange::Expire { scope: scope()? },
+            Kind::Revoke => ConsentChange::Revoke { scope: scope()? },
+            Kind::PermissionOn => ConsentChange::PermissionOn { permission: permission()? },
+            Kind::PermissionOff => ConsentChange::PermissionOff { permission: permission()? },
+        };
+        Some(ConsentEvent {
+            id: Uuid::from_bytes(r.id),
+            at,
+            subject: subject.clone(),
+            policy_id,
+            policy_version,
+            change,
+        })
+    }
+
+    fn rebuild_scope(&self, scope: u32) -> Option<Scope> {
+        let ids = self.scopes.value(scope)?;
+        Some(Scope {
+            purposes: ids.purposes.iter().map(|p| self.purposes.value(*p).cloned()).collect::<Option<_>>()?,
+            categories: ids.categories.iter().map(|c| self.categories.value(*c).cloned()).collect::<Option<_>>()?,
+            recipient: match ids.recipient {
+                NONE => None,
+                id => Some(self.recipients.value(id)?.clone()),
+            },
+        })
+    }
+
+    /// The DPV status of the consent for `purpose` × `category` (and
+    /// recipient) at `at`, exactly as [`InMemoryLedger::status`](super::InMemoryLedger::status)
+    /// answers it.
+    pub fn status(
+        &self,
+        subject: &SubjectId,
+        purpose: &PurposeId,
+        category: &CategoryKey,
+        recipient: Option<&RecipientId>,
+        at: DateTime<Utc>,
+    ) -> ConsentStatus {
+        let mut status = ConsentStatus::Unknown;
+        let Some(purpose) = self.purposes.get(purpose) else {
+            return status;
+        };
+        let category_id = self.categories.get(category);
+        let recipient = recipient.map(|r| self.recipients.get(r));
+        let at_key = utc_key(at);
+        let mut granted_before = false;
+        for r in self.as_of(subject, at_key) {
+            let Some(scope) = self.scopes.value(r.scope) else {
+                continue;
+            };
+            if !scope.purposes.contains(&purpose) || !recipient_matches(scope.recipient, recipient) {
+                continue;
+            }
+            if r.kind == Kind::Grant {
+                if !scope.categories.iter().any(|c| self.within(category, category_id, *c)) {
+                    continue;
+                }
+                status = if granted_before { ConsentStatus::RenewedGiven } else { ConsentStatus::Given };
+                granted_before = true;
+                if self.expiry(r).is_some_and(|e| e <= at_key) {
+                    status = ConsentStatus::Expired;
+                }
+            } else if scope.categories.iter().any(|c| self.related(category, category_id, *c)) {
+                status = match r.kind {
+                    Kind::Refuse => ConsentStatus::Refused,
+                    Kind::Withdraw => ConsentStatus::Withdrawn,
+                    Kind::Expire => ConsentStatus::Expired,
+                    Kind::Revoke => ConsentStatus::Revoked,
+                    Kind::Grant | Kind::PermissionOn | Kind::PermissionOff => status,
+                };
+            }
+        }
+        status
+    }
+
+    fn as_of(&self, subject: &SubjectId, at: (i64, u32)) -> impl Iterator<Item = &Record> {
+        self.subjects.get(subject).into_iter().flat_map(move |v| v.iter().take_while(move |r| r.key() <= at))
+    }
+
+    fn expiry(&self, r: &Record) -> Option<(i64, u32)> {
+        if r.expires == NONE {
+            return None;
+        }
+        self.expiries.get(usize::try_from(r.expires).ok()?).map(|e| e.key())
+    }
+
+    /// Whether `category` (interned as `category_id`, if it is) is the
+    /// interned category `c` or lies below it.
+    fn within(&self, category: &CategoryKey, category_id: Option<u32>, c: u32) -> bool {
+        category_id == Some(c) || self.categories.value(c).is_some_and(|key| category.is_within(key))
+    }
+
+    /// Whether an ending event on the interned category `c` touches
+    /// `category`: the same key, an ancestor, or a descendant.
+    fn related(&self, category: &CategoryKey, category_id: Option<u32>, c: u32) -> bool {
+        category_id == Some(c)
+            || self.categories.value(c).is_some_and(|key| category.is_within(key) || key.is_within(category))
+    }
+}
+
+/// The ids of the query's category and of its covering ancestors, without
+/// allocating for the usual few.
+struct Covering {
+    inline: [u32; 8],
+    len: usize,
+    more: Vec<u32>,
+}
+
+impl Covering {
+    fn new() -> Self {
+        Self { inline: [NONE; 8], len: 0, more: Vec::new() }
+    }
+
+    fn push(&mut self, id: u32) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = id;
+                self.len = self.len.saturating_add(1);
+            }
+            None => self.more.push(id),
+        }
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.inline.iter().take(self.len).any(|c| *c == id) || self.more.contains(&id)
+    }
+}
+
+/// What one scope means for one query.
+#[derive(Clone, Copy)]
+struct ScopeAnswer {
+    scope: u32,
+    /// The scope names the query's purpose.
+    purpose: bool,
+    /// A grant of this scope covers the query's category and recipient.
+    grant: bool,
+    /// An ending event of this scope ends the query's grants.
+    ends: bool,
+}
+
+impl CompactLedger {
+    fn answer(
+        &self,
+        scope_id: u32,
+        purpose: u32,
+        q: &ConsentQuery<'_>,
+        covers: &Covering,
+        ids: QueryIds,
+    ) -> ScopeAnswer {
+        let mut answer = ScopeAnswer { scope: scope_id, purpose: false, grant: false, ends: false };
+        let Some(scope) = self.scopes.value(scope_id) else {
+            return answer;
+        };
+        answer.purpose = scope.purposes.contains(&purpose);
+        if answer.purpose {
+            answer.grant = scope.categories.iter().any(|c| covers.contains(*c))
+                && recipient_matches(scope.recipient, ids.recipient);
+            // An ending event for one recipient ends every grant as far as
+            // that recipient is concerned, general ones too.
+            let to_query = scope.recipient == NONE || ids.recipient == Some(Some(scope.recipient));
+            answer.ends = to_query && scope.categories.iter().any(|c| self.related(q.category, ids.category, *c));
+        }
+        answer
+    }
+}
+
+/// The query's category and recipient as interned ids.
+#[derive(Clone, Copy)]
+struct QueryIds {
+    category: Option<u32>,
+    recipient: QueryRecipient,
+}
+
+impl ConsentStore for CompactLedger {
+    fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
+        let Some(records) = self.subjects.get(q.subject) else {
+            return false;
+        };
+        // A purpose never interned is in no scope: nothing applies.
+        let Some(purpose) = self.purposes.get(q.purpose) else {
+            return false;
+        };
+        let category = self.categories.get(q.category);
+        let mut covers = Covering::new();
+        for c in category.into_iter().chain(q.covering.iter().filter_map(|c| self.categories.get(c))) {
+            covers.push(c);
+        }
+        let ids = QueryIds { category, recipient: q.recipient.map(|r| self.recipients.get(r)) };
+        let at = utc_key(q.at);
+        // Each scope is examined once per query (a direct-mapped cache).
+        let mut cache = [ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }; 8];
+        // Whether a grant in force since the last ending event satisfies the
+        // query (the in-memory ledger's list of active grants, folded).
+        let mut satisfied = false;
+        for r in records.iter().take_while(|r| r.key() <= at) {
+            if r.scope == NONE {
+                continue; // a permission switch
+            }
+            let Some(slot) = cache.get_mut((r.scope % 8) as usize) else {
+                continue;
+            };
+            if slot.scope != r.scope {
+                *slot = self.answer(r.scope, purpose, q, &covers, ids);
+            }
+            if !slot.purpose {
+                continue;
+            }
+            if r.kind == Kind::Grant {
+                if !satisfied
+                    && slot.grant
+                    && ConsentQualities::from_bits_retain(r.qualities).satisfies(q.required)
+                    && self.expiry(r).is_none_or(|e| at < e)
+                {
+                    satisfied = true;
+                }
+            } else if slot.ends {
+                satisfied = false;
+            }
+        }
+        satisfied
+    }
+
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
+        let Some(index) = self.permissions.iter().position(|p| *p == permission) else {
+            return false;
+        };
+        let mut on = false;
+        for r in self.as_of(subject, utc_key(at)) {
+            if usize::from(r.permission) == index {
+                match r.kind {
+                    Kind::PermissionOn => on = true,
+                    Kind::PermissionOff => on = false,
+                    Kind::Grant | Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => {}
+                }
+            }
+        }
+        on
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_48_bytes() {
+        assert_eq!(size_of::<Record>(), 48);
+    }
+
+    #[test]
+    fn ids_are_checked_per_subject() {
+        let mut l = CompactLedger::new();
+        let ev = |subject: &str| ConsentEvent {
+            id: Uuid::from_u128(7),
+            at: "2024-01-01T00:00:00.5-05:30".parse().unwrap(),
+            subject: subject.into(),
+            policy_id: "p".into(),
+            policy_version: "1".into(),
+            change: ConsentChange::PermissionOn { permission: Permission::Camera },
+        };
+        l.append(ev("a")).unwrap();
+        assert!(l.append(ev("a")).is_err());
+        l.append(ev("b")).unwrap();
+        assert_eq!(l.len(), 2);
+        let back: Vec<ConsentEvent> = l.events(&"b".into()).collect();
+        assert_eq!(back, vec![ev("b")]);
+        assert_eq!(back.first().unwrap().at.to_rfc3339(), "2024-01-01T00:00:00.500-05:30");
+    }
+}

@@ -1,0 +1,204 @@
+//! `CompactLedger` beside `InMemoryLedger`: the same appends, the same
+//! answers, after every operation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use chrono::{DateTime, FixedOffset, Utc};
+use privacy_engine::{
+    CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStore,
+    InMemoryLedger, Permission, PurposeId, RecipientId, Scope, SubjectId,
+};
+use proptest::prelude::*;
+
+const SUBJECTS: [&str; 3] = ["a", "b", "c"];
+/// The last purpose, category and recipient are only ever asked about.
+const PURPOSES: [&str; 3] = ["ads", "stats", "never"];
+const CATEGORIES: [&str; 7] = [
+    "user",
+    "user.device",
+    "user.device.device_id",
+    "user.device.device_id.imei",
+    "user.contact",
+    "user.contact.phone_number",
+    "user.location.precise",
+];
+const RECIPIENTS: [&str; 3] = ["partner.ads", "processor.sms", "partner.never"];
+/// Coherent qualities, mostly; the last is incoherent (separate, not explicit).
+const QUALITIES: [u8; 6] = [0, 1, 3, 7, 0b1_1011, 4];
+const PERMISSIONS: [Permission; 3] = [Permission::Camera, Permission::Location, Permission::Contacts];
+const OFFSETS: [i32; 4] = [0, 8 * 3600, -(5 * 3600 + 1800), 14 * 3600];
+
+/// A time among a few seconds (so that ties are frequent), in one of several
+/// offsets, sometimes with nanoseconds.
+fn time() -> impl Strategy<Value = DateTime<FixedOffset>> {
+    (0i64..6, prop::sample::select(vec![0u32, 500_000_000, 1]), prop::sample::select(OFFSETS.to_vec())).prop_map(
+        |(s, n, off)| {
+            DateTime::from_timestamp(1_700_000_000 + s, n).unwrap().with_timezone(&FixedOffset::east_opt(off).unwrap())
+        },
+    )
+}
+
+fn scope() -> impl Strategy<Value = Scope> {
+    (
+        prop_oneof![1 => Just(Vec::new()), 7 => prop::collection::vec(0usize..PURPOSES.len() - 1, 1..3)],
+        prop_oneof![1 => Just(Vec::new()), 7 => prop::collection::vec(0usize..CATEGORIES.len() - 1, 1..3)],
+        prop::option::of(0usize..RECIPIENTS.len() - 1),
+    )
+        .prop_map(|(p, c, r)| Scope {
+            purposes: p.into_iter().map(|i| PurposeId::from(PURPOSES[i])).collect(),
+            categories: c.into_iter().map(|i| CategoryKey::new(CATEGORIES[i]).unwrap()).collect(),
+            recipient: r.map(|i| RecipientId::from(RECIPIENTS[i])),
+        })
+}
+
+fn change() -> impl Strategy<Value = ConsentChange> {
+    let permission = prop::sample::select(PERMISSIONS.to_vec());
+    prop_oneof![
+        4 => (prop_oneof![6 => prop::sample::select(QUALITIES.to_vec()), 1 => 0u8..32], scope(), prop::option::of(time())).prop_map(|(q, scope, expires)| ConsentChange::Grant {
+            qualities: ConsentQualities::from_bits_retain(q),
+            scope,
+            expires,
+        }),
+        1 => scope().prop_map(|scope| ConsentChange::Refuse { scope }),
+        1 => scope().prop_map(|scope| ConsentChange::Withdraw { scope }),
+        1 => scope().prop_map(|scope| ConsentChange::Expire { scope }),
+        1 => scope().prop_map(|scope| ConsentChange::Revoke { scope }),
+        1 => permission.clone().prop_map(|permission| ConsentChange::PermissionOn { permission }),
+        1 => permission.prop_map(|permission| ConsentChange::PermissionOff { permission }),
+    ]
+}
+
+/// Ids are drawn from a small pool per subject, so duplicates within a
+/// subject are frequent; the compact ledger checks ids per subject only, so
+/// no id is shared between subjects here.
+fn event() -> impl Strategy<Value = ConsentEvent> {
+    (0usize..SUBJECTS.len(), 0u128..16, time(), 0usize..2, change()).prop_map(|(s, n, at, policy, change)| {
+        ConsentEvent {
+            id: uuid::Uuid::from_u128(((s as u128) << 64) | n),
+            at,
+            subject: SUBJECTS[s].into(),
+            policy_id: ["seed-004", "seed-007"][policy].into(),
+            policy_version: ["2021-08-20", "2023-01-01"][policy].into(),
+            change,
+        }
+    })
+}
+
+#[derive(Clone, Debug)]
+struct Query {
+    subject: SubjectId,
+    purpose: PurposeId,
+    category: CategoryKey,
+    covering: Vec<CategoryKey>,
+    recipient: Option<RecipientId>,
+    required: ConsentQualities,
+    at: DateTime<Utc>,
+    permission: Permission,
+}
+
+fn query() -> impl Strategy<Value = Query> {
+    (
+        (0usize..SUBJECTS.len(), 0usize..PURPOSES.len(), 0usize..CATEGORIES.len(), any::<u8>()),
+        prop::option::of(0usize..RECIPIENTS.len()),
+        prop::sample::select(QUALITIES.to_vec()),
+        prop_oneof![time(), Just(DateTime::from_timestamp(1_700_000_010, 0).unwrap().fixed_offset())],
+        prop::sample::select(PERMISSIONS.to_vec()),
+    )
+        .prop_map(|((s, p, c, mask), r, q, at, permission)| {
+            let category = CategoryKey::new(CATEGORIES[c]).unwrap();
+            let mut ancestors = Vec::new();
+            let mut k = category.parent();
+            while let Some(a) = k {
+                k = a.parent();
+                ancestors.push(a);
+            }
+            let covering =
+                ancestors.into_iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, a)| a).collect();
+            Query {
+                subject: SUBJECTS[s].into(),
+                purpose: PURPOSES[p].into(),
+                category,
+                covering,
+                recipient: r.map(|i| RecipientId::from(RECIPIENTS[i])),
+                required: ConsentQualities::from_bits_retain(q),
+                at: at.with_timezone(&Utc),
+                permission,
+            }
+        })
+}
+
+fn compare(model: &InMemoryLedger, compact: &CompactLedger, queries: &[Query]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(model.len(), compact.len());
+    prop_assert_eq!(model.is_empty(), compact.is_empty());
+    for s in SUBJECTS {
+        let subject = SubjectId::from(s);
+        let want: Vec<ConsentEvent> = model.events(&subject).cloned().collect();
+        let got: Vec<ConsentEvent> = compact.events(&subject).collect();
+        prop_assert_eq!(&want, &got);
+        // `DateTime` equality ignores the offset: compare it too.
+        let offsets = |v: &[ConsentEvent]| v.iter().map(|e| e.at.to_rfc3339()).collect::<Vec<_>>();
+        prop_assert_eq!(offsets(&want), offsets(&got));
+    }
+    for q in queries {
+        let query = ConsentQuery {
+            subject: &q.subject,
+            purpose: &q.purpose,
+            category: &q.category,
+            covering: &q.covering,
+            recipient: q.recipient.as_ref(),
+            required: q.required,
+            at: q.at,
+        };
+        prop_assert_eq!(model.has_consent(&query), compact.has_consent(&query), "has_consent {:?}", q);
+        prop_assert_eq!(
+            model.status(&q.subject, &q.purpose, &q.category, q.recipient.as_ref(), q.at),
+            compact.status(&q.subject, &q.purpose, &q.category, q.recipient.as_ref(), q.at),
+            "status {:?}",
+            q
+        );
+        prop_assert_eq!(
+            model.permission_on(&q.subject, q.permission, q.at),
+            compact.permission_on(&q.subject, q.permission, q.at),
+            "permission_on {:?}",
+            q
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn compact_ledger_answers_like_the_in_memory_ledger(
+        events in prop::collection::vec(event(), 0..40),
+        queries in prop::collection::vec(query(), 1..40),
+    ) {
+        let mut model = InMemoryLedger::new();
+        let mut compact = CompactLedger::new();
+        compare(&model, &compact, &queries)?;
+        for e in events {
+            let want = model.append(e.clone());
+            let got = compact.append(e);
+            prop_assert_eq!(want.as_ref().err().map(|e| (e.kind(), e.to_string())), got.as_ref().err().map(|e| (e.kind(), e.to_string())));
+            compare(&model, &compact, &queries)?;
+        }
+    }
+}
+
+#[test]
+fn extend_stops_at_the_first_refused_event() {
+    let at: DateTime<FixedOffset> = "2024-01-01T00:00:00+08:00".parse().unwrap();
+    let ev = |n| ConsentEvent {
+        id: uuid::Uuid::from_u128(n),
+        at,
+        subject: "u".into(),
+        policy_id: "p".into(),
+        policy_version: "1".into(),
+        change: ConsentChange::PermissionOn { permission: Permission::Camera },
+    };
+    let mut compact = CompactLedger::new();
+    assert!(compact.extend([ev(1), ev(2), ev(1), ev(3)]).is_err());
+    assert_eq!(compact.len(), 2);
+    assert!(!compact.is_empty());
+}
