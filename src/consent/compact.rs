@@ -264,19 +264,7 @@ impl CompactLedger {
         if self.subjects.get(&event.subject).is_some_and(|v| v.iter().any(|r| r.id == id)) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
-        if let ConsentChange::Grant { qualities, .. } = &event.change {
-            if !qualities.is_coherent() {
-                return Err(Error::ledger(format!(
-                    "incoherent consent qualities `{qualities}` in event `{}`: separate consent is explicit, and explicit, separate and written consent are affirmative",
-                    event.id
-                )));
-            }
-        }
-        if let Some(scope) = event.change.scope() {
-            if scope.purposes.is_empty() || scope.categories.is_empty() {
-                return Err(Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
-            }
-        }
+        super::check_event(&event)?;
         let unrepresentable = || Error::ledger(format!("consent event `{}` has a time out of range", event.id));
         let at = Stamp::encode(&event.at).ok_or_else(unrepresentable)?;
         let expiry = match &event.change {

@@ -73,19 +73,7 @@ impl InMemoryLedger {
         if self.ids.contains(&event.id) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
-        if let ConsentChange::Grant { qualities, .. } = &event.change {
-            if !qualities.is_coherent() {
-                return Err(Error::ledger(format!(
-                    "incoherent consent qualities `{qualities}` in event `{}`: separate consent is explicit, and explicit, separate and written consent are affirmative",
-                    event.id
-                )));
-            }
-        }
-        if let Some(scope) = event.change.scope() {
-            if scope.purposes.is_empty() || scope.categories.is_empty() {
-                return Err(Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
-            }
-        }
+        super::check_event(&event)?;
         let at = event.at.with_timezone(&Utc);
         self.ids.insert(event.id);
         let events = self.subjects.entry(event.subject.clone()).or_default();
