@@ -231,32 +231,17 @@ fn bench_ledger(c: &mut Criterion) {
     let covering = [CategoryKey::new("user.device.device_id").unwrap()];
     let at = "2024-05-20T10:00:00+08:00".parse::<chrono::DateTime<chrono::FixedOffset>>().unwrap().to_utc();
     let recipient: Option<&RecipientId> = None;
-    c.bench_function("ledger/as_of_lookup", |b| {
-        b.iter(|| {
-            black_box(l.has_consent(&ConsentQuery {
-                subject: &subject,
-                purpose: &purpose,
-                category: &category,
-                covering: &covering,
-                recipient,
-                required: ConsentQualities::explicit(),
-                at,
-            }))
-        })
-    });
-    c.bench_function("ledger/compact_as_of_lookup", |b| {
-        b.iter(|| {
-            black_box(compact.has_consent(&ConsentQuery {
-                subject: &subject,
-                purpose: &purpose,
-                category: &category,
-                covering: &covering,
-                recipient,
-                required: ConsentQualities::explicit(),
-                at,
-            }))
-        })
-    });
+    let query = ConsentQuery {
+        subject: &subject,
+        purpose: &purpose,
+        category: &category,
+        covering: &covering,
+        recipient,
+        required: ConsentQualities::explicit(),
+        at,
+    };
+    c.bench_function("ledger/as_of_lookup", |b| b.iter(|| black_box(l.has_consent(black_box(&query)))));
+    c.bench_function("ledger/compact_as_of_lookup", |b| b.iter(|| black_box(compact.has_consent(black_box(&query)))));
 }
 
 fn bench_sweep(c: &mut Criterion) {
