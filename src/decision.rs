@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
 use crate::ground::{Evidence, Ground};
-use crate::ids::{PurposeId, RecipientId, RuleId};
+use crate::ids::{Cites, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, DataState, EndAction, Permission, RecipientRequirement, Trigger};
 use crate::taxonomy::CategoryKey;
 
@@ -100,7 +100,7 @@ pub struct Reason {
     pub effect: Effect,
     /// The clause of the published policy it enforces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
     /// A sentence for people.
     pub message: Cow<'static, str>,
 }

@@ -72,6 +72,12 @@ string_id!(
     RuleId
 );
 string_id!(
+    /// The clause of a published policy that a rule enforces, e.g.
+    /// `004 §3.1 item 1`. Shared, not copied: a decision that cites a clause
+    /// holds the policy's own text.
+    Cites
+);
+string_id!(
     /// Identifies a data subject. The caller chooses it (an opaque account id,
     /// never a phone number or e-mail): it appears in decisions and errors.
     SubjectId

@@ -176,10 +176,10 @@ pub use crate::consent::{
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
 };
-pub use crate::engine::{Due, Engine, RetentionPlanner, RetentionRecord};
+pub use crate::engine::{Due, Engine, Prepared, RetentionPlanner, RetentionRecord};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ground::{Evidence, Ground};
-pub use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
+pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement, DataState, Diagnostic,

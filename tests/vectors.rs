@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use privacy_engine::{ConsentEvent, Decision, Engine, InMemoryLedger, Policy, Request, decide_line};
+use privacy_engine::{CompactLedger, ConsentEvent, Decision, Engine, InMemoryLedger, Policy, Request, decide_line};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -133,6 +133,13 @@ fn every_vector_holds() {
         let decision = engine.evaluate(&request, &ledger);
         for p in check(&v, &decision) {
             failures.push(format!("{name} ({}): {p}", v.clause));
+        }
+        // Prepared once, decided against both ledgers: the same decision.
+        let prepared = engine.prepare(&request);
+        let mut compact = CompactLedger::new();
+        compact.extend(v.consents.iter().cloned()).unwrap();
+        if engine.decide(&prepared, &ledger) != decision || engine.decide(&prepared, &compact) != decision {
+            failures.push(format!("{name}: the prepared request or the compact ledger gives a different decision"));
         }
         // The same case through the JSON-lines interface gives the same JSON.
         let line = serde_json::json!({"request": v.request, "consents": v.consents}).to_string();

@@ -8,7 +8,7 @@ use super::Engine;
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore};
 use crate::decision::{ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet};
 use crate::ground::Ground;
-use crate::ids::RuleId;
+use crate::ids::{Cites, RuleId};
 use crate::policy::{
     Action, ActionRule, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient, RecipientKind,
     UnknownAge,
@@ -19,15 +19,6 @@ use crate::taxonomy::{CategoryKey, Sensitivity};
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 const PIPL_CHILD_AGE: u8 = 14;
 
-/// The request's categories sorted and without duplicates, as every list of
-/// a decision is.
-fn sorted_categories(cats: &[CategoryKey]) -> Vec<CategoryKey> {
-    let mut cats = cats.to_vec();
-    cats.sort();
-    cats.dedup();
-    cats
-}
-
 pub(super) fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
 }
@@ -35,7 +26,7 @@ pub(super) fn builtin(name: &str) -> RuleId {
 pub(super) fn reason(
     rule: RuleId,
     effect: Effect,
-    cites: Option<&String>,
+    cites: Option<&Cites>,
     message: impl Into<Cow<'static, str>>,
 ) -> Reason {
     Reason { rule, effect, cites: cites.cloned(), message: message.into() }
@@ -51,6 +42,9 @@ pub(super) struct CatDraft {
     pub(super) unmet: Vec<Unmet>,
     /// The ground of the exception that permitted the category, if one did.
     pub(super) by_exception: Option<crate::ground::Ground>,
+    /// Whether a permit must keep to the request's categories (one
+    /// `Minimise` obligation for the whole decision).
+    pub(super) minimise: bool,
 }
 
 impl CatDraft {
@@ -62,6 +56,7 @@ impl CatDraft {
             obligations: Vec::new(),
             unmet: Vec::new(),
             by_exception: None,
+            minimise: false,
         }
     }
 
@@ -75,7 +70,7 @@ impl CatDraft {
         self.reasons.push(r);
     }
 
-    pub(super) fn note(&mut self, rule: RuleId, cites: Option<&String>, message: impl Into<Cow<'static, str>>) {
+    pub(super) fn note(&mut self, rule: RuleId, cites: Option<&Cites>, message: impl Into<Cow<'static, str>>) {
         self.reasons.push(reason(rule, Effect::Note, cites, message));
     }
 
@@ -85,6 +80,35 @@ impl CatDraft {
 
     pub(super) fn has_deny(&self) -> bool {
         self.reasons.iter().any(|r| r.effect == Effect::Deny)
+    }
+}
+
+/// A request resolved against one engine: its names looked up once, and
+/// what does not depend on consent already checked.
+///
+/// Made by [`Engine::prepare`]; decide it with [`Engine::decide`], as often
+/// as needed (against other consent stores, for instance). It borrows the
+/// request.
+#[derive(Clone, Debug)]
+pub struct Prepared<'r> {
+    pub(super) req: &'r Request,
+    /// The engine that prepared it.
+    pub(super) stamp: u64,
+    pub(super) cat_ids: Vec<Option<usize>>,
+    pub(super) rule: Option<usize>,
+    pub(super) purpose: Option<usize>,
+    pub(super) recipient: Option<usize>,
+    /// Request-level reasons: undeclared names, invalid times, age notes.
+    pub(super) top: Vec<Reason>,
+    pub(super) top_denied: bool,
+    pub(super) age: Option<u8>,
+    pub(super) at: DateTime<Utc>,
+}
+
+impl Prepared<'_> {
+    /// The request.
+    pub fn request(&self) -> &Request {
+        self.req
     }
 }
 
@@ -102,6 +126,13 @@ pub(super) struct Ctx<'a, S> {
 }
 
 pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore) -> Decision {
+    decide(engine, &prepare(engine, req), store)
+}
+
+/// Resolves the request's names to the engine's dense ids and checks what
+/// does not depend on consent: declared action, purpose, recipient and
+/// categories, the recipient's kind, the times and the age.
+pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     let mut top: Vec<Reason> = Vec::new();
     let deny_top = |top: &mut Vec<Reason>, name: &str, message: String| {
         top.push(reason(builtin(name), Effect::Deny, None, message));
@@ -121,14 +152,14 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
             }
         }
     }
-    let rule = engine.action_rules.get(req.action as usize).copied().flatten().and_then(|i| policy.actions.get(i));
+    let rule = engine.action_rules.get(req.action as usize).copied().flatten();
     if rule.is_none() {
         deny_top(&mut top, "undeclared_action", format!("the policy has no rule for action `{}`", req.action.as_str()));
     }
     let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
     let purpose = match &req.purpose {
-        Some(id) => match engine.purpose_index.get(id).and_then(|&i| policy.purposes.get(i).map(|p| (i, p))) {
-            Some(p) => Some(p),
+        Some(id) => match engine.purpose_index.get(id) {
+            Some(&i) => Some(i),
             None => {
                 deny_top(&mut top, "undeclared_purpose", format!("purpose `{id}` is not declared"));
                 None
@@ -141,8 +172,8 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
         None => None,
     };
     let recipient = match &req.recipient {
-        Some(id) => match engine.recipient_index.get(id).and_then(|&i| policy.recipients.get(i).map(|r| (i, r))) {
-            Some(r) => Some(r),
+        Some(id) => match engine.recipient_index.get(id) {
+            Some(&i) => Some(i),
             None => {
                 deny_top(&mut top, "undeclared_recipient", format!("recipient `{id}` is not declared"));
                 None
@@ -155,7 +186,8 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
             None
         }
     };
-    if let (Some(rule), Some((_, r))) = (rule, recipient) {
+    let rule_ref = rule.and_then(|i| policy.actions.get(i));
+    if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| policy.recipients.get(i))) {
         if !kind_allowed(rule, req, r.kind) {
             top.push(reason(
                 rule.id.clone(),
@@ -173,26 +205,58 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
         );
     }
     let age = resolve_age(engine, req, &mut top);
+    let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
+    Prepared {
+        req,
+        stamp: engine.stamp,
+        cat_ids,
+        rule,
+        purpose,
+        recipient,
+        top,
+        top_denied,
+        age,
+        at: req.at.with_timezone(&Utc),
+    }
+}
 
-    let mut drafts: Vec<CatDraft> = Vec::with_capacity(req.categories.len());
+/// Decides a prepared request.
+pub(super) fn decide(engine: &Engine, prepared: &Prepared<'_>, store: &impl ConsentStore) -> Decision {
+    if prepared.stamp != engine.stamp {
+        // Prepared by another engine: its ids mean nothing here.
+        return evaluate(engine, prepared.req, store);
+    }
+    let req = prepared.req;
+    let policy = &engine.policy;
+    let mut out = super::outcome::Outcome::new(req, prepared.top.clone(), prepared.top_denied);
+    let rule = prepared.rule.and_then(|i| policy.actions.get(i));
     match rule {
-        Some(rule) if top.iter().all(|r| r.effect != Effect::Deny) => {
-            let ctx = Ctx { engine, req, store, at: req.at.with_timezone(&Utc), rule, purpose, recipient, age };
-            for (key, idx) in req.categories.iter().zip(&cat_ids) {
+        Some(rule) if !prepared.top_denied => {
+            let ctx = Ctx {
+                engine,
+                req,
+                store,
+                at: prepared.at,
+                rule,
+                purpose: prepared.purpose.and_then(|i| policy.purposes.get(i).map(|p| (i, p))),
+                recipient: prepared.recipient.and_then(|i| policy.recipients.get(i).map(|r| (i, r))),
+                age: prepared.age,
+            };
+            for (key, idx) in req.categories.iter().zip(&prepared.cat_ids) {
                 let mut d = CatDraft::new(key);
                 if let Some(c) = *idx {
                     decide_category(&ctx, c, &mut d);
                 }
-                drafts.push(d);
+                out.add(d);
             }
         }
         _ => {
             for key in &req.categories {
-                drafts.push(CatDraft::new(key));
+                out.add(CatDraft::new(key));
             }
         }
     }
-    super::outcome::finish(req.action, top, drafts)
+    out.finish()
 }
 
 /// Whether every time in the request can be written back in its own offset
@@ -442,8 +506,10 @@ impl<S: ConsentStore> Ctx<'_, S> {
             Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Obligation::DeIdentifyFirst,
             Duty::DeIdentifyFirst => return,
             Duty::AnonymiseFirst => Obligation::AnonymiseFirst,
-            Duty::Minimise if d.obligations.iter().any(|o| matches!(o, Obligation::Minimise { .. })) => return,
-            Duty::Minimise => Obligation::Minimise { categories: sorted_categories(&self.req.categories) },
+            Duty::Minimise => {
+                d.minimise = true;
+                return;
+            }
             Duty::Encrypt => Obligation::Encrypt,
             Duty::NotifySubject => Obligation::NotifySubject { fields: self.notice_fields() },
             Duty::BindRecipientToPurpose => match (recipient, self.purpose) {
@@ -573,7 +639,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
     }
 
     /// The clause a rule id cites, looked up in the policy.
-    pub(super) fn cites_of(&self, id: &RuleId) -> Option<String> {
+    pub(super) fn cites_of(&self, id: &RuleId) -> Option<Cites> {
         self.engine.cites.get(id).cloned()
     }
 }
@@ -652,6 +718,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
         // what it leaves the app to do.
         if !retention_action {
             d.obligations.retain(|o| matches!(o, Obligation::GuardianGuidance));
+            d.minimise = false;
         }
     }
 }
@@ -681,7 +748,7 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
             if sensitivity == Sensitivity::Sensitive {
                 d.obligations.push(Obligation::Encrypt);
             }
-            d.obligations.push(Obligation::Minimise { categories: sorted_categories(&ctx.req.categories) });
+            d.minimise = true;
         }
         return;
     }
@@ -720,6 +787,6 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
                 fields: vec![NoticeField::Purpose, NoticeField::Necessity, NoticeField::Impact],
             });
         }
-        d.obligations.push(Obligation::Minimise { categories: sorted_categories(&ctx.req.categories) });
+        d.minimise = true;
     }
 }

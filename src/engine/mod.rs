@@ -10,14 +10,21 @@ mod retention;
 use crate::consent::ConsentStore;
 use crate::decision::Decision;
 use crate::error::Error;
-use crate::ids::{IdMap, PurposeId, RecipientId, RuleId};
+use crate::ids::{Cites, IdMap, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, Policy};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bitset::BitSet;
 
+pub use evaluate::Prepared;
 pub use retention::{Due, RetentionPlanner, RetentionRecord};
+
+/// Numbers engines, so a prepared request is decided only by the engine
+/// that prepared it.
+static NEXT_STAMP: AtomicU64 = AtomicU64::new(0);
 
 /// A compiled policy that answers requests.
 ///
@@ -63,12 +70,14 @@ pub struct Engine {
     /// For each category, the retention rules that cover it.
     retention_by_cat: Vec<Vec<usize>>,
     /// The clause each rule cites, by rule id.
-    cites: IdMap<RuleId, String>,
+    cites: IdMap<RuleId, Cites>,
     /// Purposes and recipients as the rule ids reasons name them by.
     purpose_rules: Vec<RuleId>,
     recipient_rules: Vec<RuleId>,
     action_rules: [Option<usize>; 10],
     retention: Vec<CRetention>,
+    /// Which engine this is (see [`Prepared`]).
+    stamp: u64,
 }
 
 /// A compiled category.
@@ -206,7 +215,7 @@ impl Engine {
             }
         }
         let mut cites = IdMap::default();
-        let mut cite = |id: &RuleId, c: &Option<String>| {
+        let mut cite = |id: &RuleId, c: &Option<Cites>| {
             if let Some(c) = c {
                 cites.insert(id.clone(), c.clone());
             }
@@ -249,6 +258,7 @@ impl Engine {
             recipient_rules,
             action_rules,
             retention,
+            stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -258,6 +268,40 @@ impl Engine {
     /// denied with the reason. Reads no clock: the request carries its time.
     pub fn evaluate(&self, request: &Request, consents: &impl ConsentStore) -> Decision {
         evaluate::evaluate(self, request, consents)
+    }
+
+    /// Resolves a request's names (categories, purpose, recipient, action)
+    /// to this engine's dense ids, once, and checks what does not depend on
+    /// consent. [`Engine::decide`] then decides it without hashing or
+    /// comparing a string.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{Action, Engine, InMemoryLedger, Policy, Request, Subject, CategoryKey};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
+    /// let request = Request::new(
+    ///     Action::Collect,
+    ///     Subject { age: Some(30), ..Subject::new("u-1") },
+    ///     vec![CategoryKey::new("user.contact.phone_number")?],
+    ///     "2024-05-01T10:00:00+08:00".parse()?,
+    /// )
+    /// .purpose("registration_login");
+    /// let prepared = engine.prepare(&request);
+    /// let decision = engine.decide(&prepared, &InMemoryLedger::new());
+    /// assert_eq!(decision, engine.evaluate(&request, &InMemoryLedger::new()));
+    /// # Ok(()) }
+    /// ```
+    pub fn prepare<'r>(&self, request: &'r Request) -> Prepared<'r> {
+        evaluate::prepare(self, request)
+    }
+
+    /// Decides a prepared request: the same decision as
+    /// [`Engine::evaluate`] on its request. A request prepared by another
+    /// engine is prepared again.
+    pub fn decide(&self, prepared: &Prepared<'_>, consents: &impl ConsentStore) -> Decision {
+        evaluate::decide(self, prepared, consents)
     }
 
     /// The policy the engine was built from.

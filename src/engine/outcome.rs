@@ -2,22 +2,64 @@
 //! merged unmet requirements.
 
 use super::evaluate::{CatDraft, builtin, reason};
-use crate::decision::{CategoryOutcome, Decision, Effect, Reason, Unmet, Verdict};
+use crate::decision::{CategoryOutcome, Decision, Effect, Obligation, Reason, Unmet, Verdict};
 use crate::ids::RuleId;
-use crate::policy::Action;
+use crate::request::Request;
+use crate::taxonomy::CategoryKey;
 
-pub(super) fn finish(action: Action, top: Vec<Reason>, drafts: Vec<CatDraft>) -> Decision {
-    let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
-    let permit = !top_denied && !drafts.is_empty() && drafts.iter().all(|d| d.permit);
-    let top_rules: Vec<RuleId> = top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect();
-    let mut reasons = top;
-    let mut obligations = Vec::new();
-    let mut unmet: Vec<Unmet> = Vec::new();
-    let mut categories = Vec::with_capacity(drafts.len());
-    for d in drafts {
-        let verdict = if d.permit && !top_denied { Verdict::Permit } else { Verdict::Deny };
-        let mut rules: Vec<RuleId> = if top_denied {
-            top_rules.clone()
+/// The decision being assembled, one category at a time.
+///
+/// A category's lists are moved, not copied, when it is the only one that
+/// contributes; so a single-category decision allocates only what it
+/// returns.
+pub(super) struct Outcome<'r> {
+    req: &'r Request,
+    top: Vec<Reason>,
+    top_denied: bool,
+    categories: Vec<CategoryOutcome>,
+    all_permit: bool,
+    /// What the permitted categories bring: kept if the request is permitted.
+    permitted: Lists,
+    /// What the denied categories bring: kept if it is denied.
+    denied: Lists,
+    denied_unmet: Vec<Unmet>,
+}
+
+#[derive(Default)]
+struct Lists {
+    reasons: Vec<Reason>,
+    obligations: Vec<Obligation>,
+    minimise: bool,
+}
+
+/// Appends `src` to `dst`, taking `src`'s allocation when `dst` is empty.
+fn append<T>(dst: &mut Vec<T>, mut src: Vec<T>) {
+    if dst.is_empty() {
+        *dst = src;
+    } else {
+        dst.append(&mut src);
+    }
+}
+
+impl<'r> Outcome<'r> {
+    pub(super) fn new(req: &'r Request, top: Vec<Reason>, top_denied: bool) -> Self {
+        Outcome {
+            req,
+            top,
+            top_denied,
+            categories: Vec::with_capacity(req.categories.len()),
+            all_permit: true,
+            permitted: Lists::default(),
+            denied: Lists::default(),
+            denied_unmet: Vec::new(),
+        }
+    }
+
+    /// Adds one category's draft.
+    pub(super) fn add(&mut self, d: CatDraft) {
+        let verdict = if d.permit && !self.top_denied { Verdict::Permit } else { Verdict::Deny };
+        let mut rules: Vec<RuleId> = if self.top_denied {
+            self.top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect()
         } else {
             // A category's rules are those that gave its verdict.
             let effect = if d.permit { Effect::Permit } else { Effect::Deny };
@@ -25,39 +67,65 @@ pub(super) fn finish(action: Action, top: Vec<Reason>, drafts: Vec<CatDraft>) ->
         };
         rules.sort();
         rules.dedup();
+        self.categories.push(CategoryOutcome { category: d.key, verdict, rules });
         // A permit reports its reasons and obligations; a denial reports what
         // the denied categories need.
-        if permit {
-            reasons.extend(d.reasons);
-            obligations.extend(d.obligations);
-        } else if !d.permit {
-            reasons.extend(d.reasons);
-            obligations.extend(d.obligations);
-            unmet.extend(d.unmet);
+        let lists = if d.permit {
+            &mut self.permitted
+        } else {
+            self.all_permit = false;
+            append(&mut self.denied_unmet, d.unmet);
+            &mut self.denied
+        };
+        append(&mut lists.reasons, d.reasons);
+        append(&mut lists.obligations, d.obligations);
+        lists.minimise |= d.minimise;
+    }
+
+    /// The decision.
+    pub(super) fn finish(self) -> Decision {
+        let permit = !self.top_denied && !self.categories.is_empty() && self.all_permit;
+        let mut reasons = self.top;
+        let kept = if permit { self.permitted } else { self.denied };
+        append(&mut reasons, kept.reasons);
+        let mut obligations = kept.obligations;
+        if kept.minimise {
+            obligations.push(Obligation::Minimise { categories: sorted_categories(&self.req.categories) });
         }
-        categories.push(CategoryOutcome { category: d.key, verdict, rules });
-    }
-    if !permit {
-        // A denial names only what denied and what was noted.
-        reasons.retain(|r| r.effect != Effect::Permit);
-        if reasons.is_empty() {
-            reasons.push(reason(builtin("default_deny"), Effect::Deny, None, "nothing permits the request"));
+        let mut unmet = Vec::new();
+        if !permit {
+            unmet = self.denied_unmet;
+            // A denial names only what denied and what was noted.
+            reasons.retain(|r| r.effect != Effect::Permit);
+            if reasons.is_empty() {
+                reasons.push(reason(builtin("default_deny"), Effect::Deny, None, "nothing permits the request"));
+            }
+        }
+        let mut categories = self.categories;
+        categories.sort();
+        categories.dedup();
+        reasons.sort();
+        reasons.dedup();
+        obligations.sort();
+        obligations.dedup();
+        Decision {
+            verdict: if permit { Verdict::Permit } else { Verdict::Deny },
+            action: self.req.action,
+            categories,
+            reasons,
+            obligations,
+            unmet: merge_unmet(unmet),
         }
     }
-    categories.sort();
-    categories.dedup();
-    reasons.sort();
-    reasons.dedup();
-    obligations.sort();
-    obligations.dedup();
-    Decision {
-        verdict: if permit { Verdict::Permit } else { Verdict::Deny },
-        action,
-        categories,
-        reasons,
-        obligations,
-        unmet: merge_unmet(unmet),
-    }
+}
+
+/// The request's categories sorted and without duplicates, as every list of
+/// a decision is.
+fn sorted_categories(cats: &[CategoryKey]) -> Vec<CategoryKey> {
+    let mut cats = cats.to_vec();
+    cats.sort();
+    cats.dedup();
+    cats
 }
 
 /// Sorts, removes duplicates, and merges consent requirements that differ

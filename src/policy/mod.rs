@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
-use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
+use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId};
 use crate::taxonomy::{CategoryKey, Sensitivity};
 
 pub use builder::PolicyBuilder;
@@ -164,7 +164,7 @@ pub struct CategoryDecl {
     pub description: Option<String>,
     /// The clause of the published policy this comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// Whether refusing a purpose blocks the service.
@@ -223,7 +223,7 @@ pub struct Purpose {
     pub permission: Option<Permission>,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// Which consent some processing needs, and of what quality.
@@ -245,7 +245,7 @@ pub struct ConsentRequirement {
     pub qualities: ConsentQualities,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// What kind of party a recipient is.
@@ -370,7 +370,7 @@ pub struct Recipient {
     pub data_state: DataState,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// Something an app can do with personal data.
@@ -472,7 +472,7 @@ pub struct ActionRule {
     pub duties: Vec<Duty>,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -536,7 +536,7 @@ pub struct Exception {
     pub duties: Vec<Duty>,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// A duty a permit carries, as the policy states it; the decision turns it
@@ -599,7 +599,7 @@ pub struct Minors {
     pub rules: Vec<MinorRule>,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// A rule for subjects below an age.
@@ -623,7 +623,7 @@ pub struct MinorRule {
     pub requires_real_name: bool,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 /// What a minors rule does.
@@ -701,7 +701,7 @@ pub struct RetentionRule {
     pub notify_recipients: bool,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cites: Option<String>,
+    pub cites: Option<Cites>,
 }
 
 impl Policy {

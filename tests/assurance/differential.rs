@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use privacy_engine::{ConsentEvent, Decision, Effect, Engine, InMemoryLedger, Policy, Request, RuleId};
+use privacy_engine::{Cites, ConsentEvent, Decision, Effect, Engine, InMemoryLedger, Policy, Request, RuleId};
 use proptest::prelude::*;
 
 use crate::generate;
@@ -12,7 +12,7 @@ use crate::reference;
 #[derive(Debug, PartialEq)]
 pub(crate) struct Comparable {
     pub(crate) decision: Decision,
-    pub(crate) reasons: BTreeSet<(RuleId, Effect, Option<String>)>,
+    pub(crate) reasons: BTreeSet<(RuleId, Effect, Option<Cites>)>,
 }
 
 pub(crate) fn comparable(d: &Decision) -> Comparable {

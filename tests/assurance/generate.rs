@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use privacy_engine::{
-    Action, ActionRule, Agreement, CategoryDecl, CategoryKey, ClaimedException, ConsentChange, ConsentEvent,
+    Action, ActionRule, Agreement, CategoryDecl, CategoryKey, Cites, ClaimedException, ConsentChange, ConsentEvent,
     ConsentQualities, ConsentRequirement, DataState, Duty, EndAction, Evidence, Exception, Ground, LegalHold,
     MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, Purpose, PurposeBasis, PurposeId, Recipient,
     RecipientKind, RecipientRequirement, RecordEvents, Request, RetentionRule, Scope, Sensitivity, Settings, Subject,
@@ -171,8 +171,8 @@ const REGIONS: &[&str] = &["CN", "EU", "US"];
 /// Periods in increasing length, so a minimum never exceeds its maximum.
 const PERIODS: &[&str] = &["P0D", "P30D", "P6M", "P1Y", "P1Y6M", "P3Y"];
 
-fn cites() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![Just(None), Just(Some("§1".to_owned())), Just(Some("§2".to_owned()))]
+fn cites() -> impl Strategy<Value = Option<Cites>> {
+    prop_oneof![Just(None), Just(Some(Cites::from("§1"))), Just(Some(Cites::from("§2")))]
 }
 
 fn purpose(id: &'static str) -> impl Strategy<Value = Purpose> {

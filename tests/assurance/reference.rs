@@ -16,10 +16,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use privacy_engine::{
-    Action, ActionRule, CategoryKey, CategoryOutcome, ConsentChange, ConsentEvent, ConsentFrom, ConsentQualities,
-    DataState, Decision, Duty, Effect, EndAction, Exception, MAX_AGE, MinorEffect, MinorRule, NoticeField, Obligation,
-    Permission, Policy, Purpose, PurposeBasis, PurposeId, Reason, Recipient, RecipientId, RecipientKind,
-    RecipientRequirement, RetentionRule, RuleId, Sensitivity, SubjectId, Taxonomy, UnknownAge, Unmet, Verdict,
+    Action, ActionRule, CategoryKey, CategoryOutcome, Cites, ConsentChange, ConsentEvent, ConsentFrom,
+    ConsentQualities, DataState, Decision, Duty, Effect, EndAction, Exception, MAX_AGE, MinorEffect, MinorRule,
+    NoticeField, Obligation, Permission, Policy, Purpose, PurposeBasis, PurposeId, Reason, Recipient, RecipientId,
+    RecipientKind, RecipientRequirement, RetentionRule, RuleId, Sensitivity, SubjectId, Taxonomy, UnknownAge, Unmet,
+    Verdict,
 };
 
 /// Below this age a child's personal data is sensitive (PIPL art. 28), and
@@ -30,7 +31,7 @@ fn builtin(name: &str) -> RuleId {
     RuleId::new(format!("builtin.{name}"))
 }
 
-fn reason(rule: RuleId, effect: Effect, cites: Option<&String>) -> Reason {
+fn reason(rule: RuleId, effect: Effect, cites: Option<&Cites>) -> Reason {
     Reason { rule, effect, cites: cites.cloned(), message: "".into() }
 }
 
@@ -131,7 +132,7 @@ impl Draft {
         self.permit = false;
         self.reasons.push(r);
     }
-    fn note(&mut self, rule: RuleId, cites: Option<&String>) {
+    fn note(&mut self, rule: RuleId, cites: Option<&Cites>) {
         self.reasons.push(reason(rule, Effect::Note, cites));
     }
     fn has_deny(&self) -> bool {
@@ -413,7 +414,7 @@ impl Ctx<'_> {
         (q, rules)
     }
 
-    fn cites_of(&self, id: &RuleId) -> Option<String> {
+    fn cites_of(&self, id: &RuleId) -> Option<Cites> {
         let p = self.policy;
         if let Some(r) = p.consent_requirements.iter().find(|r| &r.id == id) {
             return r.cites.clone();

@@ -103,6 +103,24 @@ fn the_same_inputs_give_byte_identical_json() {
 }
 
 #[test]
+fn a_prepared_request_is_decided_as_evaluate_decides_it() {
+    // A variant whose purposes and recipients sit at other positions, so the
+    // ids prepared by one engine mean something else in the other.
+    let mut v = crate::seed_value();
+    v["purposes"].as_array_mut().unwrap().reverse();
+    v["recipients"].as_array_mut().unwrap().reverse();
+    let other = crate::engine_from(&v);
+    let l = ledger(false);
+    for r in requests() {
+        let prepared = engine().prepare(&r);
+        assert_eq!(engine().decide(&prepared, &l.ledger), engine().evaluate(&r, &l.ledger));
+        assert_eq!(prepared.request(), &r);
+        // Decided by an engine that did not prepare it: prepared again there.
+        assert_eq!(other.decide(&prepared, &l.ledger), other.evaluate(&r, &l.ledger));
+    }
+}
+
+#[test]
 fn every_list_in_a_decision_is_sorted() {
     let l = ledger(false);
     for r in requests() {
