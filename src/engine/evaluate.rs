@@ -704,6 +704,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
             matches!(g, Ground::AuthorityRequest | Ground::CriminalProceedings | Ground::NationalSecurity)
         });
         let duties = ctx.rule.duties.iter().filter(|duty| !(confidential && **duty == Duty::NotifySubject));
+        d.obligations.reserve(ctx.rule.duties.len());
         let mut any = false;
         for duty in duties {
             ctx.duty(d, *duty);

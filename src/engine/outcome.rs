@@ -41,6 +41,20 @@ fn append<T>(dst: &mut Vec<T>, mut src: Vec<T>) {
     }
 }
 
+/// Appends what `dst` does not hold yet: categories of one request share
+/// most of their reasons and obligations, and the lists are short.
+fn merge<T: PartialEq>(dst: &mut Vec<T>, src: Vec<T>) {
+    if dst.is_empty() {
+        *dst = src;
+    } else {
+        for x in src {
+            if !dst.contains(&x) {
+                dst.push(x);
+            }
+        }
+    }
+}
+
 impl<'r> Outcome<'r> {
     pub(super) fn new(req: &'r Request, top: Vec<Reason>, top_denied: bool) -> Self {
         Outcome {
@@ -77,8 +91,8 @@ impl<'r> Outcome<'r> {
             append(&mut self.denied_unmet, d.unmet);
             &mut self.denied
         };
-        append(&mut lists.reasons, d.reasons);
-        append(&mut lists.obligations, d.obligations);
+        merge(&mut lists.reasons, d.reasons);
+        merge(&mut lists.obligations, d.obligations);
         lists.minimise |= d.minimise;
     }
 

@@ -145,6 +145,7 @@ fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_c
         Action::Disclose => &[Duty::ImpactAssessment],
         _ => &[],
     };
+    d.obligations.reserve(duties.len() + ctx.rule.recipient_requires.len() + ctx.rule.duties.len() + 1);
     for duty in duties {
         if *duty == Duty::NotifySubject && !by_consent && action != Action::Transfer {
             continue;
