@@ -494,7 +494,9 @@ impl<S: ConsentStore> Ctx<'_, S> {
             .recipients
             .iter()
             .zip(&self.engine.policy.recipients)
-            .filter(|(cr, r)| cr.cats.contains(c) && r.kind != RecipientKind::Public)
+            .filter(|(cr, r)| {
+                cr.cats.contains(c) && !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller)
+            })
             .map(|(_, r)| r.id.clone())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()

@@ -4,7 +4,7 @@
 use super::evaluate::{CatDraft, Ctx, builtin, reason};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
-use crate::policy::{Action, DataState, Duty, PurposeBasis, RecipientKind, RecipientRequirement};
+use crate::policy::{Action, DataState, Duty, PurposeBasis, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
 pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
@@ -41,7 +41,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             ));
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
-        if !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public) {
+        if r.kind.signs_agreements() {
             for rr in &rule.recipient_requires {
                 if !rr.satisfied_by(&r.agreements) {
                     d.deny(reason(
@@ -151,8 +151,7 @@ fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_c
         }
         ctx.duty(d, *duty);
     }
-    let signs_agreements =
-        ctx.recipient.is_some_and(|(_, r)| !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public));
+    let signs_agreements = ctx.recipient.is_some_and(|(_, r)| r.kind.signs_agreements());
     for rr in ctx.rule.recipient_requires.iter().filter(|_| signs_agreements) {
         if *rr == RecipientRequirement::Confidentiality {
             ctx.duty(d, Duty::ConfidentialityAgreement);

@@ -272,6 +272,10 @@ pub enum RecipientKind {
     Acquirer,
     /// The public (public disclosure).
     Public,
+    /// The controller itself: the app's own processing, named as a recipient
+    /// where a rule set treats it as one (the peer benchmark's `self`). It
+    /// signs no agreement with itself and is never told to delete.
+    Controller,
 }
 
 /// An agreement or mechanism in place with a recipient.
@@ -291,6 +295,15 @@ pub enum Agreement {
     /// The recipient agreed to abide by the controller's advertising rules
     /// (seed 003 §6.1(2)).
     AdvertisingRules,
+}
+
+impl RecipientKind {
+    /// Whether the kind signs the agreements an action rule's
+    /// `recipient_requires` asks for when the rule does not say which kinds
+    /// do: every kind but an authority, the public and the controller itself.
+    pub(crate) fn signs_agreements(self) -> bool {
+        !matches!(self, Self::Authority | Self::Public | Self::Controller)
+    }
 }
 
 impl Agreement {

@@ -1,0 +1,158 @@
+//! Policy features for rule sets that are not PIPL's defaults: each one is
+//! off by default (existing policies decide as before) and changes the
+//! decision once a policy turns it on. The peer benchmark's rules
+//! (`examples/policies/peer-bench.json`) use them all.
+//!
+//! Each test builds a small policy, sets the feature, and checks the
+//! decision with and without it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+
+use chrono::{DateTime, FixedOffset};
+use privacy_engine::{
+    Action, CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, Decision, DiagnosticCode,
+    Effect, Engine, InMemoryLedger, Obligation, Policy, Request, Scope, Subject, Unmet,
+};
+use serde_json::{Value, json};
+
+/// A small policy: a core and an optional purpose, recipients of several
+/// kinds at home and abroad, and a rule for every action the tests use.
+fn base() -> Value {
+    let all = json!(["user"]);
+    let purposes = json!(["orders", "ads"]);
+    let recipient = |id: &str, kind: &str, region: &str| {
+        json!({"id": id, "kind": kind, "region": region, "categories": all, "purposes": purposes,
+               "data_state": "identifiable"})
+    };
+    json!({
+        "schema": 1, "id": "regimes", "version": "1", "effective": "2024-01-01T00:00:00+08:00", "language": "en",
+        "notes": ["test policy"],
+        "purposes": [
+            {"id": "orders", "basis": "core", "categories": ["user.contact.address", "user.financial.payment_account"]},
+            {"id": "ads", "basis": "optional", "categories": ["user.behavior.browsing_history", "user.device.device_id"]}
+        ],
+        "recipients": [
+            recipient("self", "controller", "CN"),
+            recipient("proc", "processor", "CN"),
+            recipient("adv", "advertiser", "CN"),
+            recipient("sdk", "sdk", "CN"),
+            recipient("proc.eu", "processor", "EU")
+        ],
+        "actions": [
+            {"id": "r.collect", "action": "collect"},
+            {"id": "r.use", "action": "use"},
+            {"id": "r.share", "action": "share", "consent": ["affirmative"], "core_purposes": true},
+            {"id": "r.cross_border", "action": "cross_border", "consent": ["affirmative", "explicit", "separate"],
+             "recipient_requires": ["transfer_mechanism"]},
+            {"id": "r.disclose", "action": "disclose", "consent": ["affirmative", "explicit", "separate"]},
+            {"id": "r.delete", "action": "delete"}
+        ]
+    })
+}
+
+fn load(v: &Value) -> Result<Policy, privacy_engine::Error> {
+    Policy::from_json(&serde_json::to_string(v).unwrap())
+}
+
+fn engine(v: &Value) -> Engine {
+    Engine::new(load(v).unwrap()).unwrap()
+}
+
+/// The error codes and paths a document fails with.
+fn errors(v: &Value) -> Vec<(DiagnosticCode, String)> {
+    let err = load(v).unwrap_err();
+    err.diagnostics().iter().map(|d| (d.code, d.path.clone())).collect()
+}
+
+fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+const AT: &str = "2024-05-20T10:00:00+08:00";
+
+fn req(action: Action, cat: &str, purpose: &str, age: u8) -> Request {
+    Request::new(action, Subject { age: Some(age), ..Subject::new("u") }, vec![CategoryKey::new(cat).unwrap()], t(AT))
+        .purpose(purpose)
+}
+
+fn grant(n: u128, purpose: &str, cat: &str, qualities: ConsentQualities) -> ConsentEvent {
+    ConsentEvent {
+        id: uuid::Uuid::from_u128(n),
+        at: t("2024-01-01T00:00:00+08:00"),
+        subject: "u".into(),
+        policy_id: "regimes".into(),
+        policy_version: "1".into(),
+        change: ConsentChange::Grant {
+            qualities,
+            scope: Scope {
+                purposes: vec![purpose.into()],
+                categories: vec![CategoryKey::new(cat).unwrap()],
+                recipient: None,
+            },
+            expires: None,
+        },
+    }
+}
+
+/// Both ledgers with the same events.
+fn ledgers(events: &[ConsentEvent]) -> (InMemoryLedger, CompactLedger) {
+    let mut a = InMemoryLedger::new();
+    a.extend(events.iter().cloned()).unwrap();
+    let mut b = CompactLedger::new();
+    b.extend(events.iter().cloned()).unwrap();
+    (a, b)
+}
+
+/// Decides with both ledgers, checks they agree, and gives the decision.
+fn decide(engine: &Engine, request: &Request, events: &[ConsentEvent]) -> Decision {
+    let (a, b) = ledgers(events);
+    let d = engine.evaluate(request, &a);
+    assert_eq!(d, engine.evaluate(request, &b), "the ledgers disagree");
+    d
+}
+
+fn denied_by(d: &Decision) -> Vec<&str> {
+    d.reasons.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.as_str()).collect()
+}
+
+// --- The controller as a recipient -----------------------------------------
+
+#[test]
+fn the_controller_is_a_recipient_kind() {
+    let mut v = base();
+    v["actions"][2]["recipient_requires"] = json!(["confidentiality"]);
+    let e = engine(&v);
+    // It signs no agreement with itself: the confidentiality requirement is
+    // asked of the processor, not of the controller.
+    let to_self = req(Action::Share, "user.contact.address", "orders", 30).recipient("self");
+    assert!(decide(&e, &to_self, &[]).is_permit());
+    let to_processor = req(Action::Share, "user.contact.address", "orders", 30).recipient("proc");
+    let d = decide(&e, &to_processor, &[]);
+    assert!(!d.is_permit());
+    assert!(d.unmet.contains(&Unmet::Agreement {
+        recipient: "proc".into(),
+        requirement: privacy_engine::RecipientRequirement::Confidentiality
+    }));
+}
+
+#[test]
+fn the_controller_is_never_told_to_delete() {
+    let mut v = base();
+    v["retention"] = json!([{"id": "keep", "trigger": "collected", "end_action": "delete", "notify_recipients": true}]);
+    let e = engine(&v);
+    let mut delete = req(Action::Delete, "user.contact.address", "orders", 30);
+    delete.events.collected = Some(t("2024-01-01T00:00:00+08:00"));
+    let d = decide(&e, &delete, &[]);
+    assert!(d.is_permit());
+    let told: Vec<_> = d
+        .obligations
+        .iter()
+        .find_map(|o| match o {
+            Obligation::NotifyRecipients { recipients } => {
+                Some(recipients.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(told, vec!["adv", "proc", "proc.eu", "sdk"]);
+}
