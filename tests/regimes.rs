@@ -156,3 +156,44 @@ fn the_controller_is_never_told_to_delete() {
         .unwrap();
     assert_eq!(told, vec!["adv", "proc", "proc.eu", "sdk"]);
 }
+
+// --- A deadline set outside the policy -------------------------------------
+
+#[test]
+fn deleting_before_retain_until_is_denied_to_the_second() {
+    let e = engine(&base());
+    let mut delete = req(Action::Delete, "user.contact.address", "orders", 30);
+    assert!(decide(&e, &delete, &[]).is_permit());
+    // One second after the request: denied until then.
+    delete.events.retain_until = Some(t("2024-05-20T10:00:01+08:00"));
+    let d = decide(&e, &delete, &[]);
+    assert!(!d.is_permit());
+    assert_eq!(denied_by(&d), vec!["builtin.retain_until"]);
+    assert_eq!(d.unmet, vec![Unmet::NotBefore { at: t("2024-05-20T10:00:01+08:00") }]);
+    // At the deadline itself: permitted.
+    delete.events.retain_until = Some(t(AT));
+    assert!(decide(&e, &delete, &[]).is_permit());
+    let mut anonymise = req(Action::Anonymise, "user.contact.address", "orders", 30);
+    anonymise.events.retain_until = Some(t("2025-01-01T00:00:00+08:00"));
+    let mut v = base();
+    v["actions"].as_array_mut().unwrap().push(json!({"id": "r.anonymise", "action": "anonymise"}));
+    assert_eq!(denied_by(&decide(&engine(&v), &anonymise, &[])), vec!["builtin.retain_until"]);
+}
+
+#[test]
+fn the_planner_skips_records_kept_until_a_deadline() {
+    let mut v = base();
+    v["retention"] = json!([{"id": "max", "trigger": "collected", "maximum": "P30D", "end_action": "delete"}]);
+    let e = engine(&v);
+    let mut record = privacy_engine::RetentionRecord {
+        subject: "u".into(),
+        category: CategoryKey::new("user.contact.address").unwrap(),
+        purpose: None,
+        events: Default::default(),
+    };
+    record.events.collected = Some(t("2024-01-01T00:00:00+08:00"));
+    let planner = privacy_engine::RetentionPlanner::new(&e);
+    assert_eq!(planner.due(std::slice::from_ref(&record), t(AT)).len(), 1);
+    record.events.retain_until = Some(t("2024-06-01T00:00:00+08:00"));
+    assert!(planner.due(std::slice::from_ref(&record), t(AT)).is_empty());
+}

@@ -237,6 +237,7 @@ pub(crate) fn request(s: &Scenario, keying: Keying) -> Request {
     if s.item.legal_hold {
         req.events.legal_hold = Some(LegalHold { since: collected, until: None });
     }
+    req.events.retain_until = Some(time(s.item.retain_until));
     req
 }
 

@@ -209,6 +209,7 @@ fn times_representable(req: &Request) -> bool {
             .flatten()
             .all(ok)
         && e.legal_hold.as_ref().is_none_or(|h| ok(&h.since) && h.until.as_ref().is_none_or(ok))
+        && e.retain_until.as_ref().is_none_or(ok)
 }
 
 /// Whether the recipient's kind may receive this action, under the rule or

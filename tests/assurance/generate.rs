@@ -587,6 +587,7 @@ fn record_events() -> impl Strategy<Value = RecordEvents> {
                 last_used,
                 purpose_fulfilled,
                 legal_hold,
+                retain_until: None,
             }
         },
     )
