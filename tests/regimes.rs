@@ -197,3 +197,26 @@ fn the_planner_skips_records_kept_until_a_deadline() {
     record.events.retain_until = Some(t("2024-06-01T00:00:00+08:00"));
     assert!(planner.due(std::slice::from_ref(&record), t(AT)).is_empty());
 }
+
+// --- Actions the purpose table does not limit -------------------------------
+
+#[test]
+fn an_action_may_go_beyond_the_purposes_categories() {
+    // `user.location.precise` is not among the categories of `orders`.
+    let disclose = req(Action::Disclose, "user.location.precise", "orders", 30);
+    let separate = [grant(1, "orders", "user.location.precise", ConsentQualities::separate())];
+    let d = decide(&engine(&base()), &disclose, &separate);
+    assert_eq!(denied_by(&d), vec!["builtin.category_not_in_purpose"]);
+    let mut v = base();
+    v["actions"][4]["within_purpose"] = json!(false);
+    let e = engine(&v);
+    assert!(decide(&e, &disclose, &separate).is_permit());
+    // Consent is still needed.
+    assert_eq!(denied_by(&decide(&e, &disclose, &[])), vec!["r.disclose"]);
+    // Other actions keep the limit.
+    let collect = req(Action::Collect, "user.location.precise", "orders", 30);
+    assert_eq!(denied_by(&decide(&e, &collect, &[])), vec!["builtin.category_not_in_purpose"]);
+    // Written out, the default is left out.
+    let text = serde_json::to_string(&load(&base()).unwrap()).unwrap();
+    assert!(!text.contains("within_purpose"));
+}

@@ -559,10 +559,14 @@ impl<S: ConsentStore> Ctx<'_, S> {
         });
     }
 
-    /// Whether the category is among the purpose's (minimisation); denies
-    /// the category if not.
+    /// Whether the category is among the purpose's (minimisation), or the
+    /// action rule lets the action go beyond them; denies the category if
+    /// not.
     pub(super) fn within_purpose(&self, c: usize, d: &mut CatDraft) -> bool {
         let Some((pi, p)) = self.purpose else { return false };
+        if !self.rule.within_purpose {
+            return true;
+        }
         let within = self.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c));
         if !within {
             d.deny(reason(

@@ -483,6 +483,12 @@ pub struct ActionRule {
     /// Duties that come with every permit of this action.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duties: Vec<Duty>,
+    /// Whether the purpose's categories limit this action (the default): a
+    /// category outside them is denied. When false the action may concern
+    /// any category, whatever the purpose lists (e.g. a rule set whose
+    /// purpose table governs collection and sharing only).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub within_purpose: bool,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<String>,
@@ -490,6 +496,14 @@ pub struct ActionRule {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Something a recipient must have in place.

@@ -264,6 +264,7 @@ fn action_rule(action: Action) -> impl Strategy<Value = ActionRule> {
                 recipient_requires: recipient_requires.clone(),
                 exceptions,
                 duties: duties.clone(),
+                within_purpose: true,
                 cites: cites.clone(),
             })
         })

@@ -86,6 +86,7 @@ fn small_policy(
         recipient_requires: vec![],
         exceptions: vec![],
         duties: vec![],
+        within_purpose: true,
         cites: None,
     }];
     p.minors = minors;
