@@ -220,3 +220,33 @@ fn an_action_may_go_beyond_the_purposes_categories() {
     let text = serde_json::to_string(&load(&base()).unwrap()).unwrap();
     assert!(!text.contains("within_purpose"));
 }
+
+// --- Where the data comes from ----------------------------------------------
+
+fn from_region(region: &str) -> Request {
+    let mut r = req(Action::Share, "user.contact.address", "orders", 30).recipient("proc.eu");
+    r.subject.region = Some(region.to_owned());
+    r
+}
+
+#[test]
+fn with_subject_region_origin_only_exports_from_home_are_cross_border() {
+    let e = engine(&base());
+    // By default every destination abroad is cross-border, whoever the subject.
+    assert_eq!(denied_by(&decide(&e, &from_region("EU"), &[])), vec!["builtin.cross_border_required"]);
+    let mut v = base();
+    v["settings"] = json!({"cross_border_origin": "subject_region"});
+    let e = engine(&v);
+    // A subject in the EU whose data goes to the EU: no export from CN.
+    assert!(decide(&e, &from_region("EU"), &[]).is_permit());
+    assert!(decide(&e, &from_region("US"), &[]).is_permit());
+    // A subject in CN, or one who states no region: an export.
+    assert_eq!(denied_by(&decide(&e, &from_region("CN"), &[])), vec!["builtin.cross_border_required"]);
+    let mut unstated = from_region("CN");
+    unstated.subject.region = None;
+    assert_eq!(denied_by(&decide(&e, &unstated, &[]))[0], "builtin.cross_border_required");
+    // A cross-border request for a subject elsewhere is not one.
+    let mut transfer = from_region("EU");
+    transfer.action = Action::CrossBorder;
+    assert!(denied_by(&decide(&e, &transfer, &[])).contains(&"builtin.not_cross_border"));
+}

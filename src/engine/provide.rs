@@ -4,7 +4,7 @@
 use super::evaluate::{CatDraft, Ctx, builtin, reason};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
-use crate::policy::{Action, DataState, Duty, PurposeBasis, RecipientRequirement};
+use crate::policy::{Action, CrossBorderOrigin, DataState, Duty, PurposeBasis, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
 pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
@@ -55,14 +55,20 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             }
         }
         let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
-        let abroad = destination != home;
+        let origin = match ctx.engine.policy.settings.cross_border_origin {
+            CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
+            CrossBorderOrigin::Home => home,
+        };
+        let abroad = origin == home && destination != home;
         if action == Action::CrossBorder && !abroad {
-            d.deny(reason(
-                builtin("not_cross_border"),
-                Effect::Deny,
-                None,
-                format!("the destination is the home region `{home}`: this is not a cross-border transfer"),
-            ));
+            let message = if origin == home {
+                format!("the destination is the home region `{home}`: this is not a cross-border transfer")
+            } else {
+                format!(
+                    "the data comes from `{origin}`, not from the home region `{home}`: this is not a cross-border transfer"
+                )
+            };
+            d.deny(reason(builtin("not_cross_border"), Effect::Deny, None, message));
         }
         if abroad && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer) {
             d.deny(reason(

@@ -112,6 +112,32 @@ pub struct Settings {
     /// collected through it, as the policy promises (seed 004 §1.2 item 10).
     /// When false, a permission gates collection only.
     pub permission_off_stops_use: bool,
+    /// Where the data of a request comes from, for telling whether providing
+    /// it is a cross-border transfer.
+    #[serde(skip_serializing_if = "is_default")]
+    pub cross_border_origin: CrossBorderOrigin,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Where the data of a request comes from, for telling whether providing it
+/// is a cross-border transfer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CrossBorderOrigin {
+    /// From the home region: every destination other than
+    /// `home_region` is abroad.
+    #[default]
+    Home,
+    /// From the subject's stated `region` (the home region when the request
+    /// states none). A provision is cross-border only when that origin is
+    /// the home region and the destination is not: the policy governs
+    /// exports from its home region, and the data of a subject elsewhere
+    /// sent elsewhere is not an export under it.
+    SubjectRegion,
 }
 
 impl Default for Settings {
@@ -124,6 +150,7 @@ impl Default for Settings {
             month_end: MonthEnd::Clamp,
             unknown_age: UnknownAge::Minor,
             permission_off_stops_use: false,
+            cross_border_origin: CrossBorderOrigin::Home,
         }
     }
 }
