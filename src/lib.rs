@@ -183,7 +183,7 @@ pub use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement, CrossBorderOrigin, DataState,
-    Diagnostic, DiagnosticCode, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period,
+    Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period,
     Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement,
     RetentionRule, SCHEMA_VERSION, Settings, Severity, Trigger, UnknownAge,
 };

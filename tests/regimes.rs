@@ -250,3 +250,21 @@ fn with_subject_region_origin_only_exports_from_home_are_cross_border() {
     transfer.action = Action::CrossBorder;
     assert!(denied_by(&decide(&e, &transfer, &[])).contains(&"builtin.not_cross_border"));
 }
+
+#[test]
+fn a_cross_border_rule_may_permit_a_transfer_that_stays_at_home() {
+    let mut home = req(Action::CrossBorder, "user.contact.address", "orders", 30).recipient("proc");
+    let d = decide(&engine(&base()), &home, &[]);
+    assert!(denied_by(&d).contains(&"builtin.not_cross_border"));
+    let mut v = base();
+    v["actions"][3]["domestic"] = json!("permit");
+    let e = engine(&v);
+    // At home: permitted without consent or transfer mechanism.
+    let d = decide(&e, &home, &[]);
+    assert!(d.is_permit(), "{d}");
+    assert!(!d.obligations.iter().any(|o| matches!(o, Obligation::TransferMechanism { .. })));
+    // Abroad: the rule's consent and mechanism are still needed.
+    home.recipient = Some("proc.eu".into());
+    let d = decide(&e, &home, &[]);
+    assert_eq!(denied_by(&d), vec!["r.cross_border", "r.cross_border"]);
+}

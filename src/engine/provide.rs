@@ -4,7 +4,7 @@
 use super::evaluate::{CatDraft, Ctx, builtin, reason};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
-use crate::policy::{Action, CrossBorderOrigin, DataState, Duty, PurposeBasis, RecipientRequirement};
+use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
 pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
@@ -14,7 +14,27 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     let action = ctx.req.action;
     ctx.within_purpose(c, d);
     let home = &ctx.engine.policy.settings.home_region;
+    // A cross-border request that is not one, which the rule permits.
+    let mut domestic = false;
     if let Some((ri, r)) = ctx.recipient {
+        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
+        let origin = match ctx.engine.policy.settings.cross_border_origin {
+            CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
+            CrossBorderOrigin::Home => home,
+        };
+        let abroad = origin == home && destination != home;
+        if action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit {
+            domestic = true;
+        } else if action == Action::CrossBorder && !abroad {
+            let message = if origin == home {
+                format!("the destination is the home region `{home}`: this is not a cross-border transfer")
+            } else {
+                format!(
+                    "the data comes from `{origin}`, not from the home region `{home}`: this is not a cross-border transfer"
+                )
+            };
+            d.deny(reason(builtin("not_cross_border"), Effect::Deny, None, message));
+        }
         let cr = ctx.engine.recipients.get(ri);
         if !cr.is_some_and(|cr| cr.cats.contains(c)) {
             d.deny(reason(
@@ -42,7 +62,12 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
         if r.kind.signs_agreements() {
-            for rr in &rule.recipient_requires {
+            // A transfer mechanism is for exports only.
+            let asked = rule
+                .recipient_requires
+                .iter()
+                .filter(|rr| !(domestic && **rr == RecipientRequirement::TransferMechanism));
+            for rr in asked {
                 if !rr.satisfied_by(&r.agreements) {
                     d.deny(reason(
                         rule.id.clone(),
@@ -53,22 +78,6 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                     d.unmet.push(Unmet::Agreement { recipient: r.id.clone(), requirement: *rr });
                 }
             }
-        }
-        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
-        let origin = match ctx.engine.policy.settings.cross_border_origin {
-            CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
-            CrossBorderOrigin::Home => home,
-        };
-        let abroad = origin == home && destination != home;
-        if action == Action::CrossBorder && !abroad {
-            let message = if origin == home {
-                format!("the destination is the home region `{home}`: this is not a cross-border transfer")
-            } else {
-                format!(
-                    "the data comes from `{origin}`, not from the home region `{home}`: this is not a cross-border transfer"
-                )
-            };
-            d.deny(reason(builtin("not_cross_border"), Effect::Deny, None, message));
         }
         if abroad && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer) {
             d.deny(reason(
@@ -82,10 +91,22 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         return;
     }
 
+    if domestic {
+        if !d.has_deny() && !ctx.minors_deny(d) {
+            d.permit(reason(
+                rule.id.clone(),
+                Effect::Permit,
+                rule.cites.as_ref(),
+                "the data does not leave for abroad: the rule permits it without consent",
+            ));
+            provide_obligations(ctx, d, false, false);
+        }
+        return;
+    }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
             ctx.permit_by_exception(d, e);
-            provide_obligations(ctx, d, false);
+            provide_obligations(ctx, d, false, true);
         }
         return;
     }
@@ -137,13 +158,17 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         ctx.require_consent(d, c, q, rules, true);
     }
     if d.permit && !d.has_deny() {
-        provide_obligations(ctx, d, true);
+        provide_obligations(ctx, d, true, true);
     }
 }
 
-fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool) {
+/// The obligations of a permit: the action's built-in duties (unless
+/// `builtin` is false), the agreements asked of the recipient, and no
+/// re-identification of de-identified data.
+fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool, builtin: bool) {
     let action = ctx.req.action;
     let duties: &[Duty] = match action {
+        _ if !builtin => &[],
         Action::Share => &[Duty::BindRecipientToPurpose, Duty::NotifySubject],
         Action::Entrust => &[Duty::BindRecipientToPurpose, Duty::ImpactAssessment],
         Action::Transfer => &[Duty::NotifySubject, Duty::NewHolderBound],

@@ -516,6 +516,10 @@ pub struct ActionRule {
     /// purpose table governs collection and sharing only).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub within_purpose: bool,
+    /// On the `cross_border` rule: what a request that turns out not to be
+    /// cross-border gets.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub domestic: Domestic,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<String>,
@@ -531,6 +535,21 @@ fn is_true(b: &bool) -> bool {
 
 fn yes() -> bool {
     true
+}
+
+/// What the `cross_border` rule does with a request whose destination is not
+/// abroad after all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Domestic {
+    /// Denied: it is not a cross-border transfer (`builtin.not_cross_border`).
+    #[default]
+    Deny,
+    /// Permitted by the rule without consent: the caller sends every
+    /// transfer through this rule and the policy asks for nothing when it
+    /// stays at home (the peer benchmark's `transfer_cross_border_default`).
+    Permit,
 }
 
 /// Something a recipient must have in place.

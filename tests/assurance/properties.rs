@@ -87,6 +87,7 @@ fn small_policy(
         exceptions: vec![],
         duties: vec![],
         within_purpose: true,
+        domestic: privacy_engine::Domestic::Deny,
         cites: None,
     }];
     p.minors = minors;
