@@ -268,3 +268,22 @@ fn a_cross_border_rule_may_permit_a_transfer_that_stays_at_home() {
     let d = decide(&e, &home, &[]);
     assert_eq!(denied_by(&d), vec!["r.cross_border", "r.cross_border"]);
 }
+
+// --- Which recipients must have the agreements -----------------------------
+
+#[test]
+fn agreements_may_be_asked_of_some_kinds_only() {
+    let mut v = base();
+    v["actions"][2]["recipient_requires"] = json!(["confidentiality"]);
+    let share = |to: &str| req(Action::Share, "user.contact.address", "orders", 30).recipient(to);
+    let e = engine(&v);
+    assert_eq!(denied_by(&decide(&e, &share("adv"), &[])), vec!["r.share"]);
+    v["actions"][2]["recipient_requires_kinds"] = json!(["processor"]);
+    let e = engine(&v);
+    assert!(decide(&e, &share("adv"), &[]).is_permit());
+    assert!(decide(&e, &share("sdk"), &[]).is_permit());
+    assert_eq!(denied_by(&decide(&e, &share("proc"), &[])), vec!["r.share"]);
+    // Listed, the controller is asked too.
+    v["actions"][2]["recipient_requires_kinds"] = json!(["controller"]);
+    assert_eq!(denied_by(&decide(&engine(&v), &share("self"), &[])), vec!["r.share"]);
+}

@@ -61,7 +61,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             ));
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
-        if r.kind.signs_agreements() {
+        if rule.requires_of(r.kind) {
             // A transfer mechanism is for exports only.
             let asked = rule
                 .recipient_requires
@@ -182,7 +182,7 @@ fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_c
         }
         ctx.duty(d, *duty);
     }
-    let signs_agreements = ctx.recipient.is_some_and(|(_, r)| r.kind.signs_agreements());
+    let signs_agreements = ctx.recipient.is_some_and(|(_, r)| ctx.rule.requires_of(r.kind));
     for rr in ctx.rule.recipient_requires.iter().filter(|_| signs_agreements) {
         if *rr == RecipientRequirement::Confidentiality {
             ctx.duty(d, Duty::ConfidentialityAgreement);

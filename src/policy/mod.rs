@@ -324,12 +324,16 @@ pub enum Agreement {
     AdvertisingRules,
 }
 
-impl RecipientKind {
-    /// Whether the kind signs the agreements an action rule's
-    /// `recipient_requires` asks for when the rule does not say which kinds
-    /// do: every kind but an authority, the public and the controller itself.
-    pub(crate) fn signs_agreements(self) -> bool {
-        !matches!(self, Self::Authority | Self::Public | Self::Controller)
+impl ActionRule {
+    /// Whether `recipient_requires` is asked of a recipient of this kind:
+    /// those of `recipient_requires_kinds`, or when it is empty every kind
+    /// but an authority, the public and the controller itself.
+    pub(crate) fn requires_of(&self, kind: RecipientKind) -> bool {
+        if self.recipient_requires_kinds.is_empty() {
+            !matches!(kind, RecipientKind::Authority | RecipientKind::Public | RecipientKind::Controller)
+        } else {
+            self.recipient_requires_kinds.contains(&kind)
+        }
     }
 }
 
@@ -504,6 +508,10 @@ pub struct ActionRule {
     /// What the recipient must have in place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipient_requires: Vec<RecipientRequirement>,
+    /// The recipient kinds `recipient_requires` is asked of; empty means
+    /// every kind but an authority, the public and the controller itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_requires_kinds: Vec<RecipientKind>,
     /// Grounds on which the action is permitted without consent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
