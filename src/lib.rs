@@ -183,9 +183,9 @@ pub use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement, CrossBorderOrigin, DataState,
-    Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period,
-    Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement,
-    RetentionRule, SCHEMA_VERSION, Settings, Severity, Trigger, UnknownAge,
+    DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors,
+    MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind,
+    RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity, Trigger, UnknownAge,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

@@ -287,3 +287,47 @@ fn agreements_may_be_asked_of_some_kinds_only() {
     v["actions"][2]["recipient_requires_kinds"] = json!(["controller"]);
     assert_eq!(denied_by(&decide(&engine(&v), &share("self"), &[])), vec!["r.share"]);
 }
+
+// --- Data states an action asks for -----------------------------------------
+
+#[test]
+fn an_action_may_ask_for_de_identified_data_by_purpose_or_recipient_kind() {
+    let mut v = base();
+    v["actions"][2]["data_states"] = json!([
+        {"recipient_kinds": ["advertiser"], "at_least": "de_identified", "cites": "to advertisers"},
+        {"purposes": ["ads"], "at_least": "de_identified"}
+    ]);
+    v["actions"][2]["exceptions"] = json!([{"id": "r.share.law", "ground": "law"}]);
+    let e = engine(&v);
+    let share = |to: &str, purpose: &str| req(Action::Share, "user.device.device_id", purpose, 30).recipient(to);
+    let consent = [grant(1, "ads", "user.device.device_id", ConsentQualities::affirmative())];
+    // Identifiable data for ads, or to an advertiser: denied, even on a ground.
+    let d = decide(&e, &share("proc", "ads"), &consent);
+    assert_eq!(denied_by(&d), vec!["r.share"]);
+    assert_eq!(d.unmet, vec![Unmet::DataState { at_least: privacy_engine::DataState::DeIdentified }]);
+    let mut on_ground = share("adv", "orders");
+    on_ground.categories = vec![CategoryKey::new("user.contact.address").unwrap()];
+    on_ground.exception =
+        Some(privacy_engine::ClaimedException { ground: privacy_engine::Ground::Law, evidence: vec![] });
+    let d = decide(&e, &on_ground, &[]);
+    assert_eq!(denied_by(&d), vec!["r.share"]);
+    assert_eq!(d.reasons.iter().find(|r| r.effect == Effect::Deny).unwrap().cites.as_deref(), Some("to advertisers"));
+    // De-identified: permitted; other purposes and kinds: as before.
+    let mut de_identified = share("proc", "ads");
+    de_identified.data_state = privacy_engine::DataState::DeIdentified;
+    assert!(decide(&e, &de_identified, &consent).is_permit());
+    let mut orders = share("proc", "orders");
+    orders.categories = vec![CategoryKey::new("user.contact.address").unwrap()];
+    assert!(decide(&e, &orders, &[]).is_permit());
+    // Without the entries the same share is permitted.
+    assert!(decide(&engine(&base()), &share("proc", "ads"), &consent).is_permit());
+}
+
+#[test]
+fn a_data_state_rule_names_declared_purposes() {
+    let mut v = base();
+    v["actions"][2]["data_states"] = json!([{"purposes": ["ads", "nope"], "at_least": "de_identified"}]);
+    assert_eq!(errors(&v), vec![(DiagnosticCode::UnknownPurpose, "/actions/2/data_states/0/purposes/1".to_owned())]);
+    v["actions"][2]["data_states"][0]["colour"] = json!("red");
+    assert_eq!(load(&v).unwrap_err().path(), Some("/actions/2/data_states/0/colour"));
+}

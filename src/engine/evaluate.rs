@@ -559,6 +559,33 @@ impl<S: ConsentStore> Ctx<'_, S> {
         });
     }
 
+    /// Denies the category when the data is less protected than one of the
+    /// action rule's `data_states` asks for this purpose and recipient.
+    pub(super) fn data_states(&self, d: &mut CatDraft) {
+        let state = self.req.data_state;
+        let purpose = self.purpose.map(|(_, p)| &p.id);
+        let kind = self.recipient.map(|(_, r)| r.kind);
+        for ds in &self.rule.data_states {
+            if state.protection() >= ds.at_least.protection()
+                || !(ds.purposes.is_empty() || purpose.is_some_and(|p| ds.purposes.contains(p)))
+                || !(ds.recipient_kinds.is_empty() || kind.is_some_and(|k| ds.recipient_kinds.contains(&k)))
+            {
+                continue;
+            }
+            d.deny(reason(
+                self.rule.id.clone(),
+                Effect::Deny,
+                ds.cites.as_ref().or(self.rule.cites.as_ref()),
+                format!(
+                    "action `{}` may concern this data only {} or better",
+                    self.req.action.as_str(),
+                    ds.at_least.as_str()
+                ),
+            ));
+            d.unmet.push(Unmet::DataState { at_least: ds.at_least });
+        }
+    }
+
     /// Whether the category is among the purpose's (minimisation), or the
     /// action rule lets the action go beyond them; denies the category if
     /// not.
@@ -671,6 +698,7 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     // A device permission is a technical gate on collection, not consent;
     // the policy may promise that switching it off stops use too.
     let gated = ctx.req.action == Action::Collect || ctx.engine.policy.settings.permission_off_stops_use;
+    ctx.data_states(d);
     if let Some(perm) = p.permission.filter(|_| gated) {
         if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
             d.deny(reason(

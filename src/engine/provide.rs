@@ -91,6 +91,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         return;
     }
 
+    ctx.data_states(d);
     if domestic {
         if !d.has_deny() && !ctx.minors_deny(d) {
             d.permit(reason(

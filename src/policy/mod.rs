@@ -512,6 +512,10 @@ pub struct ActionRule {
     /// every kind but an authority, the public and the controller itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipient_requires_kinds: Vec<RecipientKind>,
+    /// The least protected state the data may be in for this action, for
+    /// some purposes or recipient kinds; checked before exceptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_states: Vec<DataStateRule>,
     /// Grounds on which the action is permitted without consent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
@@ -543,6 +547,25 @@ fn is_true(b: &bool) -> bool {
 
 fn yes() -> bool {
     true
+}
+
+/// The least protected state the data may be in for an action, when the
+/// request's purpose and recipient kind match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataStateRule {
+    /// The purposes it applies to; empty means every purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// The recipient kinds it applies to; empty means any recipient, or
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_kinds: Vec<RecipientKind>,
+    /// Data less protected than this is denied.
+    pub at_least: DataState,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<String>,
 }
 
 /// What the `cross_border` rule does with a request whose destination is not

@@ -406,6 +406,9 @@ fn check_actions(c: &mut Checker<'_>) {
         if let Some(q) = a.consent {
             qualities(c, q, format!("{path}/consent"), &format!("action rule `{}`", a.id));
         }
+        for (j, ds) in a.data_states.iter().enumerate() {
+            c.purposes(&ds.purposes, &format!("{path}/data_states/{j}/purposes"), &format!("action rule `{}`", a.id));
+        }
         for (j, e) in a.exceptions.iter().enumerate() {
             if e.ground.pipl_basis().is_none() {
                 c.warn(

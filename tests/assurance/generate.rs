@@ -265,6 +265,7 @@ fn action_rule(action: Action) -> impl Strategy<Value = ActionRule> {
                 exceptions,
                 duties: duties.clone(),
                 within_purpose: true,
+                data_states: vec![],
                 recipient_requires_kinds: vec![],
                 domestic: privacy_engine::Domestic::Deny,
                 cites: cites.clone(),

@@ -87,6 +87,7 @@ fn small_policy(
         exceptions: vec![],
         duties: vec![],
         within_purpose: true,
+        data_states: vec![],
         recipient_requires_kinds: vec![],
         domestic: privacy_engine::Domestic::Deny,
         cites: None,
