@@ -331,3 +331,24 @@ fn a_data_state_rule_names_declared_purposes() {
     v["actions"][2]["data_states"][0]["colour"] = json!("red");
     assert_eq!(load(&v).unwrap_err().path(), Some("/actions/2/data_states/0/colour"));
 }
+
+// --- Requirements for some recipient kinds ----------------------------------
+
+#[test]
+fn a_requirement_may_apply_to_some_recipient_kinds_only() {
+    let mut v = base();
+    v["consent_requirements"] = json!([{"id": "req.ads_sdk", "actions": ["share"], "recipient_kinds": ["advertiser", "sdk"],
+                                        "qualities": ["affirmative"]}]);
+    let e = engine(&v);
+    let share = |to: &str| req(Action::Share, "user.contact.address", "orders", 30).recipient(to);
+    let consent = [grant(1, "orders", "user.contact.address", ConsentQualities::affirmative())];
+    // A core purpose: the processor needs no consent, the advertiser does.
+    assert!(decide(&e, &share("proc"), &[]).is_permit());
+    let d = decide(&e, &share("adv"), &[]);
+    assert_eq!(denied_by(&d), vec!["req.ads_sdk"]);
+    assert!(decide(&e, &share("adv"), &consent).is_permit());
+    assert_eq!(denied_by(&decide(&e, &share("sdk"), &[])), vec!["req.ads_sdk"]);
+    // A request without a recipient matches no kind.
+    v["consent_requirements"][0]["actions"] = json!(["collect", "share"]);
+    assert!(decide(&engine(&v), &req(Action::Collect, "user.contact.address", "orders", 30), &[]).is_permit());
+}

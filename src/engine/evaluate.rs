@@ -515,7 +515,9 @@ impl<S: ConsentStore> Ctx<'_, S> {
             self.purpose.and_then(|(i, _)| e.requirements_by_purpose.get(i)).map_or(&[][..], Vec::as_slice);
         for &i in by_purpose.iter().chain(&e.requirements_any_purpose) {
             let (Some(cr), Some(r)) = (e.requirements.get(i), e.policy.consent_requirements.get(i)) else { continue };
-            if cr.actions & bit != 0 && cr.cats.as_ref().is_none_or(|s| s.contains(c)) {
+            let kind_matches =
+                cr.kinds == 0 || self.recipient.is_some_and(|(_, r)| cr.kinds & super::kind_bit(r.kind) != 0);
+            if cr.actions & bit != 0 && kind_matches && cr.cats.as_ref().is_none_or(|s| s.contains(c)) {
                 q |= r.qualities;
                 rules.push(r.id.clone());
             }

@@ -268,6 +268,10 @@ pub struct ConsentRequirement {
     /// every category.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<CategoryKey>,
+    /// The recipient kinds it applies to; empty means any request, with a
+    /// recipient or without. A request without a recipient matches no kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_kinds: Vec<RecipientKind>,
     /// The qualities a single grant must all have to satisfy it.
     pub qualities: ConsentQualities,
     /// The clause of the published policy.

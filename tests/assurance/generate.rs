@@ -195,6 +195,7 @@ fn purpose(id: &'static str) -> impl Strategy<Value = Purpose> {
 fn requirement(i: usize, n_purposes: usize) -> impl Strategy<Value = ConsentRequirement> {
     (subsequence(Action::ALL.to_vec(), 1..=4), purpose_refs(n_purposes), cats(2), required_qualities(), cites())
         .prop_map(move |(actions, purposes, categories, qualities, cites)| ConsentRequirement {
+            recipient_kinds: vec![],
             id: format!("req{i}").into(),
             actions,
             purposes,

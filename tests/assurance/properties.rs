@@ -73,6 +73,7 @@ fn small_policy(
             actions: vec![Action::Collect],
             purposes: vec![],
             categories: vec![],
+            recipient_kinds: vec![],
             qualities: q,
             cites: None,
         })
