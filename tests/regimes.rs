@@ -352,3 +352,88 @@ fn a_requirement_may_apply_to_some_recipient_kinds_only() {
     v["consent_requirements"][0]["actions"] = json!(["collect", "share"]);
     assert!(decide(&engine(&v), &req(Action::Collect, "user.contact.address", "orders", 30), &[]).is_permit());
 }
+
+// --- One grant per requirement ----------------------------------------------
+
+/// `ads` with browsing history (sensitive): the optional purpose's consent
+/// and the separate consent for sensitive data.
+fn per_requirement() -> Engine {
+    let mut v = base();
+    v["settings"] = json!({"consent_grants": "per_requirement"});
+    v["consent_requirements"] =
+        json!([{"id": "req.ads", "actions": ["collect"], "purposes": ["ads"], "qualities": ["affirmative"]}]);
+    engine(&v)
+}
+
+const HISTORY: &str = "user.behavior.browsing_history";
+
+#[test]
+fn a_separate_consent_alone_answers_only_the_separate_requirement() {
+    let collect = req(Action::Collect, HISTORY, "ads", 30);
+    let separate = [grant(1, "ads", HISTORY, ConsentQualities::separate())];
+    let mut v = base();
+    v["consent_requirements"] =
+        json!([{"id": "req.ads", "actions": ["collect"], "purposes": ["ads"], "qualities": ["affirmative"]}]);
+    // Combined (the default): the separate grant has every quality needed.
+    assert!(decide(&engine(&v), &collect, &separate).is_permit());
+    // Per requirement: the purpose consent needs a grant of its own.
+    let e = per_requirement();
+    let d = decide(&e, &collect, &separate);
+    assert_eq!(denied_by(&d), vec!["req.ads"]);
+    assert_eq!(
+        d.unmet,
+        vec![Unmet::Consent {
+            purpose: "ads".into(),
+            categories: vec![CategoryKey::new(HISTORY).unwrap()],
+            qualities: ConsentQualities::affirmative(),
+            from: privacy_engine::ConsentFrom::Subject,
+            recipient: None,
+            rules: vec!["req.ads".into()],
+        }]
+    );
+    let both = [separate[0].clone(), grant(2, "ads", HISTORY, ConsentQualities::affirmative())];
+    assert!(decide(&e, &collect, &both).is_permit());
+    // An ordinary grant alone: the separate requirement is unmet.
+    let ordinary = [grant(2, "ads", HISTORY, ConsentQualities::affirmative())];
+    let d = decide(&e, &collect, &ordinary);
+    assert_eq!(denied_by(&d), vec!["builtin.sensitive_separate_consent"]);
+}
+
+#[test]
+fn each_unmet_requirement_is_listed_on_its_own() {
+    let d = decide(&per_requirement(), &req(Action::Collect, HISTORY, "ads", 30), &[]);
+    let unmet: Vec<(ConsentQualities, Vec<String>)> = d
+        .unmet
+        .iter()
+        .map(|u| match u {
+            Unmet::Consent { qualities, rules, .. } => {
+                (*qualities, rules.iter().map(|r| r.as_str().to_owned()).collect())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        unmet,
+        vec![
+            (ConsentQualities::affirmative(), vec!["req.ads".to_owned()]),
+            (ConsentQualities::separate(), vec!["builtin.sensitive_separate_consent".to_owned()]),
+        ]
+    );
+}
+
+#[test]
+fn a_guardians_consent_answers_only_the_guardian_requirement() {
+    let e = per_requirement();
+    let cat = "user.device.device_id";
+    let child = req(Action::Collect, cat, "ads", 10);
+    let guardian = grant(1, "ads", cat, ConsentQualities::separate() | ConsentQualities::GUARDIAN);
+    let ordinary = grant(2, "ads", cat, ConsentQualities::affirmative());
+    // A child's data is sensitive: purpose, separate and guardian consent.
+    let separate = grant(3, "ads", cat, ConsentQualities::separate());
+    assert_eq!(
+        denied_by(&decide(&e, &child, std::slice::from_ref(&guardian))),
+        vec!["builtin.sensitive_separate_consent", "req.ads"]
+    );
+    assert!(decide(&e, &child, &[guardian.clone(), ordinary.clone(), separate.clone()]).is_permit());
+    assert_eq!(denied_by(&decide(&e, &child, &[ordinary, separate])), vec!["builtin.pipl_guardian_consent"]);
+}

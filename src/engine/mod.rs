@@ -2,6 +2,7 @@
 //! evaluator that answers requests from it.
 
 mod bitset;
+mod consent;
 mod evaluate;
 mod outcome;
 mod provide;

@@ -1,6 +1,7 @@
 //! Share, entrust, transfer, cross-border transfer and public disclosure:
 //! data leaving the controller.
 
+use super::consent::Needs;
 use super::evaluate::{CatDraft, Ctx, builtin, reason};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
@@ -114,8 +115,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     if ctx.minors_deny(d) {
         return;
     }
-    let mut q = ConsentQualities::empty();
-    let mut rules = Vec::new();
+    let mut needs = Needs::default();
     let core = p.basis == PurposeBasis::Core;
     let mut by_consent = false;
     if action == Action::Entrust && rule.consent.is_none() {
@@ -134,8 +134,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             "needed to provide the service of a core purpose (PIPL art. 13(2))",
         ));
     } else if let Some(needed) = rule.consent {
-        q = needed;
-        rules.push(rule.id.clone());
+        needs.push(needed, rule.id.clone());
         by_consent = true;
     } else {
         d.deny(reason(
@@ -146,17 +145,14 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         ));
         return;
     }
-    let (policy_q, policy_rules) = ctx.policy_requirements(c);
-    q |= policy_q;
-    rules.extend(policy_rules);
+    ctx.policy_requirements(c, &mut needs);
     // Sensitive data provided on consent needs separate consent (PIPL art. 29).
-    if by_consent && sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-        q |= ConsentQualities::separate();
-        rules.push(builtin("sensitive_separate_consent"));
+    if by_consent && sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
+        needs.push(ConsentQualities::separate(), builtin("sensitive_separate_consent"));
     }
-    ctx.guardian_needs(d, &mut q, &mut rules);
-    if !q.is_empty() {
-        ctx.require_consent(d, c, q, rules, true);
+    ctx.guardian_needs(d, &mut needs);
+    if !needs.union().is_empty() {
+        ctx.require_consent(d, c, needs, true);
     }
     if d.permit && !d.has_deny() {
         provide_obligations(ctx, d, true, true);

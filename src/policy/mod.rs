@@ -116,6 +116,30 @@ pub struct Settings {
     /// it is a cross-border transfer.
     #[serde(skip_serializing_if = "is_default")]
     pub cross_border_origin: CrossBorderOrigin,
+    /// Whether one grant answers every consent requirement that applies, or
+    /// each requirement needs a grant of its own.
+    #[serde(skip_serializing_if = "is_default")]
+    pub consent_grants: ConsentGrants,
+}
+
+/// How the consent requirements that apply to a request are met.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConsentGrants {
+    /// One grant must have the union of the qualities every applicable
+    /// requirement names.
+    #[default]
+    Combined,
+    /// Each applicable requirement (the policy's, the action rule's, the
+    /// built-in ones, the guardian's) must be met by a grant of its own. A
+    /// grant meets a requirement only if it has every quality the
+    /// requirement names and carries no `separate` or `guardian` quality the
+    /// requirement does not name: a separate consent answers only the
+    /// request for separate consent, a guardian's consent only the request
+    /// for the guardian's (consent flows that ask for the purpose consent
+    /// and the separate consent in two steps).
+    PerRequirement,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -151,6 +175,7 @@ impl Default for Settings {
             unknown_age: UnknownAge::Minor,
             permission_off_stops_use: false,
             cross_border_origin: CrossBorderOrigin::Home,
+            consent_grants: ConsentGrants::Combined,
         }
     }
 }
