@@ -437,3 +437,28 @@ fn a_guardians_consent_answers_only_the_guardian_requirement() {
     assert!(decide(&e, &child, &[guardian.clone(), ordinary.clone(), separate.clone()]).is_permit());
     assert_eq!(denied_by(&decide(&e, &child, &[ordinary, separate])), vec!["builtin.pipl_guardian_consent"]);
 }
+
+// --- Children's data ---------------------------------------------------------
+
+#[test]
+fn a_policy_may_leave_a_childs_data_at_its_sensitivity() {
+    let cat = "user.device.device_id";
+    let child = req(Action::Collect, cat, "ads", 10);
+    let consents = [
+        grant(1, "ads", cat, ConsentQualities::explicit()),
+        grant(2, "ads", cat, ConsentQualities::AFFIRMATIVE | ConsentQualities::GUARDIAN),
+    ];
+    let mut v = base();
+    v["minors"] = json!({"id": "minors", "guardian_consent_below": 1, "guardian_qualities": [],
+                         "rules": [{"id": "minors.guardian", "below_age": 14, "effect": "guardian_consent"}]});
+    v["settings"] = json!({"consent_grants": "per_requirement"});
+    // By default a child's data is sensitive: separate consent is needed.
+    assert_eq!(denied_by(&decide(&engine(&v), &child, &consents)), vec!["builtin.sensitive_separate_consent"]);
+    v["settings"]["child_data_sensitive"] = json!(false);
+    let e = engine(&v);
+    let d = decide(&e, &child, &consents);
+    assert!(d.is_permit(), "{d}");
+    assert!(!d.obligations.contains(&Obligation::Encrypt));
+    // The guardian's consent is still needed.
+    assert_eq!(denied_by(&decide(&e, &child, &consents[..1])), vec!["minors.guardian"]);
+}

@@ -286,10 +286,12 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
 
 impl<S: ConsentStore> Ctx<'_, S> {
     /// The sensitivity the decision uses: the category's, raised to
-    /// sensitive for a child under 14 (PIPL art. 28).
+    /// sensitive for a child under 14 (PIPL art. 28) unless the policy says
+    /// otherwise.
     pub(super) fn sensitivity(&self, c: usize) -> Sensitivity {
         let base = self.engine.cats.get(c).map_or(Sensitivity::Sensitive, |cat| cat.sensitivity);
-        if base == Sensitivity::Personal && self.age.is_some_and(|a| a < PIPL_CHILD_AGE) {
+        let child = self.age.is_some_and(|a| a < PIPL_CHILD_AGE);
+        if base == Sensitivity::Personal && child && self.engine.policy.settings.child_data_sensitive {
             Sensitivity::Sensitive
         } else {
             base

@@ -120,6 +120,11 @@ pub struct Settings {
     /// each requirement needs a grant of its own.
     #[serde(skip_serializing_if = "is_default")]
     pub consent_grants: ConsentGrants,
+    /// Whether a child's (under 14) personal data is sensitive (PIPL art.
+    /// 28), as by default. When false, a child's data keeps its category's
+    /// sensitivity; guardian requirements still apply.
+    #[serde(skip_serializing_if = "is_true")]
+    pub child_data_sensitive: bool,
 }
 
 /// How the consent requirements that apply to a request are met.
@@ -176,6 +181,7 @@ impl Default for Settings {
             permission_off_stops_use: false,
             cross_border_origin: CrossBorderOrigin::Home,
             consent_grants: ConsentGrants::Combined,
+            child_data_sensitive: true,
         }
     }
 }
