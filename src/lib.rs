@@ -185,8 +185,8 @@ pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
     CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Exception,
     MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis,
-    Recipient, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity, Trigger,
-    UnknownAge,
+    Recipient, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity, TaxonomySource,
+    Trigger, UnknownAge,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

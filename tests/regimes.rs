@@ -462,3 +462,60 @@ fn a_policy_may_leave_a_childs_data_at_its_sensitivity() {
     // The guardian's consent is still needed.
     assert_eq!(denied_by(&decide(&e, &child, &consents[..1])), vec!["minors.guardian"]);
 }
+
+// --- A policy's own taxonomy -------------------------------------------------
+
+fn declared() -> Value {
+    let mut v = base();
+    v["settings"] = json!({"taxonomy": "declared"});
+    v["categories"] = json!([
+        {"key": "user"},
+        {"key": "user.financial"},
+        {"key": "user.financial.payment_account"},
+        {"key": "user.financial.bank_account", "sensitivity": "sensitive"},
+        {"key": "device", "sensitivity": "non_personal"}
+    ]);
+    v["purposes"] = json!([{"id": "orders", "basis": "core", "categories": ["user.financial"]},
+                           {"id": "ads", "basis": "optional", "categories": ["user.financial", "device"]}]);
+    v
+}
+
+#[test]
+fn a_declared_taxonomy_holds_only_the_policys_categories() {
+    let mut v = declared();
+    let policy = load(&v).unwrap();
+    let tax = policy.taxonomy();
+    let keys: Vec<&str> = tax.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec!["device", "user", "user.financial", "user.financial.bank_account", "user.financial.payment_account"]
+    );
+    let sensitivity = |k: &str| tax.get(&CategoryKey::new(k).unwrap()).unwrap().sensitivity;
+    // Lower than the built-in table, inherited, and personal at a root.
+    assert_eq!(sensitivity("user.financial.payment_account"), privacy_engine::Sensitivity::Personal);
+    assert_eq!(sensitivity("user.financial.bank_account"), privacy_engine::Sensitivity::Sensitive);
+    assert_eq!(sensitivity("user"), privacy_engine::Sensitivity::Personal);
+    // A non-sensitive payment account needs the purpose consent only.
+    let e = engine(&v);
+    let ordinary = [grant(1, "ads", "user.financial.payment_account", ConsentQualities::affirmative())];
+    assert!(decide(&e, &req(Action::Collect, "user.financial.payment_account", "ads", 30), &ordinary).is_permit());
+    // Built-in keys do not exist.
+    let d = decide(&e, &req(Action::Collect, "user.contact.address", "orders", 30), &[]);
+    assert_eq!(denied_by(&d), vec!["builtin.undeclared_category"]);
+    // A non-root key still needs its parent.
+    v["categories"].as_array_mut().unwrap().push(json!({"key": "user.order.item"}));
+    assert_eq!(errors(&v), vec![(DiagnosticCode::UnknownParent, "/categories/5/key".to_owned())]);
+}
+
+#[test]
+fn the_builtin_taxonomy_keeps_its_sensitivities() {
+    let mut v = base();
+    v["categories"] = json!([{"key": "user.financial.payment_account", "sensitivity": "personal"}, {"key": "device"}]);
+    assert_eq!(
+        errors(&v),
+        vec![
+            (DiagnosticCode::UnknownParent, "/categories/1/key".to_owned()),
+            (DiagnosticCode::LoweredSensitivity, "/categories/0/sensitivity".to_owned()),
+        ]
+    );
+}

@@ -125,6 +125,26 @@ pub struct Settings {
     /// sensitivity; guardian requirements still apply.
     #[serde(skip_serializing_if = "is_true")]
     pub child_data_sensitive: bool,
+    /// Which categories exist: the built-in taxonomy with the policy's
+    /// additions, or the policy's `categories` alone.
+    #[serde(skip_serializing_if = "is_default")]
+    pub taxonomy: TaxonomySource,
+}
+
+/// Where a policy's data categories come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TaxonomySource {
+    /// The built-in taxonomy (PIPL and GB/T 35273 sensitivities), with the
+    /// policy's new keys and raised sensitivities.
+    #[default]
+    Builtin,
+    /// Only the policy's `categories`: new root keys are allowed, a key's
+    /// sensitivity may be anything, and a key without one inherits its
+    /// parent's (`personal` at a root). For rule sets with their own
+    /// vocabulary and sensitivities.
+    Declared,
 }
 
 /// How the consent requirements that apply to a request are met.
@@ -182,6 +202,7 @@ impl Default for Settings {
             cross_border_origin: CrossBorderOrigin::Home,
             consent_grants: ConsentGrants::Combined,
             child_data_sensitive: true,
+            taxonomy: TaxonomySource::Builtin,
         }
     }
 }
@@ -889,7 +910,8 @@ impl Policy {
     }
 
     /// The taxonomy this policy uses: the built-in one with the policy's own
-    /// categories and raised sensitivities.
+    /// categories and raised sensitivities, or with `settings.taxonomy:
+    /// declared` the policy's categories alone.
     pub fn taxonomy(&self) -> crate::taxonomy::Taxonomy {
         validate::taxonomy_of(self).0
     }
