@@ -519,3 +519,20 @@ fn the_builtin_taxonomy_keeps_its_sensitivities() {
         ]
     );
 }
+
+// --- Providing to a recipient abroad under the rule itself -------------------
+
+#[test]
+fn a_share_rule_may_take_recipients_abroad() {
+    let share = req(Action::Share, "user.contact.address", "orders", 30).recipient("proc.eu");
+    assert_eq!(denied_by(&decide(&engine(&base()), &share, &[])), vec!["builtin.cross_border_required"]);
+    let mut v = base();
+    v["actions"][2]["allow_abroad"] = json!(true);
+    let e = engine(&v);
+    assert!(decide(&e, &share, &[]).is_permit());
+    // The rule still decides: an optional purpose needs its consent.
+    let mut ads = req(Action::Share, "user.device.device_id", "ads", 30).recipient("proc.eu");
+    assert_eq!(denied_by(&decide(&e, &ads, &[])), vec!["r.share"]);
+    ads.recipient = Some("proc".into());
+    assert_eq!(denied_by(&decide(&e, &ads, &[])), vec!["r.share"]);
+}

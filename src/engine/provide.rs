@@ -80,7 +80,10 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                 }
             }
         }
-        if abroad && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer) {
+        if abroad
+            && !rule.allow_abroad
+            && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer)
+        {
             d.deny(reason(
                 builtin("cross_border_required"),
                 Effect::Deny,

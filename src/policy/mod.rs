@@ -588,6 +588,12 @@ pub struct ActionRule {
     /// cross-border gets.
     #[serde(default, skip_serializing_if = "is_default")]
     pub domestic: Domestic,
+    /// On `share`, `entrust`, `transfer` and `disclose`: whether the action
+    /// may go to a recipient abroad under this rule. When false (the
+    /// default) such a provision is a cross-border transfer and denied here
+    /// (`builtin.cross_border_required`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_abroad: bool,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<String>,

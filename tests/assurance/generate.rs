@@ -266,6 +266,7 @@ fn action_rule(action: Action) -> impl Strategy<Value = ActionRule> {
                 exceptions,
                 duties: duties.clone(),
                 within_purpose: true,
+                allow_abroad: false,
                 data_states: vec![],
                 recipient_requires_kinds: vec![],
                 domestic: privacy_engine::Domestic::Deny,

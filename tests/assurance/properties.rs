@@ -88,6 +88,7 @@ fn small_policy(
         exceptions: vec![],
         duties: vec![],
         within_purpose: true,
+        allow_abroad: false,
         data_states: vec![],
         recipient_requires_kinds: vec![],
         domestic: privacy_engine::Domestic::Deny,
