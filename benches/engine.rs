@@ -250,6 +250,7 @@ fn bench_ledger(c: &mut Criterion) {
         covering: &covering,
         recipient,
         required: ConsentQualities::explicit(),
+        excluded: ConsentQualities::empty(),
         at,
     };
     c.bench_function("ledger/as_of_lookup", |b| b.iter(|| black_box(l.has_consent(black_box(&query)))));

@@ -77,6 +77,14 @@ string_id!(
     /// holds the policy's own text.
     Cites
 );
+impl std::ops::Deref for Cites {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 string_id!(
     /// Identifies a data subject. The caller chooses it (an opaque account id,
     /// never a phone number or e-mail): it appears in decisions and errors.

@@ -182,10 +182,11 @@ pub use crate::ground::{Evidence, Ground};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
-    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentRequirement, DataState, Diagnostic,
-    DiagnosticCode, Duty, EndAction, Exception, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
-    PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
-    SCHEMA_VERSION, Settings, Severity, Trigger, UnknownAge,
+    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
+    CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Exception,
+    MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis,
+    Recipient, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity, TaxonomySource,
+    Trigger, UnknownAge,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

@@ -139,6 +139,12 @@ pub struct RecordEvents {
     /// A legal hold on the data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_hold: Option<LegalHold>,
+    /// A deadline set outside the policy (a contract, an order) until which
+    /// the data must be kept: deleting or anonymising it earlier is denied.
+    /// Compared with the request's time to the second, not rounded to a
+    /// calendar day as retention periods are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_until: Option<DateTime<FixedOffset>>,
 }
 
 impl RecordEvents {

@@ -310,6 +310,11 @@ impl Taxonomy {
         Self { categories }
     }
 
+    /// A taxonomy with no category, for policies that declare their own.
+    pub(crate) fn empty() -> Self {
+        Self { categories: BTreeMap::new() }
+    }
+
     /// The information on `key`, if it is known.
     pub fn get(&self, key: &CategoryKey) -> Option<&CategoryInfo> {
         self.categories.get(key)

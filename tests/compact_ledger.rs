@@ -92,6 +92,7 @@ struct Query {
     covering: Vec<CategoryKey>,
     recipient: Option<RecipientId>,
     required: ConsentQualities,
+    excluded: ConsentQualities,
     at: DateTime<Utc>,
     permission: Permission,
 }
@@ -100,11 +101,11 @@ fn query() -> impl Strategy<Value = Query> {
     (
         (0usize..SUBJECTS.len(), 0usize..PURPOSES.len(), 0usize..CATEGORIES.len(), any::<u8>()),
         prop::option::of(0usize..RECIPIENTS.len()),
-        prop::sample::select(QUALITIES.to_vec()),
+        (prop::sample::select(QUALITIES.to_vec()), any::<bool>(), any::<bool>()),
         prop_oneof![time(), Just(DateTime::from_timestamp(1_700_000_010, 0).unwrap().fixed_offset())],
         prop::sample::select(PERMISSIONS.to_vec()),
     )
-        .prop_map(|((s, p, c, mask), r, q, at, permission)| {
+        .prop_map(|((s, p, c, mask), r, (q, no_separate, no_guardian), at, permission)| {
             let category = CategoryKey::new(CATEGORIES[c]).unwrap();
             let mut ancestors = Vec::new();
             let mut k = category.parent();
@@ -121,6 +122,9 @@ fn query() -> impl Strategy<Value = Query> {
                 covering,
                 recipient: r.map(|i| RecipientId::from(RECIPIENTS[i])),
                 required: ConsentQualities::from_bits_retain(q),
+                // The qualities a per-requirement query excludes.
+                excluded: (if no_separate { ConsentQualities::SEPARATE } else { ConsentQualities::empty() })
+                    | (if no_guardian { ConsentQualities::GUARDIAN } else { ConsentQualities::empty() }),
                 at: at.with_timezone(&Utc),
                 permission,
             }
@@ -147,6 +151,7 @@ fn compare(model: &InMemoryLedger, compact: &CompactLedger, queries: &[Query]) -
             covering: &q.covering,
             recipient: q.recipient.as_ref(),
             required: q.required,
+            excluded: q.excluded,
             at: q.at,
         };
         prop_assert_eq!(model.has_consent(&query), compact.has_consent(&query), "has_consent {:?}", q);

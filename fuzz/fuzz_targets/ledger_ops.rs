@@ -40,6 +40,7 @@ fuzz_target!(|ops: Vec<LedgerOp>| {
                     covering: &covering,
                     recipient: r.as_ref(),
                     required: ConsentQualities::from_bits_truncate(*required),
+                    excluded: ConsentQualities::empty(),
                     at: at.get().to_utc(),
                 });
             }

@@ -520,6 +520,7 @@ impl ArbRequest {
             legal_hold: e
                 .legal_hold
                 .map(|(since, until)| LegalHold { since: since.get(), until: until.map(ArbTime::get) }),
+            retain_until: None,
         };
         req
     }

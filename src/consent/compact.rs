@@ -597,6 +597,7 @@ impl ConsentStore for CompactLedger {
                 if !satisfied
                     && slot.grant
                     && ConsentQualities::from_bits_retain(r.qualities).satisfies(q.required)
+                    && !ConsentQualities::from_bits_retain(r.qualities).intersects(q.excluded)
                     && self.expiry(r).is_none_or(|e| at < e)
                 {
                     satisfied = true;

@@ -204,7 +204,9 @@ impl ConsentStore for InMemoryLedger {
                 }
             }
         }
-        active.iter().any(|(qual, exp)| qual.satisfies(q.required) && exp.is_none_or(|e| q.at < e))
+        active.iter().any(|(qual, exp)| {
+            qual.satisfies(q.required) && !qual.intersects(q.excluded) && exp.is_none_or(|e| q.at < e)
+        })
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {

@@ -196,7 +196,7 @@ impl ConsentStatus {
 }
 
 /// A question to a [`ConsentStore`]: is a grant with all of `required`'s
-/// qualities in force at `at`?
+/// qualities, and none of `excluded`'s, in force at `at`?
 #[derive(Clone, Copy, Debug)]
 pub struct ConsentQuery<'a> {
     /// Whose consent.
@@ -212,6 +212,11 @@ pub struct ConsentQuery<'a> {
     pub recipient: Option<&'a RecipientId>,
     /// The qualities a single grant must all have.
     pub required: ConsentQualities,
+    /// The qualities the grant must not have: with
+    /// `settings.consent_grants: per_requirement`, a separate or a
+    /// guardian's consent answers only a requirement that names that
+    /// quality. Empty for none.
+    pub excluded: ConsentQualities,
     /// The time of the processing; events at exactly this time count.
     pub at: DateTime<Utc>,
 }
@@ -221,7 +226,8 @@ pub struct ConsentQuery<'a> {
 /// Reads cannot fail: a store that cannot answer reports that when it is
 /// loaded or appended to, never inside a decision.
 pub trait ConsentStore {
-    /// Whether a grant with all the required qualities is in force.
+    /// Whether a grant with all the required qualities, and none of the
+    /// excluded ones, is in force.
     fn has_consent(&self, query: &ConsentQuery<'_>) -> bool;
 
     /// Whether the device permission is switched on at `at`.

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, Datelike, Utc};
 
 use super::Engine;
-use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore};
-use crate::decision::{ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet};
+use super::consent::Needs;
+use crate::consent::{ConsentQualities, ConsentStore};
+use crate::decision::{Decision, Effect, NoticeField, Obligation, Reason, Unmet};
 use crate::ground::Ground;
 use crate::ids::{Cites, RuleId};
 use crate::policy::{
@@ -17,7 +18,7 @@ use crate::request::{MAX_AGE, Request};
 use crate::taxonomy::{CategoryKey, Sensitivity};
 
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
-const PIPL_CHILD_AGE: u8 = 14;
+pub(super) const PIPL_CHILD_AGE: u8 = 14;
 
 pub(super) fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
@@ -273,6 +274,7 @@ fn times_representable(req: &Request) -> bool {
             .flatten()
             .all(ok)
         && e.legal_hold.as_ref().is_none_or(|h| ok(&h.since) && h.until.as_ref().is_none_or(ok))
+        && e.retain_until.as_ref().is_none_or(ok)
 }
 
 /// Whether the recipient's kind may receive this action, under the rule or
@@ -348,10 +350,12 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
 
 impl<S: ConsentStore> Ctx<'_, S> {
     /// The sensitivity the decision uses: the category's, raised to
-    /// sensitive for a child under 14 (PIPL art. 28).
+    /// sensitive for a child under 14 (PIPL art. 28) unless the policy says
+    /// otherwise.
     pub(super) fn sensitivity(&self, c: usize) -> Sensitivity {
         let base = self.engine.cats.get(c).map_or(Sensitivity::Sensitive, |cat| cat.sensitivity);
-        if base == Sensitivity::Personal && self.age.is_some_and(|a| a < PIPL_CHILD_AGE) {
+        let child = self.age.is_some_and(|a| a < PIPL_CHILD_AGE);
+        if base == Sensitivity::Personal && child && self.engine.policy.settings.child_data_sensitive {
             Sensitivity::Sensitive
         } else {
             base
@@ -360,57 +364,6 @@ impl<S: ConsentStore> Ctx<'_, S> {
 
     pub(super) fn is_minor_below(&self, age: u8) -> bool {
         self.age.is_some_and(|a| a < age)
-    }
-
-    /// Whether a grant with `required` is in force for the category.
-    pub(super) fn consent(&self, c: usize, required: ConsentQualities, with_recipient: bool) -> bool {
-        let (Some((_, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
-            return false;
-        };
-        self.store.has_consent(&ConsentQuery {
-            subject: &self.req.subject.id,
-            purpose: &p.id,
-            category: &cat.key,
-            covering: &cat.covering,
-            recipient: if with_recipient { self.recipient.map(|(_, r)| &r.id) } else { None },
-            required,
-            at: self.at,
-        })
-    }
-
-    /// The guardian's share of the consent needed, with the rules that ask.
-    pub(super) fn guardian_needs(&self, d: &mut CatDraft, q: &mut ConsentQualities, rules: &mut Vec<RuleId>) {
-        let policy = &self.engine.policy;
-        match &policy.minors {
-            Some(m) => {
-                if self.is_minor_below(m.guardian_consent_below) {
-                    *q |= m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::separate();
-                    rules.push(m.id.clone());
-                }
-                for r in &m.rules {
-                    if !self.minor_rule_applies(r) {
-                        continue;
-                    }
-                    match r.effect {
-                        MinorEffect::GuardianConsent => {
-                            *q |= m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::AFFIRMATIVE;
-                            rules.push(r.id.clone());
-                        }
-                        MinorEffect::Guidance => {
-                            d.obligations.push(Obligation::GuardianGuidance);
-                            d.note(r.id.clone(), r.cites.as_ref(), "guardians should guide this minor");
-                        }
-                        MinorEffect::Deny => {}
-                    }
-                }
-            }
-            None => {
-                if self.is_minor_below(PIPL_CHILD_AGE) {
-                    *q |= ConsentQualities::GUARDIAN | ConsentQualities::separate();
-                    rules.push(builtin("pipl_guardian_consent"));
-                }
-            }
-        }
     }
 
     pub(super) fn minor_rule_applies(&self, r: &crate::policy::MinorRule) -> bool {
@@ -560,72 +513,50 @@ impl<S: ConsentStore> Ctx<'_, S> {
             .recipients
             .iter()
             .zip(&self.engine.policy.recipients)
-            .filter(|(cr, r)| cr.cats.contains(c) && r.kind != RecipientKind::Public)
+            .filter(|(cr, r)| {
+                cr.cats.contains(c) && !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller)
+            })
             .map(|(_, r)| r.id.clone())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect()
     }
 
-    /// The consent the policy's requirements ask of this category, with
-    /// their ids.
-    pub(super) fn policy_requirements(&self, c: usize) -> (ConsentQualities, Vec<RuleId>) {
-        let mut q = ConsentQualities::empty();
-        let mut rules = Vec::new();
-        let bit = super::action_bit(self.req.action);
-        let e = self.engine;
-        let by_purpose =
-            self.purpose.and_then(|(i, _)| e.requirements_by_purpose.get(i)).map_or(&[][..], Vec::as_slice);
-        for &i in by_purpose.iter().chain(&e.requirements_any_purpose) {
-            let (Some(cr), Some(r)) = (e.requirements.get(i), e.policy.consent_requirements.get(i)) else { continue };
-            if cr.actions & bit != 0 && cr.cats.as_ref().is_none_or(|s| s.contains(c)) {
-                q |= r.qualities;
-                rules.push(r.id.clone());
+    /// Denies the category when the data is less protected than one of the
+    /// action rule's `data_states` asks for this purpose and recipient.
+    pub(super) fn data_states(&self, d: &mut CatDraft) {
+        let state = self.req.data_state;
+        let purpose = self.purpose.map(|(_, p)| &p.id);
+        let kind = self.recipient.map(|(_, r)| r.kind);
+        for ds in &self.rule.data_states {
+            if state.protection() >= ds.at_least.protection()
+                || !(ds.purposes.is_empty() || purpose.is_some_and(|p| ds.purposes.contains(p)))
+                || !(ds.recipient_kinds.is_empty() || kind.is_some_and(|k| ds.recipient_kinds.contains(&k)))
+            {
+                continue;
             }
-        }
-        (q, rules)
-    }
-
-    /// Checks the consent `q` asks for; permits or denies the category.
-    pub(super) fn require_consent(
-        &self,
-        d: &mut CatDraft,
-        c: usize,
-        q: ConsentQualities,
-        rules: Vec<RuleId>,
-        with_recipient: bool,
-    ) {
-        if self.consent(c, q, with_recipient) {
-            for r in rules {
-                let cites = self.cites_of(&r);
-                d.permit(reason(r, Effect::Permit, cites.as_ref(), "the consent it requires is in force"));
-            }
-            return;
-        }
-        let Some((_, p)) = self.purpose else { return };
-        for r in &rules {
-            let cites = self.cites_of(r);
             d.deny(reason(
-                r.clone(),
+                self.rule.id.clone(),
                 Effect::Deny,
-                cites.as_ref(),
-                format!("needs consent `{q}`, which is not in force"),
+                ds.cites.as_ref().or(self.rule.cites.as_ref()),
+                format!(
+                    "action `{}` may concern this data only {} or better",
+                    self.req.action.as_str(),
+                    ds.at_least.as_str()
+                ),
             ));
+            d.unmet.push(Unmet::DataState { at_least: ds.at_least });
         }
-        d.unmet.push(Unmet::Consent {
-            purpose: p.id.clone(),
-            categories: vec![d.key.clone()],
-            qualities: q,
-            from: if q.contains(ConsentQualities::GUARDIAN) { ConsentFrom::Guardian } else { ConsentFrom::Subject },
-            recipient: if with_recipient { self.recipient.map(|(_, r)| r.id.clone()) } else { None },
-            rules,
-        });
     }
 
-    /// Whether the category is among the purpose's (minimisation); denies
-    /// the category if not.
+    /// Whether the category is among the purpose's (minimisation), or the
+    /// action rule lets the action go beyond them; denies the category if
+    /// not.
     pub(super) fn within_purpose(&self, c: usize, d: &mut CatDraft) -> bool {
         let Some((pi, p)) = self.purpose else { return false };
+        if !self.rule.within_purpose {
+            return true;
+        }
         let within = self.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c));
         if !within {
             d.deny(reason(
@@ -732,6 +663,7 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     // A device permission is a technical gate on collection, not consent;
     // the policy may promise that switching it off stops use too.
     let gated = ctx.req.action == Action::Collect || ctx.engine.policy.settings.permission_off_stops_use;
+    ctx.data_states(d);
     if let Some(perm) = p.permission.filter(|_| gated) {
         if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
             d.deny(reason(
@@ -756,15 +688,14 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     if ctx.minors_deny(d) {
         return;
     }
-    let (mut q, mut rules) = ctx.policy_requirements(c);
+    let mut needs = Needs::default();
+    ctx.policy_requirements(c, &mut needs);
     if p.basis == PurposeBasis::Optional {
-        if q.is_empty() {
-            q = ConsentQualities::AFFIRMATIVE;
-            rules.push(builtin("optional_purpose_consent"));
+        if needs.union().is_empty() {
+            needs.push(ConsentQualities::AFFIRMATIVE, builtin("optional_purpose_consent"));
         }
-        if sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-            q |= ConsentQualities::separate();
-            rules.push(builtin("sensitive_separate_consent"));
+        if sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
+            needs.push(ConsentQualities::separate(), builtin("sensitive_separate_consent"));
         }
     } else {
         d.permit(reason(
@@ -777,9 +708,9 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
             "a core purpose rests on the contract (PIPL art. 13(2)): no consent beyond the policy",
         ));
     }
-    ctx.guardian_needs(d, &mut q, &mut rules);
-    if !q.is_empty() {
-        ctx.require_consent(d, c, q, rules, false);
+    ctx.guardian_needs(d, &mut needs);
+    if !needs.union().is_empty() {
+        ctx.require_consent(d, c, needs, false);
     }
     if d.permit && !d.has_deny() {
         if sensitivity == Sensitivity::Sensitive {

@@ -2,6 +2,7 @@
 //! evaluator that answers requests from it.
 
 mod bitset;
+mod consent;
 mod evaluate;
 mod outcome;
 mod provide;
@@ -11,7 +12,7 @@ use crate::consent::ConsentStore;
 use crate::decision::Decision;
 use crate::error::Error;
 use crate::ids::{Cites, IdMap, PurposeId, RecipientId, RuleId};
-use crate::policy::{Action, Policy};
+use crate::policy::{Action, Policy, RecipientKind};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
@@ -105,6 +106,8 @@ struct CRecipient {
 #[derive(Debug)]
 struct CRequirement {
     actions: u16,
+    /// The recipient kinds it applies to, one bit each; 0: any request.
+    kinds: u16,
     /// `None`: every category.
     cats: Option<BitSet>,
 }
@@ -117,6 +120,10 @@ struct CRetention {
 
 fn action_bit(a: Action) -> u16 {
     1 << (a as u16)
+}
+
+fn kind_bit(k: RecipientKind) -> u16 {
+    1 << (k as u16)
 }
 
 impl Engine {
@@ -186,6 +193,7 @@ impl Engine {
             .iter()
             .map(|r| CRequirement {
                 actions: r.actions.iter().fold(0, |m, a| m | action_bit(*a)),
+                kinds: r.recipient_kinds.iter().fold(0, |m, k| m | kind_bit(*k)),
                 cats: within_opt(&r.categories),
             })
             .collect();

@@ -1,10 +1,11 @@
 //! Share, entrust, transfer, cross-border transfer and public disclosure:
 //! data leaving the controller.
 
+use super::consent::Needs;
 use super::evaluate::{CatDraft, Ctx, builtin, reason};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
-use crate::policy::{Action, DataState, Duty, PurposeBasis, RecipientKind, RecipientRequirement};
+use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
 pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
@@ -14,7 +15,27 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     let action = ctx.req.action;
     ctx.within_purpose(c, d);
     let home = &ctx.engine.policy.settings.home_region;
+    // A cross-border request that is not one, which the rule permits.
+    let mut domestic = false;
     if let Some((ri, r)) = ctx.recipient {
+        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
+        let origin = match ctx.engine.policy.settings.cross_border_origin {
+            CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
+            CrossBorderOrigin::Home => home,
+        };
+        let abroad = origin == home && destination != home;
+        if action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit {
+            domestic = true;
+        } else if action == Action::CrossBorder && !abroad {
+            let message = if origin == home {
+                format!("the destination is the home region `{home}`: this is not a cross-border transfer")
+            } else {
+                format!(
+                    "the data comes from `{origin}`, not from the home region `{home}`: this is not a cross-border transfer"
+                )
+            };
+            d.deny(reason(builtin("not_cross_border"), Effect::Deny, None, message));
+        }
         let cr = ctx.engine.recipients.get(ri);
         if !cr.is_some_and(|cr| cr.cats.contains(c)) {
             d.deny(reason(
@@ -41,8 +62,13 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             ));
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
-        if !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public) {
-            for rr in &rule.recipient_requires {
+        if rule.requires_of(r.kind) {
+            // A transfer mechanism is for exports only.
+            let asked = rule
+                .recipient_requires
+                .iter()
+                .filter(|rr| !(domestic && **rr == RecipientRequirement::TransferMechanism));
+            for rr in asked {
                 if !rr.satisfied_by(&r.agreements) {
                     d.deny(reason(
                         rule.id.clone(),
@@ -54,17 +80,10 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                 }
             }
         }
-        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
-        let abroad = destination != home;
-        if action == Action::CrossBorder && !abroad {
-            d.deny(reason(
-                builtin("not_cross_border"),
-                Effect::Deny,
-                None,
-                format!("the destination is the home region `{home}`: this is not a cross-border transfer"),
-            ));
-        }
-        if abroad && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer) {
+        if abroad
+            && !rule.allow_abroad
+            && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer)
+        {
             d.deny(reason(
                 builtin("cross_border_required"),
                 Effect::Deny,
@@ -76,18 +95,30 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         return;
     }
 
+    ctx.data_states(d);
+    if domestic {
+        if !d.has_deny() && !ctx.minors_deny(d) {
+            d.permit(reason(
+                rule.id.clone(),
+                Effect::Permit,
+                rule.cites.as_ref(),
+                "the data does not leave for abroad: the rule permits it without consent",
+            ));
+            provide_obligations(ctx, d, false, false);
+        }
+        return;
+    }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
             ctx.permit_by_exception(d, e);
-            provide_obligations(ctx, d, false);
+            provide_obligations(ctx, d, false, true);
         }
         return;
     }
     if ctx.minors_deny(d) {
         return;
     }
-    let mut q = ConsentQualities::empty();
-    let mut rules = Vec::new();
+    let mut needs = Needs::default();
     let core = p.basis == PurposeBasis::Core;
     let mut by_consent = false;
     if action == Action::Entrust && rule.consent.is_none() {
@@ -106,8 +137,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             "needed to provide the service of a core purpose (PIPL art. 13(2))",
         ));
     } else if let Some(needed) = rule.consent {
-        q = needed;
-        rules.push(rule.id.clone());
+        needs.push(needed, rule.id.clone());
         by_consent = true;
     } else {
         d.deny(reason(
@@ -118,26 +148,27 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         ));
         return;
     }
-    let (policy_q, policy_rules) = ctx.policy_requirements(c);
-    q |= policy_q;
-    rules.extend(policy_rules);
+    ctx.policy_requirements(c, &mut needs);
     // Sensitive data provided on consent needs separate consent (PIPL art. 29).
-    if by_consent && sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-        q |= ConsentQualities::separate();
-        rules.push(builtin("sensitive_separate_consent"));
+    if by_consent && sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
+        needs.push(ConsentQualities::separate(), builtin("sensitive_separate_consent"));
     }
-    ctx.guardian_needs(d, &mut q, &mut rules);
-    if !q.is_empty() {
-        ctx.require_consent(d, c, q, rules, true);
+    ctx.guardian_needs(d, &mut needs);
+    if !needs.union().is_empty() {
+        ctx.require_consent(d, c, needs, true);
     }
     if d.permit && !d.has_deny() {
-        provide_obligations(ctx, d, true);
+        provide_obligations(ctx, d, true, true);
     }
 }
 
-fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool) {
+/// The obligations of a permit: the action's built-in duties (unless
+/// `builtin` is false), the agreements asked of the recipient, and no
+/// re-identification of de-identified data.
+fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool, builtin: bool) {
     let action = ctx.req.action;
     let duties: &[Duty] = match action {
+        _ if !builtin => &[],
         Action::Share => &[Duty::BindRecipientToPurpose, Duty::NotifySubject],
         Action::Entrust => &[Duty::BindRecipientToPurpose, Duty::ImpactAssessment],
         Action::Transfer => &[Duty::NotifySubject, Duty::NewHolderBound],
@@ -152,8 +183,7 @@ fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_c
         }
         ctx.duty(d, *duty);
     }
-    let signs_agreements =
-        ctx.recipient.is_some_and(|(_, r)| !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public));
+    let signs_agreements = ctx.recipient.is_some_and(|(_, r)| ctx.rule.requires_of(r.kind));
     for rr in ctx.rule.recipient_requires.iter().filter(|_| signs_agreements) {
         if *rr == RecipientRequirement::Confidentiality {
             ctx.duty(d, Duty::ConfidentialityAgreement);

@@ -81,6 +81,11 @@ fn cancelled_by(events: &RecordEvents, at: DateTime<Utc>) -> Option<DateTime<Fix
     events.account_cancelled.filter(|c| c.to_utc() <= at)
 }
 
+/// The deadline set outside the policy, if it has not passed by `at`.
+fn retained_until(events: &RecordEvents, at: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
+    events.retain_until.filter(|u| at < u.to_utc())
+}
+
 fn hold_active(events: &RecordEvents, at: DateTime<Utc>) -> bool {
     events
         .legal_hold
@@ -122,6 +127,15 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
 
     match req.action {
         Action::Delete | Action::Anonymise => {
+            if let Some(until) = retained_until(&req.events, at) {
+                d.deny(Reason {
+                    rule: RuleId::builtin("retain_until"),
+                    effect: Effect::Deny,
+                    cites: None,
+                    message: format!("the data must be kept until {until}, a deadline set outside the policy").into(),
+                });
+                d.unmet.push(Unmet::NotBefore { at: until });
+            }
             if held {
                 let mut r = hold_reason();
                 r.effect = Effect::Deny;
@@ -344,7 +358,8 @@ impl<'e> RetentionPlanner<'e> {
     }
 
     /// The records due at `at`: a retention maximum has passed, no
-    /// statutory minimum is still running, and no legal hold is in force.
+    /// statutory minimum is still running, no legal hold is in force, and
+    /// no `retain_until` deadline lies ahead.
     /// Records of unknown categories are skipped (they cannot be decided).
     pub fn due(&self, records: &[RetentionRecord], at: DateTime<FixedOffset>) -> Vec<Due> {
         let at_utc = at.with_timezone(&Utc);
@@ -353,7 +368,7 @@ impl<'e> RetentionPlanner<'e> {
             let Some(&c) = self.engine.cat_index.get(&r.category) else {
                 continue;
             };
-            if hold_active(&r.events, at_utc) {
+            if hold_active(&r.events, at_utc) || retained_until(&r.events, at_utc).is_some() {
                 continue;
             }
             let purpose = r.purpose.as_ref().and_then(|p| self.engine.purpose_index.get(p).copied());

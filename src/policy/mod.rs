@@ -112,6 +112,81 @@ pub struct Settings {
     /// collected through it, as the policy promises (seed 004 §1.2 item 10).
     /// When false, a permission gates collection only.
     pub permission_off_stops_use: bool,
+    /// Where the data of a request comes from, for telling whether providing
+    /// it is a cross-border transfer.
+    #[serde(skip_serializing_if = "is_default")]
+    pub cross_border_origin: CrossBorderOrigin,
+    /// Whether one grant answers every consent requirement that applies, or
+    /// each requirement needs a grant of its own.
+    #[serde(skip_serializing_if = "is_default")]
+    pub consent_grants: ConsentGrants,
+    /// Whether a child's (under 14) personal data is sensitive (PIPL art.
+    /// 28), as by default. When false, a child's data keeps its category's
+    /// sensitivity; guardian requirements still apply.
+    #[serde(skip_serializing_if = "is_true")]
+    pub child_data_sensitive: bool,
+    /// Which categories exist: the built-in taxonomy with the policy's
+    /// additions, or the policy's `categories` alone.
+    #[serde(skip_serializing_if = "is_default")]
+    pub taxonomy: TaxonomySource,
+}
+
+/// Where a policy's data categories come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TaxonomySource {
+    /// The built-in taxonomy (PIPL and GB/T 35273 sensitivities), with the
+    /// policy's new keys and raised sensitivities.
+    #[default]
+    Builtin,
+    /// Only the policy's `categories`: new root keys are allowed, a key's
+    /// sensitivity may be anything, and a key without one inherits its
+    /// parent's (`personal` at a root). For rule sets with their own
+    /// vocabulary and sensitivities.
+    Declared,
+}
+
+/// How the consent requirements that apply to a request are met.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConsentGrants {
+    /// One grant must have the union of the qualities every applicable
+    /// requirement names.
+    #[default]
+    Combined,
+    /// Each applicable requirement (the policy's, the action rule's, the
+    /// built-in ones, the guardian's) must be met by a grant of its own. A
+    /// grant meets a requirement only if it has every quality the
+    /// requirement names and carries no `separate` or `guardian` quality the
+    /// requirement does not name: a separate consent answers only the
+    /// request for separate consent, a guardian's consent only the request
+    /// for the guardian's (consent flows that ask for the purpose consent
+    /// and the separate consent in two steps).
+    PerRequirement,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Where the data of a request comes from, for telling whether providing it
+/// is a cross-border transfer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CrossBorderOrigin {
+    /// From the home region: every destination other than
+    /// `home_region` is abroad.
+    #[default]
+    Home,
+    /// From the subject's stated `region` (the home region when the request
+    /// states none). A provision is cross-border only when that origin is
+    /// the home region and the destination is not: the policy governs
+    /// exports from its home region, and the data of a subject elsewhere
+    /// sent elsewhere is not an export under it.
+    SubjectRegion,
 }
 
 impl Default for Settings {
@@ -124,6 +199,10 @@ impl Default for Settings {
             month_end: MonthEnd::Clamp,
             unknown_age: UnknownAge::Minor,
             permission_off_stops_use: false,
+            cross_border_origin: CrossBorderOrigin::Home,
+            consent_grants: ConsentGrants::Combined,
+            child_data_sensitive: true,
+            taxonomy: TaxonomySource::Builtin,
         }
     }
 }
@@ -241,6 +320,10 @@ pub struct ConsentRequirement {
     /// every category.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<CategoryKey>,
+    /// The recipient kinds it applies to; empty means any request, with a
+    /// recipient or without. A request without a recipient matches no kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_kinds: Vec<RecipientKind>,
     /// The qualities a single grant must all have to satisfy it.
     pub qualities: ConsentQualities,
     /// The clause of the published policy.
@@ -272,6 +355,10 @@ pub enum RecipientKind {
     Acquirer,
     /// The public (public disclosure).
     Public,
+    /// The controller itself: the app's own processing, named as a recipient
+    /// where a rule set treats it as one (the peer benchmark's `self`). It
+    /// signs no agreement with itself and is never told to delete.
+    Controller,
 }
 
 /// An agreement or mechanism in place with a recipient.
@@ -291,6 +378,19 @@ pub enum Agreement {
     /// The recipient agreed to abide by the controller's advertising rules
     /// (seed 003 §6.1(2)).
     AdvertisingRules,
+}
+
+impl ActionRule {
+    /// Whether `recipient_requires` is asked of a recipient of this kind:
+    /// those of `recipient_requires_kinds`, or when it is empty every kind
+    /// but an authority, the public and the controller itself.
+    pub(crate) fn requires_of(&self, kind: RecipientKind) -> bool {
+        if self.recipient_requires_kinds.is_empty() {
+            !matches!(kind, RecipientKind::Authority | RecipientKind::Public | RecipientKind::Controller)
+        } else {
+            self.recipient_requires_kinds.contains(&kind)
+        }
+    }
 }
 
 impl Agreement {
@@ -464,12 +564,36 @@ pub struct ActionRule {
     /// What the recipient must have in place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipient_requires: Vec<RecipientRequirement>,
+    /// The recipient kinds `recipient_requires` is asked of; empty means
+    /// every kind but an authority, the public and the controller itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_requires_kinds: Vec<RecipientKind>,
+    /// The least protected state the data may be in for this action, for
+    /// some purposes or recipient kinds; checked before exceptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_states: Vec<DataStateRule>,
     /// Grounds on which the action is permitted without consent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
     /// Duties that come with every permit of this action.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duties: Vec<Duty>,
+    /// Whether the purpose's categories limit this action (the default): a
+    /// category outside them is denied. When false the action may concern
+    /// any category, whatever the purpose lists (e.g. a rule set whose
+    /// purpose table governs collection and sharing only).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub within_purpose: bool,
+    /// On the `cross_border` rule: what a request that turns out not to be
+    /// cross-border gets.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub domestic: Domestic,
+    /// On `share`, `entrust`, `transfer` and `disclose`: whether the action
+    /// may go to a recipient abroad under this rule. When false (the
+    /// default) such a provision is a cross-border transfer and denied here
+    /// (`builtin.cross_border_required`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_abroad: bool,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<Cites>,
@@ -477,6 +601,48 @@ pub struct ActionRule {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The least protected state the data may be in for an action, when the
+/// request's purpose and recipient kind match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataStateRule {
+    /// The purposes it applies to; empty means every purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// The recipient kinds it applies to; empty means any recipient, or
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_kinds: Vec<RecipientKind>,
+    /// Data less protected than this is denied.
+    pub at_least: DataState,
+    /// The clause of the published policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cites: Option<Cites>,
+}
+
+/// What the `cross_border` rule does with a request whose destination is not
+/// abroad after all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Domestic {
+    /// Denied: it is not a cross-border transfer (`builtin.not_cross_border`).
+    #[default]
+    Deny,
+    /// Permitted by the rule without consent: the caller sends every
+    /// transfer through this rule and the policy asks for nothing when it
+    /// stays at home (the peer benchmark's `transfer_cross_border_default`).
+    Permit,
 }
 
 /// Something a recipient must have in place.
@@ -750,7 +916,8 @@ impl Policy {
     }
 
     /// The taxonomy this policy uses: the built-in one with the policy's own
-    /// categories and raised sensitivities.
+    /// categories and raised sensitivities, or with `settings.taxonomy:
+    /// declared` the policy's categories alone.
     pub fn taxonomy(&self) -> crate::taxonomy::Taxonomy {
         validate::taxonomy_of(self).0
     }

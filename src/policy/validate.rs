@@ -210,7 +210,8 @@ impl Checker<'_> {
 
 /// The taxonomy of a policy, with the diagnostics its declarations raise.
 pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
-    let mut taxonomy = Taxonomy::builtin();
+    let declared = policy.settings.taxonomy == super::TaxonomySource::Declared;
+    let mut taxonomy = if declared { Taxonomy::empty() } else { Taxonomy::builtin() };
     let mut out = Vec::new();
     let mut diag = |code, path: String, message: String| {
         out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
@@ -235,7 +236,11 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
                 }
             }
             None => {
-                let parent_known = d.key.parent().is_some_and(|p| taxonomy.contains(&p));
+                // A declared taxonomy may start new roots.
+                let parent_known = match d.key.parent() {
+                    Some(p) => taxonomy.contains(&p),
+                    None => declared,
+                };
                 if !parent_known {
                     diag(
                         DiagnosticCode::UnknownParent,
@@ -405,6 +410,9 @@ fn check_actions(c: &mut Checker<'_>) {
         }
         if let Some(q) = a.consent {
             qualities(c, q, format!("{path}/consent"), &format!("action rule `{}`", a.id));
+        }
+        for (j, ds) in a.data_states.iter().enumerate() {
+            c.purposes(&ds.purposes, &format!("{path}/data_states/{j}/purposes"), &format!("action rule `{}`", a.id));
         }
         for (j, e) in a.exceptions.iter().enumerate() {
             if e.ground.pipl_basis().is_none() {

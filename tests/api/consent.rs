@@ -92,6 +92,7 @@ impl Ask {
             covering: &self.covering,
             recipient: self.recipient.as_ref(),
             required: self.required,
+            excluded: ConsentQualities::empty(),
             at: t(at),
         })
     }

@@ -195,6 +195,7 @@ fn purpose(id: &'static str) -> impl Strategy<Value = Purpose> {
 fn requirement(i: usize, n_purposes: usize) -> impl Strategy<Value = ConsentRequirement> {
     (subsequence(Action::ALL.to_vec(), 1..=4), purpose_refs(n_purposes), cats(2), required_qualities(), cites())
         .prop_map(move |(actions, purposes, categories, qualities, cites)| ConsentRequirement {
+            recipient_kinds: vec![],
             id: format!("req{i}").into(),
             actions,
             purposes,
@@ -264,6 +265,11 @@ fn action_rule(action: Action) -> impl Strategy<Value = ActionRule> {
                 recipient_requires: recipient_requires.clone(),
                 exceptions,
                 duties: duties.clone(),
+                within_purpose: true,
+                allow_abroad: false,
+                data_states: vec![],
+                recipient_requires_kinds: vec![],
+                domestic: privacy_engine::Domestic::Deny,
                 cites: cites.clone(),
             })
         })
@@ -587,6 +593,7 @@ fn record_events() -> impl Strategy<Value = RecordEvents> {
                 last_used,
                 purpose_fulfilled,
                 legal_hold,
+                retain_until: None,
             }
         },
     )

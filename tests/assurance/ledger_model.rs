@@ -169,6 +169,7 @@ proptest! {
                     covering: &cover,
                     recipient: recipient.as_ref(),
                     required,
+                    excluded: ConsentQualities::empty(),
                     at,
                 };
                 prop_assert_eq!(

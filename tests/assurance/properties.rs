@@ -73,6 +73,7 @@ fn small_policy(
             actions: vec![Action::Collect],
             purposes: vec![],
             categories: vec![],
+            recipient_kinds: vec![],
             qualities: q,
             cites: None,
         })
@@ -86,6 +87,11 @@ fn small_policy(
         recipient_requires: vec![],
         exceptions: vec![],
         duties: vec![],
+        within_purpose: true,
+        allow_abroad: false,
+        data_states: vec![],
+        recipient_requires_kinds: vec![],
+        domestic: privacy_engine::Domestic::Deny,
         cites: None,
     }];
     p.minors = minors;
