@@ -12,8 +12,11 @@
 //! 2. a criterion benchmark of a pass over the 10,000 decisions, with each
 //!    ledger.
 //!
-//! Requests are built and the ledgers loaded beforehand: what is timed is
-//! `engine.evaluate(&request, &ledger)`.
+//! Requests are built, prepared (`Engine::prepare`: names resolved to ids)
+//! and the ledgers loaded beforehand, as the peer harness prebuilds Cedar's
+//! requests and entities: what is timed is `engine.decide(&prepared,
+//! &ledger)`, the full decision. The latency pass also times
+//! `engine.evaluate(&request, &ledger)`, which prepares the request too.
 //!
 //! For callgrind, `PEER_PROFILE=1` runs every scenario once through
 //! `one_decision_ours` and exits (`PEER_LEDGER=in_memory` for the in-memory
@@ -33,11 +36,18 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use privacy_engine::{ConsentStore, Engine, Policy, Request};
+use privacy_engine::{ConsentStore, Engine, Policy, Prepared, Request};
 
-/// One decision, kept out of line so that callgrind can count it alone.
+/// One decision on a prepared request, kept out of line so that callgrind
+/// can count it alone.
 #[inline(never)]
-fn one_decision_ours(engine: &Engine, request: &Request, ledger: &impl ConsentStore) -> bool {
+fn one_decision_ours(engine: &Engine, request: &Prepared<'_>, ledger: &impl ConsentStore) -> bool {
+    engine.decide(request, ledger).is_permit()
+}
+
+/// One decision, the request prepared too.
+#[inline(never)]
+fn one_decision_evaluate(engine: &Engine, request: &Request, ledger: &impl ConsentStore) -> bool {
     engine.evaluate(request, ledger).is_permit()
 }
 
@@ -50,15 +60,15 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 /// Times each decision on its own, after an untimed warm-up pass.
-fn latency(name: &str, engine: &Engine, requests: &[Request], ledger: &impl ConsentStore) {
+fn latency<R>(name: &str, requests: &[R], decide: impl Fn(&R) -> bool) {
     for r in requests {
-        black_box(one_decision_ours(engine, r, ledger));
+        black_box(decide(r));
     }
     let mut samples = Vec::with_capacity(requests.len());
     let mut permits = 0usize;
     for r in requests {
         let t0 = Instant::now();
-        let permit = one_decision_ours(engine, r, ledger);
+        let permit = decide(r);
         let dt = t0.elapsed();
         permits += usize::from(black_box(permit));
         samples.push(u64::try_from(dt.as_nanos()).unwrap_or(u64::MAX));
@@ -67,7 +77,7 @@ fn latency(name: &str, engine: &Engine, requests: &[Request], ledger: &impl Cons
     samples.sort_unstable();
     let t0 = Instant::now();
     for r in requests {
-        black_box(one_decision_ours(engine, r, ledger));
+        black_box(decide(r));
     }
     let per_s = requests.len() as f64 / t0.elapsed().as_secs_f64();
     println!(
@@ -84,12 +94,15 @@ fn main() {
     let engine = Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap();
     let replay = scenarios::replay();
     let requests = &replay.requests;
+    let prepared: Vec<Prepared<'_>> = requests.iter().map(|r| engine.prepare(r)).collect();
     // The verdicts first: a benchmark of wrong answers measures nothing.
     let mut wrong = Vec::new();
     for (s, r) in replay.scenarios.iter().zip(requests) {
         let compact = engine.evaluate(r, &replay.compact);
         let in_memory = engine.evaluate(r, &replay.in_memory);
-        if compact.is_permit() != s.expected.permit() || in_memory != compact {
+        let p = engine.prepare(r);
+        let decided = [engine.decide(&p, &replay.compact), engine.decide(&p, &replay.in_memory)];
+        if compact.is_permit() != s.expected.permit() || in_memory != compact || decided.iter().any(|d| *d != compact) {
             wrong.push(s.id);
         }
     }
@@ -99,7 +112,7 @@ fn main() {
     if std::env::var_os("PEER_PROFILE").is_some_and(|v| v == "1") {
         let in_memory = std::env::var_os("PEER_LEDGER").is_some_and(|v| v == "in_memory");
         let mut permits = 0usize;
-        for r in requests {
+        for r in &prepared {
             let permit = if in_memory {
                 one_decision_ours(&engine, r, &replay.in_memory)
             } else {
@@ -111,15 +124,16 @@ fn main() {
         return;
     }
 
-    latency("compact_ledger", &engine, requests, &replay.compact);
-    latency("in_memory_ledger", &engine, requests, &replay.in_memory);
+    latency("compact_ledger", &prepared, |p| one_decision_ours(&engine, p, &replay.compact));
+    latency("in_memory_ledger", &prepared, |p| one_decision_ours(&engine, p, &replay.in_memory));
+    latency("compact_ledger/evaluate", requests, |r| one_decision_evaluate(&engine, r, &replay.compact));
 
     let mut c = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(10)).configure_from_args();
     c.bench_function("peer/10000_decisions/compact_ledger", |b| {
-        b.iter(|| requests.iter().filter(|r| one_decision_ours(&engine, r, &replay.compact)).count())
+        b.iter(|| prepared.iter().filter(|p| one_decision_ours(&engine, p, &replay.compact)).count())
     });
     c.bench_function("peer/10000_decisions/in_memory_ledger", |b| {
-        b.iter(|| requests.iter().filter(|r| one_decision_ours(&engine, r, &replay.in_memory)).count())
+        b.iter(|| prepared.iter().filter(|p| one_decision_ours(&engine, p, &replay.in_memory)).count())
     });
     c.final_summary();
 }

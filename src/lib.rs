@@ -170,7 +170,7 @@ pub use crate::audit::{
     ReplaySubject, StoredRecords, TornRecord, Verification, policy_digest, replay, verify_records,
 };
 pub use crate::consent::{
-    CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore,
+    CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants,
     InMemoryLedger, Scope,
 };
 pub use crate::decision::{

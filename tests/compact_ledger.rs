@@ -131,6 +131,20 @@ fn query() -> impl Strategy<Value = Query> {
         })
 }
 
+/// A store that answers only `has_consent`, as a third-party store might:
+/// `grants` is the trait's default.
+struct OnlyHasConsent<'a>(&'a InMemoryLedger);
+
+impl ConsentStore for OnlyHasConsent<'_> {
+    fn has_consent(&self, query: &ConsentQuery<'_>) -> bool {
+        self.0.has_consent(query)
+    }
+
+    fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
+        self.0.permission_on(subject, permission, at)
+    }
+}
+
 fn compare(model: &InMemoryLedger, compact: &CompactLedger, queries: &[Query]) -> Result<(), TestCaseError> {
     prop_assert_eq!(model.len(), compact.len());
     prop_assert_eq!(model.is_empty(), compact.is_empty());
@@ -155,6 +169,11 @@ fn compare(model: &InMemoryLedger, compact: &CompactLedger, queries: &[Query]) -
             at: q.at,
         };
         prop_assert_eq!(model.has_consent(&query), compact.has_consent(&query), "has_consent {:?}", q);
+        // One pass over the events and the trait's default (32 look-ups) agree.
+        let grants = model.grants(&query);
+        prop_assert_eq!(grants, compact.grants(&query), "grants {:?}", q);
+        prop_assert_eq!(grants, OnlyHasConsent(model).grants(&query), "default grants {:?}", q);
+        prop_assert_eq!(grants.any(q.required, q.excluded), model.has_consent(&query));
         prop_assert_eq!(
             model.status(&q.subject, &q.purpose, &q.category, q.recipient.as_ref(), q.at),
             compact.status(&q.subject, &q.purpose, &q.category, q.recipient.as_ref(), q.at),

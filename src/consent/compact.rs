@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
-use super::{ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Scope};
+use super::{ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants, Scope};
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
 use crate::policy::Permission;
@@ -561,12 +561,16 @@ struct QueryIds {
 
 impl ConsentStore for CompactLedger {
     fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
+        self.grants(q).any(q.required, q.excluded)
+    }
+
+    fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
         let Some(records) = self.subjects.get(q.subject) else {
-            return false;
+            return Grants::NONE;
         };
         // A purpose never interned is in no scope: nothing applies.
         let Some(purpose) = self.purposes.get(q.purpose) else {
-            return false;
+            return Grants::NONE;
         };
         let category = self.categories.get(q.category);
         let mut covers = Covering::new();
@@ -577,9 +581,9 @@ impl ConsentStore for CompactLedger {
         let at = utc_key(q.at);
         // Each scope is examined once per query (a direct-mapped cache).
         let mut cache = [ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }; 8];
-        // Whether a grant in force since the last ending event satisfies the
-        // query (the in-memory ledger's list of active grants, folded).
-        let mut satisfied = false;
+        // The grants in force since the last ending event (the in-memory
+        // ledger's list of active grants, folded).
+        let mut grants = Grants::NONE;
         for r in records.iter().take_while(|r| r.key() <= at) {
             if r.scope == NONE {
                 continue; // a permission switch
@@ -594,19 +598,14 @@ impl ConsentStore for CompactLedger {
                 continue;
             }
             if r.kind == Kind::Grant {
-                if !satisfied
-                    && slot.grant
-                    && ConsentQualities::from_bits_retain(r.qualities).satisfies(q.required)
-                    && !ConsentQualities::from_bits_retain(r.qualities).intersects(q.excluded)
-                    && self.expiry(r).is_none_or(|e| at < e)
-                {
-                    satisfied = true;
+                if slot.grant && self.expiry(r).is_none_or(|e| at < e) {
+                    grants.insert(ConsentQualities::from_bits_retain(r.qualities));
                 }
             } else if slot.ends {
-                satisfied = false;
+                grants = Grants::NONE;
             }
         }
-        satisfied
+        grants
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{ConsentChange, ConsentEvent, ConsentQuery, ConsentStatus, ConsentStore, Scope};
+use super::{ConsentChange, ConsentEvent, ConsentQuery, ConsentStatus, ConsentStore, Grants, Scope};
 use crate::error::Error;
 use crate::ids::{PurposeId, RecipientId, SubjectId};
 use crate::policy::Permission;
@@ -178,6 +178,10 @@ type ActiveGrant = (super::ConsentQualities, Option<DateTime<Utc>>);
 
 impl ConsentStore for InMemoryLedger {
     fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
+        self.grants(q).any(q.required, q.excluded)
+    }
+
+    fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
         // Grants in force so far.
         let mut active: Vec<ActiveGrant> = Vec::new();
         for s in self.as_of(q.subject, q.at) {
@@ -204,9 +208,13 @@ impl ConsentStore for InMemoryLedger {
                 }
             }
         }
-        active.iter().any(|(qual, exp)| {
-            qual.satisfies(q.required) && !qual.intersects(q.excluded) && exp.is_none_or(|e| q.at < e)
-        })
+        let mut grants = Grants::NONE;
+        for (qual, exp) in active {
+            if exp.is_none_or(|e| q.at < e) {
+                grants.insert(qual);
+            }
+        }
+        grants
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {

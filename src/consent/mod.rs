@@ -15,7 +15,7 @@ use crate::taxonomy::CategoryKey;
 
 pub use compact::CompactLedger;
 pub use ledger::InMemoryLedger;
-pub use qualities::ConsentQualities;
+pub use qualities::{ConsentQualities, Grants};
 
 /// One event in a subject's consent history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +230,25 @@ pub trait ConsentStore {
     /// excluded ones, is in force.
     fn has_consent(&self, query: &ConsentQuery<'_>) -> bool;
 
+    /// The grants in force for the query's scope at its time, as the set of
+    /// their quality combinations; `required` and `excluded` are not read.
+    /// The evaluator asks once per category and checks every requirement
+    /// against the answer.
+    ///
+    /// The default asks [`has_consent`](Self::has_consent) once for each of
+    /// the 32 combinations; a store should answer in one pass.
+    fn grants(&self, query: &ConsentQuery<'_>) -> Grants {
+        let mut grants = Grants::NONE;
+        for bits in 0..32u8 {
+            let q = ConsentQualities::from_bits_retain(bits);
+            let exactly = ConsentQuery { required: q, excluded: q.complement(), ..*query };
+            if q.bits() == bits && self.has_consent(&exactly) {
+                grants.insert(q);
+            }
+        }
+        grants
+    }
+
     /// Whether the device permission is switched on at `at`.
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool;
 }
@@ -237,6 +256,9 @@ pub trait ConsentStore {
 impl<S: ConsentStore + ?Sized> ConsentStore for &S {
     fn has_consent(&self, query: &ConsentQuery<'_>) -> bool {
         (**self).has_consent(query)
+    }
+    fn grants(&self, query: &ConsentQuery<'_>) -> Grants {
+        (**self).grants(query)
     }
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         (**self).permission_on(subject, permission, at)

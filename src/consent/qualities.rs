@@ -144,3 +144,48 @@ impl<'de> Deserialize<'de> for ConsentQualities {
         deserializer.deserialize_seq(V)
     }
 }
+
+/// The kinds of consent in force for one scope: the set of the quality
+/// combinations of the grants in force, so that any requirement can be
+/// checked against it without asking the store again.
+///
+/// ```
+/// use privacy_engine::{ConsentQualities as Q, Grants};
+/// let mut g = Grants::NONE;
+/// g.insert(Q::affirmative());
+/// assert!(g.any(Q::AFFIRMATIVE, Q::empty()));
+/// assert!(!g.any(Q::separate(), Q::empty()));
+/// // An ordinary grant, but not one that carries no `affirmative` quality.
+/// assert!(!g.any(Q::empty(), Q::AFFIRMATIVE));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Grants(u32);
+
+impl Grants {
+    /// No grant in force.
+    pub const NONE: Grants = Grants(0);
+
+    /// Adds a grant with these qualities.
+    pub fn insert(&mut self, qualities: ConsentQualities) {
+        self.0 |= 1 << (qualities.bits() & 31);
+    }
+
+    /// Whether some grant has every quality of `required` and none of
+    /// `excluded`.
+    pub fn any(self, required: ConsentQualities, excluded: ConsentQualities) -> bool {
+        let mut rest = self.0;
+        while rest != 0 {
+            let q = ConsentQualities::from_bits_retain(rest.trailing_zeros() as u8);
+            if q.contains(required) && !q.intersects(excluded) {
+                return true;
+            }
+            rest &= rest - 1;
+        }
+        false
+    }
+
+    /// Whether no grant is in force.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}

@@ -2,47 +2,45 @@
 //! share, and the look-ups that check them, combined into one grant or one
 //! grant per requirement as the policy says.
 
-use super::evaluate::{CatDraft, Ctx, PIPL_CHILD_AGE, builtin, reason};
-use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore};
+use super::evaluate::{CatDraft, Ctx, PIPL_CHILD_AGE, reason};
+use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants};
 use crate::decision::{ConsentFrom, Effect, Obligation, Unmet};
-use crate::ids::RuleId;
+use crate::ids::{Cites, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
 
 /// The consent requirements that apply to a category: the qualities each
-/// names and the rule that asks, in the order they were found.
+/// names, the rule that asks and the clause it cites, in the order they were
+/// found.
 #[derive(Debug, Default)]
-pub(super) struct Needs(Vec<(ConsentQualities, RuleId)>);
+pub(super) struct Needs(Vec<Need>);
+
+type Need = (ConsentQualities, RuleId, Option<Cites>);
 
 impl Needs {
-    pub(super) fn push(&mut self, qualities: ConsentQualities, rule: RuleId) {
-        self.0.push((qualities, rule));
+    pub(super) fn push(&mut self, qualities: ConsentQualities, rule: RuleId, cites: Option<&Cites>) {
+        self.0.push((qualities, rule, cites.cloned()));
     }
 
     /// Every quality some requirement names.
     pub(super) fn union(&self) -> ConsentQualities {
-        self.0.iter().fold(ConsentQualities::empty(), |q, (n, _)| q | *n)
-    }
-
-    fn rules(&self) -> Vec<RuleId> {
-        self.0.iter().map(|(_, r)| r.clone()).collect()
+        self.0.iter().fold(ConsentQualities::empty(), |q, (n, _, _)| q | *n)
     }
 }
 
 impl<S: ConsentStore> Ctx<'_, S> {
-    /// Whether a grant with every quality of `required`, and none of
-    /// `excluded`, is in force for the category.
-    fn consent(&self, c: usize, required: ConsentQualities, excluded: ConsentQualities, with_recipient: bool) -> bool {
+    /// The grants in force for the category, asked of the store once.
+    fn grants(&self, c: usize, with_recipient: bool) -> Grants {
         let (Some((_, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
-            return false;
+            return Grants::NONE;
         };
-        self.store.has_consent(&ConsentQuery {
+        self.store.grants(&ConsentQuery {
             subject: &self.req.subject.id,
             purpose: &p.id,
             category: &cat.key,
             covering: &cat.covering,
             recipient: if with_recipient { self.recipient.map(|(_, r)| &r.id) } else { None },
-            required,
-            excluded,
+            required: ConsentQualities::empty(),
+            excluded: ConsentQualities::empty(),
             at: self.at,
         })
     }
@@ -57,6 +55,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
                     needs.push(
                         m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::separate(),
                         m.id.clone(),
+                        m.cites.as_ref(),
                     );
                 }
                 for r in &m.rules {
@@ -68,6 +67,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
                             needs.push(
                                 m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::AFFIRMATIVE,
                                 r.id.clone(),
+                                r.cites.as_ref(),
                             );
                         }
                         MinorEffect::Guidance => {
@@ -83,7 +83,8 @@ impl<S: ConsentStore> Ctx<'_, S> {
                 if self.is_minor_below(PIPL_CHILD_AGE) {
                     needs.push(
                         ConsentQualities::GUARDIAN | ConsentQualities::separate(),
-                        builtin("pipl_guardian_consent"),
+                        builtin!("pipl_guardian_consent"),
+                        None,
                     );
                 }
             }
@@ -101,7 +102,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
             let kind_matches =
                 cr.kinds == 0 || self.recipient.is_some_and(|(_, r)| cr.kinds & super::kind_bit(r.kind) != 0);
             if cr.actions & bit != 0 && kind_matches && cr.cats.as_ref().is_none_or(|s| s.contains(c)) {
-                needs.push(r.qualities, r.id.clone());
+                needs.push(r.qualities, r.id.clone(), r.cites.as_ref());
             }
         }
     }
@@ -111,42 +112,42 @@ impl<S: ConsentStore> Ctx<'_, S> {
     /// names. Per requirement: each must be met by a grant of its own,
     /// which carries no `separate` or `guardian` quality it does not name.
     pub(super) fn require_consent(&self, d: &mut CatDraft, c: usize, needs: Needs, with_recipient: bool) {
+        let grants = self.grants(c, with_recipient);
         match self.engine.policy.settings.consent_grants {
             ConsentGrants::Combined => {
                 let q = needs.union();
-                self.require_grant(d, c, q, ConsentQualities::empty(), needs.rules(), with_recipient);
+                self.require_grant(d, grants.any(q, ConsentQualities::empty()), q, &needs.0, with_recipient);
             }
             ConsentGrants::PerRequirement => {
                 let answers_only = ConsentQualities::SEPARATE | ConsentQualities::GUARDIAN;
-                for (q, rule) in needs.0 {
-                    self.require_grant(d, c, q, answers_only.difference(q), vec![rule], with_recipient);
+                for need in needs.0.chunks(1) {
+                    let q = need.first().map_or(ConsentQualities::empty(), |n| n.0);
+                    self.require_grant(d, grants.any(q, answers_only.difference(q)), q, need, with_recipient);
                 }
             }
         }
     }
 
-    /// Checks one grant with `q` and none of `excluded`, asked for by `rules`.
+    /// Permits the category if a grant with `q` is in force, or denies it
+    /// on behalf of the requirements that ask for it.
     fn require_grant(
         &self,
         d: &mut CatDraft,
-        c: usize,
+        in_force: bool,
         q: ConsentQualities,
-        excluded: ConsentQualities,
-        rules: Vec<RuleId>,
+        needs: &[Need],
         with_recipient: bool,
     ) {
-        if self.consent(c, q, excluded, with_recipient) {
-            for r in rules {
-                let cites = self.cites_of(&r);
-                d.permit(reason(r, Effect::Permit, cites.as_ref(), "the consent it requires is in force"));
+        if in_force {
+            for (_, rule, cites) in needs {
+                d.permit(reason(rule.clone(), Effect::Permit, cites.as_ref(), "the consent it requires is in force"));
             }
             return;
         }
         let Some((_, p)) = self.purpose else { return };
-        for r in &rules {
-            let cites = self.cites_of(r);
+        for (_, rule, cites) in needs {
             d.deny(reason(
-                r.clone(),
+                rule.clone(),
                 Effect::Deny,
                 cites.as_ref(),
                 format!("needs consent `{q}`, which is not in force"),
@@ -158,7 +159,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
             qualities: q,
             from: if q.contains(ConsentQualities::GUARDIAN) { ConsentFrom::Guardian } else { ConsentFrom::Subject },
             recipient: if with_recipient { self.recipient.map(|(_, r)| r.id.clone()) } else { None },
-            rules,
+            rules: needs.iter().map(|(_, rule, _)| rule.clone()).collect(),
         });
     }
 }

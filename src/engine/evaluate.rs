@@ -20,7 +20,7 @@ use crate::taxonomy::{CategoryKey, Sensitivity};
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 pub(super) const PIPL_CHILD_AGE: u8 = 14;
 
-pub(super) fn builtin(name: &str) -> RuleId {
+fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
 }
 
@@ -297,7 +297,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
             req.at.naive_utc().checked_add_offset(offset).map_or_else(|| req.at.naive_utc().date(), |t| t.date());
         if birth > today {
             top.push(reason(
-                builtin("invalid_birth_date"),
+                builtin!("invalid_birth_date"),
                 Effect::Deny,
                 None,
                 "the subject's birth date is after the time of the request",
@@ -310,7 +310,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
         }
         if years > i32::from(MAX_AGE) {
             top.push(reason(
-                builtin("invalid_age"),
+                builtin!("invalid_age"),
                 Effect::Deny,
                 None,
                 format!("the subject's birth date gives an age above {MAX_AGE}"),
@@ -321,14 +321,14 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
     }
     match req.subject.age {
         Some(a) if a > MAX_AGE => {
-            top.push(reason(builtin("invalid_age"), Effect::Deny, None, format!("the stated age is above {MAX_AGE}")));
+            top.push(reason(builtin!("invalid_age"), Effect::Deny, None, format!("the stated age is above {MAX_AGE}")));
             None
         }
         Some(a) => Some(a),
         None => match engine.policy.settings.unknown_age {
             UnknownAge::Adult => {
                 top.push(reason(
-                    builtin("unknown_age_assumed_adult"),
+                    builtin!("unknown_age_assumed_adult"),
                     Effect::Note,
                     None,
                     "the subject's age is unknown; the policy says to treat them as an adult",
@@ -337,7 +337,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
             }
             UnknownAge::Minor => {
                 top.push(reason(
-                    builtin("unknown_age_assumed_minor"),
+                    builtin!("unknown_age_assumed_minor"),
                     Effect::Note,
                     None,
                     "the subject's age is unknown; the policy says to treat them as a child",
@@ -426,7 +426,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
         }
         if !listed {
             d.note(
-                builtin("exception_not_available"),
+                builtin!("exception_not_available"),
                 None,
                 format!(
                     "ground `{}` is not an exception to action `{}` in this policy",
@@ -560,7 +560,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
         let within = self.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c));
         if !within {
             d.deny(reason(
-                builtin("category_not_in_purpose"),
+                builtin!("category_not_in_purpose"),
                 Effect::Deny,
                 p.cites.as_ref(),
                 format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
@@ -568,18 +568,13 @@ impl<S: ConsentStore> Ctx<'_, S> {
         }
         within
     }
-
-    /// The clause a rule id cites, looked up in the policy.
-    pub(super) fn cites_of(&self, id: &RuleId) -> Option<Cites> {
-        self.engine.cites.get(id).cloned()
-    }
 }
 
 fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
     let req = ctx.req;
     if !req.data_state.is_personal() {
         d.permit(reason(
-            builtin("anonymised_out_of_scope"),
+            builtin!("anonymised_out_of_scope"),
             Effect::Permit,
             None,
             "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))",
@@ -591,7 +586,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
     if sensitivity == Sensitivity::NonPersonal {
         if !req.linked_to_identity {
             d.permit(reason(
-                builtin("non_personal"),
+                builtin!("non_personal"),
                 Effect::Permit,
                 None,
                 format!("`{}` cannot identify anyone on its own and is not linked to an identity", d.key),
@@ -599,14 +594,14 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
             return;
         }
         d.note(
-            builtin("linked_to_identity"),
+            builtin!("linked_to_identity"),
             None,
             format!("`{}` is linked to an identity: personal data for as long as it stays linked", d.key),
         );
     }
     if req.data_state == DataState::DeIdentified {
         d.note(
-            builtin("de_identified_is_personal"),
+            builtin!("de_identified_is_personal"),
             None,
             "de-identified data is still personal data (PIPL art. 73(3))",
         );
@@ -622,7 +617,7 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
     let cancelled = req.events.account_cancelled.is_some_and(|t| t.to_utc() <= ctx.at);
     if cancelled && !retention_action && d.by_exception.is_none() {
         d.deny(reason(
-            builtin("account_cancelled"),
+            builtin!("account_cancelled"),
             Effect::Deny,
             None,
             "the account is cancelled: that withdraws every authorisation, leaving only storage, security and deletion"
@@ -667,7 +662,7 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     if let Some(perm) = p.permission.filter(|_| gated) {
         if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
             d.deny(reason(
-                builtin("permission_off"),
+                builtin!("permission_off"),
                 Effect::Deny,
                 p.cites.as_ref(),
                 format!("purpose `{}` rests on a device permission that is off", p.id),
@@ -692,10 +687,10 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     ctx.policy_requirements(c, &mut needs);
     if p.basis == PurposeBasis::Optional {
         if needs.union().is_empty() {
-            needs.push(ConsentQualities::AFFIRMATIVE, builtin("optional_purpose_consent"));
+            needs.push(ConsentQualities::AFFIRMATIVE, builtin!("optional_purpose_consent"), None);
         }
         if sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
-            needs.push(ConsentQualities::separate(), builtin("sensitive_separate_consent"));
+            needs.push(ConsentQualities::separate(), builtin!("sensitive_separate_consent"), None);
         }
     } else {
         d.permit(reason(

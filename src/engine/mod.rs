@@ -1,6 +1,16 @@
 //! The engine: a policy compiled once into dense ids and bitsets, and the
 //! evaluator that answers requests from it.
 
+/// A built-in rule's id, made once per call site: after the first use it
+/// costs a reference count, not a new string.
+macro_rules! builtin {
+    ($name:literal) => {{
+        static ID: std::sync::LazyLock<crate::ids::RuleId> =
+            std::sync::LazyLock::new(|| crate::ids::RuleId::builtin($name));
+        crate::ids::RuleId::clone(&ID)
+    }};
+}
+
 mod bitset;
 mod consent;
 mod evaluate;
@@ -11,7 +21,7 @@ mod retention;
 use crate::consent::ConsentStore;
 use crate::decision::Decision;
 use crate::error::Error;
-use crate::ids::{Cites, IdMap, PurposeId, RecipientId, RuleId};
+use crate::ids::{IdMap, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, Policy, RecipientKind};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
@@ -70,8 +80,6 @@ pub struct Engine {
     requirements_any_purpose: Vec<usize>,
     /// For each category, the retention rules that cover it.
     retention_by_cat: Vec<Vec<usize>>,
-    /// The clause each rule cites, by rule id.
-    cites: IdMap<RuleId, Cites>,
     /// Purposes and recipients as the rule ids reasons name them by.
     purpose_rules: Vec<RuleId>,
     recipient_rules: Vec<RuleId>,
@@ -222,24 +230,6 @@ impl Engine {
                 }
             }
         }
-        let mut cites = IdMap::default();
-        let mut cite = |id: &RuleId, c: &Option<Cites>| {
-            if let Some(c) = c {
-                cites.insert(id.clone(), c.clone());
-            }
-        };
-        for r in &policy.consent_requirements {
-            cite(&r.id, &r.cites);
-        }
-        for a in &policy.actions {
-            cite(&a.id, &a.cites);
-        }
-        if let Some(m) = &policy.minors {
-            cite(&m.id, &m.cites);
-            for r in &m.rules {
-                cite(&r.id, &r.cites);
-            }
-        }
         let purpose_rules = policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect();
         let recipient_rules = policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())).collect();
         let mut action_rules = [None; 10];
@@ -261,7 +251,6 @@ impl Engine {
             requirements_by_purpose,
             requirements_any_purpose,
             retention_by_cat,
-            cites,
             purpose_rules,
             recipient_rules,
             action_rules,

@@ -1,7 +1,7 @@
 //! Turns the per-category drafts into a decision: verdict, sorted lists,
 //! merged unmet requirements.
 
-use super::evaluate::{CatDraft, builtin, reason};
+use super::evaluate::{CatDraft, reason};
 use crate::decision::{CategoryOutcome, Decision, Effect, Obligation, Reason, Unmet, Verdict};
 use crate::ids::RuleId;
 use crate::request::Request;
@@ -112,7 +112,7 @@ impl<'r> Outcome<'r> {
             // A denial names only what denied and what was noted.
             reasons.retain(|r| r.effect != Effect::Permit);
             if reasons.is_empty() {
-                reasons.push(reason(builtin("default_deny"), Effect::Deny, None, "nothing permits the request"));
+                reasons.push(reason(builtin!("default_deny"), Effect::Deny, None, "nothing permits the request"));
             }
         }
         let mut categories = self.categories;

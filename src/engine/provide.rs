@@ -2,7 +2,7 @@
 //! data leaving the controller.
 
 use super::consent::Needs;
-use super::evaluate::{CatDraft, Ctx, builtin, reason};
+use super::evaluate::{CatDraft, Ctx, reason};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
 use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
@@ -34,7 +34,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                     "the data comes from `{origin}`, not from the home region `{home}`: this is not a cross-border transfer"
                 )
             };
-            d.deny(reason(builtin("not_cross_border"), Effect::Deny, None, message));
+            d.deny(reason(builtin!("not_cross_border"), Effect::Deny, None, message));
         }
         let cr = ctx.engine.recipients.get(ri);
         if !cr.is_some_and(|cr| cr.cats.contains(c)) {
@@ -85,7 +85,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer)
         {
             d.deny(reason(
-                builtin("cross_border_required"),
+                builtin!("cross_border_required"),
                 Effect::Deny,
                 None,
                 format!("recipient `{}` is outside `{home}`: the transfer is a cross-border one", r.id),
@@ -137,11 +137,11 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             "needed to provide the service of a core purpose (PIPL art. 13(2))",
         ));
     } else if let Some(needed) = rule.consent {
-        needs.push(needed, rule.id.clone());
+        needs.push(needed, rule.id.clone(), rule.cites.as_ref());
         by_consent = true;
     } else {
         d.deny(reason(
-            builtin("no_basis"),
+            builtin!("no_basis"),
             Effect::Deny,
             rule.cites.as_ref(),
             format!("no consent permits action `{}` under this policy, and no exception applies", action.as_str()),
@@ -151,7 +151,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     ctx.policy_requirements(c, &mut needs);
     // Sensitive data provided on consent needs separate consent (PIPL art. 29).
     if by_consent && sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
-        needs.push(ConsentQualities::separate(), builtin("sensitive_separate_consent"));
+        needs.push(ConsentQualities::separate(), builtin!("sensitive_separate_consent"), None);
     }
     ctx.guardian_needs(d, &mut needs);
     if !needs.union().is_empty() {

@@ -119,7 +119,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
         .filter_map(|b| b.maximum_ends.filter(|m| at >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
         .collect();
     let hold_reason = || Reason {
-        rule: RuleId::builtin("legal_hold"),
+        rule: builtin!("legal_hold"),
         effect: Effect::Note,
         cites: None,
         message: "a legal hold is in force: only storage and security are permitted".into(),
@@ -129,7 +129,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
         Action::Delete | Action::Anonymise => {
             if let Some(until) = retained_until(&req.events, at) {
                 d.deny(Reason {
-                    rule: RuleId::builtin("retain_until"),
+                    rule: builtin!("retain_until"),
                     effect: Effect::Deny,
                     cites: None,
                     message: format!("the data must be kept until {until}, a deadline set outside the policy").into(),
@@ -197,7 +197,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
             }
             if bounds.is_empty() {
                 d.deny(Reason {
-                    rule: RuleId::builtin("no_retention_rule"),
+                    rule: builtin!("no_retention_rule"),
                     effect: Effect::Deny,
                     cites: None,
                     message: format!(
@@ -240,7 +240,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     }
                     if cancelled.is_some() {
                         d.note(
-                            RuleId::builtin("account_cancelled"),
+                            builtin!("account_cancelled"),
                             None,
                             "the account is cancelled: only storage and security until the minimum ends",
                         );
@@ -262,7 +262,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     // The account is gone and no statutory period remains.
                     let by = minimum_rules.iter().map(|(_, e)| *e).fold(cancelled_at, DateTime::max);
                     d.deny(Reason {
-                        rule: RuleId::builtin("account_cancelled"),
+                        rule: builtin!("account_cancelled"),
                         effect: Effect::Deny,
                         cites: None,
                         message: "the account is cancelled and no statutory retention remains".into(),
@@ -289,7 +289,7 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     if account_closed {
                         // Every purpose ended with the account (PIPL art. 47).
                         d.note(
-                            RuleId::builtin("account_cancelled"),
+                            builtin!("account_cancelled"),
                             None,
                             "the account is cancelled: only storage and security until the data is deleted",
                         );
