@@ -224,12 +224,21 @@ struct Record {
     qualities: u8,
     /// Index into `permissions` for a permission switch.
     permission: u8,
+    /// A bit for each purpose of the scope (its id modulo 8), so that a
+    /// look-up skips most events of other purposes without reading the
+    /// scope.
+    purpose_bits: u8,
 }
 
 impl Record {
     fn key(&self) -> (i64, u32) {
         (self.secs, self.nanos)
     }
+}
+
+/// A purpose's bit in [`Record::purpose_bits`].
+fn purpose_bit(purpose: u32) -> u8 {
+    1 << (purpose % 8)
 }
 
 /// The query's recipient, as ids: `None` for no recipient, `Some(None)` for
@@ -284,6 +293,8 @@ impl CompactLedger {
             Some(s) => self.intern_scope(s)?,
             None => NONE,
         };
+        let purpose_bits =
+            self.scopes.value(scope).map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(*p)));
         let policy = self.policies.intern(&(event.policy_id, event.policy_version))?;
         let expires = match expiry {
             Some(e) => {
@@ -307,6 +318,7 @@ impl CompactLedger {
             kind,
             qualities,
             permission,
+            purpose_bits,
         };
         let records = self.subjects.entry(event.subject).or_default();
         // Grow by about 1/16th so that capacity stays close to the length.
@@ -584,9 +596,10 @@ impl ConsentStore for CompactLedger {
         // The grants in force since the last ending event (the in-memory
         // ledger's list of active grants, folded).
         let mut grants = Grants::NONE;
+        let bit = purpose_bit(purpose);
         for r in records.iter().take_while(|r| r.key() <= at) {
-            if r.scope == NONE {
-                continue; // a permission switch
+            if r.purpose_bits & bit == 0 {
+                continue; // another purpose's event, or a permission switch
             }
             let Some(slot) = cache.get_mut((r.scope % 8) as usize) else {
                 continue;
