@@ -145,13 +145,21 @@ impl<S: ConsentStore> Ctx<'_, S> {
             return;
         }
         let Some((_, p)) = self.purpose else { return };
-        for (_, rule, cites) in needs {
-            d.deny(reason(
-                rule.clone(),
-                Effect::Deny,
-                cites.as_ref(),
-                format!("needs consent `{q}`, which is not in force"),
-            ));
+        let mut message = String::with_capacity(64);
+        message.push_str("needs consent `");
+        for (i, n) in q.names().enumerate() {
+            if i > 0 {
+                message.push('+');
+            }
+            message.push_str(n);
+        }
+        if q.is_empty() {
+            message.push_str("implied");
+        }
+        message.push_str("`, which is not in force");
+        for (i, (_, rule, cites)) in needs.iter().enumerate() {
+            let m = if i + 1 == needs.len() { std::mem::take(&mut message) } else { message.clone() };
+            d.deny(reason(rule.clone(), Effect::Deny, cites.as_ref(), m));
         }
         d.unmet.push(Unmet::Consent {
             purpose: p.id.clone(),

@@ -20,6 +20,16 @@ use crate::taxonomy::{CategoryKey, Sensitivity};
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 pub(super) const PIPL_CHILD_AGE: u8 = 14;
 
+/// A message joined from its pieces: what `format!` would give, without the
+/// formatting machinery, for the messages decisions give most.
+pub(super) fn text(pieces: &[&str]) -> Cow<'static, str> {
+    let mut s = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        s.push_str(p);
+    }
+    Cow::Owned(s)
+}
+
 fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
 }
@@ -440,13 +450,11 @@ impl<S: ConsentStore> Ctx<'_, S> {
 
     pub(super) fn permit_by_exception(&self, d: &mut CatDraft, e: &Exception) {
         d.by_exception = Some(e.ground);
-        let basis = e.ground.pipl_basis().map_or(String::new(), |b| format!(" ({b})"));
-        d.permit(reason(
-            e.id.clone(),
-            Effect::Permit,
-            e.cites.as_ref(),
-            format!("permitted without consent on ground `{}`{basis}", e.ground.as_str()),
-        ));
+        let message = match e.ground.pipl_basis() {
+            Some(b) => text(&["permitted without consent on ground `", e.ground.as_str(), "` (", b, ")"]),
+            None => text(&["permitted without consent on ground `", e.ground.as_str(), "`"]),
+        };
+        d.permit(reason(e.id.clone(), Effect::Permit, e.cites.as_ref(), message));
         for duty in e.ground.duties().iter().chain(&e.duties) {
             self.duty(d, *duty);
         }
@@ -539,11 +547,13 @@ impl<S: ConsentStore> Ctx<'_, S> {
                 self.rule.id.clone(),
                 Effect::Deny,
                 ds.cites.as_ref().or(self.rule.cites.as_ref()),
-                format!(
-                    "action `{}` may concern this data only {} or better",
+                text(&[
+                    "action `",
                     self.req.action.as_str(),
-                    ds.at_least.as_str()
-                ),
+                    "` may concern this data only ",
+                    ds.at_least.as_str(),
+                    " or better",
+                ]),
             ));
             d.unmet.push(Unmet::DataState { at_least: ds.at_least });
         }
@@ -563,7 +573,7 @@ impl<S: ConsentStore> Ctx<'_, S> {
                 builtin!("category_not_in_purpose"),
                 Effect::Deny,
                 p.cites.as_ref(),
-                format!("`{}` is not among the categories of purpose `{}`", d.key, p.id),
+                text(&["`", d.key.as_str(), "` is not among the categories of purpose `", p.id.as_str(), "`"]),
             ));
         }
         within

@@ -2,7 +2,7 @@
 //! data leaving the controller.
 
 use super::consent::Needs;
-use super::evaluate::{CatDraft, Ctx, reason};
+use super::evaluate::{CatDraft, Ctx, reason, text};
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Effect, Obligation, Unmet};
 use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
@@ -42,7 +42,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                 ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
                 Effect::Deny,
                 r.cites.as_ref(),
-                format!("recipient `{}` may not receive `{}`", r.id, d.key),
+                text(&["recipient `", r.id.as_str(), "` may not receive `", d.key.as_str(), "`"]),
             ));
         }
         if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
@@ -50,7 +50,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                 ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
                 Effect::Deny,
                 r.cites.as_ref(),
-                format!("recipient `{}` may not receive data for purpose `{}`", r.id, p.id),
+                text(&["recipient `", r.id.as_str(), "` may not receive data for purpose `", p.id.as_str(), "`"]),
             ));
         }
         if ctx.req.data_state.protection() < r.data_state.protection() {
@@ -58,7 +58,13 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                 ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
                 Effect::Deny,
                 r.cites.as_ref(),
-                format!("recipient `{}` may receive this data only {} or better", r.id, r.data_state.as_str()),
+                text(&[
+                    "recipient `",
+                    r.id.as_str(),
+                    "` may receive this data only ",
+                    r.data_state.as_str(),
+                    " or better",
+                ]),
             ));
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
@@ -74,7 +80,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                         rule.id.clone(),
                         Effect::Deny,
                         rule.cites.as_ref(),
-                        format!("recipient `{}` lacks the required {}", r.id, rr.as_str()),
+                        text(&["recipient `", r.id.as_str(), "` lacks the required ", rr.as_str()]),
                     ));
                     d.unmet.push(Unmet::Agreement { recipient: r.id.clone(), requirement: *rr });
                 }
