@@ -536,3 +536,87 @@ fn a_share_rule_may_take_recipients_abroad() {
     ads.recipient = Some("proc".into());
     assert_eq!(denied_by(&decide(&e, &ads, &[])), vec!["r.share"]);
 }
+
+// --- Fields an action never reads -------------------------------------------
+
+fn without_effect(path: &str) -> Vec<(DiagnosticCode, String)> {
+    vec![(DiagnosticCode::FieldWithoutEffect, path.to_owned())]
+}
+
+#[test]
+fn domestic_is_an_error_outside_the_cross_border_rule() {
+    let mut v = base();
+    v["actions"][2]["domestic"] = json!("permit");
+    assert_eq!(errors(&v), without_effect("/actions/2/domestic"));
+    let err = load(&v).unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.severity, privacy_engine::Severity::Error);
+    assert_eq!(d.code.as_str(), "field-without-effect");
+    assert_eq!(
+        d.message,
+        "field `domestic` of rule `r.share` has no effect on action `share`: it applies only to `cross_border`"
+    );
+}
+
+#[test]
+fn allow_abroad_is_an_error_on_the_cross_border_rule() {
+    let mut v = base();
+    v["actions"][3]["allow_abroad"] = json!(true);
+    assert_eq!(errors(&v), without_effect("/actions/3/allow_abroad"));
+    let err = load(&v).unwrap_err();
+    assert!(err.diagnostics()[0].message.ends_with("it applies only to `share`, `entrust`, `transfer` and `disclose`"));
+}
+
+#[test]
+fn within_purpose_false_is_an_error_on_a_retention_action() {
+    let mut v = base();
+    v["actions"][5]["within_purpose"] = json!(false);
+    assert_eq!(errors(&v), without_effect("/actions/5/within_purpose"));
+}
+
+#[test]
+fn recipient_requires_kinds_is_an_error_without_recipient_requires() {
+    let mut v = base();
+    v["actions"][2]["recipient_requires_kinds"] = json!(["processor"]);
+    assert_eq!(errors(&v), without_effect("/actions/2/recipient_requires_kinds"));
+    v["actions"][2]["recipient_requires"] = json!([]);
+    assert_eq!(errors(&v), without_effect("/actions/2/recipient_requires_kinds"));
+}
+
+#[test]
+fn data_states_is_an_error_on_a_retention_action() {
+    let mut v = base();
+    v["actions"][5]["data_states"] = json!([{"at_least": "de_identified"}]);
+    assert_eq!(errors(&v), without_effect("/actions/5/data_states"));
+}
+
+#[test]
+fn the_same_fields_load_where_they_have_effect() {
+    let mut v = base();
+    v["actions"][1]["data_states"] = json!([{"at_least": "de_identified"}]);
+    v["actions"][1]["within_purpose"] = json!(false);
+    v["actions"][2]["allow_abroad"] = json!(true);
+    v["actions"][2]["recipient_requires"] = json!(["confidentiality"]);
+    v["actions"][2]["recipient_requires_kinds"] = json!(["processor"]);
+    v["actions"][2]["data_states"] = json!([{"recipient_kinds": ["advertiser"], "at_least": "de_identified"}]);
+    v["actions"][3]["domestic"] = json!("permit");
+    v["actions"][3]["within_purpose"] = json!(false);
+    v["actions"][4]["allow_abroad"] = json!(true);
+    v["actions"][4]["within_purpose"] = json!(false);
+    let policy = load(&v).unwrap();
+    assert!(policy.diagnostics().iter().all(|d| d.code != DiagnosticCode::FieldWithoutEffect));
+}
+
+#[test]
+fn default_values_are_not_flagged_where_they_have_no_effect() {
+    let mut v = base();
+    v["actions"][2]["domestic"] = json!("deny");
+    v["actions"][2]["recipient_requires_kinds"] = json!([]);
+    v["actions"][3]["allow_abroad"] = json!(false);
+    v["actions"][5]["within_purpose"] = json!(true);
+    v["actions"][5]["data_states"] = json!([]);
+    v["actions"][5]["allow_abroad"] = json!(false);
+    v["actions"][5]["domestic"] = json!("deny");
+    let policy = load(&v).unwrap();
+    assert!(policy.diagnostics().iter().all(|d| d.code != DiagnosticCode::FieldWithoutEffect));
+}

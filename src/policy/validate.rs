@@ -68,6 +68,9 @@ pub enum DiagnosticCode {
     /// An exception that can never apply, because an earlier one of the same
     /// action, ground and recipients needs no more evidence.
     ShadowedException,
+    /// An action rule sets a field, away from its default, that its action
+    /// never reads.
+    FieldWithoutEffect,
 }
 
 impl DiagnosticCode {
@@ -93,6 +96,7 @@ impl DiagnosticCode {
             Self::CrossBorderWithoutMechanism => "cross-border-without-mechanism",
             Self::StaleAcknowledgement => "stale-acknowledgement",
             Self::ShadowedException => "shadowed-exception",
+            Self::FieldWithoutEffect => "field-without-effect",
         }
     }
 }
@@ -411,6 +415,7 @@ fn check_actions(c: &mut Checker<'_>) {
         if let Some(q) = a.consent {
             qualities(c, q, format!("{path}/consent"), &format!("action rule `{}`", a.id));
         }
+        fields_without_effect(c, &path, a);
         for (j, ds) in a.data_states.iter().enumerate() {
             c.purposes(&ds.purposes, &format!("{path}/data_states/{j}/purposes"), &format!("action rule `{}`", a.id));
         }
@@ -453,6 +458,43 @@ fn check_actions(c: &mut Checker<'_>) {
                 format!("cross-border rule `{}` does not require a transfer mechanism (PIPL art. 38)", a.id),
             );
         }
+    }
+}
+
+/// The fields of an action rule that its action never reads, set away from
+/// their defaults: a reviewer who writes one expects it to do something, so
+/// it is an error rather than silently ignored. The actions each field
+/// applies to are those of `engine::evaluate` and `engine::provide`.
+fn fields_without_effect(c: &mut Checker<'_>, path: &str, a: &super::ActionRule) {
+    const PER_CATEGORY: &str = "`collect`, `use`, `share`, `entrust`, `transfer`, `cross_border` and `disclose`";
+    // Retention actions skip the purpose and data-state checks.
+    let retention = matches!(a.action, Action::Retain | Action::Delete | Action::Anonymise);
+    let unread = [
+        (
+            "recipient_requires_kinds",
+            !a.recipient_requires_kinds.is_empty() && a.recipient_requires.is_empty(),
+            "a rule whose `recipient_requires` is not empty",
+        ),
+        ("data_states", !a.data_states.is_empty() && retention, PER_CATEGORY),
+        ("within_purpose", !a.within_purpose && retention, PER_CATEGORY),
+        ("domestic", a.domestic != super::Domestic::Deny && a.action != Action::CrossBorder, "`cross_border`"),
+        (
+            "allow_abroad",
+            a.allow_abroad
+                && !matches!(a.action, Action::Share | Action::Entrust | Action::Transfer | Action::Disclose),
+            "`share`, `entrust`, `transfer` and `disclose`",
+        ),
+    ];
+    for (field, _, applies) in unread.into_iter().filter(|(_, unread, _)| *unread) {
+        c.error(
+            DiagnosticCode::FieldWithoutEffect,
+            format!("{path}/{field}"),
+            format!(
+                "field `{field}` of rule `{}` has no effect on action `{}`: it applies only to {applies}",
+                a.id,
+                a.action.as_str()
+            ),
+        );
     }
 }
 
