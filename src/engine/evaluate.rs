@@ -63,7 +63,7 @@ impl CatDraft {
         Self {
             key: key.clone(),
             permit: false,
-            reasons: Vec::new(),
+            reasons: Vec::with_capacity(6),
             obligations: Vec::new(),
             unmet: Vec::new(),
             by_exception: None,
