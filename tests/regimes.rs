@@ -269,6 +269,28 @@ fn a_cross_border_rule_may_permit_a_transfer_that_stays_at_home() {
     assert_eq!(denied_by(&d), vec!["r.cross_border", "r.cross_border"]);
 }
 
+#[test]
+fn a_domestic_cross_border_denial_lists_a_minors_deny_rule_too() {
+    let mut v = base();
+    v["actions"][3]["domestic"] = json!("permit");
+    v["actions"][3]["recipient_requires"] = json!(["transfer_mechanism", "confidentiality"]);
+    v["minors"] = json!({"id": "minors", "guardian_consent_below": 1, "guardian_qualities": [],
+                         "rules": [{"id": "minors.no_transfers", "below_age": 18, "effect": "deny"}]});
+    let e = engine(&v);
+    // At home, to a processor without a confidentiality agreement, for a
+    // 16-year-old: both the agreement and the minors rule deny, and the
+    // decision says so, as it does for a transfer abroad.
+    let at_home = req(Action::CrossBorder, "user.contact.address", "orders", 16).recipient("proc");
+    let d = decide(&e, &at_home, &[]);
+    assert_eq!(denied_by(&d), vec!["minors.no_transfers", "r.cross_border"]);
+    assert!(d.unmet.contains(&Unmet::AgeAtLeast { age: 18 }), "{d}");
+    let mut abroad = at_home.clone();
+    abroad.recipient = Some("proc.eu".into());
+    let d = decide(&e, &abroad, &[]);
+    assert!(denied_by(&d).contains(&"minors.no_transfers"));
+    assert!(d.unmet.contains(&Unmet::AgeAtLeast { age: 18 }), "{d}");
+}
+
 // --- Which recipients must have the agreements -----------------------------
 
 #[test]

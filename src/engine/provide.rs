@@ -103,7 +103,9 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
 
     ctx.data_states(d);
     if domestic {
-        if !d.has_deny() && !ctx.minors_deny(d) {
+        // The minors deny rules are consulted even when a check above has
+        // denied, so that the decision lists every rule that denies.
+        if !ctx.minors_deny(d) && !d.has_deny() {
             d.permit(reason(
                 rule.id.clone(),
                 Effect::Permit,
