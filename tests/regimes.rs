@@ -327,6 +327,12 @@ fn an_action_may_ask_for_de_identified_data_by_purpose_or_recipient_kind() {
     let d = decide(&e, &share("proc", "ads"), &consent);
     assert_eq!(denied_by(&d), vec!["r.share"]);
     assert_eq!(d.unmet, vec![Unmet::DataState { at_least: privacy_engine::DataState::DeIdentified }]);
+    // An entry without cites: the reason cites the rule's clause.
+    assert_eq!(d.reasons.iter().find(|r| r.effect == Effect::Deny).unwrap().cites, None);
+    let mut cited = v.clone();
+    cited["actions"][2]["cites"] = json!("share clause");
+    let d = decide(&engine(&cited), &share("proc", "ads"), &consent);
+    assert_eq!(d.reasons.iter().find(|r| r.effect == Effect::Deny).unwrap().cites.as_deref(), Some("share clause"));
     let mut on_ground = share("adv", "orders");
     on_ground.categories = vec![CategoryKey::new("user.contact.address").unwrap()];
     on_ground.exception =
