@@ -101,7 +101,8 @@ fn main() {
         let compact = engine.evaluate(r, &replay.compact);
         let in_memory = engine.evaluate(r, &replay.in_memory);
         let p = engine.prepare(r);
-        let decided = [engine.decide(&p, &replay.compact), engine.decide(&p, &replay.in_memory)];
+        let decided =
+            [engine.decide(&p, &replay.compact).to_decision(), engine.decide(&p, &replay.in_memory).to_decision()];
         if compact.is_permit() != s.expected.permit() || in_memory != compact || decided.iter().any(|d| *d != compact) {
             wrong.push(s.id);
         }

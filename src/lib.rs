@@ -176,7 +176,7 @@ pub use crate::consent::{
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
 };
-pub use crate::engine::{Due, Engine, Prepared, RetentionPlanner, RetentionRecord};
+pub use crate::engine::{Due, Engine, Prepared, RetentionPlanner, RetentionRecord, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ground::{Evidence, Ground};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};

@@ -138,7 +138,9 @@ fn every_vector_holds() {
         let prepared = engine.prepare(&request);
         let mut compact = CompactLedger::new();
         compact.extend(v.consents.iter().cloned()).unwrap();
-        if engine.decide(&prepared, &ledger) != decision || engine.decide(&prepared, &compact) != decision {
+        if engine.decide(&prepared, &ledger).to_decision() != decision
+            || engine.decide(&prepared, &compact).to_decision() != decision
+        {
             failures.push(format!("{name}: the prepared request or the compact ledger gives a different decision"));
         }
         // The same case through the JSON-lines interface gives the same JSON.

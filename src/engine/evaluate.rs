@@ -6,8 +6,10 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::Engine;
 use super::consent::Needs;
+use super::draft::{Arg, CatDraft, Msg, Need, Ob};
+use super::ruling::Ruling;
 use crate::consent::{ConsentQualities, ConsentStore};
-use crate::decision::{Decision, Effect, NoticeField, Obligation, Reason, Unmet};
+use crate::decision::{Decision, Effect, NoticeField, Reason};
 use crate::ground::Ground;
 use crate::ids::{Cites, RuleId};
 use crate::policy::{
@@ -15,20 +17,10 @@ use crate::policy::{
     UnknownAge,
 };
 use crate::request::{MAX_AGE, Request};
-use crate::taxonomy::{CategoryKey, Sensitivity};
+use crate::taxonomy::Sensitivity;
 
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 pub(super) const PIPL_CHILD_AGE: u8 = 14;
-
-/// A message joined from its pieces: what `format!` would give, without the
-/// formatting machinery, for the messages decisions give most.
-pub(super) fn text(pieces: &[&str]) -> Cow<'static, str> {
-    let mut s = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-    for p in pieces {
-        s.push_str(p);
-    }
-    Cow::Owned(s)
-}
 
 fn builtin(name: &str) -> RuleId {
     RuleId::builtin(name)
@@ -41,57 +33,6 @@ pub(super) fn reason(
     message: impl Into<Cow<'static, str>>,
 ) -> Reason {
     Reason { rule, effect, cites: cites.cloned(), message: message.into() }
-}
-
-/// The outcome for one category while it is being decided.
-#[derive(Debug)]
-pub(super) struct CatDraft {
-    pub(super) key: CategoryKey,
-    pub(super) permit: bool,
-    pub(super) reasons: Vec<Reason>,
-    pub(super) obligations: Vec<Obligation>,
-    pub(super) unmet: Vec<Unmet>,
-    /// The ground of the exception that permitted the category, if one did.
-    pub(super) by_exception: Option<crate::ground::Ground>,
-    /// Whether a permit must keep to the request's categories (one
-    /// `Minimise` obligation for the whole decision).
-    pub(super) minimise: bool,
-}
-
-impl CatDraft {
-    fn new(key: &CategoryKey) -> Self {
-        Self {
-            key: key.clone(),
-            permit: false,
-            reasons: Vec::with_capacity(6),
-            obligations: Vec::new(),
-            unmet: Vec::new(),
-            by_exception: None,
-            minimise: false,
-        }
-    }
-
-    pub(super) fn permit(&mut self, r: Reason) {
-        self.permit = true;
-        self.reasons.push(r);
-    }
-
-    pub(super) fn deny(&mut self, r: Reason) {
-        self.permit = false;
-        self.reasons.push(r);
-    }
-
-    pub(super) fn note(&mut self, rule: RuleId, cites: Option<&Cites>, message: impl Into<Cow<'static, str>>) {
-        self.reasons.push(reason(rule, Effect::Note, cites, message));
-    }
-
-    pub(super) fn key(&self) -> &CategoryKey {
-        &self.key
-    }
-
-    pub(super) fn has_deny(&self) -> bool {
-        self.reasons.iter().any(|r| r.effect == Effect::Deny)
-    }
 }
 
 /// A request resolved against one engine: its names looked up once, and
@@ -127,7 +68,8 @@ impl Prepared<'_> {
 pub(super) struct Ctx<'a, S> {
     pub(super) engine: &'a Engine,
     pub(super) req: &'a Request,
-    pub(super) store: &'a S,
+    /// The consent store (a reference: stores are read, never owned).
+    pub(super) store: S,
     pub(super) at: DateTime<Utc>,
     pub(super) rule: &'a ActionRule,
     pub(super) purpose: Option<(usize, &'a Purpose)>,
@@ -137,7 +79,7 @@ pub(super) struct Ctx<'a, S> {
 }
 
 pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore) -> Decision {
-    decide(engine, &prepare(engine, req), store)
+    decide(engine, &prepare(engine, req), store).to_decision()
 }
 
 /// Resolves the request's names to the engine's dense ids and checks what
@@ -232,14 +174,28 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
 }
 
 /// Decides a prepared request.
-pub(super) fn decide(engine: &Engine, prepared: &Prepared<'_>, store: &impl ConsentStore) -> Decision {
+pub(super) fn decide<'a>(engine: &'a Engine, prepared: &'a Prepared<'a>, store: &impl ConsentStore) -> Ruling<'a> {
     if prepared.stamp != engine.stamp {
         // Prepared by another engine: its ids mean nothing here.
-        return evaluate(engine, prepared.req, store);
+        let fresh = prepare(engine, prepared.req);
+        let mut ruling = Ruling::new(engine, prepared.req, Cow::Owned(fresh.top.clone()), fresh.top_denied);
+        decide_categories(engine, &fresh, store, &mut ruling);
+        return ruling;
     }
-    let req = prepared.req;
+    let mut ruling = Ruling::new(engine, prepared.req, Cow::Borrowed(&prepared.top), prepared.top_denied);
+    decide_categories(engine, prepared, store, &mut ruling);
+    ruling
+}
+
+/// Drafts each category of a prepared request, in request order.
+fn decide_categories<'a>(
+    engine: &'a Engine,
+    prepared: &Prepared<'a>,
+    store: &impl ConsentStore,
+    ruling: &mut Ruling<'a>,
+) {
+    let req: &'a Request = prepared.req;
     let policy = &engine.policy;
-    let mut out = super::outcome::Outcome::new(req, prepared.top.clone(), prepared.top_denied);
     let rule = prepared.rule.and_then(|i| policy.actions.get(i));
     match rule {
         Some(rule) if !prepared.top_denied => {
@@ -254,20 +210,17 @@ pub(super) fn decide(engine: &Engine, prepared: &Prepared<'_>, store: &impl Cons
                 age: prepared.age,
             };
             for (key, idx) in req.categories.iter().zip(&prepared.cat_ids) {
-                let mut d = CatDraft::new(key);
-                if let Some(c) = *idx {
-                    decide_category(&ctx, c, &mut d);
+                if let (Some(d), Some(c)) = (ruling.draft(key), *idx) {
+                    decide_category(&ctx, c, d);
                 }
-                out.add(d);
             }
         }
         _ => {
             for key in &req.categories {
-                out.add(CatDraft::new(key));
+                ruling.draft(key);
             }
         }
     }
-    out.finish()
 }
 
 /// Whether every time in the request can be written back in its own offset
@@ -307,7 +260,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
             req.at.naive_utc().checked_add_offset(offset).map_or_else(|| req.at.naive_utc().date(), |t| t.date());
         if birth > today {
             top.push(reason(
-                builtin!("invalid_birth_date"),
+                builtin_id!("invalid_birth_date"),
                 Effect::Deny,
                 None,
                 "the subject's birth date is after the time of the request",
@@ -320,7 +273,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
         }
         if years > i32::from(MAX_AGE) {
             top.push(reason(
-                builtin!("invalid_age"),
+                builtin_id!("invalid_age"),
                 Effect::Deny,
                 None,
                 format!("the subject's birth date gives an age above {MAX_AGE}"),
@@ -331,14 +284,19 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
     }
     match req.subject.age {
         Some(a) if a > MAX_AGE => {
-            top.push(reason(builtin!("invalid_age"), Effect::Deny, None, format!("the stated age is above {MAX_AGE}")));
+            top.push(reason(
+                builtin_id!("invalid_age"),
+                Effect::Deny,
+                None,
+                format!("the stated age is above {MAX_AGE}"),
+            ));
             None
         }
         Some(a) => Some(a),
         None => match engine.policy.settings.unknown_age {
             UnknownAge::Adult => {
                 top.push(reason(
-                    builtin!("unknown_age_assumed_adult"),
+                    builtin_id!("unknown_age_assumed_adult"),
                     Effect::Note,
                     None,
                     "the subject's age is unknown; the policy says to treat them as an adult",
@@ -347,7 +305,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
             }
             UnknownAge::Minor => {
                 top.push(reason(
-                    builtin!("unknown_age_assumed_minor"),
+                    builtin_id!("unknown_age_assumed_minor"),
                     Effect::Note,
                     None,
                     "the subject's age is unknown; the policy says to treat them as a child",
@@ -358,7 +316,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
     }
 }
 
-impl<S: ConsentStore> Ctx<'_, S> {
+impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The sensitivity the decision uses: the category's, raised to
     /// sensitive for a child under 14 (PIPL art. 28) unless the policy says
     /// otherwise.
@@ -384,19 +342,21 @@ impl<S: ConsentStore> Ctx<'_, S> {
     }
 
     /// Denies the category if a minors rule forbids the processing.
-    pub(super) fn minors_deny(&self, d: &mut CatDraft) -> bool {
+    pub(super) fn minors_deny(&self, d: &mut CatDraft<'a>) -> bool {
         let Some(m) = &self.engine.policy.minors else {
             return false;
         };
         let mut denied = false;
         for r in m.rules.iter().filter(|r| r.effect == MinorEffect::Deny && self.minor_rule_applies(r)) {
-            d.deny(reason(
-                r.id.clone(),
-                Effect::Deny,
+            d.deny(
+                &r.id,
                 r.cites.as_ref(),
-                format!("subjects under {} may not have this processing, whatever the consent", r.below_age),
-            ));
-            d.unmet.push(Unmet::AgeAtLeast { age: r.below_age });
+                Msg::new(
+                    &["subjects under ", " may not have this processing, whatever the consent"],
+                    [Arg::Num(r.below_age)],
+                ),
+            );
+            d.unmet.push(Need::AgeAtLeast(r.below_age));
             denied = true;
         }
         denied
@@ -404,209 +364,190 @@ impl<S: ConsentStore> Ctx<'_, S> {
 
     /// The claimed exception, if the policy lists it for this action and the
     /// request brings its evidence.
-    pub(super) fn exception(&self, d: &mut CatDraft) -> Option<&Exception> {
+    pub(super) fn exception(&self, d: &mut CatDraft<'a>) -> Option<&'a Exception> {
         let claim = self.req.exception.as_ref()?;
         let kind = self.recipient.map(|(_, r)| r.kind);
+        let rule: &'a ActionRule = self.rule;
         let mut listed = false;
-        for e in self.rule.exceptions.iter().filter(|e| e.ground == claim.ground) {
+        for e in rule.exceptions.iter().filter(|e| e.ground == claim.ground) {
             if let Some(k) = kind {
-                let kinds = if e.recipient_kinds.is_empty() { &self.rule.recipient_kinds } else { &e.recipient_kinds };
+                let kinds = if e.recipient_kinds.is_empty() { &rule.recipient_kinds } else { &e.recipient_kinds };
                 if !kinds.is_empty() && !kinds.contains(&k) {
                     continue;
                 }
             }
             listed = true;
-            let missing: Vec<_> = claim
-                .ground
-                .evidence()
-                .iter()
-                .chain(&e.requires)
-                .filter(|ev| !claim.evidence.contains(ev))
-                .copied()
-                .collect();
-            if missing.is_empty() {
+            let mut missing =
+                claim.ground.evidence().iter().chain(&e.requires).filter(|ev| !claim.evidence.contains(ev));
+            let Some(first) = missing.next() else {
                 return Some(e);
-            }
+            };
             d.note(
-                e.id.clone(),
+                &e.id,
                 e.cites.as_ref(),
-                format!("exception on ground `{}` lacks its evidence", claim.ground.as_str()),
+                Msg::new(&["exception on ground `", "` lacks its evidence"], [Arg::S(claim.ground.as_str())]),
             );
-            d.unmet.extend(missing.into_iter().map(|evidence| Unmet::Evidence { ground: claim.ground, evidence }));
+            for evidence in std::iter::once(first).chain(missing) {
+                d.unmet.push(Need::Evidence(claim.ground, *evidence));
+            }
         }
         if !listed {
             d.note(
                 builtin!("exception_not_available"),
                 None,
-                format!(
-                    "ground `{}` is not an exception to action `{}` in this policy",
-                    claim.ground.as_str(),
-                    self.req.action.as_str()
+                Msg::new(
+                    &["ground `", "` is not an exception to action `", "` in this policy"],
+                    [Arg::S(claim.ground.as_str()), Arg::S(self.req.action.as_str())],
                 ),
             );
         }
         None
     }
 
-    pub(super) fn permit_by_exception(&self, d: &mut CatDraft, e: &Exception) {
+    pub(super) fn permit_by_exception(&self, d: &mut CatDraft<'a>, e: &'a Exception) {
         d.by_exception = Some(e.ground);
         let message = match e.ground.pipl_basis() {
-            Some(b) => text(&["permitted without consent on ground `", e.ground.as_str(), "` (", b, ")"]),
-            None => text(&["permitted without consent on ground `", e.ground.as_str(), "`"]),
+            Some(b) => {
+                Msg::new(&["permitted without consent on ground `", "` (", ")"], [Arg::S(e.ground.as_str()), Arg::S(b)])
+            }
+            None => Msg::new(&["permitted without consent on ground `", "`"], [Arg::S(e.ground.as_str())]),
         };
-        d.permit(reason(e.id.clone(), Effect::Permit, e.cites.as_ref(), message));
+        d.permit(&e.id, e.cites.as_ref(), message);
         for duty in e.ground.duties().iter().chain(&e.duties) {
             self.duty(d, *duty);
         }
     }
 
-    /// Turns a duty into a typed obligation.
-    pub(super) fn duty(&self, d: &mut CatDraft, duty: Duty) {
-        let recipient = self.recipient.map(|(_, r)| r.id.clone());
+    /// Turns a duty into an obligation.
+    pub(super) fn duty(&self, d: &mut CatDraft<'a>, duty: Duty) {
+        let recipient = self.recipient.map(|(_, r)| &r.id);
         let o = match duty {
-            Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Obligation::DeIdentifyFirst,
+            Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Ob::DeIdentifyFirst,
             Duty::DeIdentifyFirst => return,
-            Duty::AnonymiseFirst => Obligation::AnonymiseFirst,
+            Duty::AnonymiseFirst => Ob::AnonymiseFirst,
             Duty::Minimise => {
                 d.minimise = true;
                 return;
             }
-            Duty::Encrypt => Obligation::Encrypt,
-            Duty::NotifySubject => Obligation::NotifySubject { fields: self.notice_fields() },
+            Duty::Encrypt => Ob::Encrypt,
+            Duty::NotifySubject => Ob::NotifySubject(self.notice_fields()),
             Duty::BindRecipientToPurpose => match (recipient, self.purpose) {
-                (Some(recipient), Some((_, p))) => {
-                    Obligation::BindRecipientToPurpose { recipient, purpose: p.id.clone() }
-                }
+                (Some(recipient), Some((_, p))) => Ob::BindRecipientToPurpose(recipient, &p.id),
                 _ => return,
             },
             Duty::ConfidentialityAgreement => match recipient {
-                Some(recipient) => Obligation::ConfidentialityAgreement { recipient },
+                Some(recipient) => Ob::ConfidentialityAgreement(recipient),
                 None => return,
             },
             Duty::TransferMechanism => match recipient {
-                Some(recipient) => Obligation::TransferMechanism { recipient },
+                Some(recipient) => Ob::TransferMechanism(recipient),
                 None => return,
             },
-            Duty::ImpactAssessment => Obligation::ImpactAssessment,
-            Duty::LegalDocuments => Obligation::LegalDocuments,
-            Duty::EncryptDisclosure => Obligation::EncryptDisclosure,
-            Duty::DeIdentifyResults => Obligation::DeIdentifyResults,
-            Duty::NotForProfit => Obligation::NotForProfit,
-            Duty::NewHolderBound => Obligation::NewHolderBound,
-            Duty::AdvanceNotice => Obligation::AdvanceNotice,
-            Duty::NotifyRecipients => Obligation::NotifyRecipients { recipients: self.recipients_of(&d.key) },
-            Duty::NoReidentification => Obligation::NoReidentification,
+            Duty::ImpactAssessment => Ob::ImpactAssessment,
+            Duty::LegalDocuments => Ob::LegalDocuments,
+            Duty::EncryptDisclosure => Ob::EncryptDisclosure,
+            Duty::DeIdentifyResults => Ob::DeIdentifyResults,
+            Duty::NotForProfit => Ob::NotForProfit,
+            Duty::NewHolderBound => Ob::NewHolderBound,
+            Duty::AdvanceNotice => Ob::AdvanceNotice,
+            Duty::NotifyRecipients => Ob::NotifyRecipients(d.key),
+            Duty::NoReidentification => Ob::NoReidentification,
         };
         d.obligations.push(o);
     }
 
-    /// The fields a notice must hold for this action.
-    pub(super) fn notice_fields(&self) -> Vec<NoticeField> {
+    /// The fields a notice must hold for this action, sorted.
+    pub(super) fn notice_fields(&self) -> &'static [NoticeField] {
         use NoticeField as F;
         match self.req.action {
             Action::Share | Action::CrossBorder => {
-                vec![F::RecipientName, F::RecipientContact, F::Purpose, F::Method, F::Categories, F::RightsExercise]
+                &[F::RecipientName, F::RecipientContact, F::Purpose, F::Method, F::Categories, F::RightsExercise]
             }
-            Action::Transfer => vec![F::RecipientName, F::RecipientContact],
-            _ => vec![F::Purpose, F::Method, F::Categories, F::Retention],
+            Action::Transfer => &[F::RecipientName, F::RecipientContact],
+            _ => &[F::Purpose, F::Method, F::Categories, F::Retention],
         }
-    }
-
-    /// The recipients that may have received a category.
-    pub(super) fn recipients_of(&self, key: &CategoryKey) -> Vec<crate::ids::RecipientId> {
-        let Some(&c) = self.engine.cat_index.get(key) else {
-            return Vec::new();
-        };
-        self.engine
-            .recipients
-            .iter()
-            .zip(&self.engine.policy.recipients)
-            .filter(|(cr, r)| {
-                cr.cats.contains(c) && !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller)
-            })
-            .map(|(_, r)| r.id.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect()
     }
 
     /// Denies the category when the data is less protected than one of the
     /// action rule's `data_states` asks for this purpose and recipient.
-    pub(super) fn data_states(&self, d: &mut CatDraft) {
+    pub(super) fn data_states(&self, d: &mut CatDraft<'a>) {
         let state = self.req.data_state;
         let purpose = self.purpose.map(|(_, p)| &p.id);
         let kind = self.recipient.map(|(_, r)| r.kind);
-        for ds in &self.rule.data_states {
+        let rule: &'a ActionRule = self.rule;
+        for ds in &rule.data_states {
             if state.protection() >= ds.at_least.protection()
                 || !(ds.purposes.is_empty() || purpose.is_some_and(|p| ds.purposes.contains(p)))
                 || !(ds.recipient_kinds.is_empty() || kind.is_some_and(|k| ds.recipient_kinds.contains(&k)))
             {
                 continue;
             }
-            d.deny(reason(
-                self.rule.id.clone(),
-                Effect::Deny,
-                ds.cites.as_ref().or(self.rule.cites.as_ref()),
-                text(&[
-                    "action `",
-                    self.req.action.as_str(),
-                    "` may concern this data only ",
-                    ds.at_least.as_str(),
-                    " or better",
-                ]),
-            ));
-            d.unmet.push(Unmet::DataState { at_least: ds.at_least });
+            d.deny(
+                &rule.id,
+                ds.cites.as_ref().or(rule.cites.as_ref()),
+                Msg::new(
+                    &["action `", "` may concern this data only ", " or better"],
+                    [Arg::S(self.req.action.as_str()), Arg::S(ds.at_least.as_str())],
+                ),
+            );
+            d.unmet.push(Need::DataState(ds.at_least));
         }
     }
 
     /// Whether the category is among the purpose's (minimisation), or the
     /// action rule lets the action go beyond them; denies the category if
     /// not.
-    pub(super) fn within_purpose(&self, c: usize, d: &mut CatDraft) -> bool {
+    pub(super) fn within_purpose(&self, c: usize, d: &mut CatDraft<'a>) -> bool {
         let Some((pi, p)) = self.purpose else { return false };
         if !self.rule.within_purpose {
             return true;
         }
         let within = self.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c));
         if !within {
-            d.deny(reason(
+            d.deny(
                 builtin!("category_not_in_purpose"),
-                Effect::Deny,
                 p.cites.as_ref(),
-                text(&["`", d.key.as_str(), "` is not among the categories of purpose `", p.id.as_str(), "`"]),
-            ));
+                Msg::new(
+                    &["`", "` is not among the categories of purpose `", "`"],
+                    [Arg::Id(d.key.as_str()), Arg::Id(p.id.as_str())],
+                ),
+            );
         }
         within
     }
 }
 
-fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
+fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatDraft<'a>) {
     let req = ctx.req;
     if !req.data_state.is_personal() {
-        d.permit(reason(
+        d.permit(
             builtin!("anonymised_out_of_scope"),
-            Effect::Permit,
             None,
             "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))",
-        ));
-        d.obligations.push(Obligation::NoReidentification);
+        );
+        d.obligations.push(Ob::NoReidentification);
         return;
     }
     let sensitivity = ctx.sensitivity(c);
     if sensitivity == Sensitivity::NonPersonal {
         if !req.linked_to_identity {
-            d.permit(reason(
+            d.permit(
                 builtin!("non_personal"),
-                Effect::Permit,
                 None,
-                format!("`{}` cannot identify anyone on its own and is not linked to an identity", d.key),
-            ));
+                Msg::new(
+                    &["`", "` cannot identify anyone on its own and is not linked to an identity"],
+                    [Arg::Id(d.key.as_str())],
+                ),
+            );
             return;
         }
         d.note(
             builtin!("linked_to_identity"),
             None,
-            format!("`{}` is linked to an identity: personal data for as long as it stays linked", d.key),
+            Msg::new(
+                &["`", "` is linked to an identity: personal data for as long as it stays linked"],
+                [Arg::Id(d.key.as_str())],
+            ),
         );
     }
     if req.data_state == DataState::DeIdentified {
@@ -626,42 +567,40 @@ fn decide_category<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft
     let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
     let cancelled = req.events.account_cancelled.is_some_and(|t| t.to_utc() <= ctx.at);
     if cancelled && !retention_action && d.by_exception.is_none() {
-        d.deny(reason(
+        d.deny(
             builtin!("account_cancelled"),
-            Effect::Deny,
             None,
-            "the account is cancelled: that withdraws every authorisation, leaving only storage, security and deletion"
-                .to_owned(),
-        ));
+            "the account is cancelled: that withdraws every authorisation, leaving only storage, security and deletion",
+        );
     }
     if d.permit && !d.has_deny() {
         // Authorities' requests may have to stay confidential (PIPL art. 18, 35).
         let confidential = d.by_exception.is_some_and(|g| {
             matches!(g, Ground::AuthorityRequest | Ground::CriminalProceedings | Ground::NationalSecurity)
         });
-        let duties = ctx.rule.duties.iter().filter(|duty| !(confidential && **duty == Duty::NotifySubject));
-        d.obligations.reserve(ctx.rule.duties.len());
+        let rule: &'a ActionRule = ctx.rule;
+        let duties = rule.duties.iter().filter(|duty| !(confidential && **duty == Duty::NotifySubject));
         let mut any = false;
         for duty in duties {
             ctx.duty(d, *duty);
             any = true;
         }
         if any {
-            d.note(ctx.rule.id.clone(), ctx.rule.cites.as_ref(), "the action's duties apply");
+            d.note(&rule.id, rule.cites.as_ref(), "the action's duties apply");
         }
     } else {
         d.permit = false;
         // Obligations are the conditions of a permit; a denial keeps only
         // what it leaves the app to do.
         if !retention_action {
-            d.obligations.retain(|o| matches!(o, Obligation::GuardianGuidance));
+            d.obligations.retain(|o| matches!(o, Ob::GuardianGuidance));
             d.minimise = false;
         }
     }
 }
 
-fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
-    let Some((_, p)) = ctx.purpose else { return };
+fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft<'a>) {
+    let Some((pi, p)) = ctx.purpose else { return };
     if !ctx.within_purpose(c, d) {
         return;
     }
@@ -671,20 +610,19 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     ctx.data_states(d);
     if let Some(perm) = p.permission.filter(|_| gated) {
         if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
-            d.deny(reason(
+            d.deny(
                 builtin!("permission_off"),
-                Effect::Deny,
                 p.cites.as_ref(),
-                format!("purpose `{}` rests on a device permission that is off", p.id),
-            ));
-            d.unmet.push(Unmet::Permission { permission: perm });
+                Msg::new(&["purpose `", "` rests on a device permission that is off"], [Arg::Id(p.id.as_str())]),
+            );
+            d.unmet.push(Need::Permission(perm));
         }
     }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
             ctx.permit_by_exception(d, e);
             if sensitivity == Sensitivity::Sensitive {
-                d.obligations.push(Obligation::Encrypt);
+                d.obligations.push(Ob::Encrypt);
             }
             d.minimise = true;
         }
@@ -702,16 +640,12 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
         if sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
             needs.push(ConsentQualities::separate(), builtin!("sensitive_separate_consent"), None);
         }
-    } else {
-        d.permit(reason(
-            ctx.purpose
-                .and_then(|(i, _)| ctx.engine.purpose_rules.get(i))
-                .cloned()
-                .unwrap_or_else(|| RuleId::new(p.id.as_str())),
-            Effect::Permit,
+    } else if let Some(rule) = ctx.engine.purpose_rules.get(pi) {
+        d.permit(
+            rule,
             p.cites.as_ref(),
             "a core purpose rests on the contract (PIPL art. 13(2)): no consent beyond the policy",
-        ));
+        );
     }
     ctx.guardian_needs(d, &mut needs);
     if !needs.union().is_empty() {
@@ -719,10 +653,8 @@ fn collect_use<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensiti
     }
     if d.permit && !d.has_deny() {
         if sensitivity == Sensitivity::Sensitive {
-            d.obligations.push(Obligation::Encrypt);
-            d.obligations.push(Obligation::NotifySubject {
-                fields: vec![NoticeField::Purpose, NoticeField::Necessity, NoticeField::Impact],
-            });
+            d.obligations.push(Ob::Encrypt);
+            d.obligations.push(Ob::NotifySubject(&[NoticeField::Purpose, NoticeField::Necessity, NoticeField::Impact]));
         }
         d.minimise = true;
     }

@@ -1,22 +1,30 @@
 //! The engine: a policy compiled once into dense ids and bitsets, and the
 //! evaluator that answers requests from it.
 
-/// A built-in rule's id, made once per call site: after the first use it
-/// costs a reference count, not a new string.
+/// A built-in rule's id, made once per call site and borrowed after that.
 macro_rules! builtin {
     ($name:literal) => {{
         static ID: std::sync::LazyLock<crate::ids::RuleId> =
             std::sync::LazyLock::new(|| crate::ids::RuleId::builtin($name));
-        crate::ids::RuleId::clone(&ID)
+        &*ID
     }};
+}
+
+/// A built-in rule's id as an owned value (a reference count).
+macro_rules! builtin_id {
+    ($name:literal) => {
+        crate::ids::RuleId::clone(builtin!($name))
+    };
 }
 
 mod bitset;
 mod consent;
+mod draft;
 mod evaluate;
 mod outcome;
 mod provide;
 mod retention;
+mod ruling;
 
 use crate::consent::ConsentStore;
 use crate::decision::Decision;
@@ -32,6 +40,7 @@ use bitset::BitSet;
 
 pub use evaluate::Prepared;
 pub use retention::{Due, RetentionPlanner, RetentionRecord};
+pub use ruling::Ruling;
 
 /// Numbers engines, so a prepared request is decided only by the engine
 /// that prepared it.
@@ -286,19 +295,38 @@ impl Engine {
     /// )
     /// .purpose("registration_login");
     /// let prepared = engine.prepare(&request);
-    /// let decision = engine.decide(&prepared, &InMemoryLedger::new());
-    /// assert_eq!(decision, engine.evaluate(&request, &InMemoryLedger::new()));
+    /// let ruling = engine.decide(&prepared, &InMemoryLedger::new());
+    /// assert_eq!(ruling.to_decision(), engine.evaluate(&request, &InMemoryLedger::new()));
     /// # Ok(()) }
     /// ```
     pub fn prepare<'r>(&self, request: &'r Request) -> Prepared<'r> {
         evaluate::prepare(self, request)
     }
 
-    /// Decides a prepared request: the same decision as
-    /// [`Engine::evaluate`] on its request. A request prepared by another
-    /// engine is prepared again.
-    pub fn decide(&self, prepared: &Prepared<'_>, consents: &impl ConsentStore) -> Decision {
+    /// Decides a prepared request. The [`Ruling`] holds the whole decision
+    /// as references into the policy and the request, and renders as the
+    /// same [`Decision`] that [`Engine::evaluate`] gives. A request prepared
+    /// by another engine is prepared again.
+    pub fn decide<'a>(&'a self, prepared: &'a Prepared<'a>, consents: &impl ConsentStore) -> Ruling<'a> {
         evaluate::decide(self, prepared, consents)
+    }
+
+    /// The recipients that may have received a category (those whose
+    /// categories cover it), for telling them to delete it.
+    fn recipients_of(&self, key: &CategoryKey) -> Vec<RecipientId> {
+        let Some(&c) = self.cat_index.get(key) else {
+            return Vec::new();
+        };
+        self.recipients
+            .iter()
+            .zip(&self.policy.recipients)
+            .filter(|(cr, r)| {
+                cr.cats.contains(c) && !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller)
+            })
+            .map(|(_, r)| r.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 
     /// The policy the engine was built from.

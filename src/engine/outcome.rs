@@ -1,17 +1,23 @@
-//! Turns the per-category drafts into a decision: verdict, sorted lists,
+//! Renders the per-category drafts as a decision: verdict, sorted lists,
 //! merged unmet requirements.
 
-use super::evaluate::{CatDraft, reason};
+use super::evaluate::reason;
 use crate::decision::{CategoryOutcome, Decision, Effect, Obligation, Reason, Unmet, Verdict};
 use crate::ids::RuleId;
 use crate::request::Request;
 use crate::taxonomy::CategoryKey;
 
+/// A category's outcome in the decision's own types.
+pub(super) struct RichDraft {
+    pub(super) key: CategoryKey,
+    pub(super) permit: bool,
+    pub(super) reasons: Vec<Reason>,
+    pub(super) obligations: Vec<Obligation>,
+    pub(super) unmet: Vec<Unmet>,
+    pub(super) minimise: bool,
+}
+
 /// The decision being assembled, one category at a time.
-///
-/// A category's lists are moved, not copied, when it is the only one that
-/// contributes; so a single-category decision allocates only what it
-/// returns.
 pub(super) struct Outcome<'r> {
     req: &'r Request,
     top: Vec<Reason>,
@@ -70,7 +76,7 @@ impl<'r> Outcome<'r> {
     }
 
     /// Adds one category's draft.
-    pub(super) fn add(&mut self, d: CatDraft) {
+    pub(super) fn add(&mut self, d: RichDraft) {
         let verdict = if d.permit && !self.top_denied { Verdict::Permit } else { Verdict::Deny };
         let mut rules: Vec<RuleId> = if self.top_denied {
             self.top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect()
@@ -112,7 +118,7 @@ impl<'r> Outcome<'r> {
             // A denial names only what denied and what was noted.
             reasons.retain(|r| r.effect != Effect::Permit);
             if reasons.is_empty() {
-                reasons.push(reason(builtin!("default_deny"), Effect::Deny, None, "nothing permits the request"));
+                reasons.push(reason(builtin_id!("default_deny"), Effect::Deny, None, "nothing permits the request"));
             }
         }
         let mut categories = self.categories;

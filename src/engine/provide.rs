@@ -2,19 +2,22 @@
 //! data leaving the controller.
 
 use super::consent::Needs;
-use super::evaluate::{CatDraft, Ctx, reason, text};
+use super::draft::{Arg, CatDraft, Msg, Need, Ob};
+use super::evaluate::Ctx;
 use crate::consent::{ConsentQualities, ConsentStore};
-use crate::decision::{Effect, Obligation, Unmet};
+use crate::policy::ActionRule;
 use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
-pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft) {
-    let (Some((pi, p)), rule) = (ctx.purpose, ctx.rule) else {
+pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft<'a>) {
+    let rule: &'a ActionRule = ctx.rule;
+    let Some((pi, p)) = ctx.purpose else {
         return;
     };
     let action = ctx.req.action;
     ctx.within_purpose(c, d);
-    let home = &ctx.engine.policy.settings.home_region;
+    let engine: &'a super::Engine = ctx.engine;
+    let home = &engine.policy.settings.home_region;
     // A cross-border request that is not one, which the rule permits.
     let mut domestic = false;
     if let Some((ri, r)) = ctx.recipient {
@@ -28,45 +31,55 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             domestic = true;
         } else if action == Action::CrossBorder && !abroad {
             let message = if origin == home {
-                format!("the destination is the home region `{home}`: this is not a cross-border transfer")
+                Msg::new(
+                    &["the destination is the home region `", "`: this is not a cross-border transfer"],
+                    [Arg::Id(home)],
+                )
             } else {
-                format!(
-                    "the data comes from `{origin}`, not from the home region `{home}`: this is not a cross-border transfer"
+                Msg::new(
+                    &[
+                        "the data comes from `",
+                        "`, not from the home region `",
+                        "`: this is not a cross-border transfer",
+                    ],
+                    [Arg::Id(origin), Arg::Id(home)],
                 )
             };
-            d.deny(reason(builtin!("not_cross_border"), Effect::Deny, None, message));
+            d.deny(builtin!("not_cross_border"), None, message);
         }
-        let cr = ctx.engine.recipients.get(ri);
+        let cr = engine.recipients.get(ri);
+        // Every declared recipient has its rule id.
+        let Some(rrule) = engine.recipient_rules.get(ri) else { return };
         if !cr.is_some_and(|cr| cr.cats.contains(c)) {
-            d.deny(reason(
-                ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
-                Effect::Deny,
+            d.deny(
+                rrule,
                 r.cites.as_ref(),
-                text(&["recipient `", r.id.as_str(), "` may not receive `", d.key.as_str(), "`"]),
-            ));
+                Msg::new(
+                    &["recipient `", "` may not receive `", "`"],
+                    [Arg::Id(r.id.as_str()), Arg::Id(d.key.as_str())],
+                ),
+            );
         }
         if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
-            d.deny(reason(
-                ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
-                Effect::Deny,
+            d.deny(
+                rrule,
                 r.cites.as_ref(),
-                text(&["recipient `", r.id.as_str(), "` may not receive data for purpose `", p.id.as_str(), "`"]),
-            ));
+                Msg::new(
+                    &["recipient `", "` may not receive data for purpose `", "`"],
+                    [Arg::Id(r.id.as_str()), Arg::Id(p.id.as_str())],
+                ),
+            );
         }
         if ctx.req.data_state.protection() < r.data_state.protection() {
-            d.deny(reason(
-                ctx.engine.recipient_rules.get(ri).cloned().unwrap_or_else(|| r.id.as_str().into()),
-                Effect::Deny,
+            d.deny(
+                rrule,
                 r.cites.as_ref(),
-                text(&[
-                    "recipient `",
-                    r.id.as_str(),
-                    "` may receive this data only ",
-                    r.data_state.as_str(),
-                    " or better",
-                ]),
-            ));
-            d.unmet.push(Unmet::DataState { at_least: r.data_state });
+                Msg::new(
+                    &["recipient `", "` may receive this data only ", " or better"],
+                    [Arg::Id(r.id.as_str()), Arg::S(r.data_state.as_str())],
+                ),
+            );
+            d.unmet.push(Need::DataState(r.data_state));
         }
         if rule.requires_of(r.kind) {
             // A transfer mechanism is for exports only.
@@ -76,13 +89,15 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
                 .filter(|rr| !(domestic && **rr == RecipientRequirement::TransferMechanism));
             for rr in asked {
                 if !rr.satisfied_by(&r.agreements) {
-                    d.deny(reason(
-                        rule.id.clone(),
-                        Effect::Deny,
+                    d.deny(
+                        &rule.id,
                         rule.cites.as_ref(),
-                        text(&["recipient `", r.id.as_str(), "` lacks the required ", rr.as_str()]),
-                    ));
-                    d.unmet.push(Unmet::Agreement { recipient: r.id.clone(), requirement: *rr });
+                        Msg::new(
+                            &["recipient `", "` lacks the required ", ""],
+                            [Arg::Id(r.id.as_str()), Arg::S(rr.as_str())],
+                        ),
+                    );
+                    d.unmet.push(Need::Agreement(&r.id, *rr));
                 }
             }
         }
@@ -90,12 +105,14 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
             && !rule.allow_abroad
             && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer)
         {
-            d.deny(reason(
+            d.deny(
                 builtin!("cross_border_required"),
-                Effect::Deny,
                 None,
-                format!("recipient `{}` is outside `{home}`: the transfer is a cross-border one", r.id),
-            ));
+                Msg::new(
+                    &["recipient `", "` is outside `", "`: the transfer is a cross-border one"],
+                    [Arg::Id(r.id.as_str()), Arg::Id(home)],
+                ),
+            );
         }
     } else if action != Action::Disclose {
         return;
@@ -106,12 +123,11 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
         // The minors deny rules are consulted even when a check above has
         // denied, so that the decision lists every rule that denies.
         if !ctx.minors_deny(d) && !d.has_deny() {
-            d.permit(reason(
-                rule.id.clone(),
-                Effect::Permit,
+            d.permit(
+                &rule.id,
                 rule.cites.as_ref(),
                 "the data does not leave for abroad: the rule permits it without consent",
-            ));
+            );
             provide_obligations(ctx, d, false, false);
         }
         return;
@@ -130,30 +146,25 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
     let core = p.basis == PurposeBasis::Core;
     let mut by_consent = false;
     if action == Action::Entrust && rule.consent.is_none() {
-        d.permit(reason(
-            rule.id.clone(),
-            Effect::Permit,
+        d.permit(
+            &rule.id,
             rule.cites.as_ref(),
-            "entrustment rests on the processing contract: no consent for the entrustment itself (PIPL art. 21)"
-                .to_owned(),
-        ));
+            "entrustment rests on the processing contract: no consent for the entrustment itself (PIPL art. 21)",
+        );
     } else if rule.core_purposes && core {
-        d.permit(reason(
-            rule.id.clone(),
-            Effect::Permit,
-            rule.cites.as_ref(),
-            "needed to provide the service of a core purpose (PIPL art. 13(2))",
-        ));
+        d.permit(&rule.id, rule.cites.as_ref(), "needed to provide the service of a core purpose (PIPL art. 13(2))");
     } else if let Some(needed) = rule.consent {
-        needs.push(needed, rule.id.clone(), rule.cites.as_ref());
+        needs.push(needed, &rule.id, rule.cites.as_ref());
         by_consent = true;
     } else {
-        d.deny(reason(
+        d.deny(
             builtin!("no_basis"),
-            Effect::Deny,
             rule.cites.as_ref(),
-            format!("no consent permits action `{}` under this policy, and no exception applies", action.as_str()),
-        ));
+            Msg::new(
+                &["no consent permits action `", "` under this policy, and no exception applies"],
+                [Arg::S(action.as_str())],
+            ),
+        );
         return;
     }
     ctx.policy_requirements(c, &mut needs);
@@ -173,7 +184,7 @@ pub(super) fn provide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, sensitivity: 
 /// The obligations of a permit: the action's built-in duties (unless
 /// `builtin` is false), the agreements asked of the recipient, and no
 /// re-identification of de-identified data.
-fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_consent: bool, builtin: bool) {
+fn provide_obligations<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, by_consent: bool, builtin: bool) {
     let action = ctx.req.action;
     let duties: &[Duty] = match action {
         _ if !builtin => &[],
@@ -184,7 +195,6 @@ fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_c
         Action::Disclose => &[Duty::ImpactAssessment],
         _ => &[],
     };
-    d.obligations.reserve(duties.len() + ctx.rule.recipient_requires.len() + ctx.rule.duties.len() + 1);
     for duty in duties {
         if *duty == Duty::NotifySubject && !by_consent && action != Action::Transfer {
             continue;
@@ -198,6 +208,6 @@ fn provide_obligations<S: ConsentStore>(ctx: &Ctx<'_, S>, d: &mut CatDraft, by_c
         }
     }
     if ctx.req.data_state == DataState::DeIdentified {
-        d.obligations.push(Obligation::NoReidentification);
+        d.obligations.push(Ob::NoReidentification);
     }
 }

@@ -5,9 +5,10 @@ use chrono::{DateTime, Days, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::evaluate::{CatDraft, Ctx};
+use super::draft::{Arg, CatDraft, Msg, Need, Ob};
+use super::evaluate::Ctx;
 use crate::consent::ConsentStore;
-use crate::decision::{Effect, Obligation, Reason, Unmet};
+use crate::decision::Obligation;
 use crate::ids::{PurposeId, RuleId, SubjectId};
 use crate::policy::{Action, EndAction, Period, RetentionRule, Trigger};
 use crate::request::RecordEvents;
@@ -93,14 +94,11 @@ fn hold_active(events: &RecordEvents, at: DateTime<Utc>) -> bool {
         .is_some_and(|h| h.since.with_timezone(&Utc) <= at && h.until.is_none_or(|u| at < u.with_timezone(&Utc)))
 }
 
-fn rule_reason(rule: &RetentionRule, effect: Effect, message: impl Into<std::borrow::Cow<'static, str>>) -> Reason {
-    Reason { rule: rule.id.clone(), effect, cites: rule.cites.clone(), message: message.into() }
-}
-
-pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDraft) {
+pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatDraft<'a>) {
     let req = ctx.req;
     let at = ctx.at;
-    let bounds = ctx.engine.bounds(c, ctx.purpose.map(|(i, _)| i), &req.events, ctx.at);
+    let engine: &'a Engine = ctx.engine;
+    let bounds = engine.bounds(c, ctx.purpose.map(|(i, _)| i), &req.events, ctx.at);
     let held = hold_active(&req.events, at);
     // The latest instant a statutory minimum still runs to, if one does.
     let mut pending_minimum: Option<DateTime<FixedOffset>> = None;
@@ -118,94 +116,93 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
         .iter()
         .filter_map(|b| b.maximum_ends.filter(|m| at >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
         .collect();
-    let hold_reason = || Reason {
-        rule: builtin!("legal_hold"),
-        effect: Effect::Note,
-        cites: None,
-        message: "a legal hold is in force: only storage and security are permitted".into(),
-    };
+    let hold = "a legal hold is in force: only storage and security are permitted";
 
     match req.action {
         Action::Delete | Action::Anonymise => {
             if let Some(until) = retained_until(&req.events, at) {
-                d.deny(Reason {
-                    rule: builtin!("retain_until"),
-                    effect: Effect::Deny,
-                    cites: None,
-                    message: format!("the data must be kept until {until}, a deadline set outside the policy").into(),
-                });
-                d.unmet.push(Unmet::NotBefore { at: until });
+                d.deny(
+                    builtin!("retain_until"),
+                    None,
+                    Msg::new(
+                        &["the data must be kept until ", ", a deadline set outside the policy"],
+                        [Arg::Time(until)],
+                    ),
+                );
+                d.unmet.push(Need::NotBefore(until));
             }
             if held {
-                let mut r = hold_reason();
-                r.effect = Effect::Deny;
-                d.deny(r);
-                d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                d.deny(builtin!("legal_hold"), None, hold);
+                d.obligations.push(Ob::RestrictToStorageAndSecurity);
                 if let Some(until) = req.events.legal_hold.as_ref().and_then(|h| h.until) {
-                    d.unmet.push(Unmet::NotBefore { at: until });
+                    d.unmet.push(Need::NotBefore(until));
                 }
                 return;
             }
             for rule in &minimum_unknown {
-                d.deny(rule_reason(
-                    rule,
-                    Effect::Deny,
-                    format!("a statutory minimum runs from {:?}, whose time is not known", rule.trigger),
-                ));
-                d.unmet.push(Unmet::EventTime { trigger: rule.trigger });
+                d.deny(
+                    &rule.id,
+                    rule.cites.as_ref(),
+                    Msg::new(
+                        &["a statutory minimum runs from ", ", whose time is not known"],
+                        [Arg::Trigger(rule.trigger)],
+                    ),
+                );
+                d.unmet.push(Need::EventTime(rule.trigger));
             }
             if let Some(end) = pending_minimum {
                 for b in bounds.iter().filter(|b| matches!(b.minimum_ends, Some(Ok(e)) if at < e.with_timezone(&Utc))) {
-                    d.deny(rule_reason(b.rule, Effect::Deny, format!("a statutory minimum runs until {end}")));
+                    d.deny(
+                        &b.rule.id,
+                        b.rule.cites.as_ref(),
+                        Msg::new(&["a statutory minimum runs until ", ""], [Arg::Time(end)]),
+                    );
                 }
-                d.unmet.push(Unmet::NotBefore { at: end });
+                d.unmet.push(Need::NotBefore(end));
                 if !passed_max.is_empty() {
-                    d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                    d.obligations.push(Ob::RestrictToStorageAndSecurity);
                 }
             }
-            if !d.reasons.iter().any(|r| r.effect == Effect::Deny) {
-                let ids: Vec<&RetentionRule> = bounds.iter().map(|b| b.rule).collect();
-                d.permit(Reason {
-                    rule: ctx.rule.id.clone(),
-                    effect: Effect::Permit,
-                    cites: ctx.rule.cites.clone(),
-                    message: "the policy permits it once no retention minimum holds".into(),
-                });
-                for rule in ids {
-                    d.permit(rule_reason(rule, Effect::Permit, "no retention minimum is pending"));
+            if !d.has_deny() {
+                let action_rule = ctx.rule;
+                d.permit(
+                    &action_rule.id,
+                    action_rule.cites.as_ref(),
+                    "the policy permits it once no retention minimum holds",
+                );
+                for b in &bounds {
+                    let rule = b.rule;
+                    d.permit(&rule.id, rule.cites.as_ref(), "no retention minimum is pending");
                     if rule.backups_at_next_cycle {
-                        d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                        d.obligations.push(Ob::PurgeBackupsAtNextCycle);
                     }
                     if rule.isolate_backups {
-                        d.obligations.push(Obligation::IsolateBackups);
+                        d.obligations.push(Ob::IsolateBackups);
                     }
                     if rule.notify_recipients {
-                        d.obligations.push(Obligation::NotifyRecipients { recipients: ctx.recipients_of(&req_key(d)) });
+                        d.obligations.push(Ob::NotifyRecipients(d.key()));
                     }
                     if req.action == Action::Delete && rule.end_action == EndAction::Anonymise {
-                        d.note(rule.id.clone(), rule.cites.as_ref(), "the policy's end action is anonymisation");
+                        d.note(&rule.id, rule.cites.as_ref(), "the policy's end action is anonymisation");
                     }
                 }
             }
         }
         Action::Retain => {
             if held {
-                d.permit(hold_reason());
-                d.reasons.last_mut().into_iter().for_each(|r| r.effect = Effect::Permit);
-                d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                d.permit(builtin!("legal_hold"), None, hold);
+                d.obligations.push(Ob::RestrictToStorageAndSecurity);
                 return;
             }
             if bounds.is_empty() {
-                d.deny(Reason {
-                    rule: builtin!("no_retention_rule"),
-                    effect: Effect::Deny,
-                    cites: None,
-                    message: format!(
-                        "no retention rule covers `{}`: the policy's silence does not permit keeping it",
-                        d.key()
-                    )
-                    .into(),
-                });
+                d.deny(
+                    builtin!("no_retention_rule"),
+                    None,
+                    Msg::new(
+                        &["no retention rule covers `", "`: the policy's silence does not permit keeping it"],
+                        [Arg::Id(d.key().as_str())],
+                    ),
+                );
                 return;
             }
             let cancelled = cancelled_by(&req.events, at);
@@ -225,15 +222,15 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                     // PIPL art. 47: the purpose is over but a statutory period
                     // still runs: keep it for storage and security only.
                     for (rule, _) in minimum_rules.iter().filter(|(_, e)| at < e.to_utc()) {
-                        d.permit(rule_reason(
-                            rule,
-                            Effect::Permit,
-                            format!("a statutory minimum requires keeping it until {end}"),
-                        ));
+                        d.permit(
+                            &rule.id,
+                            rule.cites.as_ref(),
+                            Msg::new(&["a statutory minimum requires keeping it until ", ""], [Arg::Time(end)]),
+                        );
                     }
                     for (rule, _) in &passed_max {
                         d.note(
-                            rule.id.clone(),
+                            &rule.id,
                             rule.cites.as_ref(),
                             "the retention maximum has passed, but a statutory minimum prevails",
                         );
@@ -246,45 +243,48 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                         );
                     }
                     let ending = if passed_max.is_empty() { &minimum_rules } else { &passed_max };
-                    d.obligations.push(Obligation::RestrictToStorageAndSecurity);
-                    d.obligations.push(Obligation::DeleteBy { by: end, end: end_action(ending) });
+                    d.obligations.push(Ob::RestrictToStorageAndSecurity);
+                    d.obligations.push(Ob::DeleteBy(end, end_action(ending)));
                 }
                 (None, false, _) => {
                     for (rule, by) in &passed_max {
-                        d.deny(rule_reason(rule, Effect::Deny, format!("the retention period ended at {by}")));
-                        d.obligations.push(Obligation::DeleteBy { by: *by, end: rule.end_action });
+                        d.deny(
+                            &rule.id,
+                            rule.cites.as_ref(),
+                            Msg::new(&["the retention period ended at ", ""], [Arg::Time(*by)]),
+                        );
+                        d.obligations.push(Ob::DeleteBy(*by, rule.end_action));
                         if rule.backups_at_next_cycle {
-                            d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                            d.obligations.push(Ob::PurgeBackupsAtNextCycle);
                         }
                     }
                 }
                 (None, true, Some(cancelled_at)) => {
                     // The account is gone and no statutory period remains.
                     let by = minimum_rules.iter().map(|(_, e)| *e).fold(cancelled_at, DateTime::max);
-                    d.deny(Reason {
-                        rule: builtin!("account_cancelled"),
-                        effect: Effect::Deny,
-                        cites: None,
-                        message: "the account is cancelled and no statutory retention remains".into(),
-                    });
+                    d.deny(
+                        builtin!("account_cancelled"),
+                        None,
+                        "the account is cancelled and no statutory retention remains",
+                    );
                     for (rule, _) in &minimum_rules {
-                        d.deny(rule_reason(rule, Effect::Deny, "its statutory minimum has passed"));
+                        d.deny(&rule.id, rule.cites.as_ref(), "its statutory minimum has passed");
                     }
                     let ending: Vec<_> = bounds.iter().map(|b| (b.rule, by)).collect();
-                    d.obligations.push(Obligation::DeleteBy { by, end: end_action(&ending) });
+                    d.obligations.push(Ob::DeleteBy(by, end_action(&ending)));
                     if bounds.iter().any(|b| b.rule.backups_at_next_cycle) {
-                        d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                        d.obligations.push(Ob::PurgeBackupsAtNextCycle);
                     }
                 }
                 (pending, true, None) => {
                     for b in &bounds {
-                        d.permit(rule_reason(b.rule, Effect::Permit, "within the retention period"));
+                        d.permit(&b.rule.id, b.rule.cites.as_ref(), "within the retention period");
                         if let Some(by) = b.maximum_ends {
-                            d.obligations.push(Obligation::DeleteBy { by, end: b.rule.end_action });
+                            d.obligations.push(Ob::DeleteBy(by, b.rule.end_action));
                         }
                     }
                     if let Some(until) = pending {
-                        d.obligations.push(Obligation::RetainUntil { until });
+                        d.obligations.push(Ob::RetainUntil(until));
                     }
                     if account_closed {
                         // Every purpose ended with the account (PIPL art. 47).
@@ -293,17 +293,13 @@ pub(super) fn decide<S: ConsentStore>(ctx: &Ctx<'_, S>, c: usize, d: &mut CatDra
                             None,
                             "the account is cancelled: only storage and security until the data is deleted",
                         );
-                        d.obligations.push(Obligation::RestrictToStorageAndSecurity);
+                        d.obligations.push(Ob::RestrictToStorageAndSecurity);
                     }
                 }
             }
         }
         _ => {}
     }
-}
-
-fn req_key(d: &CatDraft) -> CategoryKey {
-    d.key().clone()
 }
 
 fn end_action(passed: &[(&RetentionRule, DateTime<FixedOffset>)]) -> EndAction {

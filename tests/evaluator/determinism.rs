@@ -113,10 +113,10 @@ fn a_prepared_request_is_decided_as_evaluate_decides_it() {
     let l = ledger(false);
     for r in requests() {
         let prepared = engine().prepare(&r);
-        assert_eq!(engine().decide(&prepared, &l.ledger), engine().evaluate(&r, &l.ledger));
+        assert_eq!(engine().decide(&prepared, &l.ledger).to_decision(), engine().evaluate(&r, &l.ledger));
         assert_eq!(prepared.request(), &r);
         // Decided by an engine that did not prepare it: prepared again there.
-        assert_eq!(other.decide(&prepared, &l.ledger), other.evaluate(&r, &l.ledger));
+        assert_eq!(other.decide(&prepared, &l.ledger).to_decision(), other.evaluate(&r, &l.ledger));
     }
 }
 

@@ -1,0 +1,123 @@
+//! The engine's answer to a prepared request, held as what it borrows from
+//! the policy and the request, and rendered as a [`Decision`] when asked.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::Engine;
+use super::draft::CatDraft;
+use super::outcome::Outcome;
+use crate::decision::{Decision, Effect, Reason, Verdict};
+use crate::ids::RuleId;
+use crate::request::Request;
+
+/// A decision as [`Engine::decide`] makes it: the verdict, and for each
+/// category its outcome, reasons, obligations and unmet requirements, all
+/// held as references into the policy and the request, with no text built
+/// and nothing allocated for a single-category request.
+///
+/// [`Ruling::to_decision`] renders it as the [`Decision`] that
+/// [`Engine::evaluate`] returns: the same decision, with every list sorted.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{Action, CategoryKey, Engine, InMemoryLedger, Policy, Request, Subject, Verdict};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
+/// let request = Request::new(
+///     Action::Collect,
+///     Subject { age: Some(30), ..Subject::new("u-1") },
+///     vec![CategoryKey::new("user.contact.phone_number")?],
+///     "2024-05-01T10:00:00+08:00".parse()?,
+/// )
+/// .purpose("registration_login");
+/// let ledger = InMemoryLedger::new();
+/// let prepared = engine.prepare(&request);
+/// let ruling = engine.decide(&prepared, &ledger);
+/// assert_eq!(ruling.verdict(), Verdict::Permit);
+/// assert!(ruling.rule_ids().any(|r| r.as_str() == "registration_login"));
+/// assert_eq!(ruling.to_decision(), engine.evaluate(&request, &ledger));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Ruling<'a> {
+    engine: &'a Engine,
+    req: &'a Request,
+    /// Request-level reasons, from the prepared request.
+    top: Cow<'a, [Reason]>,
+    top_denied: bool,
+    /// The first category's draft, then the others'.
+    first: Option<CatDraft<'a>>,
+    rest: Vec<CatDraft<'a>>,
+}
+
+impl<'a> Ruling<'a> {
+    pub(super) fn new(engine: &'a Engine, req: &'a Request, top: Cow<'a, [Reason]>, top_denied: bool) -> Self {
+        Ruling { engine, req, top, top_denied, first: None, rest: Vec::new() }
+    }
+
+    /// A new draft for the next category, in place.
+    pub(super) fn draft(&mut self, key: &'a crate::taxonomy::CategoryKey) -> Option<&mut CatDraft<'a>> {
+        if self.first.is_none() {
+            return Some(self.first.insert(CatDraft::new(key)));
+        }
+        self.rest.push(CatDraft::new(key));
+        self.rest.last_mut()
+    }
+
+    fn drafts(&self) -> impl Iterator<Item = &CatDraft<'a>> {
+        self.first.iter().chain(&self.rest)
+    }
+
+    /// Permit or deny.
+    pub fn verdict(&self) -> Verdict {
+        if self.is_permit() { Verdict::Permit } else { Verdict::Deny }
+    }
+
+    /// Whether the verdict is [`Verdict::Permit`].
+    pub fn is_permit(&self) -> bool {
+        !self.top_denied && self.first.is_some() && self.drafts().all(|d| d.permit)
+    }
+
+    /// The ids of the rules that decided, as [`Decision::rule_ids`] gives
+    /// them, in the order they were found and possibly repeated.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &RuleId> {
+        let permit = self.is_permit();
+        // A permit reports every category; a denial, the denied ones, and
+        // names only what denied and what was noted.
+        let kept = move |effect: Effect| permit || effect != Effect::Permit;
+        let from_top = self.top.iter().filter(move |r| kept(r.effect)).map(|r| &r.rule);
+        let from_drafts = self
+            .drafts()
+            .filter(move |d| permit || !d.permit)
+            .flat_map(|d| d.reasons.iter())
+            .filter(move |w| kept(w.effect))
+            .map(|w| w.rule);
+        let mut all = from_top.chain(from_drafts).peekable();
+        let none = all.peek().is_none();
+        all.chain(none.then(|| builtin!("default_deny")))
+    }
+
+    /// The decision, rendered: ids and clauses copied out of the policy,
+    /// messages written, lists sorted and merged.
+    pub fn to_decision(&self) -> Decision {
+        let mut out = Outcome::new(self.req, self.top.to_vec(), self.top_denied);
+        for d in self.drafts() {
+            out.add(d.render(self.engine));
+        }
+        out.finish()
+    }
+}
+
+impl fmt::Debug for Ruling<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ruling").field("verdict", &self.verdict()).field("action", &self.req.action).finish()
+    }
+}
+
+impl From<Ruling<'_>> for Decision {
+    fn from(ruling: Ruling<'_>) -> Decision {
+        ruling.to_decision()
+    }
+}
