@@ -74,8 +74,9 @@ impl Error {
     }
 
     pub(crate) fn format(path: String, e: serde_json::Error) -> Self {
-        let mut err = Self::new(ErrorKind::Format, strip_position(&e.to_string()));
-        err.inner.path = Some(path);
+        // A field name from the document may hold control characters.
+        let mut err = Self::new(ErrorKind::Format, one_line(&strip_position(&e.to_string())));
+        err.inner.path = Some(one_line(&path));
         err.inner.line = Some(e.line());
         err.inner.column = Some(e.column());
         err.inner.source = Some(Box::new(e));
@@ -149,6 +150,15 @@ impl Error {
 }
 
 /// serde_json appends " at line L column C"; the accessors carry those.
+/// `s` with its control characters escaped (`\n` for a newline), so that
+/// a message stays on one line whatever the document held.
+fn one_line(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 fn strip_position(s: &str) -> String {
     match s.rfind(" at line ") {
         Some(i) => s.get(..i).unwrap_or(s).to_owned(),

@@ -700,6 +700,18 @@ fn seed_004_example_loads_cleanly() {
     assert_eq!(Policy::from_json(&out).unwrap(), policy);
 }
 
+/// Found by `from_json_never_panics_on_mutated_documents`: a field name
+/// with an escaped newline was echoed raw, breaking the message in two.
+#[test]
+fn an_unknown_field_with_a_newline_stays_on_one_line() {
+    let text = serde_json::to_string_pretty(&base()).unwrap().replacen("\"actions\"", "\"actio\\ns\"", 1);
+    let e = Policy::from_json(&text).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Format);
+    let msg = e.to_string();
+    assert!(!msg.contains('\n'), "{msg}");
+    assert!(msg.contains("actio\\ns"), "{msg}");
+}
+
 // ---------------------------------------------------------------------------
 // No input panics.
 
