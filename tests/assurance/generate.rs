@@ -1,13 +1,33 @@
 //! proptest generators: small random policies that pass `Policy::validate`,
 //! consent histories and requests around every boundary that matters.
+//!
+//! The settings and rule fields that depart from the PIPL defaults are each
+//! turned on in a fair share of the policies and left at their defaults in
+//! most: `taxonomy: "declared"` (1 in 5), `child_data_sensitive: false`
+//! (1 in 4), `consent_grants: "per_requirement"` (3 in 10),
+//! `cross_border_origin: "subject_region"` (3 in 10); a consent
+//! requirement's `recipient_kinds` (3 in 10); an action rule's `data_states`
+//! (1 in 4 where it has effect), `within_purpose: false` (1 in 5),
+//! `recipient_requires_kinds` (3 in 10 of the rules with
+//! `recipient_requires`), `domestic: "permit"` (1 in 2 cross-border rules),
+//! `allow_abroad` (3 in 10 share, entrust, transfer and disclose rules);
+//! recipients of kind `controller` (1 in 10); requests with a subject
+//! region (4 in 10) and an `events.retain_until` around the request time
+//! (1 in 4).
+//!
+//! So that requests get past the recipient checks to consent, exceptions and
+//! obligations often enough to test them, recipients take identifiable data
+//! in 5 of 8 cases and have every agreement in 1 of 4, action rules name
+//! recipient kinds in half of them, and one request in four is a coherent
+//! provision (see `request_for`).
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use privacy_engine::{
     Action, ActionRule, Agreement, CategoryDecl, CategoryKey, Cites, ClaimedException, ConsentChange, ConsentEvent,
-    ConsentQualities, ConsentRequirement, DataState, Duty, EndAction, Evidence, Exception, Ground, LegalHold,
-    MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, Purpose, PurposeBasis, PurposeId, Recipient,
-    RecipientKind, RecipientRequirement, RecordEvents, Request, RetentionRule, Scope, Sensitivity, Settings, Subject,
-    Trigger, UnknownAge,
+    ConsentGrants, ConsentQualities, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Domestic, Duty,
+    EndAction, Evidence, Exception, Ground, LegalHold, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission,
+    Policy, Purpose, PurposeBasis, PurposeId, Recipient, RecipientKind, RecipientRequirement, RecordEvents, Request,
+    RetentionRule, Scope, Sensitivity, Settings, Subject, TaxonomySource, Trigger, UnknownAge,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -37,6 +57,30 @@ pub(crate) const CATEGORIES: &[&str] = &[
 
 /// Keys that no generated policy declares.
 pub(crate) const UNKNOWN_CATEGORIES: &[&str] = &["user.unknown", "user.contact.phone_number.unknown", "unknown"];
+
+/// New roots that only a policy with `taxonomy: "declared"` declares.
+const DECLARED_ROOTS: &[&str] = &["device", "device.id"];
+
+/// The parents of `CATEGORIES` that a declared taxonomy needs as well.
+const DECLARED_PARENTS: &[&str] = &["user.account", "user.financial", "user.location", "organization", "aggregate"];
+
+/// A built-in key that is known unless the taxonomy is the policy's own.
+const BUILTIN_ONLY: &[&str] = &["user.contact.email"];
+
+/// The keys a generated policy names: `CATEGORIES`, and with a declared
+/// taxonomy its new roots too.
+fn pool(declared: bool) -> Vec<&'static str> {
+    let mut keys = CATEGORIES.to_vec();
+    if declared {
+        keys.extend(DECLARED_ROOTS);
+    }
+    keys
+}
+
+/// The keys a request names: any policy's, and some no policy has.
+fn request_keys() -> Vec<&'static str> {
+    [CATEGORIES, DECLARED_ROOTS, BUILTIN_ONLY].concat()
+}
 
 /// The subject whose consents the ledger holds; requests are for it or for
 /// `other`.
@@ -77,12 +121,12 @@ pub(crate) fn required_qualities() -> impl Strategy<Value = ConsentQualities> {
     qualities().prop_map(|q| if q.is_empty() { ConsentQualities::AFFIRMATIVE } else { q })
 }
 
-fn cats(max: usize) -> impl Strategy<Value = Vec<CategoryKey>> {
-    subsequence(CATEGORIES, 0..=max).prop_map(|v| v.into_iter().map(key).collect())
+fn cats(pool: Vec<&'static str>, max: usize) -> impl Strategy<Value = Vec<CategoryKey>> {
+    subsequence(pool, 0..=max).prop_map(|v| v.into_iter().map(key).collect())
 }
 
-fn nonempty_cats(max: usize) -> impl Strategy<Value = Vec<CategoryKey>> {
-    subsequence(CATEGORIES, 1..=max).prop_map(|v| v.into_iter().map(key).collect())
+fn nonempty_cats(pool: Vec<&'static str>, max: usize) -> impl Strategy<Value = Vec<CategoryKey>> {
+    subsequence(pool, 1..=max).prop_map(|v| v.into_iter().map(key).collect())
 }
 
 fn purpose_refs(n: usize) -> impl Strategy<Value = Vec<PurposeId>> {
@@ -114,6 +158,7 @@ const EVIDENCE: &[Evidence] = &[
 ];
 
 const KINDS: &[RecipientKind] = &[
+    RecipientKind::Controller,
     RecipientKind::Affiliate,
     RecipientKind::Processor,
     RecipientKind::Partner,
@@ -175,10 +220,10 @@ fn cites() -> impl Strategy<Value = Option<Cites>> {
     prop_oneof![Just(None), Just(Some(Cites::from("§1"))), Just(Some(Cites::from("§2")))]
 }
 
-fn purpose(id: &'static str) -> impl Strategy<Value = Purpose> {
+fn purpose(id: &'static str, pool: Vec<&'static str>) -> impl Strategy<Value = Purpose> {
     (
         prop_oneof![Just(PurposeBasis::Core), Just(PurposeBasis::Optional)],
-        nonempty_cats(4),
+        nonempty_cats(pool, 4),
         proptest::option::weighted(0.3, select(PERMISSIONS)),
         cites(),
     )
@@ -192,10 +237,23 @@ fn purpose(id: &'static str) -> impl Strategy<Value = Purpose> {
         })
 }
 
-fn requirement(i: usize, n_purposes: usize) -> impl Strategy<Value = ConsentRequirement> {
-    (subsequence(Action::ALL.to_vec(), 1..=4), purpose_refs(n_purposes), cats(2), required_qualities(), cites())
-        .prop_map(move |(actions, purposes, categories, qualities, cites)| ConsentRequirement {
-            recipient_kinds: vec![],
+/// Recipient kinds a rule names: one to three in `weight_listed` of ten,
+/// otherwise none (any kind).
+fn some_kinds(weight_listed: u32) -> impl Strategy<Value = Vec<RecipientKind>> {
+    prop_oneof![10 - weight_listed => Just(vec![]), weight_listed => subsequence(KINDS, 1..=3)]
+}
+
+fn requirement(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = ConsentRequirement> {
+    (
+        subsequence(Action::ALL.to_vec(), 1..=4),
+        purpose_refs(n_purposes),
+        cats(pool, 2),
+        required_qualities(),
+        some_kinds(3),
+        cites(),
+    )
+        .prop_map(move |(actions, purposes, categories, qualities, recipient_kinds, cites)| ConsentRequirement {
+            recipient_kinds,
             id: format!("req{i}").into(),
             actions,
             purposes,
@@ -205,14 +263,14 @@ fn requirement(i: usize, n_purposes: usize) -> impl Strategy<Value = ConsentRequ
         })
 }
 
-fn recipient(id: &'static str, n_purposes: usize) -> impl Strategy<Value = Recipient> {
+fn recipient(id: &'static str, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = Recipient> {
     (
         select(KINDS),
         select(REGIONS),
-        subsequence(AGREEMENTS, 0..=3),
-        nonempty_cats(3),
+        prop_oneof![3 => subsequence(AGREEMENTS, 0..=3), 1 => Just(AGREEMENTS.to_vec())],
+        nonempty_cats(pool, 3),
         purpose_refs(n_purposes),
-        select(STATES),
+        prop_oneof![2 => Just(DataState::Identifiable), 2 => select(STATES)],
         cites(),
     )
         .prop_map(move |(kind, region, agreements, categories, purposes, data_state, cites)| Recipient {
@@ -241,38 +299,88 @@ fn exception(rule: String, j: usize) -> impl Strategy<Value = Exception> {
         })
 }
 
-fn action_rule(action: Action) -> impl Strategy<Value = ActionRule> {
+fn data_state_rule(n_purposes: usize) -> impl Strategy<Value = DataStateRule> {
+    (purpose_refs(n_purposes), some_kinds(5), select(STATES), cites()).prop_map(
+        |(purposes, recipient_kinds, at_least, cites)| DataStateRule { purposes, recipient_kinds, at_least, cites },
+    )
+}
+
+/// The fields of an action rule beyond the PIPL defaults, each where its
+/// action reads it (elsewhere it is a `field-without-effect` error):
+/// `data_states`, `within_purpose`, `recipient_requires_kinds`, `domestic`,
+/// `allow_abroad`.
+#[derive(Clone, Debug)]
+struct RuleRegime {
+    data_states: Vec<DataStateRule>,
+    within_purpose: bool,
+    requires_kinds: Vec<RecipientKind>,
+    domestic: Domestic,
+    allow_abroad: bool,
+}
+
+fn rule_regime(action: Action, n_purposes: usize) -> impl Strategy<Value = RuleRegime> {
+    let retention = matches!(action, Action::Retain | Action::Delete | Action::Anonymise);
+    let data_states = if retention {
+        Just(vec![]).boxed()
+    } else {
+        prop_oneof![3 => Just(vec![]), 1 => vec(data_state_rule(n_purposes), 1..=2)].boxed()
+    };
+    let within_purpose = if retention { Just(true).boxed() } else { proptest::bool::weighted(0.8).boxed() };
+    let domestic = if action == Action::CrossBorder {
+        prop_oneof![Just(Domestic::Deny), Just(Domestic::Permit)].boxed()
+    } else {
+        Just(Domestic::Deny).boxed()
+    };
+    let abroad_possible = matches!(action, Action::Share | Action::Entrust | Action::Transfer | Action::Disclose);
+    let allow_abroad = if abroad_possible { proptest::bool::weighted(0.3).boxed() } else { Just(false).boxed() };
+    (data_states, within_purpose, some_kinds(3), domestic, allow_abroad).prop_map(
+        |(data_states, within_purpose, requires_kinds, domestic, allow_abroad)| RuleRegime {
+            data_states,
+            within_purpose,
+            requires_kinds,
+            domestic,
+            allow_abroad,
+        },
+    )
+}
+
+fn action_rule(action: Action, n_purposes: usize) -> impl Strategy<Value = ActionRule> {
     let id = format!("rule.{}", action.as_str());
     let exceptions = vec(0..3usize, 0..=2);
     (
         proptest::option::weighted(0.6, required_qualities()),
         any::<bool>(),
-        subsequence(KINDS, 0..=3),
+        prop_oneof![Just(vec![]), subsequence(KINDS, 1..=3)],
         subsequence(RECIPIENT_REQUIREMENTS, 0..=2),
         exceptions,
         subsequence(DUTIES, 0..=2),
         cites(),
+        rule_regime(action, n_purposes),
     )
-        .prop_flat_map(move |(consent, core_purposes, recipient_kinds, recipient_requires, ex, duties, cites)| {
-            let id = id.clone();
-            let exs: Vec<_> = (0..ex.len()).map(|j| exception(id.clone(), j)).collect();
-            exs.prop_map(move |exceptions| ActionRule {
-                id: id.clone().into(),
-                action,
-                consent,
-                core_purposes,
-                recipient_kinds: recipient_kinds.clone(),
-                recipient_requires: recipient_requires.clone(),
-                exceptions,
-                duties: duties.clone(),
-                within_purpose: true,
-                allow_abroad: false,
-                data_states: vec![],
-                recipient_requires_kinds: vec![],
-                domestic: privacy_engine::Domestic::Deny,
-                cites: cites.clone(),
-            })
-        })
+        .prop_flat_map(
+            move |(consent, core_purposes, recipient_kinds, recipient_requires, ex, duties, cites, regime)| {
+                let id = id.clone();
+                let exs: Vec<_> = (0..ex.len()).map(|j| exception(id.clone(), j)).collect();
+                // Kinds without agreements to ask of them are an error.
+                let requires_kinds = if recipient_requires.is_empty() { vec![] } else { regime.requires_kinds.clone() };
+                exs.prop_map(move |exceptions| ActionRule {
+                    id: id.clone().into(),
+                    action,
+                    consent,
+                    core_purposes,
+                    recipient_kinds: recipient_kinds.clone(),
+                    recipient_requires: recipient_requires.clone(),
+                    exceptions,
+                    duties: duties.clone(),
+                    within_purpose: regime.within_purpose,
+                    allow_abroad: regime.allow_abroad,
+                    data_states: regime.data_states.clone(),
+                    recipient_requires_kinds: requires_kinds.clone(),
+                    domestic: regime.domestic,
+                    cites: cites.clone(),
+                })
+            },
+        )
 }
 
 fn age_threshold() -> impl Strategy<Value = u8> {
@@ -321,9 +429,9 @@ fn trigger() -> impl Strategy<Value = Trigger> {
     ])
 }
 
-fn retention_rule(i: usize, n_purposes: usize) -> impl Strategy<Value = RetentionRule> {
+fn retention_rule(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = RetentionRule> {
     (
-        cats(2),
+        cats(pool, 2),
         purpose_refs(n_purposes),
         trigger(),
         proptest::option::of(0..PERIODS.len()),
@@ -356,60 +464,99 @@ fn retention_rule(i: usize, n_purposes: usize) -> impl Strategy<Value = Retentio
         })
 }
 
-fn settings() -> impl Strategy<Value = Settings> {
+fn settings(declared: bool) -> impl Strategy<Value = Settings> {
     (
         select(vec![0i32, 8 * 3600, -5 * 3600]),
         any::<bool>(),
         prop_oneof![Just(MonthEnd::Clamp), Just(MonthEnd::RollOver)],
         prop_oneof![Just(UnknownAge::Minor), Just(UnknownAge::Adult)],
         any::<bool>(),
+        (
+            proptest::bool::weighted(0.75),
+            prop_oneof![7 => Just(ConsentGrants::Combined), 3 => Just(ConsentGrants::PerRequirement)],
+            prop_oneof![7 => Just(CrossBorderOrigin::Home), 3 => Just(CrossBorderOrigin::SubjectRegion)],
+        ),
     )
-        .prop_map(|(offset, last_day_included, month_end, unknown_age, stops_use)| {
-            let mut s = Settings::default();
-            s.permission_off_stops_use = stops_use;
-            s.utc_offset_seconds = offset;
-            s.last_day_included = last_day_included;
-            s.month_end = month_end;
-            s.unknown_age = unknown_age;
-            s
-        })
+        .prop_map(
+            move |(offset, last_day_included, month_end, unknown_age, stops_use, (child_sensitive, grants, origin))| {
+                let mut s = Settings::default();
+                s.permission_off_stops_use = stops_use;
+                s.utc_offset_seconds = offset;
+                s.last_day_included = last_day_included;
+                s.month_end = month_end;
+                s.unknown_age = unknown_age;
+                s.child_data_sensitive = child_sensitive;
+                s.consent_grants = grants;
+                s.cross_border_origin = origin;
+                s.taxonomy = if declared { TaxonomySource::Declared } else { TaxonomySource::Builtin };
+                s
+            },
+        )
 }
 
-fn category_decls() -> impl Strategy<Value = Vec<CategoryDecl>> {
+/// A declared taxonomy: every key the policy may name, their parents and
+/// new roots, each with a sensitivity of its own (lower than the built-in
+/// one too) or none (inherited, `personal` at a root).
+fn declared_taxonomy() -> impl Strategy<Value = Vec<CategoryDecl>> {
+    let keys: Vec<&'static str> = [pool(true).as_slice(), DECLARED_PARENTS].concat();
+    let sens = proptest::option::weighted(
+        0.6,
+        select(vec![Sensitivity::NonPersonal, Sensitivity::Personal, Sensitivity::Sensitive]),
+    );
+    vec(sens, keys.len()).prop_map(move |levels| {
+        keys.iter()
+            .zip(levels)
+            .map(|(k, sensitivity)| CategoryDecl { key: key(k), sensitivity, description: None, cites: None })
+            .collect()
+    })
+}
+
+fn category_decls(declared: bool) -> BoxedStrategy<Vec<CategoryDecl>> {
+    if declared {
+        return declared_taxonomy().boxed();
+    }
     let sens =
         proptest::option::of(select(vec![Sensitivity::NonPersonal, Sensitivity::Personal, Sensitivity::Sensitive]));
-    (sens.clone(), sens, proptest::option::weighted(0.3, Just(Sensitivity::Sensitive))).prop_map(|(a, b, raise)| {
-        let mut decls = vec![
-            CategoryDecl {
-                key: key("user.contact.phone_number.backup"),
-                sensitivity: a,
-                description: None,
-                cites: None,
-            },
-            CategoryDecl { key: key("user.device.model.codename"), sensitivity: b, description: None, cites: None },
-        ];
-        if raise.is_some() {
-            // Raise a built-in personal category.
-            decls.push(CategoryDecl { key: key("user.contact"), sensitivity: raise, description: None, cites: None });
-        }
-        decls
-    })
+    (sens.clone(), sens, proptest::option::weighted(0.3, Just(Sensitivity::Sensitive)))
+        .prop_map(|(a, b, raise)| {
+            let mut decls = vec![
+                CategoryDecl {
+                    key: key("user.contact.phone_number.backup"),
+                    sensitivity: a,
+                    description: None,
+                    cites: None,
+                },
+                CategoryDecl { key: key("user.device.model.codename"), sensitivity: b, description: None, cites: None },
+            ];
+            if raise.is_some() {
+                // Raise a built-in personal category.
+                decls.push(CategoryDecl {
+                    key: key("user.contact"),
+                    sensitivity: raise,
+                    description: None,
+                    cites: None,
+                });
+            }
+            decls
+        })
+        .boxed()
 }
 
 /// A small random policy that passes `Policy::validate`.
 pub(crate) fn policy() -> impl Strategy<Value = Policy> {
-    (prop_oneof![1 => Just(0usize), 6 => 1usize..=3], 0usize..=3, 0usize..=3, 0usize..=3)
-        .prop_flat_map(|(np, nq, nr, nt)| {
+    (prop_oneof![1 => Just(0usize), 6 => 1usize..=3], 0usize..=3, 0usize..=3, 0usize..=3, proptest::bool::weighted(0.2))
+        .prop_flat_map(|(np, nq, nr, nt, declared)| {
+            let pool = pool(declared);
             (
-                settings(),
-                category_decls(),
-                PURPOSE_IDS[..np].iter().map(|id| purpose(id)).collect::<Vec<_>>(),
-                (0..nq).map(|i| requirement(i, np)).collect::<Vec<_>>(),
-                RECIPIENT_IDS[..nr].iter().map(|id| recipient(id, np)).collect::<Vec<_>>(),
+                settings(declared),
+                category_decls(declared),
+                PURPOSE_IDS[..np].iter().map(|id| purpose(id, pool.clone())).collect::<Vec<_>>(),
+                (0..nq).map(|i| requirement(i, np, pool.clone())).collect::<Vec<_>>(),
+                RECIPIENT_IDS[..nr].iter().map(|id| recipient(id, np, pool.clone())).collect::<Vec<_>>(),
                 subsequence(Action::ALL.to_vec(), 3..=10)
-                    .prop_flat_map(|acts| acts.into_iter().map(action_rule).collect::<Vec<_>>()),
+                    .prop_flat_map(move |acts| acts.into_iter().map(|a| action_rule(a, np)).collect::<Vec<_>>()),
                 proptest::option::weighted(0.7, minors(np)),
-                (0..nt).map(|i| retention_rule(i, np)).collect::<Vec<_>>(),
+                (0..nt).map(|i| retention_rule(i, np, pool.clone())).collect::<Vec<_>>(),
             )
         })
         .prop_map(|(settings, categories, purposes, consent_requirements, recipients, actions, minors, retention)| {
@@ -599,25 +746,58 @@ fn record_events() -> impl Strategy<Value = RecordEvents> {
     )
 }
 
+/// Where `events.retain_until` lies from the request time: a second before,
+/// at, a second after, a day, a year away; written in any of the zones.
+fn retain_until_offset() -> impl Strategy<Value = (Duration, FixedOffset)> {
+    let seconds = select(vec![-86_400i64, -1, 0, 1, 86_400, 365 * 86_400]);
+    (seconds.prop_map(Duration::seconds), time_zone())
+}
+
 /// What a request may name: the policy's declarations, or anything.
 #[derive(Clone, Debug)]
 struct Names {
     actions: Vec<Action>,
     purposes: Vec<(PurposeId, Vec<CategoryKey>)>,
-    recipients: Vec<privacy_engine::RecipientId>,
+    /// Each recipient with the purposes and categories it takes.
+    recipients: Vec<Taker>,
     exceptions: Vec<(Ground, Vec<Evidence>)>,
+    /// The providing actions the policy has a rule for, each with a purpose
+    /// and a recipient of a kind the rule takes that takes the purpose.
+    provisions: Vec<(Action, (PurposeId, Vec<CategoryKey>), Taker)>,
 }
+
+/// A recipient with the purposes and categories it takes.
+type Taker = (privacy_engine::RecipientId, Vec<PurposeId>, Vec<CategoryKey>);
 
 impl Names {
     fn of(p: &Policy) -> Self {
         Self {
             actions: p.actions.iter().map(|a| a.action).collect(),
             purposes: p.purposes.iter().map(|p| (p.id.clone(), p.categories.clone())).collect(),
-            recipients: p.recipients.iter().map(|r| r.id.clone()).collect(),
+            recipients: p.recipients.iter().map(|r| (r.id.clone(), r.purposes.clone(), r.categories.clone())).collect(),
             exceptions: p
                 .actions
                 .iter()
                 .flat_map(|a| a.exceptions.iter().map(|e| (e.ground, e.requires.clone())))
+                .collect(),
+            provisions: p
+                .actions
+                .iter()
+                .filter(|a| PROVIDING.contains(&a.action))
+                .flat_map(|a| {
+                    p.recipients
+                        .iter()
+                        .filter(|r| a.recipient_kinds.is_empty() || a.recipient_kinds.contains(&r.kind))
+                        .flat_map(move |r| {
+                            p.purposes.iter().filter(|purpose| r.purposes.contains(&purpose.id)).map(move |purpose| {
+                                (
+                                    a.action,
+                                    (purpose.id.clone(), purpose.categories.clone()),
+                                    (r.id.clone(), r.purposes.clone(), r.categories.clone()),
+                                )
+                            })
+                        })
+                })
                 .collect(),
         }
     }
@@ -627,11 +807,11 @@ impl Names {
 /// unknown one.
 fn category_near(within: Vec<CategoryKey>) -> impl Strategy<Value = CategoryKey> {
     let inside: Vec<CategoryKey> =
-        CATEGORIES.iter().map(|c| key(c)).filter(|c| within.iter().any(|w| c.is_within(w))).collect();
+        request_keys().iter().map(|c| key(c)).filter(|c| within.iter().any(|w| c.is_within(w))).collect();
     let inside = if inside.is_empty() { vec![key("user")] } else { inside };
     prop_oneof![
         12 => select(inside),
-        6 => select(CATEGORIES).prop_map(key),
+        6 => select(request_keys()).prop_map(key),
         1 => select(UNKNOWN_CATEGORIES).prop_map(key),
     ]
 }
@@ -641,9 +821,23 @@ fn category_near(within: Vec<CategoryKey>) -> impl Strategy<Value = CategoryKey>
 /// thresholds, every data state, a claimed exception, times around the
 /// retention boundaries and legal holds; for the most part what `policy`
 /// declares.
+///
+/// One request in four, when a recipient takes one of the policy's
+/// purposes, is a coherent provision instead: a providing action, for a
+/// purpose the recipient takes and categories both cover, mostly for an
+/// adult. Few requests drawn at random get past the recipient checks to
+/// consent, the exceptions and the obligations.
 pub(crate) fn request_for(policy: &Policy) -> BoxedStrategy<Request> {
-    request_from(Names::of(policy))
+    let names = Names::of(policy);
+    if !names.provisions.is_empty() {
+        prop_oneof![3 => request_from(names.clone(), false), 1 => request_from(names, true)].boxed()
+    } else {
+        request_from(names, false)
+    }
 }
+
+/// The actions that provide data to a recipient.
+const PROVIDING: &[Action] = &[Action::Share, Action::Entrust, Action::Transfer, Action::CrossBorder, Action::Disclose];
 
 fn pick<T: Clone + std::fmt::Debug + 'static>(declared: Vec<T>, others: Vec<T>) -> BoxedStrategy<T> {
     if declared.is_empty() {
@@ -653,8 +847,8 @@ fn pick<T: Clone + std::fmt::Debug + 'static>(declared: Vec<T>, others: Vec<T>) 
     }
 }
 
-fn request_from(names: Names) -> BoxedStrategy<Request> {
-    let action = pick(names.actions.clone(), Action::ALL.to_vec());
+/// A request; with `provision`, a coherent provision (see `request_for`).
+fn request_from(names: Names, provision: bool) -> BoxedStrategy<Request> {
     let purpose_choice: BoxedStrategy<Option<(PurposeId, Vec<CategoryKey>)>> = {
         let declared = names.purposes.clone();
         let undeclared = Just(Some((PurposeId::from("purpose.undeclared"), vec![key("user")])));
@@ -664,14 +858,36 @@ fn request_from(names: Names) -> BoxedStrategy<Request> {
             prop_oneof![1 => Just(None), 24 => select(declared).prop_map(Some), 1 => undeclared].boxed()
         }
     };
-    let recipient = {
-        let declared = names.recipients.clone();
-        let undeclared = Just(Some(privacy_engine::RecipientId::from("recipient.undeclared")));
-        if declared.is_empty() {
+    // Any recipient, or none; or, half of the time when there is one, a
+    // recipient that takes the purpose.
+    let recipients = names.recipients.clone();
+    let recipient_for = move |purpose: Option<&PurposeId>| -> BoxedStrategy<Option<Taker>> {
+        let declared = recipients.clone();
+        let undeclared = Just(Some((privacy_engine::RecipientId::from("recipient.undeclared"), vec![], vec![])));
+        let any = if declared.is_empty() {
             prop_oneof![3 => Just(None), 1 => undeclared].boxed()
         } else {
-            prop_oneof![1 => Just(None), 14 => select(declared).prop_map(Some), 1 => undeclared].boxed()
-        }
+            prop_oneof![1 => Just(None), 14 => select(declared.clone()).prop_map(Some), 1 => undeclared].boxed()
+        };
+        let takers: Vec<Taker> = declared.into_iter().filter(|r| purpose.is_some_and(|p| r.1.contains(p))).collect();
+        if takers.is_empty() { any } else { prop_oneof![any, select(takers).prop_map(Some)].boxed() }
+    };
+    // The action, the purpose with its categories and the recipient.
+    type Who = (Action, Option<(PurposeId, Vec<CategoryKey>)>, Option<Taker>);
+    let who: BoxedStrategy<Who> = if provision && !names.provisions.is_empty() {
+        select(names.provisions.clone()).prop_map(|(a, p, r)| (a, Some(p), Some(r))).boxed()
+    } else {
+        (pick(names.actions.clone(), Action::ALL.to_vec()), purpose_choice)
+            .prop_flat_map(move |(a, p)| {
+                let r = recipient_for(p.as_ref().map(|(id, _)| id));
+                (Just(a), Just(p), r)
+            })
+            .boxed()
+    };
+    let (age, birth_date) = if provision {
+        (prop_oneof![3 => Just(Some(30u8)), 1 => age()].boxed(), Just(None).boxed())
+    } else {
+        (age().boxed(), birth_date().boxed())
     };
     let exception = {
         let listed = names.exceptions.clone();
@@ -693,35 +909,56 @@ fn request_from(names: Names) -> BoxedStrategy<Request> {
         proptest::option::weighted(0.25, listed)
     };
     (
-        (action, age(), birth_date(), any::<bool>()),
-        purpose_choice.prop_flat_map(|p| {
-            let within = p.as_ref().map_or_else(|| vec![key("user")], |(_, c)| c.clone());
-            let n = prop_oneof![1 => Just(0usize), 30 => 1usize..=3];
-            (Just(p.map(|(id, _)| id)), n.prop_flat_map(move |n| vec(category_near(within.clone()), n)))
+        (age, birth_date, any::<bool>()),
+        who.prop_flat_map(move |(action, p, r)| {
+            let mut within = p.as_ref().map_or_else(|| vec![key("user")], |(_, c)| c.clone());
+            // The keys both the purpose and the recipient take, if any.
+            let both: Vec<CategoryKey> = request_keys()
+                .into_iter()
+                .map(key)
+                .filter(|k| within.iter().any(|w| k.is_within(w)))
+                .filter(|k| r.as_ref().is_some_and(|(_, _, cats)| cats.iter().any(|c| k.is_within(c))))
+                .collect();
+            let categories = if provision && !both.is_empty() {
+                vec(select(both), 1..=2).boxed()
+            } else {
+                if !both.is_empty() {
+                    within = both;
+                }
+                let n = prop_oneof![1 => Just(0usize), 30 => 1usize..=3];
+                n.prop_flat_map(move |n| vec(category_near(within.clone()), n)).boxed()
+            };
+            (Just((action, p.map(|(id, _)| id), r.map(|(id, _, _)| id))), categories)
         }),
-        recipient,
         (prop_oneof![5 => Just(DataState::Identifiable), 1 => select(STATES)], any::<bool>()),
         exception,
         proptest::option::weighted(0.2, select(REGIONS)),
         (near(CONSENT_DAYS), time_zone()),
-        record_events(),
-        prop_oneof![9 => Just(SUBJECT), 1 => Just("other")],
+        (record_events(), proptest::option::weighted(0.25, retain_until_offset())),
+        (prop_oneof![9 => Just(SUBJECT), 1 => Just("other")], proptest::option::weighted(0.4, select(REGIONS))),
     )
         .prop_map(
             |(
-                (action, age, birth_date, real_name_verified),
-                (purpose, categories),
-                recipient,
+                (age, birth_date, real_name_verified),
+                ((action, purpose, recipient), categories),
                 (data_state, linked),
                 exc,
                 dest,
                 (d, tz),
-                events,
-                subject,
+                (mut events, retain_until),
+                (subject, region),
             )| {
+                let at = (base_time() + d).with_timezone(&tz);
+                events.retain_until = retain_until.map(|(offset, tz)| (at + offset).with_timezone(&tz));
                 Request {
                     action,
-                    subject: Subject { id: subject.into(), age, birth_date, region: None, real_name_verified },
+                    subject: Subject {
+                        id: subject.into(),
+                        age,
+                        birth_date,
+                        region: region.map(str::to_owned),
+                        real_name_verified,
+                    },
                     categories,
                     purpose,
                     recipient,
@@ -729,7 +966,7 @@ fn request_from(names: Names) -> BoxedStrategy<Request> {
                     linked_to_identity: linked,
                     exception: exc.map(|(ground, evidence)| ClaimedException { ground, evidence }),
                     destination_region: dest.map(str::to_owned),
-                    at: (base_time() + d).with_timezone(&tz),
+                    at,
                     events,
                 }
             },

@@ -111,7 +111,9 @@ fn covering(tax: &Taxonomy, k: &CategoryKey) -> Vec<CategoryKey> {
     out
 }
 
-type Query = (&'static str, &'static str, &'static str, Option<&'static str>, u8, i64);
+/// Subject, purpose, category, recipient, required and excluded qualities,
+/// seconds from the base time.
+type Query = (&'static str, &'static str, &'static str, Option<&'static str>, u8, u8, i64);
 
 fn query() -> impl Strategy<Value = Query> {
     (
@@ -120,6 +122,7 @@ fn query() -> impl Strategy<Value = Query> {
         select(CATEGORIES),
         proptest::option::of(select(vec!["recipient.z", "recipient.a"])),
         0u8..32,
+        prop_oneof![3 => Just(0u8), 1 => 0u8..32],
         select(vec![-2000i64, -86_401, -86_400, -1, 0, 1, 86_400, 86_401, 2000 * 86_400]),
     )
 }
@@ -154,13 +157,14 @@ proptest! {
             prop_assert_eq!(ledger.is_empty(), model.ids.is_empty());
             let all = model.all();
             let events = Events(&all);
-            for (subject, purpose, category, recipient, bits, secs) in &queries {
+            for (subject, purpose, category, recipient, bits, excluded_bits, secs) in &queries {
                 let subject = SubjectId::from(*subject);
                 let purpose = PurposeId::from(*purpose);
                 let category = key(category);
                 let recipient = recipient.map(RecipientId::from);
                 let at = base_time().with_timezone(&Utc) + Duration::seconds(*secs);
                 let required = ConsentQualities::from_bits_truncate(*bits);
+                let excluded = ConsentQualities::from_bits_truncate(*excluded_bits);
                 let cover = covering(&tax, &category);
                 let q = ConsentQuery {
                     subject: &subject,
@@ -169,12 +173,12 @@ proptest! {
                     covering: &cover,
                     recipient: recipient.as_ref(),
                     required,
-                    excluded: ConsentQualities::empty(),
+                    excluded,
                     at,
                 };
                 prop_assert_eq!(
                     ledger.has_consent(&q),
-                    events.has_consent(&subject, &purpose, &category, &cover, recipient.as_ref(), required, at),
+                    events.has_consent(&subject, &purpose, &category, &cover, recipient.as_ref(), required, excluded, at),
                     "has_consent {:?}", q
                 );
                 prop_assert_eq!(

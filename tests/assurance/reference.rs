@@ -9,6 +9,13 @@
 //! reading"). Where the engine disagrees with the documents, this model
 //! follows the documents and `main.rs` lists the disagreement.
 //!
+//! The settings and rule fields for rule sets beyond the PIPL defaults
+//! (`child_data_sensitive`, `taxonomy`, `consent_grants`,
+//! `cross_border_origin`, requirements' `recipient_kinds`, action rules'
+//! `data_states`, `recipient_requires_kinds`, `within_purpose`, `domestic`,
+//! `allow_abroad`, the `controller` kind and `events.retain_until`) follow
+//! `docs/policy-format.md`, which specifies them.
+//!
 //! Messages are left empty: the differential test compares everything but
 //! `Reason::message`.
 
@@ -16,11 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use privacy_engine::{
-    Action, ActionRule, CategoryKey, CategoryOutcome, Cites, ConsentChange, ConsentEvent, ConsentFrom,
-    ConsentQualities, DataState, Decision, Duty, Effect, EndAction, Exception, MAX_AGE, MinorEffect, MinorRule,
-    NoticeField, Obligation, Permission, Policy, Purpose, PurposeBasis, PurposeId, Reason, Recipient, RecipientId,
-    RecipientKind, RecipientRequirement, RetentionRule, RuleId, Sensitivity, SubjectId, Taxonomy, UnknownAge, Unmet,
-    Verdict,
+    Action, ActionRule, CategoryKey, CategoryOutcome, Cites, ConsentChange, ConsentEvent, ConsentFrom, ConsentGrants,
+    ConsentQualities, CrossBorderOrigin, DataState, Decision, Domestic, Duty, Effect, EndAction, Exception, MAX_AGE,
+    MinorEffect, MinorRule, NoticeField, Obligation, Permission, Policy, Purpose, PurposeBasis, PurposeId, Reason,
+    Recipient, RecipientId, RecipientKind, RecipientRequirement, RetentionRule, RuleId, Sensitivity, SubjectId,
+    Taxonomy, TaxonomySource, UnknownAge, Unmet, Verdict,
 };
 
 /// Below this age a child's personal data is sensitive (PIPL art. 28), and
@@ -62,13 +69,14 @@ impl Events<'_> {
         on
     }
 
-    /// Whether a single grant with all of `required` is in force at `at` for
-    /// `purpose` × `category` (and the recipient). A grant on `category` or
-    /// on an ancestor in `covering` counts; a grant to one recipient counts
-    /// only for that recipient; an ending event (refuse, withdraw, expire,
-    /// revoke) on the category, an ancestor or a descendant ends the grants
-    /// before it (for the query's recipient only, when it names one); a grant's own
-    /// expiry ends it from that instant.
+    /// Whether a single grant with all of `required` and none of `excluded`
+    /// is in force at `at` for `purpose` × `category` (and the recipient).
+    /// A grant on `category` or on an ancestor in `covering` counts; a
+    /// grant to one recipient counts only for that recipient; an ending
+    /// event (refuse, withdraw, expire, revoke) on the category, an ancestor
+    /// or a descendant ends the grants before it (for the query's recipient
+    /// only, when it names one); a grant's own expiry ends it from that
+    /// instant.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn has_consent(
         &self,
@@ -78,6 +86,7 @@ impl Events<'_> {
         covering: &[CategoryKey],
         recipient: Option<&RecipientId>,
         required: ConsentQualities,
+        excluded: ConsentQualities,
         at: DateTime<Utc>,
     ) -> bool {
         struct Live {
@@ -108,7 +117,9 @@ impl Events<'_> {
                 live.clear();
             }
         }
-        live.iter().any(|g| g.qualities.contains(required) && g.expires.is_none_or(|x| at < x))
+        live.iter().any(|g| {
+            g.qualities.contains(required) && !g.qualities.intersects(excluded) && g.expires.is_none_or(|x| at < x)
+        })
     }
 }
 
@@ -140,10 +151,47 @@ impl Draft {
     }
 }
 
+/// The consent requirements that apply to a category: each rule that asks
+/// and the qualities it names.
+type Needs = Vec<(RuleId, ConsentQualities)>;
+
+fn union(needs: &Needs) -> ConsentQualities {
+    needs.iter().fold(ConsentQualities::empty(), |u, (_, q)| u | *q)
+}
+
+/// The categories that exist and their sensitivity.
+type Categories = BTreeMap<CategoryKey, Sensitivity>;
+
+/// The policy's categories (`categories`, `settings.taxonomy`): the built-in
+/// table with the policy's keys added or raised, or with `declared` the
+/// policy's keys alone. A key declared without a sensitivity keeps its
+/// built-in one, or else takes its parent's (after the parent's own raise),
+/// or is `personal` at a root.
+fn categories(policy: &Policy) -> Categories {
+    let builtin: Categories = match policy.settings.taxonomy {
+        TaxonomySource::Declared => Categories::new(),
+        _ => Taxonomy::builtin().iter().map(|(k, i)| (k.clone(), i.sensitivity)).collect(),
+    };
+    fn level(policy: &Policy, builtin: &Categories, key: &CategoryKey) -> Sensitivity {
+        let declared = policy.categories.iter().find(|d| &d.key == key).and_then(|d| d.sensitivity);
+        match (declared, builtin.get(key), key.parent()) {
+            (Some(s), _, _) => s,
+            (None, Some(s), _) => *s,
+            (None, None, Some(parent)) => level(policy, builtin, &parent),
+            (None, None, None) => Sensitivity::Personal,
+        }
+    }
+    let mut out = builtin.clone();
+    for d in &policy.categories {
+        out.insert(d.key.clone(), level(policy, &builtin, &d.key));
+    }
+    out
+}
+
 /// Everything a category decision needs.
 struct Ctx<'a> {
     policy: &'a Policy,
-    tax: &'a Taxonomy,
+    tax: &'a Categories,
     events: &'a Events<'a>,
     req: &'a privacy_engine::Request,
     at: DateTime<Utc>,
@@ -156,7 +204,7 @@ struct Ctx<'a> {
 /// Decides `req` under `policy` with the consent history `events` (the
 /// events a ledger accepted, in append order).
 pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &privacy_engine::Request) -> Decision {
-    let tax = policy.taxonomy();
+    let tax = categories(policy);
     let events = Events(events);
     let mut top: Vec<Reason> = Vec::new();
     let deny = |top: &mut Vec<Reason>, name: &str| top.push(reason(builtin(name), Effect::Deny, None));
@@ -165,7 +213,7 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &privacy_eng
         deny(&mut top, "no_category");
     }
     for key in &req.categories {
-        if !tax.contains(key) {
+        if !tax.contains_key(key) {
             deny(&mut top, "undeclared_category");
         }
     }
@@ -229,7 +277,7 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &privacy_eng
             unmet: vec![],
             by_exception: None,
         };
-        if let (false, Some(rule), true) = (top_denied, rule, tax.contains(key)) {
+        if let (false, Some(rule), true) = (top_denied, rule, tax.contains_key(key)) {
             let ctx = Ctx {
                 policy,
                 tax: &tax,
@@ -295,14 +343,16 @@ fn within_any(key: &CategoryKey, keys: &[CategoryKey]) -> bool {
 
 impl Ctx<'_> {
     fn base_sensitivity(&self, key: &CategoryKey) -> Sensitivity {
-        self.tax.get(key).unwrap().sensitivity
+        self.tax[key]
     }
 
     /// The category's sensitivity, personal data of a child under 14 raised
-    /// to sensitive (PIPL art. 28).
+    /// to sensitive (PIPL art. 28) unless the policy says otherwise
+    /// (`child_data_sensitive: false`).
     fn sensitivity(&self, key: &CategoryKey) -> Sensitivity {
         let base = self.base_sensitivity(key);
-        if base == Sensitivity::Personal && self.age.is_some_and(|a| a < PIPL_CHILD_AGE) {
+        let child = self.age.is_some_and(|a| a < PIPL_CHILD_AGE);
+        if base == Sensitivity::Personal && child && self.policy.settings.child_data_sensitive {
             Sensitivity::Sensitive
         } else {
             base
@@ -320,7 +370,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         let mut p = key.parent();
         while let Some(a) = p {
-            if self.tax.get(&a).is_some_and(|i| i.sensitivity >= own) {
+            if self.tax.get(&a).is_some_and(|s| *s >= own) {
                 out.push(a.clone());
             }
             p = a.parent();
@@ -328,7 +378,13 @@ impl Ctx<'_> {
         out
     }
 
-    fn consent(&self, key: &CategoryKey, required: ConsentQualities, with_recipient: bool) -> bool {
+    fn consent(
+        &self,
+        key: &CategoryKey,
+        required: ConsentQualities,
+        excluded: ConsentQualities,
+        with_recipient: bool,
+    ) -> bool {
         let Some(p) = self.purpose else { return false };
         self.events.has_consent(
             &self.req.subject.id,
@@ -337,12 +393,64 @@ impl Ctx<'_> {
             &self.covering(key),
             if with_recipient { self.recipient.map(|r| &r.id) } else { None },
             required,
+            excluded,
             self.at,
         )
     }
 
-    fn in_purpose(&self, key: &CategoryKey) -> bool {
-        self.purpose.is_some_and(|p| within_any(key, &p.categories))
+    /// The purpose's categories limit the action unless its rule says
+    /// `within_purpose: false`: a category outside them is denied.
+    fn within_purpose(&self, d: &mut Draft) -> bool {
+        let Some(p) = self.purpose else { return false };
+        if self.rule.within_purpose && !within_any(&d.key, &p.categories) {
+            d.deny(reason(builtin("category_not_in_purpose"), Effect::Deny, p.cites.as_ref()));
+            return false;
+        }
+        true
+    }
+
+    /// The rule's `data_states`: each entry whose purposes and recipient
+    /// kinds match (empty lists match anything, but listed kinds never match
+    /// a request without a recipient) denies data less protected than its
+    /// `at_least`, with the rule's id and the entry's cites (the rule's
+    /// when the entry has none).
+    fn data_states(&self, d: &mut Draft) {
+        for ds in &self.rule.data_states {
+            let purpose = ds.purposes.is_empty() || self.purpose.is_some_and(|p| ds.purposes.contains(&p.id));
+            let kind =
+                ds.recipient_kinds.is_empty() || self.recipient.is_some_and(|r| ds.recipient_kinds.contains(&r.kind));
+            if purpose && kind && self.req.data_state.protection() < ds.at_least.protection() {
+                d.deny(reason(self.rule.id.clone(), Effect::Deny, ds.cites.as_ref().or(self.rule.cites.as_ref())));
+                d.unmet.push(Unmet::DataState { at_least: ds.at_least });
+            }
+        }
+    }
+
+    /// Whether the rule's `recipient_requires` is asked of `r`: of the kinds
+    /// in `recipient_requires_kinds`, or when that is empty of every kind but
+    /// an authority, the public and the controller itself.
+    fn signs_agreements(&self, r: &Recipient) -> bool {
+        let kinds = &self.rule.recipient_requires_kinds;
+        if kinds.is_empty() {
+            !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public | RecipientKind::Controller)
+        } else {
+            kinds.contains(&r.kind)
+        }
+    }
+
+    /// Whether providing to `r` is cross-border: the data comes from the home
+    /// region (with `cross_border_origin: "subject_region"`, from the
+    /// subject's region, or home when the request states none) and goes
+    /// elsewhere (the request's `destination_region`, or the recipient's).
+    fn abroad(&self, r: &Recipient) -> bool {
+        let s = &self.policy.settings;
+        let home = &s.home_region;
+        let origin = match s.cross_border_origin {
+            CrossBorderOrigin::SubjectRegion => self.req.subject.region.as_ref().unwrap_or(home),
+            _ => home,
+        };
+        let destination = self.req.destination_region.as_ref().unwrap_or(&r.region);
+        origin == home && destination != home
     }
 
     fn minor_rule_applies(&self, r: &MinorRule) -> bool {
@@ -367,18 +475,18 @@ impl Ctx<'_> {
     /// The guardian's share: below the threshold the guardian's separate
     /// consent (with the policy's guardian qualities); minors rules may ask
     /// a guardian's consent above it, or guidance.
-    fn guardian_needs(&self, d: &mut Draft, q: &mut ConsentQualities, rules: &mut Vec<RuleId>) {
+    fn guardian_needs(&self, d: &mut Draft, needs: &mut Needs) {
         match &self.policy.minors {
             Some(m) => {
                 if self.below(m.guardian_consent_below) {
-                    *q |= m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::separate();
-                    rules.push(m.id.clone());
+                    let q = m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::separate();
+                    needs.push((m.id.clone(), q));
                 }
                 for r in m.rules.iter().filter(|r| self.minor_rule_applies(r)) {
                     match r.effect {
                         MinorEffect::GuardianConsent => {
-                            *q |= m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::AFFIRMATIVE;
-                            rules.push(r.id.clone());
+                            let q = m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::AFFIRMATIVE;
+                            needs.push((r.id.clone(), q));
                         }
                         MinorEffect::Guidance => {
                             d.obligations.push(Obligation::GuardianGuidance);
@@ -390,28 +498,31 @@ impl Ctx<'_> {
             }
             None => {
                 if self.below(PIPL_CHILD_AGE) {
-                    *q |= ConsentQualities::GUARDIAN | ConsentQualities::separate();
-                    rules.push(builtin("pipl_guardian_consent"));
+                    needs.push((
+                        builtin("pipl_guardian_consent"),
+                        ConsentQualities::GUARDIAN | ConsentQualities::separate(),
+                    ));
                 }
             }
         }
     }
 
-    /// The policy's consent requirements on this action, purpose and
-    /// category.
-    fn policy_requirements(&self, key: &CategoryKey) -> (ConsentQualities, Vec<RuleId>) {
-        let mut q = ConsentQualities::empty();
-        let mut rules = Vec::new();
+    /// The policy's consent requirements on this action, purpose, category
+    /// and recipient kind (a requirement that names kinds never applies to
+    /// a request without a recipient).
+    fn policy_requirements(&self, key: &CategoryKey) -> Needs {
+        let mut needs = Needs::new();
         for r in &self.policy.consent_requirements {
             let applies = r.actions.contains(&self.req.action)
                 && (r.purposes.is_empty() || self.purpose.is_some_and(|p| r.purposes.contains(&p.id)))
-                && (r.categories.is_empty() || within_any(key, &r.categories));
+                && (r.categories.is_empty() || within_any(key, &r.categories))
+                && (r.recipient_kinds.is_empty()
+                    || self.recipient.is_some_and(|x| r.recipient_kinds.contains(&x.kind)));
             if applies {
-                q |= r.qualities;
-                rules.push(r.id.clone());
+                needs.push((r.id.clone(), r.qualities));
             }
         }
-        (q, rules)
+        needs
     }
 
     fn cites_of(&self, id: &RuleId) -> Option<Cites> {
@@ -430,9 +541,44 @@ impl Ctx<'_> {
         p.actions.iter().find(|r| &r.id == id).and_then(|r| r.cites.clone())
     }
 
-    fn require_consent(&self, d: &mut Draft, q: ConsentQualities, rules: Vec<RuleId>, with_recipient: bool) {
+    /// Checks the consent the requirements ask for (`settings.consent_grants`):
+    /// one grant with the union of their qualities, or for each requirement
+    /// a grant of its own that has its qualities and no `separate` or
+    /// `guardian` it does not name. Requirements with the same qualities are
+    /// met by the same grants, so they are checked (and listed unmet)
+    /// together.
+    fn require_consent(&self, d: &mut Draft, needs: Needs, with_recipient: bool) {
+        match self.policy.settings.consent_grants {
+            ConsentGrants::PerRequirement => {
+                let answers_only = ConsentQualities::SEPARATE | ConsentQualities::GUARDIAN;
+                let mut by_qualities: BTreeMap<ConsentQualities, Vec<RuleId>> = BTreeMap::new();
+                for (rule, q) in needs {
+                    by_qualities.entry(q).or_default().push(rule);
+                }
+                for (q, rules) in by_qualities {
+                    self.require_grant(d, q, answers_only.difference(q), rules, with_recipient);
+                }
+            }
+            _ => {
+                let q = union(&needs);
+                let rules = needs.into_iter().map(|(rule, _)| rule).collect();
+                self.require_grant(d, q, ConsentQualities::empty(), rules, with_recipient);
+            }
+        }
+    }
+
+    /// Permits the category if a grant with `q` (and none of `excluded`) is
+    /// in force, or denies it on behalf of `rules`.
+    fn require_grant(
+        &self,
+        d: &mut Draft,
+        q: ConsentQualities,
+        excluded: ConsentQualities,
+        rules: Vec<RuleId>,
+        with_recipient: bool,
+    ) {
         let key = d.key.clone();
-        let effect = if self.consent(&key, q, with_recipient) { Effect::Permit } else { Effect::Deny };
+        let effect = if self.consent(&key, q, excluded, with_recipient) { Effect::Permit } else { Effect::Deny };
         for r in &rules {
             let cites = self.cites_of(r);
             let rs = reason(r.clone(), effect, cites.as_ref());
@@ -494,14 +640,17 @@ impl Ctx<'_> {
         set.into_iter().collect()
     }
 
-    /// The recipients that may have received a category (not the public),
-    /// sorted (every list of a decision is sorted).
+    /// The recipients that may have received a category (not the public,
+    /// not the controller itself), sorted (every list of a decision is
+    /// sorted).
     fn recipients_of(&self, key: &CategoryKey) -> Vec<RecipientId> {
         let set: BTreeSet<RecipientId> = self
             .policy
             .recipients
             .iter()
-            .filter(|r| r.kind != RecipientKind::Public && within_any(key, &r.categories))
+            .filter(|r| {
+                !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller) && within_any(key, &r.categories)
+            })
             .map(|r| r.id.clone())
             .collect();
         set.into_iter().collect()
@@ -619,10 +768,10 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
 
 fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     let Some(p) = ctx.purpose else { return };
-    if !ctx.in_purpose(&d.key) {
-        d.deny(reason(builtin("category_not_in_purpose"), Effect::Deny, p.cites.as_ref()));
+    if !ctx.within_purpose(d) {
         return;
     }
+    ctx.data_states(d);
     // A permission gates collection; the policy may say it gates use too.
     if ctx.req.action == Action::Collect || ctx.policy.settings.permission_off_stops_use {
         if let Some(perm) = p.permission {
@@ -645,25 +794,23 @@ fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     if ctx.minors_deny(d) {
         return;
     }
-    let (mut q, mut rules) = ctx.policy_requirements(&d.key);
+    let mut needs = ctx.policy_requirements(&d.key);
     match p.basis {
         PurposeBasis::Optional => {
-            if q.is_empty() {
-                q = ConsentQualities::AFFIRMATIVE;
-                rules.push(builtin("optional_purpose_consent"));
+            if needs.is_empty() {
+                needs.push((builtin("optional_purpose_consent"), ConsentQualities::AFFIRMATIVE));
             }
-            if sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-                q |= ConsentQualities::separate();
-                rules.push(builtin("sensitive_separate_consent"));
+            if sensitivity == Sensitivity::Sensitive && !union(&needs).contains(ConsentQualities::SEPARATE) {
+                needs.push((builtin("sensitive_separate_consent"), ConsentQualities::separate()));
             }
         }
         PurposeBasis::Core => {
             d.permit(reason(RuleId::new(p.id.as_str()), Effect::Permit, p.cites.as_ref()));
         }
     }
-    ctx.guardian_needs(d, &mut q, &mut rules);
-    if !q.is_empty() {
-        ctx.require_consent(d, q, rules, false);
+    ctx.guardian_needs(d, &mut needs);
+    if !needs.is_empty() {
+        ctx.require_consent(d, needs, false);
     }
     if d.permit && !d.has_deny() {
         if sensitivity == Sensitivity::Sensitive {
@@ -681,11 +828,13 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     let rule = ctx.rule;
     let action = ctx.req.action;
     let key = d.key.clone();
-    if !ctx.in_purpose(&key) {
-        d.deny(reason(builtin("category_not_in_purpose"), Effect::Deny, p.cites.as_ref()));
-    }
-    let home = &ctx.policy.settings.home_region;
+    ctx.within_purpose(d);
+    // A cross-border request that stays at home, which the rule permits
+    // (`domestic: "permit"`).
+    let mut domestic = false;
     if let Some(r) = ctx.recipient {
+        let abroad = ctx.abroad(r);
+        domestic = action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit;
         let rid = RuleId::new(r.id.as_str());
         if !within_any(&key, &r.categories) {
             d.deny(reason(rid.clone(), Effect::Deny, r.cites.as_ref()));
@@ -697,9 +846,12 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
             d.deny(reason(rid, Effect::Deny, r.cites.as_ref()));
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
-        // Authorities and the public sign no agreements.
-        if !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public) {
+        if ctx.signs_agreements(r) {
             for rr in &rule.recipient_requires {
+                // A transfer mechanism is for exports only.
+                if domestic && *rr == RecipientRequirement::TransferMechanism {
+                    continue;
+                }
                 let has = r.agreements.iter().any(|a| match rr {
                     RecipientRequirement::Confidentiality => *a == privacy_engine::Agreement::Confidentiality,
                     RecipientRequirement::ProcessingContract => *a == privacy_engine::Agreement::ProcessingContract,
@@ -712,63 +864,72 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
                 }
             }
         }
-        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
-        let abroad = destination != home;
-        if action == Action::CrossBorder && !abroad {
+        if action == Action::CrossBorder && !abroad && !domestic {
             d.deny(reason(builtin("not_cross_border"), Effect::Deny, None));
         }
-        if abroad && action != Action::CrossBorder {
+        if abroad && action != Action::CrossBorder && !rule.allow_abroad {
             d.deny(reason(builtin("cross_border_required"), Effect::Deny, None));
         }
     } else if action != Action::Disclose {
         return;
     }
+    ctx.data_states(d);
+    if domestic {
+        // Permitted by the rule after the checks above and the minors deny
+        // rules: no exception, no consent, no cross-border obligations.
+        ctx.minors_deny(d);
+        if !d.has_deny() {
+            d.permit(reason(rule.id.clone(), Effect::Permit, rule.cites.as_ref()));
+            provide_obligations(ctx, d, false, false);
+        }
+        return;
+    }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
             ctx.permit_by_exception(d, e);
-            provide_obligations(ctx, d, false);
+            provide_obligations(ctx, d, false, true);
         }
         return;
     }
     if ctx.minors_deny(d) {
         return;
     }
-    let mut q = ConsentQualities::empty();
-    let mut rules = Vec::new();
+    let mut needs = Needs::new();
     let mut by_consent = false;
     // Entrustment rests on the processing contract (PIPL art. 21); core
     // purposes may rest on the contract when the rule says so.
     if (action == Action::Entrust && rule.consent.is_none()) || (rule.core_purposes && p.basis == PurposeBasis::Core) {
         d.permit(reason(rule.id.clone(), Effect::Permit, rule.cites.as_ref()));
     } else if let Some(needed) = rule.consent {
-        q = needed;
-        rules.push(rule.id.clone());
+        needs.push((rule.id.clone(), needed));
         by_consent = true;
     } else {
         d.deny(reason(builtin("no_basis"), Effect::Deny, rule.cites.as_ref()));
         return;
     }
-    let (pq, prules) = ctx.policy_requirements(&key);
-    q |= pq;
-    rules.extend(prules);
+    needs.extend(ctx.policy_requirements(&key));
     // Sensitive data provided on consent needs separate consent (PIPL art.
     // 29), unless the requirements already ask it.
-    if by_consent && sensitivity == Sensitivity::Sensitive && !q.contains(ConsentQualities::SEPARATE) {
-        q |= ConsentQualities::separate();
-        rules.push(builtin("sensitive_separate_consent"));
+    if by_consent && sensitivity == Sensitivity::Sensitive && !union(&needs).contains(ConsentQualities::SEPARATE) {
+        needs.push((builtin("sensitive_separate_consent"), ConsentQualities::separate()));
     }
-    ctx.guardian_needs(d, &mut q, &mut rules);
-    if !q.is_empty() {
-        ctx.require_consent(d, q, rules, true);
+    ctx.guardian_needs(d, &mut needs);
+    if !needs.is_empty() {
+        ctx.require_consent(d, needs, true);
     }
     if d.permit && !d.has_deny() {
-        provide_obligations(ctx, d, true);
+        provide_obligations(ctx, d, true, true);
     }
 }
 
-fn provide_obligations(ctx: &Ctx<'_>, d: &mut Draft, by_consent: bool) {
+/// The obligations of a providing permit: the action's own duties (not for
+/// a cross-border rule's domestic permit), a confidentiality agreement with
+/// a recipient asked to have one, no re-identification of de-identified
+/// data.
+fn provide_obligations(ctx: &Ctx<'_>, d: &mut Draft, by_consent: bool, action_duties: bool) {
     let action = ctx.req.action;
     let duties: &[Duty] = match action {
+        _ if !action_duties => &[],
         Action::Share => &[Duty::BindRecipientToPurpose, Duty::NotifySubject],
         Action::Entrust => &[Duty::BindRecipientToPurpose, Duty::ImpactAssessment],
         Action::Transfer => &[Duty::NotifySubject, Duty::NewHolderBound],
@@ -784,7 +945,7 @@ fn provide_obligations(ctx: &Ctx<'_>, d: &mut Draft, by_consent: bool) {
         }
         ctx.duty(d, *duty);
     }
-    if ctx.recipient.is_some_and(|r| !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public))
+    if ctx.recipient.is_some_and(|r| ctx.signs_agreements(r))
         && ctx.rule.recipient_requires.contains(&RecipientRequirement::Confidentiality)
     {
         ctx.duty(d, Duty::ConfidentialityAgreement);
@@ -857,6 +1018,12 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
 
     match req.action {
         Action::Delete | Action::Anonymise => {
+            // A deadline set outside the policy, compared to the second;
+            // checked together with the hold.
+            if let Some(until) = req.events.retain_until.filter(|u| at < u.with_timezone(&Utc)) {
+                d.deny(reason(builtin("retain_until"), Effect::Deny, None));
+                d.unmet.push(Unmet::NotBefore { at: until });
+            }
             if held {
                 d.deny(reason(builtin("legal_hold"), Effect::Deny, None));
                 d.obligations.push(Obligation::RestrictToStorageAndSecurity);
