@@ -31,21 +31,19 @@ pub enum Verdict {
 ///
 /// # What a decision costs
 ///
-/// A decision owns what it returns, and on one category it allocates only
-/// that: the vector of category outcomes and each outcome's rule ids, the
-/// reasons, the obligations with their inner lists (a `Minimise`'s
-/// categories, a notice's fields), and, on a denial, the unmet requirements.
-/// Ids and cited clauses are shared with the policy (`Arc<str>`: a reference
-/// count, not a copy), and messages are static text except where they name
-/// a key, a recipient or a date. Each further category of a request adds
-/// its own short-lived lists, merged into the decision's as it is decided.
-///
-/// [`Engine::prepare`](crate::Engine::prepare) does the string work (look-ups
-/// of the category keys, purpose and recipient) once per request;
-/// [`Engine::decide`](crate::Engine::decide) then looks up no name: what
-/// string work remains is the consent store's own look-up of the subject and
-/// scope. The README's benchmark section gives the measured times and
-/// instruction counts.
+/// [`Engine::decide`](crate::Engine::decide) makes the decision as a
+/// [`Ruling`](crate::Ruling): for each category its verdict, reasons,
+/// obligations and unmet requirements, held as references into the policy
+/// and the request (rule ids, cited clauses, keys), message templates with
+/// their arguments, and obligation codes, in lists kept inline. A
+/// single-category ruling allocates nothing and copies no string; each
+/// further category adds one entry to a vector. Rendering it
+/// ([`Ruling::to_decision`](crate::Ruling::to_decision), or
+/// [`Engine::evaluate`](crate::Engine::evaluate), which prepares, decides
+/// and renders) allocates what a `Decision` owns: its lists, the messages
+/// that name a key or a date, and a reference count for each id and clause
+/// it shares with the policy (`Arc<str>`). The README's benchmark section
+/// gives the measured times and instruction counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Permit or deny.
