@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeSet;
+
 use privacy_engine::{CompactLedger, ConsentEvent, Decision, Engine, InMemoryLedger, Policy, Request, decide_line};
 use serde::Deserialize;
 use serde_json::Value;
@@ -138,10 +140,15 @@ fn every_vector_holds() {
         let prepared = engine.prepare(&request);
         let mut compact = CompactLedger::new();
         compact.extend(v.consents.iter().cloned()).unwrap();
-        if engine.decide(&prepared, &ledger).to_decision() != decision
-            || engine.decide(&prepared, &compact).to_decision() != decision
-        {
+        let ruling = engine.decide(&prepared, &compact);
+        if engine.decide(&prepared, &ledger).to_decision() != decision || ruling.to_decision() != decision {
             failures.push(format!("{name}: the prepared request or the compact ledger gives a different decision"));
+        }
+        // The ruling answers the verdict and the deciding rules without
+        // rendering.
+        let ids = |it: &mut dyn Iterator<Item = &privacy_engine::RuleId>| it.cloned().collect::<BTreeSet<_>>();
+        if ruling.verdict() != decision.verdict || ids(&mut ruling.rule_ids()) != ids(&mut decision.rule_ids()) {
+            failures.push(format!("{name}: the ruling's verdict or rule ids differ from the decision's"));
         }
         // The same case through the JSON-lines interface gives the same JSON.
         let line = serde_json::json!({"request": v.request, "consents": v.consents}).to_string();
