@@ -240,7 +240,7 @@ pub(super) struct CatDraft<'a> {
     pub(super) key: &'a CategoryKey,
     pub(super) permit: bool,
     pub(super) reasons: Small<Why<'a>, 4>,
-    pub(super) obligations: Small<Ob<'a>, 4>,
+    pub(super) obligations: Small<Ob<'a>, 8>,
     pub(super) unmet: Small<Need<'a>, 2>,
     /// The rules behind unmet consent requirements.
     pub(super) consent_rules: Small<&'a RuleId, 4>,
@@ -317,34 +317,34 @@ impl<'a> CatDraft<'a> {
     /// The draft with its reasons, obligations and unmet requirements made
     /// into the decision's types.
     pub(super) fn render(&self, engine: &Engine) -> super::outcome::RichDraft {
-        let unmet = self
-            .unmet
-            .iter()
-            .map(|n| match *n {
-                Need::Consent { purpose, qualities, from, recipient, rules: (start, end) } => Unmet::Consent {
-                    purpose: purpose.clone(),
-                    categories: vec![self.key.clone()],
-                    qualities,
-                    from,
-                    recipient: recipient.cloned(),
-                    rules: self.consent_rules.iter().skip(start).take(end - start).map(|r| (*r).clone()).collect(),
-                },
-                Need::Permission(permission) => Unmet::Permission { permission },
-                Need::Agreement(recipient, requirement) => {
-                    Unmet::Agreement { recipient: recipient.clone(), requirement }
-                }
-                Need::Evidence(ground, evidence) => Unmet::Evidence { ground, evidence },
-                Need::DataState(at_least) => Unmet::DataState { at_least },
-                Need::NotBefore(at) => Unmet::NotBefore { at },
-                Need::AgeAtLeast(age) => Unmet::AgeAtLeast { age },
-                Need::EventTime(trigger) => Unmet::EventTime { trigger },
-            })
-            .collect();
+        let mut unmet = Vec::with_capacity(self.unmet.len());
+        unmet.extend(self.unmet.iter().map(|n| match *n {
+            Need::Consent { purpose, qualities, from, recipient, rules: (start, end) } => Unmet::Consent {
+                purpose: purpose.clone(),
+                categories: vec![self.key.clone()],
+                qualities,
+                from,
+                recipient: recipient.cloned(),
+                rules: self.consent_rules.iter().skip(start).take(end - start).map(|r| (*r).clone()).collect(),
+            },
+            Need::Permission(permission) => Unmet::Permission { permission },
+            Need::Agreement(recipient, requirement) => Unmet::Agreement { recipient: recipient.clone(), requirement },
+            Need::Evidence(ground, evidence) => Unmet::Evidence { ground, evidence },
+            Need::DataState(at_least) => Unmet::DataState { at_least },
+            Need::NotBefore(at) => Unmet::NotBefore { at },
+            Need::AgeAtLeast(age) => Unmet::AgeAtLeast { age },
+            Need::EventTime(trigger) => Unmet::EventTime { trigger },
+        }));
+        let mut reasons = Vec::with_capacity(self.reasons.len());
+        reasons.extend(self.reasons.iter().map(Why::render));
+        // Room for the decision's one `Minimise`.
+        let mut obligations = Vec::with_capacity(self.obligations.len() + usize::from(self.minimise));
+        obligations.extend(self.obligations.iter().map(|o| o.render(engine)));
         super::outcome::RichDraft {
             key: self.key.clone(),
             permit: self.permit,
-            reasons: self.reasons.iter().map(Why::render).collect(),
-            obligations: self.obligations.iter().map(|o| o.render(engine)).collect(),
+            reasons,
+            obligations,
             unmet,
             minimise: self.minimise,
         }

@@ -53,6 +53,7 @@ fn merge<T: PartialEq>(dst: &mut Vec<T>, src: Vec<T>) {
     if dst.is_empty() {
         *dst = src;
     } else {
+        dst.reserve(src.len());
         for x in src {
             if !dst.contains(&x) {
                 dst.push(x);

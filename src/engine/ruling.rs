@@ -62,6 +62,9 @@ impl<'a> Ruling<'a> {
         if self.first.is_none() {
             return Some(self.first.insert(CatDraft::new(key)));
         }
+        if self.rest.is_empty() {
+            self.rest.reserve_exact(self.req.categories.len().saturating_sub(1));
+        }
         self.rest.push(CatDraft::new(key));
         self.rest.last_mut()
     }
