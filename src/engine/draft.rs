@@ -240,7 +240,7 @@ pub(super) struct CatDraft<'a> {
     pub(super) key: &'a CategoryKey,
     pub(super) permit: bool,
     pub(super) reasons: Small<Why<'a>, 4>,
-    pub(super) obligations: Small<Ob<'a>, 8>,
+    pub(super) obligations: Small<Ob<'a>, 6>,
     pub(super) unmet: Small<Need<'a>, 2>,
     /// The rules behind unmet consent requirements.
     pub(super) consent_rules: Small<&'a RuleId, 4>,
