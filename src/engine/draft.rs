@@ -1,6 +1,7 @@
-//! What a decision records while it is made: borrowed ids, message pieces
-//! and obligation codes, in lists kept inline. Nothing is allocated, copied
-//! or formatted until the decision is rendered as a [`Decision`].
+//! What a decision records while it is made: borrowed ids, message
+//! templates and obligation codes, in lists kept inline (a list spills to
+//! the heap only past its inline size). No string is copied or formatted
+//! until the decision is rendered as a [`Decision`].
 //!
 //! [`Decision`]: crate::Decision
 
