@@ -39,6 +39,11 @@ pub(crate) fn check(
     req: &Request,
 ) -> Result<(), TestCaseError> {
     let got = engine.evaluate(req, ledger);
+    // The ruling, read without rendering, agrees with its rendering.
+    let prepared = engine.prepare(req);
+    let ruling = engine.decide(&prepared, ledger);
+    prop_assert_eq!(ruling.verdict(), got.verdict);
+    prop_assert_eq!(ruling.rule_ids().collect::<BTreeSet<_>>(), got.rule_ids().collect::<BTreeSet<_>>());
     let want = reference::decide(policy, events, req);
     let (g, w) = (comparable(&got), comparable(&want));
     if g != w {
