@@ -177,8 +177,10 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
 pub(super) fn decide<'a>(engine: &'a Engine, prepared: &'a Prepared<'a>, store: &impl ConsentStore) -> Ruling<'a> {
     if prepared.stamp != engine.stamp {
         // Prepared by another engine: its ids mean nothing here.
-        let fresh = prepare(engine, prepared.req);
-        let mut ruling = Ruling::new(engine, prepared.req, Cow::Owned(fresh.top.clone()), fresh.top_denied);
+        let mut fresh = prepare(engine, prepared.req);
+        // The categories need the ids, not the request-level reasons.
+        let top = std::mem::take(&mut fresh.top);
+        let mut ruling = Ruling::new(engine, prepared.req, Cow::Owned(top), fresh.top_denied);
         decide_categories(engine, &fresh, store, &mut ruling);
         return ruling;
     }
