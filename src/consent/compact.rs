@@ -56,9 +56,12 @@ use crate::taxonomy::CategoryKey;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct CompactLedger {
-    subjects: HashMap<SubjectId, Vec<Record>>,
+    subjects: HashMap<SubjectId, Events>,
     purposes: Interner<PurposeId>,
     categories: Interner<CategoryKey>,
+    /// Each interned category's parent, interned with it ([`NONE`] for a
+    /// root), so that a look-up relates categories by id, not by text.
+    parents: Vec<u32>,
     recipients: Interner<RecipientId>,
     policies: Interner<(PolicyId, String)>,
     scopes: Interner<ScopeIds>,
@@ -207,36 +210,78 @@ enum Kind {
     PermissionOff,
 }
 
-/// One event, in 48 bytes.
-#[derive(Clone, Debug)]
-struct Record {
-    id: [u8; 16],
+/// A subject's events in time order (ties in append order), each kept in
+/// two parts at the same index: what a look-up reads, four to a cache line,
+/// and the rest, read to rebuild an event or to order events within one
+/// second. 48 bytes an event.
+#[derive(Clone, Debug, Default)]
+struct Events {
+    hot: Vec<Hot>,
+    cold: Vec<Cold>,
+}
+
+/// What a look-up reads of an event.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    /// UTC seconds; the nanoseconds are in [`Cold`].
     secs: i64,
-    nanos: u32,
-    offset: i32,
     /// Index into `scopes`, [`NONE`] for a permission switch.
     scope: u32,
-    /// Index into `policies`.
-    policy: u32,
-    /// Index into `expiries`, [`NONE`] when the grant does not lapse.
-    expires: u32,
-    kind: Kind,
-    qualities: u8,
-    /// Index into `permissions` for a permission switch.
-    permission: u8,
     /// A bit for each purpose of the scope (its id modulo 8), so that a
     /// look-up skips most events of other purposes without reading the
     /// scope.
     purpose_bits: u8,
+    kind: Kind,
+    /// A grant's qualities; a permission switch's index into `permissions`.
+    detail: u8,
+    /// Whether the grant lapses (its expiry is in [`Cold::expires`]).
+    lapses: bool,
 }
 
-impl Record {
-    fn key(&self) -> (i64, u32) {
-        (self.secs, self.nanos)
+/// The rest of an event.
+#[derive(Clone, Debug)]
+struct Cold {
+    id: [u8; 16],
+    nanos: u32,
+    offset: i32,
+    /// Index into `policies`.
+    policy: u32,
+    /// Index into `expiries`, [`NONE`] when the grant does not lapse.
+    expires: u32,
+}
+
+impl Events {
+    /// How many events are at or before `at`: by the seconds alone, then by
+    /// the nanoseconds among the events in `at`'s second.
+    fn upto(&self, at: (i64, u32)) -> usize {
+        let last = self.hot.partition_point(|h| h.secs <= at.0);
+        if self.hot.get(last.wrapping_sub(1)).is_none_or(|h| h.secs < at.0) {
+            return last; // no event in `at`'s second
+        }
+        let first = self.hot.partition_point(|h| h.secs < at.0);
+        first + self.cold.get(first..last).map_or(0, |same| same.partition_point(|c| c.nanos <= at.1))
+    }
+
+    fn insert(&mut self, at: (i64, u32), hot: Hot, cold: Cold) {
+        // Grow by about 1/16th so that capacity stays close to the length.
+        if self.hot.len() == self.hot.capacity() {
+            self.hot.reserve_exact(1 + self.hot.len() / 16);
+            self.cold.reserve_exact(1 + self.cold.len() / 16);
+        }
+        // Keep (time, append order): insert after every event at or before `at`.
+        let pos = self.upto(at);
+        self.hot.insert(pos, hot);
+        self.cold.insert(pos, cold);
+    }
+
+    /// The events at or before `at`.
+    fn as_of(&self, at: (i64, u32)) -> impl Iterator<Item = (&Hot, &Cold)> {
+        let upto = self.upto(at);
+        self.hot.iter().zip(&self.cold).take(upto)
     }
 }
 
-/// A purpose's bit in [`Record::purpose_bits`].
+/// A purpose's bit in [`Hot::purpose_bits`].
 fn purpose_bit(purpose: u32) -> u8 {
     1 << (purpose % 8)
 }
@@ -270,7 +315,7 @@ impl CompactLedger {
     /// that chrono can parse or build).
     pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
         let id = *event.id.as_bytes();
-        if self.subjects.get(&event.subject).is_some_and(|v| v.iter().any(|r| r.id == id)) {
+        if self.subjects.get(&event.subject).is_some_and(|e| e.cold.iter().any(|c| c.id == id)) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
         super::check_event(&event)?;
@@ -280,14 +325,14 @@ impl CompactLedger {
             ConsentChange::Grant { expires: Some(e), .. } => Some(Stamp::encode(e).ok_or_else(unrepresentable)?),
             _ => None,
         };
-        let (kind, qualities, permission) = match &event.change {
-            ConsentChange::Grant { qualities, .. } => (Kind::Grant, qualities.bits(), 0),
-            ConsentChange::Refuse { .. } => (Kind::Refuse, 0, 0),
-            ConsentChange::Withdraw { .. } => (Kind::Withdraw, 0, 0),
-            ConsentChange::Expire { .. } => (Kind::Expire, 0, 0),
-            ConsentChange::Revoke { .. } => (Kind::Revoke, 0, 0),
-            ConsentChange::PermissionOn { permission } => (Kind::PermissionOn, 0, self.permission(*permission)?),
-            ConsentChange::PermissionOff { permission } => (Kind::PermissionOff, 0, self.permission(*permission)?),
+        let (kind, detail) = match &event.change {
+            ConsentChange::Grant { qualities, .. } => (Kind::Grant, qualities.bits()),
+            ConsentChange::Refuse { .. } => (Kind::Refuse, 0),
+            ConsentChange::Withdraw { .. } => (Kind::Withdraw, 0),
+            ConsentChange::Expire { .. } => (Kind::Expire, 0),
+            ConsentChange::Revoke { .. } => (Kind::Revoke, 0),
+            ConsentChange::PermissionOn { permission } => (Kind::PermissionOn, self.permission(*permission)?),
+            ConsentChange::PermissionOff { permission } => (Kind::PermissionOff, self.permission(*permission)?),
         };
         let scope = match event.change.scope() {
             Some(s) => self.intern_scope(s)?,
@@ -307,28 +352,9 @@ impl CompactLedger {
             }
             None => NONE,
         };
-        let record = Record {
-            id,
-            secs: at.secs,
-            nanos: at.nanos,
-            offset: at.offset,
-            scope,
-            policy,
-            expires,
-            kind,
-            qualities,
-            permission,
-            purpose_bits,
-        };
-        let records = self.subjects.entry(event.subject).or_default();
-        // Grow by about 1/16th so that capacity stays close to the length.
-        if records.len() == records.capacity() {
-            records.reserve_exact(1 + records.len() / 16);
-        }
-        // Keep (time, append order): insert after every event at or before `at`.
-        let key = at.key();
-        let pos = records.partition_point(|r| r.key() <= key);
-        records.insert(pos, record);
+        let hot = Hot { secs: at.secs, scope, purpose_bits, kind, detail, lapses: expires != NONE };
+        let cold = Cold { id, nanos: at.nanos, offset: at.offset, policy, expires };
+        self.subjects.entry(event.subject).or_default().insert(at.key(), hot, cold);
         self.len = self.len.saturating_add(1);
         Ok(())
     }
@@ -346,12 +372,50 @@ impl CompactLedger {
 
     fn intern_scope(&mut self, scope: &Scope) -> Result<u32, Error> {
         let purposes = scope.purposes.iter().map(|p| self.purposes.intern(p)).collect::<Result<_, _>>()?;
-        let categories = scope.categories.iter().map(|c| self.categories.intern(c)).collect::<Result<_, _>>()?;
+        let categories = scope.categories.iter().map(|c| self.intern_category(c)).collect::<Result<_, _>>()?;
         let recipient = match &scope.recipient {
             Some(r) => self.recipients.intern(r)?,
             None => NONE,
         };
         self.scopes.intern(&ScopeIds { purposes, categories, recipient })
+    }
+
+    /// Interns a category and, before it, each of its ancestors not yet
+    /// interned, so that every interned category's parent is interned.
+    fn intern_category(&mut self, key: &CategoryKey) -> Result<u32, Error> {
+        // The key and its ancestors not yet interned, deepest first.
+        let mut missing = Vec::new();
+        let mut parent = NONE;
+        let mut next = Some(key.clone());
+        while let Some(k) = next {
+            if let Some(id) = self.categories.get(&k) {
+                parent = id;
+                break;
+            }
+            next = k.parent();
+            missing.push(k);
+        }
+        for k in missing.iter().rev() {
+            let id = self.categories.intern(k)?;
+            self.parents.push(parent);
+            parent = id;
+        }
+        Ok(parent)
+    }
+
+    /// The interned category `id`'s parent, [`NONE`] for a root.
+    fn parent(&self, id: u32) -> u32 {
+        usize::try_from(id).ok().and_then(|i| self.parents.get(i)).copied().unwrap_or(NONE)
+    }
+
+    /// Whether the interned category `c` is `ancestor` or lies below it.
+    /// A category is interned after its ancestors, so its id is larger than
+    /// theirs and the walk up stops as soon as it passes `ancestor`.
+    fn within_id(&self, mut c: u32, ancestor: u32) -> bool {
+        while c != NONE && c > ancestor {
+            c = self.parent(c);
+        }
+        c == ancestor
     }
 
     /// Appends every event, stopping at the first one refused.
@@ -377,21 +441,21 @@ impl CompactLedger {
     /// exactly as they were appended.
     pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = ConsentEvent> + '_ {
         let subject = self.subjects.get_key_value(subject);
-        subject.into_iter().flat_map(move |(s, v)| v.iter().filter_map(move |r| self.rebuild(s, r)))
+        subject.into_iter().flat_map(move |(s, e)| e.hot.iter().zip(&e.cold).filter_map(move |r| self.rebuild(s, r)))
     }
 
     /// Rebuilds an event; `None` only if the ledger's own indices were
     /// inconsistent, which `append` never lets happen.
-    fn rebuild(&self, subject: &SubjectId, r: &Record) -> Option<ConsentEvent> {
-        let at = Stamp { secs: r.secs, nanos: r.nanos, offset: r.offset }.decode()?;
-        let (policy_id, policy_version) = self.policies.value(r.policy)?.clone();
-        let permission = || self.permissions.get(usize::from(r.permission)).copied();
-        let scope = || self.rebuild_scope(r.scope);
-        let change = match r.kind {
+    fn rebuild(&self, subject: &SubjectId, (h, c): (&Hot, &Cold)) -> Option<ConsentEvent> {
+        let at = Stamp { secs: h.secs, nanos: c.nanos, offset: c.offset }.decode()?;
+        let (policy_id, policy_version) = self.policies.value(c.policy)?.clone();
+        let permission = || self.permissions.get(usize::from(h.detail)).copied();
+        let scope = || self.rebuild_scope(h.scope);
+        let change = match h.kind {
             Kind::Grant => ConsentChange::Grant {
-                qualities: ConsentQualities::from_bits_retain(r.qualities),
+                qualities: ConsentQualities::from_bits_retain(h.detail),
                 scope: scope()?,
-                expires: match r.expires {
+                expires: match c.expires {
                     NONE => None,
                     i => Some(self.expiries.get(usize::try_from(i).ok()?)?.decode()?),
                 },
@@ -404,7 +468,7 @@ impl CompactLedger {
             Kind::PermissionOff => ConsentChange::PermissionOff { permission: permission()? },
         };
         Some(ConsentEvent {
-            id: Uuid::from_bytes(r.id),
+            id: Uuid::from_bytes(c.id),
             at,
             subject: subject.clone(),
             policy_id,
@@ -444,7 +508,7 @@ impl CompactLedger {
         let recipient = recipient.map(|r| self.recipients.get(r));
         let at_key = utc_key(at);
         let mut granted_before = false;
-        for r in self.as_of(subject, at_key) {
+        for (r, cold) in self.as_of(subject, at_key) {
             let Some(scope) = self.scopes.value(r.scope) else {
                 continue;
             };
@@ -457,7 +521,7 @@ impl CompactLedger {
                 }
                 status = if granted_before { ConsentStatus::RenewedGiven } else { ConsentStatus::Given };
                 granted_before = true;
-                if self.expiry(r).is_some_and(|e| e <= at_key) {
+                if self.expiry(r, cold).is_some_and(|e| e <= at_key) {
                     status = ConsentStatus::Expired;
                 }
             } else if scope.categories.iter().any(|c| self.related(category, category_id, *c)) {
@@ -473,40 +537,47 @@ impl CompactLedger {
         status
     }
 
-    fn as_of(&self, subject: &SubjectId, at: (i64, u32)) -> impl Iterator<Item = &Record> {
-        self.subjects.get(subject).into_iter().flat_map(move |v| v.iter().take_while(move |r| r.key() <= at))
+    fn as_of(&self, subject: &SubjectId, at: (i64, u32)) -> impl Iterator<Item = (&Hot, &Cold)> {
+        self.subjects.get(subject).into_iter().flat_map(move |e| e.as_of(at))
     }
 
-    fn expiry(&self, r: &Record) -> Option<(i64, u32)> {
-        if r.expires == NONE {
+    /// When a grant lapses, if it does.
+    fn expiry(&self, h: &Hot, c: &Cold) -> Option<(i64, u32)> {
+        if !h.lapses {
             return None;
         }
-        self.expiries.get(usize::try_from(r.expires).ok()?).map(|e| e.key())
+        self.expiries.get(usize::try_from(c.expires).ok()?).map(|e| e.key())
     }
 
     /// Whether `category` (interned as `category_id`, if it is) is the
-    /// interned category `c` or lies below it.
+    /// interned category `c` or lies below it. An interned category's
+    /// ancestors are interned too, so ids answer without reading the text.
     fn within(&self, category: &CategoryKey, category_id: Option<u32>, c: u32) -> bool {
-        category_id == Some(c) || self.categories.value(c).is_some_and(|key| category.is_within(key))
+        match category_id {
+            Some(id) => self.within_id(id, c),
+            None => self.categories.value(c).is_some_and(|key| category.is_within(key)),
+        }
     }
 
     /// Whether an ending event on the interned category `c` touches
     /// `category`: the same key, an ancestor, or a descendant.
     fn related(&self, category: &CategoryKey, category_id: Option<u32>, c: u32) -> bool {
-        category_id == Some(c)
-            || self.categories.value(c).is_some_and(|key| category.is_within(key) || key.is_within(category))
+        match category_id {
+            Some(id) => self.within_id(id, c) || self.within_id(c, id),
+            // Had a descendant been interned, `category` would be too.
+            None => self.within(category, None, c),
+        }
     }
 }
 
-/// The ids of the query's category and of its covering ancestors, without
-/// allocating for the usual few.
-struct Covering {
+/// A few interned ids, without allocating for the usual few.
+struct IdSet {
     inline: [u32; 8],
     len: usize,
     more: Vec<u32>,
 }
 
-impl Covering {
+impl IdSet {
     fn new() -> Self {
         Self { inline: [NONE; 8], len: 0, more: Vec::new() }
     }
@@ -539,14 +610,7 @@ struct ScopeAnswer {
 }
 
 impl CompactLedger {
-    fn answer(
-        &self,
-        scope_id: u32,
-        purpose: u32,
-        q: &ConsentQuery<'_>,
-        covers: &Covering,
-        ids: QueryIds,
-    ) -> ScopeAnswer {
+    fn answer(&self, scope_id: u32, purpose: u32, q: &ConsentQuery<'_>, covers: &IdSet, ids: QueryIds) -> ScopeAnswer {
         let mut answer = ScopeAnswer { scope: scope_id, purpose: false, grant: false, ends: false };
         let Some(scope) = self.scopes.value(scope_id) else {
             return answer;
@@ -577,7 +641,7 @@ impl ConsentStore for CompactLedger {
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        let Some(records) = self.subjects.get(q.subject) else {
+        let Some(events) = self.subjects.get(q.subject) else {
             return Grants::NONE;
         };
         // A purpose never interned is in no scope: nothing applies.
@@ -585,7 +649,7 @@ impl ConsentStore for CompactLedger {
             return Grants::NONE;
         };
         let category = self.categories.get(q.category);
-        let mut covers = Covering::new();
+        let mut covers = IdSet::new();
         for c in category.into_iter().chain(q.covering.iter().filter_map(|c| self.categories.get(c))) {
             covers.push(c);
         }
@@ -597,7 +661,11 @@ impl ConsentStore for CompactLedger {
         // ledger's list of active grants, folded).
         let mut grants = Grants::NONE;
         let bit = purpose_bit(purpose);
-        for r in records.iter().take_while(|r| r.key() <= at) {
+        // The events at or before `at`: a binary search, then a scan that
+        // compares no times and reads the rest of an event only for the
+        // expiry of a grant that applies.
+        let upto = events.upto(at);
+        for (i, r) in events.hot.get(..upto).unwrap_or_default().iter().enumerate() {
             if r.purpose_bits & bit == 0 {
                 continue; // another purpose's event, or a permission switch
             }
@@ -611,8 +679,9 @@ impl ConsentStore for CompactLedger {
                 continue;
             }
             if r.kind == Kind::Grant {
-                if slot.grant && self.expiry(r).is_none_or(|e| at < e) {
-                    grants.insert(ConsentQualities::from_bits_retain(r.qualities));
+                let lapsed = || events.cold.get(i).and_then(|c| self.expiry(r, c)).is_some_and(|e| e <= at);
+                if slot.grant && !lapsed() {
+                    grants.insert(ConsentQualities::from_bits_retain(r.detail));
                 }
             } else if slot.ends {
                 grants = Grants::NONE;
@@ -626,8 +695,8 @@ impl ConsentStore for CompactLedger {
             return false;
         };
         let mut on = false;
-        for r in self.as_of(subject, utc_key(at)) {
-            if usize::from(r.permission) == index {
+        for (r, _) in self.as_of(subject, utc_key(at)) {
+            if matches!(r.kind, Kind::PermissionOn | Kind::PermissionOff) && usize::from(r.detail) == index {
                 match r.kind {
                     Kind::PermissionOn => on = true,
                     Kind::PermissionOff => on = false,
@@ -644,8 +713,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_is_48_bytes() {
-        assert_eq!(size_of::<Record>(), 48);
+    fn an_event_is_48_bytes() {
+        assert_eq!(size_of::<Hot>() + size_of::<Cold>(), 48);
+        assert_eq!(size_of::<Hot>(), 16);
     }
 
     #[test]

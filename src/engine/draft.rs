@@ -45,6 +45,10 @@ impl<T: Copy, const N: usize> Small<T, N> {
         self.len
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub(super) fn iter(
         &self,
     ) -> std::iter::Chain<std::iter::Flatten<std::slice::Iter<'_, Option<T>>>, std::slice::Iter<'_, T>> {
@@ -72,6 +76,16 @@ impl<T: Copy, const N: usize> Small<T, N> {
         }
         self.spill.truncate(kept.saturating_sub(N));
         self.len = kept;
+    }
+}
+
+impl<T: Copy, const N: usize> FromIterator<T> for Small<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        let mut list = Self::default();
+        for item in items {
+            list.push(item);
+        }
+        list
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Days, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use super::draft::{Arg, CatDraft, Msg, Need, Ob};
+use super::draft::{Arg, CatDraft, Msg, Need, Ob, Small};
 use super::evaluate::Ctx;
 use crate::consent::ConsentStore;
 use crate::decision::Obligation;
@@ -15,7 +15,7 @@ use crate::request::RecordEvents;
 use crate::taxonomy::CategoryKey;
 
 /// Where a rule's periods end for one record.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Bounds<'a> {
     rule: &'a RetentionRule,
     /// From this instant the minimum has passed (deletion is permitted).
@@ -47,7 +47,7 @@ impl Engine {
         purpose: Option<usize>,
         events: &RecordEvents,
         at: DateTime<Utc>,
-    ) -> Vec<Bounds<'a>> {
+    ) -> Small<Bounds<'a>, 4> {
         self.retention_by_cat
             .get(c)
             .map_or(&[][..], Vec::as_slice)
@@ -102,8 +102,8 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
     let held = hold_active(&req.events, at);
     // The latest instant a statutory minimum still runs to, if one does.
     let mut pending_minimum: Option<DateTime<FixedOffset>> = None;
-    let mut minimum_unknown: Vec<&RetentionRule> = Vec::new();
-    for b in &bounds {
+    let mut minimum_unknown: Small<&RetentionRule, 2> = Small::default();
+    for b in bounds.iter() {
         match b.minimum_ends {
             Some(Ok(end)) if at < end.with_timezone(&Utc) => {
                 pending_minimum = Some(pending_minimum.map_or(end, |p: DateTime<FixedOffset>| p.max(end)));
@@ -112,7 +112,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
             _ => {}
         }
     }
-    let passed_max: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
+    let passed_max: Small<(&RetentionRule, DateTime<FixedOffset>), 4> = bounds
         .iter()
         .filter_map(|b| b.maximum_ends.filter(|m| at >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
         .collect();
@@ -139,7 +139,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
                 }
                 return;
             }
-            for rule in &minimum_unknown {
+            for rule in minimum_unknown.iter() {
                 d.deny(
                     &rule.id,
                     rule.cites.as_ref(),
@@ -170,7 +170,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
                     action_rule.cites.as_ref(),
                     "the policy permits it once no retention minimum holds",
                 );
-                for b in &bounds {
+                for b in bounds.iter() {
                     let rule = b.rule;
                     d.permit(&rule.id, rule.cites.as_ref(), "no retention minimum is pending");
                     if rule.backups_at_next_cycle {
@@ -207,7 +207,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
             }
             let cancelled = cancelled_by(&req.events, at);
             let account_closed = cancelled.is_some();
-            let minimum_rules: Vec<(&RetentionRule, DateTime<FixedOffset>)> = bounds
+            let minimum_rules: Small<(&RetentionRule, DateTime<FixedOffset>), 4> = bounds
                 .iter()
                 .filter_map(|b| match b.minimum_ends {
                     Some(Ok(end)) => Some((b.rule, end)),
@@ -228,7 +228,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
                             Msg::new(&["a statutory minimum requires keeping it until ", ""], [Arg::Time(end)]),
                         );
                     }
-                    for (rule, _) in &passed_max {
+                    for (rule, _) in passed_max.iter() {
                         d.note(
                             &rule.id,
                             rule.cites.as_ref(),
@@ -244,10 +244,10 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
                     }
                     let ending = if passed_max.is_empty() { &minimum_rules } else { &passed_max };
                     d.obligations.push(Ob::RestrictToStorageAndSecurity);
-                    d.obligations.push(Ob::DeleteBy(end, end_action(ending)));
+                    d.obligations.push(Ob::DeleteBy(end, end_action(ending.iter().map(|(rule, _)| *rule))));
                 }
                 (None, false, _) => {
-                    for (rule, by) in &passed_max {
+                    for (rule, by) in passed_max.iter() {
                         d.deny(
                             &rule.id,
                             rule.cites.as_ref(),
@@ -267,17 +267,16 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
                         None,
                         "the account is cancelled and no statutory retention remains",
                     );
-                    for (rule, _) in &minimum_rules {
+                    for (rule, _) in minimum_rules.iter() {
                         d.deny(&rule.id, rule.cites.as_ref(), "its statutory minimum has passed");
                     }
-                    let ending: Vec<_> = bounds.iter().map(|b| (b.rule, by)).collect();
-                    d.obligations.push(Ob::DeleteBy(by, end_action(&ending)));
+                    d.obligations.push(Ob::DeleteBy(by, end_action(bounds.iter().map(|b| b.rule))));
                     if bounds.iter().any(|b| b.rule.backups_at_next_cycle) {
                         d.obligations.push(Ob::PurgeBackupsAtNextCycle);
                     }
                 }
                 (pending, true, None) => {
-                    for b in &bounds {
+                    for b in bounds.iter() {
                         d.permit(&b.rule.id, b.rule.cites.as_ref(), "within the retention period");
                         if let Some(by) = b.maximum_ends {
                             d.obligations.push(Ob::DeleteBy(by, b.rule.end_action));
@@ -302,8 +301,8 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
     }
 }
 
-fn end_action(passed: &[(&RetentionRule, DateTime<FixedOffset>)]) -> EndAction {
-    let mut actions = passed.iter().map(|(r, _)| r.end_action);
+fn end_action<'r>(rules: impl IntoIterator<Item = &'r RetentionRule>) -> EndAction {
+    let mut actions = rules.into_iter().map(|r| r.end_action);
     match actions.next() {
         Some(first) if actions.all(|a| a == first) => first,
         _ => EndAction::DeleteOrAnonymise,
@@ -400,7 +399,7 @@ impl<'e> RetentionPlanner<'e> {
             let mut rules: Vec<RuleId> = passed.iter().map(|(rule, _)| rule.id.clone()).collect();
             rules.sort();
             rules.dedup();
-            out.push(Due { index, end: end_action(&passed), since, rules, obligations });
+            out.push(Due { index, end: end_action(passed.iter().map(|(rule, _)| *rule)), since, rules, obligations });
         }
         out
     }
