@@ -80,6 +80,9 @@ pub(crate) struct PeerSubject {
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct Item {
     pub(crate) category: String,
+    /// The peer's own flag, read by the hand-written rules only: the engine
+    /// takes a category's sensitivity from the policy.
+    pub(crate) sensitive: bool,
     pub(crate) deidentified: bool,
     pub(crate) legal_hold: bool,
     pub(crate) retain_until: i64,
