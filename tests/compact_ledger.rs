@@ -10,7 +10,10 @@ use privacy_engine::{
 };
 use proptest::prelude::*;
 
-const SUBJECTS: [&str; 3] = ["a", "b", "c"];
+/// Ids of 22 bytes and fewer are kept inline by `CompactLedger`, longer ones
+/// are not; the second and third differ only past the 22nd byte, and "本人"
+/// is six bytes of UTF-8.
+const SUBJECTS: [&str; 4] = ["a", "subject-0123456789-abcdef-1", "subject-0123456789-abcdef-2", "本人"];
 /// The last purpose, category and recipient are only ever asked about.
 const PURPOSES: [&str; 3] = ["ads", "stats", "never"];
 const CATEGORIES: [&str; 7] = [

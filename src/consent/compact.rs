@@ -56,7 +56,7 @@ use crate::taxonomy::CategoryKey;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct CompactLedger {
-    subjects: HashMap<SubjectId, Events>,
+    subjects: HashMap<SubjectKey, Events>,
     purposes: Interner<PurposeId>,
     categories: Interner<CategoryKey>,
     /// Each interned category's parent, interned with it ([`NONE`] for a
@@ -68,6 +68,64 @@ pub struct CompactLedger {
     permissions: Vec<Permission>,
     expiries: Vec<Stamp>,
     len: usize,
+}
+
+/// A subject's id as a key of the subject map, kept inline when it is short
+/// (most are), so that finding a subject reads no other allocation. It is
+/// hashed and compared as its bytes.
+#[derive(Clone)]
+enum SubjectKey {
+    Inline { len: u8, bytes: [u8; SubjectKey::INLINE] },
+    Shared(SubjectId),
+}
+
+impl SubjectKey {
+    const INLINE: usize = 22;
+
+    fn new(id: &SubjectId) -> Self {
+        let text = id.as_str().as_bytes();
+        match (u8::try_from(text.len()), text.len() <= Self::INLINE) {
+            (Ok(len), true) => {
+                let mut bytes = [0; Self::INLINE];
+                bytes.iter_mut().zip(text).for_each(|(b, t)| *b = *t);
+                SubjectKey::Inline { len, bytes }
+            }
+            _ => SubjectKey::Shared(id.clone()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            SubjectKey::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            SubjectKey::Shared(id) => id.as_str().as_bytes(),
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for SubjectKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Hash for SubjectKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for SubjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for SubjectKey {}
+
+impl std::fmt::Debug for SubjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
 }
 
 /// No recipient, no scope, no expiry.
@@ -315,7 +373,7 @@ impl CompactLedger {
     /// that chrono can parse or build).
     pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
         let id = *event.id.as_bytes();
-        if self.subjects.get(&event.subject).is_some_and(|e| e.cold.iter().any(|c| c.id == id)) {
+        if self.events_of(&event.subject).is_some_and(|e| e.cold.iter().any(|c| c.id == id)) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
         super::check_event(&event)?;
@@ -354,7 +412,7 @@ impl CompactLedger {
         };
         let hot = Hot { secs: at.secs, scope, purpose_bits, kind, detail, lapses: expires != NONE };
         let cold = Cold { id, nanos: at.nanos, offset: at.offset, policy, expires };
-        self.subjects.entry(event.subject).or_default().insert(at.key(), hot, cold);
+        self.subjects.entry(SubjectKey::new(&event.subject)).or_default().insert(at.key(), hot, cold);
         self.len = self.len.saturating_add(1);
         Ok(())
     }
@@ -440,8 +498,12 @@ impl CompactLedger {
     /// A subject's events, in time order (ties in append order), rebuilt
     /// exactly as they were appended.
     pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = ConsentEvent> + '_ {
-        let subject = self.subjects.get_key_value(subject);
-        subject.into_iter().flat_map(move |(s, e)| e.hot.iter().zip(&e.cold).filter_map(move |r| self.rebuild(s, r)))
+        let events = self.events_of(subject).map(|e| (e, subject.clone()));
+        events.into_iter().flat_map(move |(e, s)| e.hot.iter().zip(&e.cold).filter_map(move |r| self.rebuild(&s, r)))
+    }
+
+    fn events_of(&self, subject: &SubjectId) -> Option<&Events> {
+        self.subjects.get(subject.as_str().as_bytes())
     }
 
     /// Rebuilds an event; `None` only if the ledger's own indices were
@@ -538,7 +600,7 @@ impl CompactLedger {
     }
 
     fn as_of(&self, subject: &SubjectId, at: (i64, u32)) -> impl Iterator<Item = (&Hot, &Cold)> {
-        self.subjects.get(subject).into_iter().flat_map(move |e| e.as_of(at))
+        self.events_of(subject).into_iter().flat_map(move |e| e.as_of(at))
     }
 
     /// When a grant lapses, if it does.
@@ -641,7 +703,7 @@ impl ConsentStore for CompactLedger {
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        let Some(events) = self.subjects.get(q.subject) else {
+        let Some(events) = self.events_of(q.subject) else {
             return Grants::NONE;
         };
         // A purpose never interned is in no scope: nothing applies.

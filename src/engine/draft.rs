@@ -52,7 +52,8 @@ impl<T: Copy, const N: usize> Small<T, N> {
     pub(super) fn iter(
         &self,
     ) -> std::iter::Chain<std::iter::Flatten<std::slice::Iter<'_, Option<T>>>, std::slice::Iter<'_, T>> {
-        self.inline.iter().flatten().chain(self.spill.iter())
+        let used = self.inline.get(..self.len.min(N)).unwrap_or_default();
+        used.iter().flatten().chain(self.spill.iter())
     }
 
     /// Keeps the items `keep` accepts, in order.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::Engine;
 use super::consent::Needs;
-use super::draft::{Arg, CatDraft, Msg, Need, Ob};
+use super::draft::{Arg, CatDraft, Msg, Need, Ob, Small};
 use super::ruling::Ruling;
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Decision, Effect, NoticeField, Reason};
@@ -46,7 +46,9 @@ pub struct Prepared<'r> {
     pub(super) req: &'r Request,
     /// The engine that prepared it.
     pub(super) stamp: u64,
-    pub(super) cat_ids: Vec<Option<usize>>,
+    /// Each category's id, `None` if undeclared; inline for the first few,
+    /// so that deciding reads no other allocation of the prepared request.
+    pub(super) cat_ids: Small<Option<usize>, 4>,
     pub(super) rule: Option<usize>,
     pub(super) purpose: Option<usize>,
     pub(super) recipient: Option<usize>,
@@ -95,7 +97,7 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     if req.categories.is_empty() {
         deny_top(&mut top, "no_category", "the request names no data category".to_owned());
     }
-    let mut cat_ids = Vec::with_capacity(req.categories.len());
+    let mut cat_ids = Small::default();
     for key in &req.categories {
         match engine.cat_index.get(key) {
             Some(&i) => cat_ids.push(Some(i)),
@@ -211,7 +213,7 @@ fn decide_categories<'a>(
                 recipient: prepared.recipient.and_then(|i| policy.recipients.get(i).map(|r| (i, r))),
                 age: prepared.age,
             };
-            for (key, idx) in req.categories.iter().zip(&prepared.cat_ids) {
+            for (key, idx) in req.categories.iter().zip(prepared.cat_ids.iter()) {
                 if let (Some(d), Some(c)) = (ruling.draft(key), *idx) {
                     decide_category(&ctx, c, d);
                 }
