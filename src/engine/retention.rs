@@ -47,7 +47,7 @@ impl Engine {
         purpose: Option<usize>,
         events: &RecordEvents,
         at: DateTime<Utc>,
-    ) -> Small<Bounds<'a>, 4> {
+    ) -> Small<Bounds<'a>, 2> {
         self.retention_by_cat
             .get(c)
             .map_or(&[][..], Vec::as_slice)
@@ -112,7 +112,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
             _ => {}
         }
     }
-    let passed_max: Small<(&RetentionRule, DateTime<FixedOffset>), 4> = bounds
+    let passed_max: Small<(&RetentionRule, DateTime<FixedOffset>), 2> = bounds
         .iter()
         .filter_map(|b| b.maximum_ends.filter(|m| at >= m.with_timezone(&Utc)).map(|m| (b.rule, m)))
         .collect();
@@ -207,7 +207,7 @@ pub(super) fn decide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut Ca
             }
             let cancelled = cancelled_by(&req.events, at);
             let account_closed = cancelled.is_some();
-            let minimum_rules: Small<(&RetentionRule, DateTime<FixedOffset>), 4> = bounds
+            let minimum_rules: Small<(&RetentionRule, DateTime<FixedOffset>), 2> = bounds
                 .iter()
                 .filter_map(|b| match b.minimum_ends {
                     Some(Ok(end)) => Some((b.rule, end)),
