@@ -111,7 +111,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// category. Combined: one grant must have every quality any of them
     /// names. Per requirement: each must be met by a grant of its own,
     /// which carries no `separate` or `guardian` quality it does not name.
-    pub(super) fn require_consent(&self, d: &mut CatDraft<'a>, c: usize, needs: Needs<'a>, with_recipient: bool) {
+    pub(super) fn require_consent(&self, d: &mut CatDraft<'a>, c: usize, needs: &Needs<'a>, with_recipient: bool) {
         let grants = self.grants(c, with_recipient);
         match self.engine.policy.settings.consent_grants {
             ConsentGrants::Combined => {

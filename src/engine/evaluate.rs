@@ -176,22 +176,27 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
 }
 
 /// Decides a prepared request.
+#[inline(always)]
 pub(super) fn decide<'a>(engine: &'a Engine, prepared: &'a Prepared<'a>, store: &impl ConsentStore) -> Ruling<'a> {
-    if prepared.stamp != engine.stamp {
-        // Prepared by another engine: its ids mean nothing here.
-        let mut fresh = prepare(engine, prepared.req);
-        // The categories need the ids, not the request-level reasons.
-        let top = std::mem::take(&mut fresh.top);
-        let mut ruling = Ruling::new(engine, prepared.req, Cow::Owned(top), fresh.top_denied);
-        decide_categories(engine, &fresh, store, &mut ruling);
-        return ruling;
-    }
-    let mut ruling = Ruling::new(engine, prepared.req, Cow::Borrowed(&prepared.top), prepared.top_denied);
+    let fresh;
+    let (prepared, top) = if prepared.stamp == engine.stamp {
+        (prepared, Cow::Borrowed(&prepared.top[..]))
+    } else {
+        // Prepared by another engine: its ids mean nothing here. The
+        // categories need the ids, not the request-level reasons.
+        let mut again = prepare(engine, prepared.req);
+        let top = std::mem::take(&mut again.top);
+        fresh = again;
+        (&fresh, Cow::Owned(top))
+    };
+    let mut ruling = Ruling::new(engine, prepared.req, top, prepared.top_denied);
     decide_categories(engine, prepared, store, &mut ruling);
     ruling
 }
 
-/// Drafts each category of a prepared request, in request order.
+/// Drafts each category of a prepared request, in request order. Inlined,
+/// so that the ruling is drafted where `decide` returns it, not copied there.
+#[inline(always)]
 fn decide_categories<'a>(
     engine: &'a Engine,
     prepared: &Prepared<'a>,
@@ -653,7 +658,7 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
     }
     ctx.guardian_needs(d, &mut needs);
     if !needs.union().is_empty() {
-        ctx.require_consent(d, c, needs, false);
+        ctx.require_consent(d, c, &needs, false);
     }
     if d.permit && !d.has_deny() {
         if sensitivity == Sensitivity::Sensitive {

@@ -307,6 +307,7 @@ impl Engine {
     /// as references into the policy and the request, and renders as the
     /// same [`Decision`] that [`Engine::evaluate`] gives. A request prepared
     /// by another engine is prepared again.
+    #[inline(always)]
     pub fn decide<'a>(&'a self, prepared: &'a Prepared<'a>, consents: &impl ConsentStore) -> Ruling<'a> {
         evaluate::decide(self, prepared, consents)
     }

@@ -174,7 +174,7 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
     }
     ctx.guardian_needs(d, &mut needs);
     if !needs.union().is_empty() {
-        ctx.require_consent(d, c, needs, true);
+        ctx.require_consent(d, c, &needs, true);
     }
     if d.permit && !d.has_deny() {
         provide_obligations(ctx, d, true, true);

@@ -53,6 +53,7 @@ pub struct Ruling<'a> {
 }
 
 impl<'a> Ruling<'a> {
+    #[inline]
     pub(super) fn new(engine: &'a Engine, req: &'a Request, top: Cow<'a, [Reason]>, top_denied: bool) -> Self {
         Ruling { engine, req, top, top_denied, first: None, rest: Vec::new() }
     }
