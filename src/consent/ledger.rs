@@ -52,7 +52,19 @@ pub struct InMemoryLedger {
 #[derive(Clone, Debug)]
 struct Stored {
     at: DateTime<Utc>,
+    /// A bit for each purpose of the event's scope ([`purpose_bit`]), so
+    /// that a look-up passes over most events of other purposes.
+    purposes: u64,
     event: ConsentEvent,
+}
+
+/// A purpose's bit among 64, from an FNV-1a hash of its name.
+fn purpose_bit(purpose: &PurposeId) -> u64 {
+    let hash = purpose
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    1 << (hash % 64)
 }
 
 impl InMemoryLedger {
@@ -79,7 +91,8 @@ impl InMemoryLedger {
         let events = self.subjects.entry(event.subject.clone()).or_default();
         // Keep (time, append order): insert after every event at or before `at`.
         let pos = events.partition_point(|s| s.at <= at);
-        events.insert(pos, Stored { at, event });
+        let purposes = event.change.scope().map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(p)));
+        events.insert(pos, Stored { at, purposes, event });
         Ok(())
     }
 
@@ -172,19 +185,21 @@ fn recipient_matches(scope: &Scope, recipient: Option<&RecipientId>) -> bool {
     }
 }
 
-/// A grant in force while replaying a subject's events: its qualities and
-/// its expiry.
-type ActiveGrant = (super::ConsentQualities, Option<DateTime<Utc>>);
-
 impl ConsentStore for InMemoryLedger {
     fn has_consent(&self, q: &ConsentQuery<'_>) -> bool {
         self.grants(q).any(q.required, q.excluded)
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        // Grants in force so far.
-        let mut active: Vec<ActiveGrant> = Vec::new();
+        // The kinds of grant in force so far: a grant adds its qualities
+        // unless it has lapsed by the time asked about; an ending event
+        // clears them.
+        let mut grants = Grants::NONE;
+        let bit = purpose_bit(q.purpose);
         for s in self.as_of(q.subject, q.at) {
+            if s.purposes & bit == 0 {
+                continue; // another purpose's event, or a permission switch
+            }
             let Some(scope) = s.event.change.scope() else {
                 continue;
             };
@@ -194,8 +209,9 @@ impl ConsentStore for InMemoryLedger {
             match &s.event.change {
                 ConsentChange::Grant { qualities, expires, .. } => {
                     let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
-                    if covers && recipient_matches(scope, q.recipient) {
-                        active.push((*qualities, expires.map(|e| e.with_timezone(&Utc))));
+                    let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
+                    if covers && recipient_matches(scope, q.recipient) && !lapsed {
+                        grants.insert(*qualities);
                     }
                 }
                 _ => {
@@ -203,15 +219,9 @@ impl ConsentStore for InMemoryLedger {
                     // far as that recipient is concerned, general ones too.
                     let to_query = scope.recipient.as_ref().is_none_or(|r| q.recipient == Some(r));
                     if to_query && scope.categories.iter().any(|c| related(c, q.category)) {
-                        active.clear();
+                        grants = Grants::NONE;
                     }
                 }
-            }
-        }
-        let mut grants = Grants::NONE;
-        for (qual, exp) in active {
-            if exp.is_none_or(|e| q.at < e) {
-                grants.insert(qual);
             }
         }
         grants
