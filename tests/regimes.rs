@@ -619,6 +619,25 @@ fn data_states_is_an_error_on_a_retention_action() {
 }
 
 #[test]
+fn consent_core_purposes_and_agreements_are_errors_outside_the_providing_actions() {
+    let mut v = base();
+    v["actions"][0]["consent"] = json!(["affirmative"]);
+    assert_eq!(errors(&v), without_effect("/actions/0/consent"));
+    let err = load(&v).unwrap_err();
+    assert_eq!(
+        err.diagnostics()[0].message,
+        "field `consent` of rule `r.collect` has no effect on action `collect`: it applies only to the providing \
+         actions: `share`, `entrust`, `transfer`, `cross_border` and `disclose`"
+    );
+    let mut v = base();
+    v["actions"][1]["core_purposes"] = json!(true);
+    assert_eq!(errors(&v), without_effect("/actions/1/core_purposes"));
+    let mut v = base();
+    v["actions"][5]["recipient_requires"] = json!(["confidentiality"]);
+    assert_eq!(errors(&v), without_effect("/actions/5/recipient_requires"));
+}
+
+#[test]
 fn the_same_fields_load_where_they_have_effect() {
     let mut v = base();
     v["actions"][1]["data_states"] = json!([{"at_least": "de_identified"}]);
@@ -631,6 +650,8 @@ fn the_same_fields_load_where_they_have_effect() {
     v["actions"][3]["within_purpose"] = json!(false);
     v["actions"][4]["allow_abroad"] = json!(true);
     v["actions"][4]["within_purpose"] = json!(false);
+    v["actions"][4]["core_purposes"] = json!(true);
+    v["actions"][4]["recipient_requires"] = json!(["confidentiality"]);
     let policy = load(&v).unwrap();
     assert!(policy.diagnostics().iter().all(|d| d.code != DiagnosticCode::FieldWithoutEffect));
 }
@@ -645,6 +666,8 @@ fn default_values_are_not_flagged_where_they_have_no_effect() {
     v["actions"][5]["data_states"] = json!([]);
     v["actions"][5]["allow_abroad"] = json!(false);
     v["actions"][5]["domestic"] = json!("deny");
+    v["actions"][0]["core_purposes"] = json!(false);
+    v["actions"][5]["recipient_requires"] = json!([]);
     let policy = load(&v).unwrap();
     assert!(policy.diagnostics().iter().all(|d| d.code != DiagnosticCode::FieldWithoutEffect));
 }

@@ -467,9 +467,18 @@ fn check_actions(c: &mut Checker<'_>) {
 /// applies to are those of `engine::evaluate` and `engine::provide`.
 fn fields_without_effect(c: &mut Checker<'_>, path: &str, a: &super::ActionRule) {
     const PER_CATEGORY: &str = "`collect`, `use`, `share`, `entrust`, `transfer`, `cross_border` and `disclose`";
+    const PROVIDING: &str = "the providing actions: `share`, `entrust`, `transfer`, `cross_border` and `disclose`";
     // Retention actions skip the purpose and data-state checks.
     let retention = matches!(a.action, Action::Retain | Action::Delete | Action::Anonymise);
+    // Only the providing actions read the rule's consent, core purposes
+    // and agreements: elsewhere consent comes from the purpose and the
+    // requirements, and nothing is provided to anyone.
+    let providing =
+        matches!(a.action, Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder | Action::Disclose);
     let unread = [
+        ("consent", a.consent.is_some() && !providing, PROVIDING),
+        ("core_purposes", a.core_purposes && !providing, PROVIDING),
+        ("recipient_requires", !a.recipient_requires.is_empty() && !providing, PROVIDING),
         (
             "recipient_requires_kinds",
             !a.recipient_requires_kinds.is_empty() && a.recipient_requires.is_empty(),

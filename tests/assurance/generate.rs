@@ -363,6 +363,16 @@ fn action_rule(action: Action, n_purposes: usize) -> impl Strategy<Value = Actio
                 let exs: Vec<_> = (0..ex.len()).map(|j| exception(id.clone(), j)).collect();
                 // Kinds without agreements to ask of them are an error.
                 let requires_kinds = if recipient_requires.is_empty() { vec![] } else { regime.requires_kinds.clone() };
+                // Only the providing actions read `consent`, `core_purposes`
+                // and `recipient_requires` (elsewhere they are an error).
+                let providing = matches!(
+                    action,
+                    Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder | Action::Disclose
+                );
+                let consent = consent.filter(|_| providing);
+                let core_purposes = core_purposes && providing;
+                let recipient_requires = if providing { recipient_requires.clone() } else { vec![] };
+                let requires_kinds = if providing { requires_kinds } else { vec![] };
                 exs.prop_map(move |exceptions| ActionRule {
                     id: id.clone().into(),
                     action,
