@@ -13,8 +13,8 @@ use crate::decision::{Decision, Effect, NoticeField, Reason};
 use crate::ground::Ground;
 use crate::ids::{Cites, RuleId};
 use crate::policy::{
-    Action, ActionRule, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient, RecipientKind,
-    UnknownAge,
+    Action, ActionRule, CrossBorderOrigin, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient,
+    RecipientKind, UnknownAge,
 };
 use crate::request::{MAX_AGE, Request};
 use crate::taxonomy::Sensitivity;
@@ -50,6 +50,12 @@ pub struct Prepared<'r> {
     /// so that deciding reads no other allocation of the prepared request.
     pub(super) cat_ids: Small<Option<usize>, 4>,
     pub(super) rule: Option<usize>,
+    /// Whether the data comes from the home region (by
+    /// `settings.cross_border_origin`), and whether the request's
+    /// `destination_region`, if it names one, is the home region: compared
+    /// here once, so that deciding compares no text.
+    pub(super) origin_home: bool,
+    pub(super) destination_home: Option<bool>,
     pub(super) purpose: Option<usize>,
     pub(super) recipient: Option<usize>,
     /// Request-level reasons: undeclared names, invalid times, age notes.
@@ -74,6 +80,10 @@ pub(super) struct Ctx<'a, S> {
     pub(super) store: S,
     pub(super) at: DateTime<Utc>,
     pub(super) rule: &'a ActionRule,
+    /// The action rule's index in the policy.
+    pub(super) rule_index: usize,
+    pub(super) origin_home: bool,
+    pub(super) destination_home: Option<bool>,
     pub(super) purpose: Option<(usize, &'a Purpose)>,
     pub(super) recipient: Option<(usize, &'a Recipient)>,
     /// The age the decision uses: stated, from the birth date, or assumed.
@@ -161,11 +171,18 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     }
     let age = resolve_age(engine, req, &mut top);
     let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
+    let home = &policy.settings.home_region;
+    let origin_home = match policy.settings.cross_border_origin {
+        CrossBorderOrigin::SubjectRegion => req.subject.region.as_ref().is_none_or(|r| r == home),
+        CrossBorderOrigin::Home => true,
+    };
     Prepared {
         req,
         stamp: engine.stamp,
         cat_ids,
         rule,
+        origin_home,
+        destination_home: req.destination_region.as_ref().map(|d| d == home),
         purpose,
         recipient,
         top,
@@ -205,15 +222,18 @@ fn decide_categories<'a>(
 ) {
     let req: &'a Request = prepared.req;
     let policy = &engine.policy;
-    let rule = prepared.rule.and_then(|i| policy.actions.get(i));
+    let rule = prepared.rule.and_then(|i| policy.actions.get(i).map(|r| (i, r)));
     match rule {
-        Some(rule) if !prepared.top_denied => {
+        Some((rule_index, rule)) if !prepared.top_denied => {
             let ctx = Ctx {
                 engine,
                 req,
                 store,
                 at: prepared.at,
                 rule,
+                rule_index,
+                origin_home: prepared.origin_home,
+                destination_home: prepared.destination_home,
                 purpose: prepared.purpose.and_then(|i| policy.purposes.get(i).map(|p| (i, p))),
                 recipient: prepared.recipient.and_then(|i| policy.recipients.get(i).map(|r| (i, r))),
                 age: prepared.age,
@@ -481,12 +501,14 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// action rule's `data_states` asks for this purpose and recipient.
     pub(super) fn data_states(&self, d: &mut CatDraft<'a>) {
         let state = self.req.data_state;
-        let purpose = self.purpose.map(|(_, p)| &p.id);
+        let purpose = self.purpose.map(|(i, _)| i);
         let kind = self.recipient.map(|(_, r)| r.kind);
         let rule: &'a ActionRule = self.rule;
-        for ds in &rule.data_states {
+        let purposes = self.engine.data_state_purposes.get(self.rule_index).map_or(&[][..], Vec::as_slice);
+        for (j, ds) in rule.data_states.iter().enumerate() {
+            let listed = |p: usize| purposes.get(j).is_some_and(|set| set.contains(p));
             if state.protection() >= ds.at_least.protection()
-                || !(ds.purposes.is_empty() || purpose.is_some_and(|p| ds.purposes.contains(p)))
+                || !(ds.purposes.is_empty() || purpose.is_some_and(listed))
                 || !(ds.recipient_kinds.is_empty() || kind.is_some_and(|k| ds.recipient_kinds.contains(&k)))
             {
                 continue;

@@ -93,6 +93,9 @@ pub struct Engine {
     purpose_rules: Vec<RuleId>,
     recipient_rules: Vec<RuleId>,
     action_rules: [Option<usize>; 10],
+    /// For each action rule, the purposes of each of its `data_states`
+    /// entries, as ids.
+    data_state_purposes: Vec<Vec<BitSet>>,
     retention: Vec<CRetention>,
     /// Which engine this is (see [`Prepared`]).
     stamp: u64,
@@ -118,6 +121,8 @@ struct CPurpose {
 struct CRecipient {
     cats: BitSet,
     purposes: BitSet,
+    /// Whether its region is the policy's home region.
+    at_home: bool,
 }
 
 #[derive(Debug)]
@@ -202,7 +207,11 @@ impl Engine {
         let recipients = policy
             .recipients
             .iter()
-            .map(|r| CRecipient { cats: within(&r.categories), purposes: purpose_set(&r.purposes) })
+            .map(|r| CRecipient {
+                cats: within(&r.categories),
+                purposes: purpose_set(&r.purposes),
+                at_home: r.region == policy.settings.home_region,
+            })
             .collect();
         let recipient_index = policy.recipients.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
         let requirements = policy
@@ -241,6 +250,10 @@ impl Engine {
         }
         let purpose_rules = policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect();
         let recipient_rules = policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())).collect();
+        // For each action rule, the purposes of each of its data-state
+        // entries (empty: any purpose).
+        let data_state_purposes =
+            policy.actions.iter().map(|a| a.data_states.iter().map(|ds| purpose_set(&ds.purposes)).collect()).collect();
         let mut action_rules = [None; 10];
         for (i, rule) in policy.actions.iter().enumerate() {
             if let Some(slot) = action_rules.get_mut(rule.action as usize) {
@@ -263,6 +276,7 @@ impl Engine {
             purpose_rules,
             recipient_rules,
             action_rules,
+            data_state_purposes,
             retention,
             stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed),
         })

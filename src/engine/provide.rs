@@ -21,16 +21,17 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
     // A cross-border request that is not one, which the rule permits.
     let mut domestic = false;
     if let Some((ri, r)) = ctx.recipient {
-        let destination = ctx.req.destination_region.as_ref().unwrap_or(&r.region);
-        let origin = match ctx.engine.policy.settings.cross_border_origin {
-            CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
-            CrossBorderOrigin::Home => home,
-        };
-        let abroad = origin == home && destination != home;
+        let destination_home =
+            ctx.destination_home.unwrap_or_else(|| engine.recipients.get(ri).is_some_and(|cr| cr.at_home));
+        let abroad = ctx.origin_home && !destination_home;
         if action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit {
             domestic = true;
         } else if action == Action::CrossBorder && !abroad {
-            let message = if origin == home {
+            let origin = match ctx.engine.policy.settings.cross_border_origin {
+                CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
+                CrossBorderOrigin::Home => home,
+            };
+            let message = if ctx.origin_home {
                 Msg::new(
                     &["the destination is the home region `", "`: this is not a cross-border transfer"],
                     [Arg::Id(home)],
