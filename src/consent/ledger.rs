@@ -45,17 +45,25 @@ use crate::taxonomy::CategoryKey;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryLedger {
-    subjects: HashMap<SubjectId, Vec<Stored>>,
+    subjects: HashMap<SubjectId, Events>,
     ids: std::collections::HashSet<Uuid>,
 }
 
-#[derive(Clone, Debug)]
-struct Stored {
+/// A subject's events in time order (ties in append order), with a mark of
+/// each at the same index, kept apart: a look-up scans the marks and reads
+/// an event only when its mark says it may concern the query.
+#[derive(Clone, Debug, Default)]
+struct Events {
+    marks: Vec<Mark>,
+    events: Vec<ConsentEvent>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Mark {
     at: DateTime<Utc>,
     /// A bit for each purpose of the event's scope ([`purpose_bit`]), so
     /// that a look-up passes over most events of other purposes.
     purposes: u64,
-    event: ConsentEvent,
 }
 
 /// A purpose's bit among 64, from an FNV-1a hash of its name.
@@ -90,9 +98,10 @@ impl InMemoryLedger {
         self.ids.insert(event.id);
         let events = self.subjects.entry(event.subject.clone()).or_default();
         // Keep (time, append order): insert after every event at or before `at`.
-        let pos = events.partition_point(|s| s.at <= at);
+        let pos = events.marks.partition_point(|m| m.at <= at);
         let purposes = event.change.scope().map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(p)));
-        events.insert(pos, Stored { at, purposes, event });
+        events.marks.insert(pos, Mark { at, purposes });
+        events.events.insert(pos, event);
         Ok(())
     }
 
@@ -117,7 +126,7 @@ impl InMemoryLedger {
 
     /// A subject's events, in time order (ties in append order).
     pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = &ConsentEvent> {
-        self.subjects.get(subject).into_iter().flat_map(|v| v.iter().map(|s| &s.event))
+        self.subjects.get(subject).into_iter().flat_map(|e| e.events.iter())
     }
 
     /// The DPV status of the consent for `purpose` × `category` (and
@@ -136,14 +145,14 @@ impl InMemoryLedger {
     ) -> ConsentStatus {
         let mut status = ConsentStatus::Unknown;
         let mut granted_before = false;
-        for s in self.as_of(subject, at) {
-            let Some(scope) = s.event.change.scope() else {
+        for (_, event) in self.as_of(subject, at) {
+            let Some(scope) = event.change.scope() else {
                 continue;
             };
             if !scope.purposes.contains(purpose) || !recipient_matches(scope, recipient) {
                 continue;
             }
-            match &s.event.change {
+            match &event.change {
                 ConsentChange::Grant { expires, .. } => {
                     if !scope.categories.iter().any(|c| category.is_within(c)) {
                         continue;
@@ -166,8 +175,12 @@ impl InMemoryLedger {
         status
     }
 
-    fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = &Stored> {
-        self.subjects.get(subject).into_iter().flat_map(move |v| v.iter().take_while(move |s| s.at <= at))
+    /// The subject's events at or before `at`, with their marks.
+    fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = (Mark, &ConsentEvent)> {
+        let events = self.subjects.get(subject).into_iter();
+        events.flat_map(move |e| {
+            e.marks.iter().zip(&e.events).take_while(move |(m, _)| m.at <= at).map(|(m, ev)| (*m, ev))
+        })
     }
 }
 
@@ -196,17 +209,24 @@ impl ConsentStore for InMemoryLedger {
         // clears them.
         let mut grants = Grants::NONE;
         let bit = purpose_bit(q.purpose);
-        for s in self.as_of(q.subject, q.at) {
-            if s.purposes & bit == 0 {
+        let Some(e) = self.subjects.get(q.subject) else {
+            return grants;
+        };
+        let upto = e.marks.partition_point(|m| m.at <= q.at);
+        for (i, mark) in e.marks.get(..upto).unwrap_or_default().iter().enumerate() {
+            if mark.purposes & bit == 0 {
                 continue; // another purpose's event, or a permission switch
             }
-            let Some(scope) = s.event.change.scope() else {
+            let Some(event) = e.events.get(i) else {
+                continue;
+            };
+            let Some(scope) = event.change.scope() else {
                 continue;
             };
             if !scope.purposes.contains(q.purpose) {
                 continue;
             }
-            match &s.event.change {
+            match &event.change {
                 ConsentChange::Grant { qualities, expires, .. } => {
                     let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
                     let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
@@ -229,8 +249,8 @@ impl ConsentStore for InMemoryLedger {
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         let mut on = false;
-        for s in self.as_of(subject, at) {
-            match &s.event.change {
+        for (_, event) in self.as_of(subject, at) {
+            match &event.change {
                 ConsentChange::PermissionOn { permission: p } if *p == permission => on = true,
                 ConsentChange::PermissionOff { permission: p } if *p == permission => on = false,
                 _ => {}
