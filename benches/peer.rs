@@ -177,7 +177,11 @@ fn timer_overhead_ns() -> u64 {
 
 fn main() {
     let engine = Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap();
-    let replay = scenarios::replay();
+    let mut replay = scenarios::replay();
+    // The compact ledger finds names by the engine's ids, as an application
+    // that decides with one engine would set it up.
+    replay.compact.bind(&engine);
+    let replay = replay;
     let requests = &replay.requests;
     let n = requests.len();
     let prepared: Vec<Prepared<'_>> = requests.iter().map(|r| engine.prepare(r)).collect();

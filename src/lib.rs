@@ -171,7 +171,7 @@ pub use crate::audit::{
 };
 pub use crate::consent::{
     CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants,
-    InMemoryLedger, Scope,
+    InMemoryLedger, Scope, VocabularyIds,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,

@@ -26,6 +26,12 @@ fn every_peer_verdict_is_ours() {
     let engine = Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap();
     let replay = scenarios::replay();
     assert_eq!(replay.scenarios.len(), 10_000);
+    // The compact ledger bound to the engine, once loaded, and bound to
+    // another engine: names found by id, and by name again.
+    let mut bound = replay.compact.clone();
+    bound.bind(&engine);
+    let mut bound_elsewhere = replay.compact.clone();
+    bound_elsewhere.bind(&Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap());
     assert_eq!(
         replay.keying,
         scenarios::Keying::PerSubject,
@@ -36,6 +42,8 @@ fn every_peer_verdict_is_ours() {
         let ours = engine.evaluate(req, &replay.in_memory);
         let compact = engine.evaluate(req, &replay.compact);
         assert_eq!(ours, compact, "scenario {}: the two ledgers decide differently", s.id);
+        assert_eq!(ours, engine.evaluate(req, &bound), "scenario {}: the bound ledger decides differently", s.id);
+        assert_eq!(ours, engine.evaluate(req, &bound_elsewhere), "scenario {}: bound elsewhere", s.id);
         if ours.is_permit() != s.expected.permit() {
             mismatches.push((s, ours));
         }

@@ -6,7 +6,10 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
-use super::{ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants, Scope};
+use super::{
+    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants, Scope,
+    VocabularyIds,
+};
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
 use crate::policy::Permission;
@@ -70,6 +73,54 @@ pub struct CompactLedger {
     permissions: Vec<Permission>,
     expiries: Vec<Stamp>,
     len: usize,
+    /// The engine vocabulary the ledger is bound to, if any.
+    binding: Option<Box<Binding>>,
+}
+
+/// An engine's vocabulary as this ledger's ids: for each engine id, the
+/// ledger's ([`NONE`] while not interned), kept up to date as names are
+/// interned.
+#[derive(Clone, Debug)]
+struct Binding {
+    vocabulary: u64,
+    purposes: Translation<PurposeId>,
+    categories: Translation<CategoryKey>,
+    recipients: Translation<RecipientId>,
+}
+
+/// One part of a [`Binding`].
+#[derive(Clone, Debug)]
+struct Translation<T> {
+    /// The engine's id of each of its names.
+    engine: HashMap<T, usize, BuildHasherDefault<WordHasher>>,
+    /// By engine id, the ledger's.
+    ledger: Vec<u32>,
+}
+
+impl<T: Clone + Eq + Hash> Translation<T> {
+    fn new<'n>(names: impl Iterator<Item = &'n T>, interned: &Interner<T>) -> Self
+    where
+        T: 'n,
+    {
+        let mut t = Translation { engine: HashMap::default(), ledger: Vec::new() };
+        for (i, name) in names.enumerate() {
+            t.engine.insert(name.clone(), i);
+            t.ledger.push(interned.get(name).unwrap_or(NONE));
+        }
+        t
+    }
+
+    /// Records that `name` is interned as `id`.
+    fn interned(&mut self, name: &T, id: u32) {
+        if let Some(slot) = self.engine.get(name).and_then(|&i| self.ledger.get_mut(i)) {
+            *slot = id;
+        }
+    }
+
+    /// The ledger's id of the engine's id `i`.
+    fn get(&self, i: usize) -> Option<u32> {
+        self.ledger.get(i).copied().filter(|id| *id != NONE)
+    }
 }
 
 /// A subject's id as a key of the subject map, kept inline when it is short
@@ -431,10 +482,16 @@ impl CompactLedger {
     }
 
     fn intern_scope(&mut self, scope: &Scope) -> Result<u32, Error> {
-        let purposes = scope.purposes.iter().map(|p| self.purposes.intern(p)).collect::<Result<_, _>>()?;
+        let purposes = scope.purposes.iter().map(|p| self.intern_purpose(p)).collect::<Result<_, _>>()?;
         let categories = scope.categories.iter().map(|c| self.intern_category(c)).collect::<Result<_, _>>()?;
         let recipient = match &scope.recipient {
-            Some(r) => self.recipients.intern(r)?,
+            Some(r) => {
+                let id = self.recipients.intern(r)?;
+                if let Some(b) = &mut self.binding {
+                    b.recipients.interned(r, id);
+                }
+                id
+            }
             None => NONE,
         };
         self.scopes.intern(&ScopeIds { purposes, categories, recipient })
@@ -458,9 +515,56 @@ impl CompactLedger {
         for k in missing.iter().rev() {
             let id = self.categories.intern(k)?;
             self.parents.push(parent);
+            if let Some(b) = &mut self.binding {
+                b.categories.interned(k, id);
+            }
             parent = id;
         }
         Ok(parent)
+    }
+
+    fn intern_purpose(&mut self, purpose: &PurposeId) -> Result<u32, Error> {
+        let id = self.purposes.intern(purpose)?;
+        if let Some(b) = &mut self.binding {
+            b.purposes.interned(purpose, id);
+        }
+        Ok(id)
+    }
+
+    /// Binds the ledger to an engine's vocabulary: a look-up the engine
+    /// makes ([`Engine::decide`](crate::Engine::decide),
+    /// [`Engine::evaluate`](crate::Engine::evaluate)) then finds the
+    /// purpose, category and recipient by the engine's ids instead of by
+    /// their names. The answers are the same; a look-up from another engine
+    /// uses the names. Events appended after binding are translated as they
+    /// come. Binding again replaces the binding.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{Action, CategoryKey, CompactLedger, Engine, Policy, Request, Subject};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
+    /// let mut ledger = CompactLedger::new();
+    /// ledger.bind(&engine);
+    /// // Append events as usual, then decide with the engine.
+    /// let request = Request::new(
+    ///     Action::Collect,
+    ///     Subject { age: Some(30), ..Subject::new("u-1") },
+    ///     vec![CategoryKey::new("user.biometric.face")?],
+    ///     "2024-05-01T10:00:00+08:00".parse()?,
+    /// )
+    /// .purpose("face_verification");
+    /// assert_eq!(engine.evaluate(&request, &ledger), engine.evaluate(&request, &CompactLedger::new()));
+    /// # Ok(()) }
+    /// ```
+    pub fn bind(&mut self, engine: &crate::Engine) {
+        self.binding = Some(Box::new(Binding {
+            vocabulary: engine.stamp(),
+            purposes: Translation::new(engine.purpose_names(), &self.purposes),
+            categories: Translation::new(engine.category_names(), &self.categories),
+            recipients: Translation::new(engine.recipient_names(), &self.recipients),
+        }));
     }
 
     /// The interned category `id`'s parent, [`NONE`] for a root.
@@ -634,6 +738,47 @@ impl CompactLedger {
     }
 }
 
+impl CompactLedger {
+    /// The grants in force among a subject's events for a query resolved
+    /// to this ledger's ids.
+    fn scan(&self, events: &Events, q: &ConsentQuery<'_>, purpose: u32, covers: &IdSet, ids: QueryIds) -> Grants {
+        let at = utc_key(q.at);
+        // Each scope is examined once per query (a direct-mapped cache).
+        let mut cache = [ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }; 8];
+        // The grants in force since the last ending event, folded as the
+        // in-memory ledger folds them.
+        let mut grants = Grants::NONE;
+        let bit = purpose_bit(purpose);
+        // The events at or before `at`: a binary search, then a scan that
+        // compares no times and reads the rest of an event only for the
+        // expiry of a grant that applies.
+        let upto = events.upto(at);
+        for (i, r) in events.hot.get(..upto).unwrap_or_default().iter().enumerate() {
+            if r.purpose_bits & bit == 0 {
+                continue; // another purpose's event, or a permission switch
+            }
+            let Some(slot) = cache.get_mut((r.scope % 8) as usize) else {
+                continue;
+            };
+            if slot.scope != r.scope {
+                *slot = self.answer(r.scope, purpose, q, covers, ids);
+            }
+            if !slot.purpose {
+                continue;
+            }
+            if r.kind == Kind::Grant {
+                let lapsed = || events.cold.get(i).and_then(|c| self.expiry(r, c)).is_some_and(|e| e <= at);
+                if slot.grant && !lapsed() {
+                    grants.insert(ConsentQualities::from_bits_retain(r.detail));
+                }
+            } else if slot.ends {
+                grants = Grants::NONE;
+            }
+        }
+        grants
+    }
+}
+
 /// A few interned ids, without allocating for the usual few.
 struct IdSet {
     inline: [u32; 8],
@@ -718,42 +863,27 @@ impl ConsentStore for CompactLedger {
             covers.push(c);
         }
         let ids = QueryIds { category, recipient: q.recipient.map(|r| self.recipients.get(r)) };
-        let at = utc_key(q.at);
-        // Each scope is examined once per query (a direct-mapped cache).
-        let mut cache = [ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }; 8];
-        // The grants in force since the last ending event (the in-memory
-        // ledger's list of active grants, folded).
-        let mut grants = Grants::NONE;
-        let bit = purpose_bit(purpose);
-        // The events at or before `at`: a binary search, then a scan that
-        // compares no times and reads the rest of an event only for the
-        // expiry of a grant that applies.
-        let upto = events.upto(at);
-        for (i, r) in events.hot.get(..upto).unwrap_or_default().iter().enumerate() {
-            if r.purpose_bits & bit == 0 {
-                continue; // another purpose's event, or a permission switch
-            }
-            let Some(slot) = cache.get_mut((r.scope % 8) as usize) else {
-                continue;
-            };
-            if slot.scope != r.scope {
-                *slot = self.answer(r.scope, purpose, q, &covers, ids);
-            }
-            if !slot.purpose {
-                continue;
-            }
-            if r.kind == Kind::Grant {
-                let lapsed = || events.cold.get(i).and_then(|c| self.expiry(r, c)).is_some_and(|e| e <= at);
-                if slot.grant && !lapsed() {
-                    grants.insert(ConsentQualities::from_bits_retain(r.detail));
-                }
-            } else if slot.ends {
-                grants = Grants::NONE;
-            }
-        }
-        grants
+        self.scan(events, q, purpose, &covers, ids)
     }
 
+    fn grants_by_id(&self, q: &ConsentQuery<'_>, by_id: &VocabularyIds<'_>) -> Grants {
+        let Some(b) = self.binding.as_deref().filter(|b| b.vocabulary == by_id.vocabulary) else {
+            return self.grants(q);
+        };
+        let Some(events) = self.events_of(q.subject) else {
+            return Grants::NONE;
+        };
+        let Some(purpose) = b.purposes.get(by_id.purpose) else {
+            return Grants::NONE;
+        };
+        let category = b.categories.get(by_id.category);
+        let mut covers = IdSet::new();
+        for c in category.into_iter().chain(by_id.covering.iter().filter_map(|c| b.categories.get(*c))) {
+            covers.push(c);
+        }
+        let ids = QueryIds { category, recipient: by_id.recipient.map(|r| b.recipients.get(r)) };
+        self.scan(events, q, purpose, &covers, ids)
+    }
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         let Some(index) = self.permissions.iter().position(|p| *p == permission) else {
             return false;

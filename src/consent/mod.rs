@@ -221,6 +221,21 @@ pub struct ConsentQuery<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// A query's purpose, category, covering ancestors and recipient as the
+/// dense ids of the engine that asks, given beside the names by
+/// [`Engine::decide`](crate::Engine::decide): a store bound to that engine's
+/// vocabulary ([`CompactLedger::bind`]) answers from them without reading a
+/// name. Opaque: only the engine makes one.
+#[derive(Clone, Copy, Debug)]
+pub struct VocabularyIds<'a> {
+    /// The engine's stamp.
+    pub(crate) vocabulary: u64,
+    pub(crate) purpose: usize,
+    pub(crate) category: usize,
+    pub(crate) covering: &'a [usize],
+    pub(crate) recipient: Option<usize>,
+}
+
 /// Where the evaluator reads consent from.
 ///
 /// Reads cannot fail: a store that cannot answer reports that when it is
@@ -249,6 +264,15 @@ pub trait ConsentStore {
         grants
     }
 
+    /// [`grants`](Self::grants), for a query whose names the engine also
+    /// gives as the dense ids of its vocabulary. The answer must be the
+    /// same; a store bound to the engine's vocabulary finds it without
+    /// reading the names. The default asks `grants`.
+    fn grants_by_id(&self, query: &ConsentQuery<'_>, ids: &VocabularyIds<'_>) -> Grants {
+        let _ = ids;
+        self.grants(query)
+    }
+
     /// Whether the device permission is switched on at `at`.
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool;
 }
@@ -259,6 +283,9 @@ impl<S: ConsentStore + ?Sized> ConsentStore for &S {
     }
     fn grants(&self, query: &ConsentQuery<'_>) -> Grants {
         (**self).grants(query)
+    }
+    fn grants_by_id(&self, query: &ConsentQuery<'_>, ids: &VocabularyIds<'_>) -> Grants {
+        (**self).grants_by_id(query, ids)
     }
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         (**self).permission_on(subject, permission, at)

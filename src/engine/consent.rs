@@ -4,7 +4,7 @@
 
 use super::draft::{Arg, CatDraft, Msg, Ob, Small};
 use super::evaluate::{Ctx, PIPL_CHILD_AGE};
-use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants};
+use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, VocabularyIds};
 use crate::ids::{Cites, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
 
@@ -30,10 +30,17 @@ impl<'a> Needs<'a> {
 impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The grants in force for the category, asked of the store once.
     fn grants(&self, c: usize, with_recipient: bool) -> Grants {
-        let (Some((_, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
+        let (Some((pi, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
             return Grants::NONE;
         };
-        self.store.grants(&ConsentQuery {
+        let ids = VocabularyIds {
+            vocabulary: self.engine.stamp,
+            purpose: pi,
+            category: c,
+            covering: &cat.covering_ids,
+            recipient: if with_recipient { self.recipient.map(|(ri, _)| ri) } else { None },
+        };
+        let query = ConsentQuery {
             subject: &self.req.subject.id,
             purpose: &p.id,
             category: &cat.key,
@@ -42,7 +49,8 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at: self.at,
-        })
+        };
+        self.store.grants_by_id(&query, &ids)
     }
 
     /// Adds the guardian's share of the consent needed, with the rules that

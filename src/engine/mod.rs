@@ -109,6 +109,8 @@ struct Cat {
     /// Ancestors whose consent grants cover this category (same or higher
     /// sensitivity), nearest first.
     covering: Vec<CategoryKey>,
+    /// The same, as ids.
+    covering_ids: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -161,12 +163,18 @@ impl Engine {
         let mut cat_index = IdMap::default();
         for (key, info) in taxonomy.iter() {
             cat_index.insert(key.clone(), cats.len());
-            cats.push(Cat { key: key.clone(), sensitivity: info.sensitivity, covering: Vec::new() });
+            cats.push(Cat {
+                key: key.clone(),
+                sensitivity: info.sensitivity,
+                covering: Vec::new(),
+                covering_ids: Vec::new(),
+            });
         }
         for cat in &mut cats {
             let mut p = cat.key.parent();
             while let Some(a) = p {
                 if taxonomy.get(&a).is_some_and(|i| i.sensitivity >= cat.sensitivity) {
+                    cat.covering_ids.extend(cat_index.get(&a).copied());
                     cat.covering.push(a.clone());
                 }
                 p = a.parent();
@@ -324,6 +332,26 @@ impl Engine {
     #[inline(always)]
     pub fn decide<'a>(&'a self, prepared: &'a Prepared<'a>, consents: &impl ConsentStore) -> Ruling<'a> {
         evaluate::decide(self, prepared, consents)
+    }
+
+    /// The engine's stamp, which names its vocabulary.
+    pub(crate) fn stamp(&self) -> u64 {
+        self.stamp
+    }
+
+    /// The purposes, in the order of their ids.
+    pub(crate) fn purpose_names(&self) -> impl Iterator<Item = &PurposeId> {
+        self.policy.purposes.iter().map(|p| &p.id)
+    }
+
+    /// The categories, in the order of their ids.
+    pub(crate) fn category_names(&self) -> impl Iterator<Item = &CategoryKey> {
+        self.cats.iter().map(|c| &c.key)
+    }
+
+    /// The recipients, in the order of their ids.
+    pub(crate) fn recipient_names(&self) -> impl Iterator<Item = &RecipientId> {
+        self.policy.recipients.iter().map(|r| &r.id)
     }
 
     /// The recipients that may have received a category (those whose

@@ -39,6 +39,12 @@ pub(crate) fn check(
     req: &Request,
 ) -> Result<(), TestCaseError> {
     let got = engine.evaluate(req, ledger);
+    // A compact ledger bound to the engine (after its events, so that the
+    // binding translates what is already interned) decides the same.
+    let mut bound = privacy_engine::CompactLedger::new();
+    bound.extend(events.iter().cloned()).unwrap();
+    bound.bind(engine);
+    prop_assert_eq!(&engine.evaluate(req, &bound), &got);
     // The ruling, read without rendering, agrees with its rendering.
     let prepared = engine.prepare(req);
     let ruling = engine.decide(&prepared, ledger);
