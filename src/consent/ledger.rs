@@ -98,7 +98,7 @@ impl InMemoryLedger {
         self.ids.insert(event.id);
         let events = self.subjects.entry(event.subject.clone()).or_default();
         // Keep (time, append order): insert after every event at or before `at`.
-        let pos = events.marks.partition_point(|m| m.at <= at);
+        let pos = events.upto(at);
         let purposes = event.change.scope().map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(p)));
         events.marks.insert(pos, Mark { at, purposes });
         events.events.insert(pos, event);
@@ -145,7 +145,7 @@ impl InMemoryLedger {
     ) -> ConsentStatus {
         let mut status = ConsentStatus::Unknown;
         let mut granted_before = false;
-        for (_, event) in self.as_of(subject, at) {
+        for event in self.as_of(subject, at) {
             let Some(scope) = event.change.scope() else {
                 continue;
             };
@@ -175,12 +175,16 @@ impl InMemoryLedger {
         status
     }
 
-    /// The subject's events at or before `at`, with their marks.
-    fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = (Mark, &ConsentEvent)> {
-        let events = self.subjects.get(subject).into_iter();
-        events.flat_map(move |e| {
-            e.marks.iter().zip(&e.events).take_while(move |(m, _)| m.at <= at).map(|(m, ev)| (*m, ev))
-        })
+    /// The subject's events at or before `at`.
+    fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = &ConsentEvent> {
+        self.subjects.get(subject).into_iter().flat_map(move |e| e.events.get(..e.upto(at)).unwrap_or_default())
+    }
+}
+
+impl Events {
+    /// How many events are at or before `at`.
+    fn upto(&self, at: DateTime<Utc>) -> usize {
+        self.marks.partition_point(|m| m.at <= at)
     }
 }
 
@@ -212,8 +216,7 @@ impl ConsentStore for InMemoryLedger {
         let Some(e) = self.subjects.get(q.subject) else {
             return grants;
         };
-        let upto = e.marks.partition_point(|m| m.at <= q.at);
-        for (i, mark) in e.marks.get(..upto).unwrap_or_default().iter().enumerate() {
+        for (i, mark) in e.marks.get(..e.upto(q.at)).unwrap_or_default().iter().enumerate() {
             if mark.purposes & bit == 0 {
                 continue; // another purpose's event, or a permission switch
             }
@@ -249,7 +252,7 @@ impl ConsentStore for InMemoryLedger {
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         let mut on = false;
-        for (_, event) in self.as_of(subject, at) {
+        for event in self.as_of(subject, at) {
             match &event.change {
                 ConsentChange::PermissionOn { permission: p } if *p == permission => on = true,
                 ConsentChange::PermissionOff { permission: p } if *p == permission => on = false,
