@@ -739,6 +739,30 @@ impl CompactLedger {
 }
 
 impl CompactLedger {
+    /// The grants for a query whose names have been resolved to this
+    /// ledger's ids (`None` for a name never interned).
+    fn grants_resolved(
+        &self,
+        q: &ConsentQuery<'_>,
+        purpose: Option<u32>,
+        category: Option<u32>,
+        covering: impl Iterator<Item = u32>,
+        recipient: QueryRecipient,
+    ) -> Grants {
+        let Some(events) = self.events_of(q.subject) else {
+            return Grants::NONE;
+        };
+        // A purpose never interned is in no scope: nothing applies.
+        let Some(purpose) = purpose else {
+            return Grants::NONE;
+        };
+        let mut covers = IdSet::new();
+        for c in category.into_iter().chain(covering) {
+            covers.push(c);
+        }
+        self.scan(events, q, purpose, &covers, QueryIds { category, recipient })
+    }
+
     /// The grants in force among a subject's events for a query resolved
     /// to this ledger's ids.
     fn scan(&self, events: &Events, q: &ConsentQuery<'_>, purpose: u32, covers: &IdSet, ids: QueryIds) -> Grants {
@@ -850,40 +874,20 @@ impl ConsentStore for CompactLedger {
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        let Some(events) = self.events_of(q.subject) else {
-            return Grants::NONE;
-        };
-        // A purpose never interned is in no scope: nothing applies.
-        let Some(purpose) = self.purposes.get(q.purpose) else {
-            return Grants::NONE;
-        };
-        let category = self.categories.get(q.category);
-        let mut covers = IdSet::new();
-        for c in category.into_iter().chain(q.covering.iter().filter_map(|c| self.categories.get(c))) {
-            covers.push(c);
-        }
-        let ids = QueryIds { category, recipient: q.recipient.map(|r| self.recipients.get(r)) };
-        self.scan(events, q, purpose, &covers, ids)
+        let covering = q.covering.iter().filter_map(|c| self.categories.get(c));
+        let recipient = q.recipient.map(|r| self.recipients.get(r));
+        self.grants_resolved(q, self.purposes.get(q.purpose), self.categories.get(q.category), covering, recipient)
     }
 
     fn grants_by_id(&self, q: &ConsentQuery<'_>, by_id: &VocabularyIds<'_>) -> Grants {
         let Some(b) = self.binding.as_deref().filter(|b| b.vocabulary == by_id.vocabulary) else {
             return self.grants(q);
         };
-        let Some(events) = self.events_of(q.subject) else {
-            return Grants::NONE;
-        };
-        let Some(purpose) = b.purposes.get(by_id.purpose) else {
-            return Grants::NONE;
-        };
-        let category = b.categories.get(by_id.category);
-        let mut covers = IdSet::new();
-        for c in category.into_iter().chain(by_id.covering.iter().filter_map(|c| b.categories.get(*c))) {
-            covers.push(c);
-        }
-        let ids = QueryIds { category, recipient: by_id.recipient.map(|r| b.recipients.get(r)) };
-        self.scan(events, q, purpose, &covers, ids)
+        let covering = by_id.covering.iter().filter_map(|c| b.categories.get(*c));
+        let recipient = by_id.recipient.map(|r| b.recipients.get(r));
+        self.grants_resolved(q, b.purposes.get(by_id.purpose), b.categories.get(by_id.category), covering, recipient)
     }
+
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         let Some(index) = self.permissions.iter().position(|p| *p == permission) else {
             return false;
