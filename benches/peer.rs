@@ -1,4 +1,4 @@
-//! The peer benchmark (`../shared/peer-bench/`: Cedar and Rego on the same
+//! The peer benchmark (the peer-bench project: Cedar and Rego on the same
 //! 21 privacy rules and 10,000 scenarios) run on this engine with
 //! `examples/policies/peer-bench.json`, beside the peer's rules hand-written
 //! in Rust (`benches/peer/native.rs`) as an anchor timed in the same process.

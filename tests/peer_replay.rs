@@ -1,5 +1,5 @@
 //! Replays the peer benchmark's 10,000 scenarios (Cedar and Rego on the same
-//! 21 privacy rules, `../shared/peer-bench/`) through the engine with
+//! 21 privacy rules; `tests/data/peer-bench/`) through the engine with
 //! `examples/policies/peer-bench.json`, and checks that every verdict is the
 //! one the peer engines agreed on, against both consent ledgers.
 

@@ -1,5 +1,5 @@
 //! The peer benchmark's 21 rules hand-written in Rust, copied from
-//! `../shared/peer-bench/src/native.rs` (`allow` and what it calls) with the
+//! the peer-bench project's `src/native.rs` (`allow` and what it calls) with the
 //! tables it reads from `src/model.rs` there (`CORE_PURPOSES`, `DECLARED`,
 //! `LEGAL_EXCEPTIONS`, `declared_scopes`, `within`, `is_declared`).
 //!

@@ -1,4 +1,4 @@
-//! The peer benchmark's scenarios (`../shared/peer-bench/scenarios.jsonl.gz`)
+//! The peer benchmark's scenarios (`tests/data/peer-bench/scenarios.jsonl.gz`)
 //! translated into this crate's requests and consent ledgers.
 //!
 //! Shared by `benches/peer.rs` and `tests/peer_replay.rs` through `#[path]`.
@@ -117,9 +117,10 @@ impl Expected {
     }
 }
 
-/// Where the scenario file is: `../shared/peer-bench/` beside the crate.
+/// Where the scenario file is: `tests/data/peer-bench/` in the crate (see
+/// `tests/data/README.md` for where it comes from).
 pub(crate) fn scenario_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/peer-bench/scenarios.jsonl.gz")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/peer-bench/scenarios.jsonl.gz")
 }
 
 /// Reads every scenario.
@@ -183,14 +184,13 @@ pub(crate) enum Keying {
 pub(crate) fn keying(scenarios: &[Scenario]) -> Keying {
     let mut seen: HashMap<&str, &PeerSubject> = HashMap::new();
     for s in scenarios {
-        if let Some(first) = seen.insert(&s.subject.id, &s.subject) {
-            if first.consents != s.subject.consents
+        if let Some(first) = seen.insert(&s.subject.id, &s.subject)
+            && (first.consents != s.subject.consents
                 || first.separate_consents != s.subject.separate_consents
                 || first.withdrawn != s.subject.withdrawn
-                || first.guardian_consent != s.subject.guardian_consent
-            {
-                return Keying::PerScenario;
-            }
+                || first.guardian_consent != s.subject.guardian_consent)
+        {
+            return Keying::PerScenario;
         }
     }
     Keying::PerSubject
