@@ -84,15 +84,15 @@ fn check(v: &Vector, d: &Decision) -> Vec<String> {
             problems.push(format!("rules: expected {:?}, got {got:?}", sorted(rules.clone())));
         }
     }
-    if let Some(obl) = &v.expected.obligations {
-        if json["obligations"] != Value::Array(obl.clone()) {
-            problems.push(format!("obligations: expected {}, got {}", Value::Array(obl.clone()), json["obligations"]));
-        }
+    if let Some(obl) = &v.expected.obligations
+        && json["obligations"] != Value::Array(obl.clone())
+    {
+        problems.push(format!("obligations: expected {}, got {}", Value::Array(obl.clone()), json["obligations"]));
     }
-    if let Some(unmet) = &v.expected.unmet {
-        if json["unmet"] != Value::Array(unmet.clone()) {
-            problems.push(format!("unmet: expected {}, got {}", Value::Array(unmet.clone()), json["unmet"]));
-        }
+    if let Some(unmet) = &v.expected.unmet
+        && json["unmet"] != Value::Array(unmet.clone())
+    {
+        problems.push(format!("unmet: expected {}, got {}", Value::Array(unmet.clone()), json["unmet"]));
     }
     problems
 }

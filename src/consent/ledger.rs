@@ -164,10 +164,10 @@ impl InMemoryLedger {
                     }
                 }
                 other => {
-                    if scope.categories.iter().any(|c| related(c, category)) {
-                        if let Some(st) = other.status() {
-                            status = st;
-                        }
+                    if scope.categories.iter().any(|c| related(c, category))
+                        && let Some(st) = other.status()
+                    {
+                        status = st;
                     }
                 }
             }

@@ -131,18 +131,18 @@ impl ConsentChange {
 /// What every ledger refuses: a grant with incoherent qualities, a scope
 /// with no purpose or no category.
 pub(crate) fn check_event(event: &ConsentEvent) -> Result<(), crate::Error> {
-    if let ConsentChange::Grant { qualities, .. } = &event.change {
-        if !qualities.is_coherent() {
-            return Err(crate::Error::ledger(format!(
-                "incoherent consent qualities `{qualities}` in event `{}`: separate consent is explicit, and explicit, separate and written consent are affirmative",
-                event.id
-            )));
-        }
+    if let ConsentChange::Grant { qualities, .. } = &event.change
+        && !qualities.is_coherent()
+    {
+        return Err(crate::Error::ledger(format!(
+            "incoherent consent qualities `{qualities}` in event `{}`: separate consent is explicit, and explicit, separate and written consent are affirmative",
+            event.id
+        )));
     }
-    if let Some(scope) = event.change.scope() {
-        if scope.purposes.is_empty() || scope.categories.is_empty() {
-            return Err(crate::Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
-        }
+    if let Some(scope) = event.change.scope()
+        && (scope.purposes.is_empty() || scope.categories.is_empty())
+    {
+        return Err(crate::Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
     }
     Ok(())
 }

@@ -152,15 +152,15 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
         }
     };
     let rule_ref = rule.and_then(|i| policy.actions.get(i));
-    if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| policy.recipients.get(i))) {
-        if !kind_allowed(rule, req, r.kind) {
-            top.push(reason(
-                rule.id.clone(),
-                Effect::Deny,
-                rule.cites.as_ref(),
-                format!("recipient `{}` is of a kind to which action `{}` may not go", r.id, req.action.as_str()),
-            ));
-        }
+    if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| policy.recipients.get(i)))
+        && !kind_allowed(rule, req, r.kind)
+    {
+        top.push(reason(
+            rule.id.clone(),
+            Effect::Deny,
+            rule.cites.as_ref(),
+            format!("recipient `{}` is of a kind to which action `{}` may not go", r.id, req.action.as_str()),
+        ));
     }
     if !times_representable(req) {
         deny_top(
@@ -639,15 +639,15 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
     // the policy may promise that switching it off stops use too.
     let gated = ctx.req.action == Action::Collect || ctx.engine.policy.settings.permission_off_stops_use;
     ctx.data_states(d);
-    if let Some(perm) = p.permission.filter(|_| gated) {
-        if !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at) {
-            d.deny(
-                builtin!("permission_off"),
-                p.cites.as_ref(),
-                Msg::new(&["purpose `", "` rests on a device permission that is off"], [Arg::Id(p.id.as_str())]),
-            );
-            d.unmet.push(Need::Permission(perm));
-        }
+    if let Some(perm) = p.permission.filter(|_| gated)
+        && !ctx.store.permission_on(&ctx.req.subject.id, perm, ctx.at)
+    {
+        d.deny(
+            builtin!("permission_off"),
+            p.cites.as_ref(),
+            Msg::new(&["purpose `", "` rests on a device permission that is off"], [Arg::Id(p.id.as_str())]),
+        );
+        d.unmet.push(Need::Permission(perm));
     }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {

@@ -541,14 +541,14 @@ fn check_retention(c: &mut Checker<'_>) {
         let owner = format!("retention rule `{}`", r.id);
         c.categories(&r.categories, &format!("{path}/categories"), &owner);
         c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
-        if let (Some(min), Some(max)) = (r.minimum, r.maximum) {
-            if always_longer(min, max, c.policy.settings.month_end) {
-                c.error(
-                    DiagnosticCode::RetentionBounds,
-                    format!("{path}/minimum"),
-                    format!("{owner} has a minimum `{min}` longer than its maximum `{max}`"),
-                );
-            }
+        if let (Some(min), Some(max)) = (r.minimum, r.maximum)
+            && always_longer(min, max, c.policy.settings.month_end)
+        {
+            c.error(
+                DiagnosticCode::RetentionBounds,
+                format!("{path}/minimum"),
+                format!("{owner} has a minimum `{min}` longer than its maximum `{max}`"),
+            );
         }
     }
 }

@@ -773,13 +773,12 @@ fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     }
     ctx.data_states(d);
     // A permission gates collection; the policy may say it gates use too.
-    if ctx.req.action == Action::Collect || ctx.policy.settings.permission_off_stops_use {
-        if let Some(perm) = p.permission {
-            if !ctx.events.permission_on(&ctx.req.subject.id, perm, ctx.at) {
-                d.deny(reason(builtin("permission_off"), Effect::Deny, p.cites.as_ref()));
-                d.unmet.push(Unmet::Permission { permission: perm });
-            }
-        }
+    if (ctx.req.action == Action::Collect || ctx.policy.settings.permission_off_stops_use)
+        && let Some(perm) = p.permission
+        && !ctx.events.permission_on(&ctx.req.subject.id, perm, ctx.at)
+    {
+        d.deny(reason(builtin("permission_off"), Effect::Deny, p.cites.as_ref()));
+        d.unmet.push(Unmet::Permission { permission: perm });
     }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
