@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod chain;
+mod cli;
 mod file_store;
 mod pseudonyms;
 mod receipts;
