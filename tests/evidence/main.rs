@@ -7,6 +7,7 @@
 mod chain;
 mod cli;
 mod file_store;
+mod keys;
 mod pseudonyms;
 mod receipts;
 mod replay;
