@@ -144,6 +144,11 @@ impl PseudonymDomain {
 ///
 /// Its `Debug` output shows the id only, never key material.
 ///
+/// The crate keeps no copy of the secret bytes: it keeps `ring`'s HMAC key,
+/// whose state (the SHA-256 state after the padded key) `ring` does not
+/// wipe when dropped; the per-domain secrets it derives are wiped after use,
+/// the HMAC state built from them is not. See DESIGN.md, "Why is key material wiped only in part?".
+///
 /// # Example
 ///
 /// ```

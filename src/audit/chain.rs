@@ -266,7 +266,8 @@ impl<'a> Verifier<'a> {
     /// Verifies the next record; `Break` once the chain broke.
     pub(crate) fn push(&mut self, raw: &[u8]) -> ControlFlow<()> {
         let index = self.head.len;
-        let checked = AuditEntry::from_json(raw).map_err(|_| BreakKind::Malformed).and_then(|e| self.check(index, e));
+        let checked =
+            AuditEntry::from_json(raw).map_err(|_| BreakKind::Malformed).and_then(|e| self.check(index, e, raw));
         match checked {
             Ok((entry, next_key)) => {
                 let before = self.head;
@@ -284,9 +285,9 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Checks one entry at `index`; the id of the key the next entry must be
-    /// under.
-    fn check(&self, index: u64, entry: AuditEntry) -> Result<(AuditEntry, Option<KeyId>), BreakKind> {
+    /// Checks one entry at `index`, read from its canonical bytes `raw`; the
+    /// id of the key the next entry must be under.
+    fn check(&self, index: u64, entry: AuditEntry, raw: &[u8]) -> Result<(AuditEntry, Option<KeyId>), BreakKind> {
         if entry.seq != index {
             return Err(BreakKind::OutOfSequence { found: entry.seq });
         }
@@ -294,8 +295,10 @@ impl<'a> Verifier<'a> {
             return Err(BreakKind::Link);
         }
         let key = self.key_of(&entry)?;
-        let body = entry.body_json().map_err(|_| BreakKind::Malformed)?;
-        if !entry_hash(key, &body).ct_eq(&entry.hash) {
+        // The body is the canonical bytes without the hash field: hashed in
+        // place rather than serialised again.
+        let body = AuditEntry::body_of_canonical(raw).ok_or(BreakKind::Malformed)?;
+        if !entry_hash(key, &[body, b"}"]).ct_eq(&entry.hash) {
             return Err(BreakKind::Altered);
         }
         let next = match &entry.event {

@@ -206,6 +206,16 @@ impl AuditEntry {
         Ok(entry)
     }
 
+    /// The canonical bytes of an entry up to its hash field, without the
+    /// closing brace: followed by `}`, they are [`body_json`](Self::body_json).
+    /// `raw` must be canonical (the hash is the last field, 64 hex digits).
+    pub(crate) fn body_of_canonical(raw: &[u8]) -> Option<&[u8]> {
+        const HASH_FIELD: &[u8] = b",\"hash\":\"";
+        let cut = raw.len().checked_sub(HASH_FIELD.len() + 64 + 2)?;
+        let (body, hash) = raw.split_at(cut);
+        hash.starts_with(HASH_FIELD).then_some(body)
+    }
+
     /// The canonical bytes the hash is computed over (without the prefix):
     /// the entry without its hash.
     pub(crate) fn body_json(&self) -> Result<Vec<u8>, Error> {

@@ -197,19 +197,20 @@ impl From<ChainKey> for ChainKeys {
     }
 }
 
-/// The hash of an entry's body: HMAC-SHA256 under `key`, or SHA-256.
-pub(crate) fn entry_hash(key: Option<&ChainKey>, body: &[u8]) -> Digest {
+/// The hash of an entry's body, given as consecutive parts: HMAC-SHA256
+/// under `key`, or SHA-256.
+pub(crate) fn entry_hash(key: Option<&ChainKey>, body: &[&[u8]]) -> Digest {
     match key {
         Some(k) => {
             let mut ctx = hmac::Context::with_key(&k.key);
             ctx.update(PREFIX);
-            ctx.update(body);
+            body.iter().for_each(|part| ctx.update(part));
             Digest::from_slice(ctx.sign().as_ref())
         }
         None => {
             let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
             ctx.update(PREFIX);
-            ctx.update(body);
+            body.iter().for_each(|part| ctx.update(part));
             Digest::from_slice(ctx.finish().as_ref())
         }
     }

@@ -48,7 +48,16 @@ pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, TornRecord};
 /// to the one before by its hash (see [`AuditEntry`] for the canonical
 /// form). [`verify`](Self::verify) detects any modified, removed,
 /// reordered or inserted entry and, given a recorded [`ChainHead`],
-/// truncation.
+/// truncation; opening verifies the whole log the same way.
+///
+/// The chain is keyed (HMAC-SHA256) by default, under a key derived from
+/// the pseudonym key ([`open`](Self::open)) or one the caller gives
+/// ([`open_keyed`](Self::open_keyed)). **A plain chain**
+/// ([`open_plain`](Self::open_plain)) **can be extended by anyone who can
+/// write the log**: entries forged and appended after a recorded head
+/// verify, and an older copy of the log put back in place verifies unless
+/// its current head is stored elsewhere. A key closes both to whoever does
+/// not hold it (see [`ChainKey`]).
 ///
 /// # Example
 ///
@@ -226,7 +235,7 @@ impl<S: AuditStore> AuditLog<S> {
             event,
             hash: Digest::ZERO,
         };
-        entry.hash = entry_hash(key, &entry.body_json()?);
+        entry.hash = entry_hash(key, &[&entry.body_json()?]);
         self.store.append(&entry.to_json()?)?;
         self.head = ChainHead { len: seq + 1, hash: entry.hash };
         Ok(entry)
