@@ -20,7 +20,7 @@ use crate::taxonomy::CategoryKey;
 ///
 /// An entry is stored as the compact JSON that `serde_json` writes for it:
 /// the fields in the order declared here (`seq`, `id`, `at`, `prev`,
-/// `key` — left out when the entry names no key —, `event`, `hash`), every field of every nested struct present in its
+/// `key` (left out when the entry names no key), `event`, `hash`), every field of every nested struct present in its
 /// declared order, lists in the order the decision gave them (sorted), no
 /// whitespace, digests and pseudonyms in lowercase hex. Reading an entry
 /// back ([`AuditEntry::from_json`]) accepts only that exact byte form.

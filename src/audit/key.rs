@@ -46,7 +46,9 @@ const MIN_SECRET: usize = 32;
 /// the HMAC state that `ring` keeps for the key is not wiped by `ring` (see
 /// DESIGN.md, "Why is key material wiped only in part?").
 ///
-/// Its `Debug` output shows the id only, never key material.
+/// Its `Debug` output shows the id only, never key material. It is not
+/// `Clone`: each copy would be one more copy of key state to leave in
+/// memory.
 ///
 /// # Example
 ///
@@ -58,7 +60,6 @@ const MIN_SECRET: usize = 32;
 /// assert!(ChainKey::from_bytes(b"short").is_err());
 /// # Ok::<(), privacy_engine::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct ChainKey {
     id: KeyId,
     key: hmac::Key,
@@ -131,7 +132,7 @@ impl fmt::Debug for ChainKey {
 /// assert_eq!(ring.newest().id(), ChainKey::from_bytes(&[2; 32])?.id());
 /// # Ok::<(), privacy_engine::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ChainKeys {
     first: ChainKey,
     later: Vec<ChainKey>,

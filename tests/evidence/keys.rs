@@ -9,6 +9,18 @@ use uuid::Uuid;
 
 use crate::{chain_key, fill, pseudonyms, t};
 
+/// A chain key.
+fn k(n: u8) -> ChainKey {
+    ChainKey::from_bytes(&[n; 32]).unwrap()
+}
+
+/// A ring of `k(1)` then `k(2)`.
+fn ring12() -> ChainKeys {
+    let mut ring = ChainKeys::new(k(1));
+    ring.push(k(2)).unwrap();
+    ring
+}
+
 fn broken_at(v: &Verification) -> (u64, BreakKind) {
     match v {
         Verification::Broken(b) => (b.index(), b.kind()),
@@ -116,12 +128,12 @@ fn a_rotated_log_verifies_with_its_ring_and_continues_under_the_new_key() {
     let k1 = ChainKey::from_bytes(&[1; 32]).unwrap();
     let k2 = ChainKey::from_bytes(&[2; 32]).unwrap();
     assert_ne!(k1.id(), k2.id());
-    let mut log = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), k1.clone()).unwrap();
+    let mut log = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), k(1)).unwrap();
     fill(&mut log, "user-1");
-    let rotation = log.rotate_chain_key(Uuid::from_u128(9), t("2024-07-01T00:00:00Z"), k2.clone()).unwrap();
+    let rotation = log.rotate_chain_key(Uuid::from_u128(9), t("2024-07-01T00:00:00Z"), k(2)).unwrap();
     assert_eq!(rotation.key.as_ref(), Some(k1.id()), "a rotation is under the old key");
     assert!(matches!(&rotation.event, AuditEvent::ChainKeyRotation(r) if &r.to == k2.id()));
-    assert!(log.rotate_chain_key(Uuid::from_u128(10), t("2024-07-01T00:00:00Z"), k2.clone()).is_err());
+    assert!(log.rotate_chain_key(Uuid::from_u128(10), t("2024-07-01T00:00:00Z"), k(2)).is_err());
     fill(&mut log, "user-2");
     let head = log.head();
     assert!(log.verify(Some(&head)).unwrap().is_intact());
@@ -129,14 +141,12 @@ fn a_rotated_log_verifies_with_its_ring_and_continues_under_the_new_key() {
     assert_eq!(AuditEntry::from_json(records.last().unwrap()).unwrap().key.as_ref(), Some(k2.id()));
 
     // Reopened with both keys, it verifies and goes on under the new key.
-    let mut ring = ChainKeys::new(k1.clone());
-    ring.push(k2.clone()).unwrap();
     let mut log =
-        AuditLog::open_keyed(InMemoryAuditStore::from_records(records.clone()), pseudonyms(), ring.clone()).unwrap();
+        AuditLog::open_keyed(InMemoryAuditStore::from_records(records.clone()), pseudonyms(), ring12()).unwrap();
     assert_eq!(log.head(), head);
     let e = log.record_consent(Uuid::from_u128(11), t("2024-07-02T00:00:00Z"), &crate::face_events("u")[0]).unwrap();
     assert_eq!(e.key.as_ref(), Some(k2.id()));
-    assert!(verify_store(log.store(), Some(&ring), Some(&head)).unwrap().is_intact());
+    assert!(verify_store(log.store(), Some(&ring12()), Some(&head)).unwrap().is_intact());
 
     // Without the old key the entries before the rotation cannot be checked.
     let err = AuditLog::open_keyed(InMemoryAuditStore::from_records(records), pseudonyms(), k2).unwrap_err();
@@ -148,22 +158,18 @@ fn a_rotated_log_verifies_with_its_ring_and_continues_under_the_new_key() {
 /// rotation, nor switch keys unannounced.
 #[test]
 fn a_key_change_without_a_rotation_is_detected() {
-    let k1 = ChainKey::from_bytes(&[1; 32]).unwrap();
-    let k2 = ChainKey::from_bytes(&[2; 32]).unwrap();
-    let mut log = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), k1.clone()).unwrap();
+    let mut log = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), k(1)).unwrap();
     fill(&mut log, "user-1");
     let mut records = log.into_store().records().to_vec();
     // Append an entry under k2 that links correctly.
-    let mut other = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), k2.clone()).unwrap();
+    let mut other = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), k(2)).unwrap();
     fill(&mut other, "user-1");
     let mut e = AuditEntry::from_json(&other.into_store().records()[0]).unwrap();
     let last = AuditEntry::from_json(records.last().unwrap()).unwrap();
     e.seq = last.seq + 1;
     e.prev = last.hash;
     records.push(e.to_json().unwrap());
-    let mut ring = ChainKeys::new(k1);
-    ring.push(k2).unwrap();
-    let v = verify_store(&InMemoryAuditStore::from_records(records), Some(&ring), None).unwrap();
+    let v = verify_store(&InMemoryAuditStore::from_records(records), Some(&ring12()), None).unwrap();
     assert_eq!(broken_at(&v), (7, BreakKind::KeyChange));
 }
 
@@ -182,7 +188,7 @@ fn a_plain_chain_cannot_rotate_to_a_key() {
 fn a_keyed_log_without_key_ids_still_verifies_and_continues() {
     let key = chain_key();
     let secret = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[42; 32]);
-    let mut log = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), key.clone()).unwrap();
+    let mut log = AuditLog::open_keyed(InMemoryAuditStore::new(), pseudonyms(), chain_key()).unwrap();
     fill(&mut log, "user-42");
     // Rewrite every entry as format 1 wrote it: no key id, HMAC over the rest.
     let mut prev = Digest::ZERO;
@@ -200,7 +206,7 @@ fn a_keyed_log_without_key_ids_still_verifies_and_continues() {
     }
     let stored = StoredRecords::new(old.clone(), None);
     assert!(verify_records(&stored, Some(&key), None).is_intact());
-    let mut log = AuditLog::open_keyed(InMemoryAuditStore::from_records(old), pseudonyms(), key.clone()).unwrap();
+    let mut log = AuditLog::open_keyed(InMemoryAuditStore::from_records(old), pseudonyms(), chain_key()).unwrap();
     fill(&mut log, "user-43");
     assert!(log.verify(None).unwrap().is_intact());
     let last = log.entries().unwrap().pop().unwrap();
@@ -214,7 +220,7 @@ fn key_ids_name_keys_without_showing_them() {
     assert_eq!(id.len(), 18);
     assert!(!id.contains("abab"));
     assert_eq!(ChainKey::from_bytes(&[0xab; 32]).unwrap().id().as_str(), id, "the id depends on the key only");
-    for shown in [format!("{key:?}"), format!("{:?}", ChainKeys::new(key.clone()))] {
+    for shown in [format!("{key:?}"), format!("{:?}", ChainKeys::new(chain_key()))] {
         assert!(!shown.contains("abab") && !shown.contains("171, 171"), "{shown}");
     }
 }

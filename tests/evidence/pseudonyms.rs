@@ -76,9 +76,13 @@ fn debug_output_holds_no_key_material() {
     let ring = Pseudonymiser::new(PseudonymKey::from_bytes("k1", &secret).unwrap());
     let ck = ChainKey::from_bytes(&secret).unwrap();
     let derived = ChainKey::derived_from(&pk);
-    let keys = privacy_engine::ChainKeys::new(ck.clone());
-    let log =
-        privacy_engine::AuditLog::open_keyed(privacy_engine::InMemoryAuditStore::new(), ring, keys.clone()).unwrap();
+    let keys = privacy_engine::ChainKeys::new(ChainKey::from_bytes(&secret).unwrap());
+    let log = privacy_engine::AuditLog::open_keyed(
+        privacy_engine::InMemoryAuditStore::new(),
+        ring,
+        ChainKey::from_bytes(&secret).unwrap(),
+    )
+    .unwrap();
     let texts = [format!("{pk:?}"), format!("{log:?}"), format!("{ck:?}"), format!("{keys:?}"), format!("{derived:?}")];
     for text in texts {
         assert!(!text.contains(hex_secret) && !text.contains("171"), "{text}");
