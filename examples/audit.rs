@@ -1,7 +1,7 @@
 //! Records decisions and consent events in a hash-chained audit log,
 //! verifies the chain, tampers with one entry and shows the verification
-//! failure, replays a decision, and issues and verifies a signed consent
-//! receipt.
+//! failure, rotates the chain key, replays a decision, and issues and
+//! verifies a signed consent receipt.
 //!
 //! Run with `cargo run --example audit`.
 
@@ -129,6 +129,19 @@ fn main() -> Result<()> {
     if let Verification::Broken(b) = verify_records(&cut_store.load()?, Some(&key), Some(&head)) {
         println!("after cutting the log to 4 entries: {b}");
     }
+
+    // Rotate the chain key: the rotation is itself an entry, under the old
+    // key; the log keeps both keys and still verifies.
+    let rotation =
+        log.rotate_chain_key(next_id(), "2024-07-01T00:00:00+08:00".parse()?, ChainKey::from_bytes(&[43; 32])?)?;
+    if let (Some(old), AuditEvent::ChainKeyRotation(r)) = (&rotation.key, &rotation.event) {
+        println!(
+            "
+entry {}: chain key `{old}` rotated to `{}`",
+            rotation.seq, r.to
+        );
+    }
+    println!("after the rotation the log is intact: {}", log.verify(Some(&head))?.is_intact());
 
     // A receipt for the consent, signed with Ed25519.
     let signing = ReceiptKey::from_pkcs8("receipts-2024", &ReceiptKey::generate_pkcs8()?)?;

@@ -10,7 +10,9 @@
 //! the line self-contained. Blank lines and lines starting with `#` are
 //! skipped. Each other line prints one line: the decision as JSON, or
 //! `{"error": "...", "line": N}` when the line cannot be read; the run goes
-//! on either way. The exit status is 0 unless the policy cannot be loaded.
+//! on either way. The exit status is 0 unless the policy cannot be loaded or
+//! the input cannot be read (a directory, a read error): then the run stops
+//! with a message on standard error and exit status 1.
 
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
@@ -47,22 +49,52 @@ fn main() -> ExitCode {
         }
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
-    for (i, line) in reader.lines().enumerate() {
-        let n = i + 1;
-        let printed = match line {
+    match run(&engine, reader, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot read `{requests_path}`: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Decides every line of `input` and writes one line for each to `out`.
+///
+/// A line that is not UTF-8 text gets an error line and the run goes on; an
+/// error reading the input (a directory, a device failing) ends the run
+/// with that error instead of retrying a read that fails again.
+///
+/// # Errors
+///
+/// The error of the first read that fails.
+pub(crate) fn run(engine: &Engine, mut input: impl BufRead, out: &mut impl Write) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        let printed = match std::str::from_utf8(&buf) {
             Err(_) => json!({"error": "line is not valid UTF-8 text", "line": n}).to_string(),
             Ok(line) if line.trim().is_empty() || line.trim_start().starts_with('#') => continue,
-            Ok(line) => match decide(&engine, &line) {
+            Ok(line) => match decide(engine, strip_line_end(line)) {
                 Ok(decision) => decision,
                 Err(error) => json!({"error": error, "line": n}).to_string(),
             },
         };
         if writeln!(out, "{printed}").is_err() {
-            break;
+            return Ok(());
         }
     }
+    // A closed output (a pipe read by `head`) ends the run quietly.
     let _ = out.flush();
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+/// The line without its `\n` or `\r\n`, as `BufRead::lines` gives it.
+fn strip_line_end(line: &str) -> &str {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    line.strip_suffix('\r').unwrap_or(line)
 }
 
 /// One line: a decision as JSON, or an error message that names fields, not

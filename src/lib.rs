@@ -166,8 +166,9 @@ struct ReadmeDoctests;
 // The public interface is:
 pub use crate::audit::{
     AuditEntry, AuditEvent, AuditLog, AuditStore, AuditedRequest, AuditedSubject, BreakKind, ChainBreak, ChainHead,
-    ChainKey, ConsentRecord, DecisionRecord, Digest, FileAuditStore, InMemoryAuditStore, PolicyRef, Replay,
-    ReplaySubject, StoredRecords, TornRecord, Verification, policy_digest, replay, verify_records,
+    ChainKey, ChainKeyRotation, ChainKeys, ConsentRecord, DecisionRecord, Digest, FileAuditStore, InMemoryAuditStore,
+    PolicyRef, Replay, ReplaySubject, StoredRecords, TornRecord, Verification, policy_digest, replay, verify_records,
+    verify_store,
 };
 pub use crate::consent::{
     CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants,

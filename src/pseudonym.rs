@@ -30,6 +30,7 @@ use std::str::FromStr;
 
 use ring::hmac;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
 
 use crate::audit::{Digest, hex_decode, hex_encode};
 use crate::error::Error;
@@ -70,6 +71,12 @@ impl KeyId {
         } else {
             Err(Error::key(format!("a key id must be 1 to {MAX_KEY_ID} ASCII letters, digits, `.`, `_` or `-`")))
         }
+    }
+
+    /// An id made of `prefix` (valid id characters) and the hex of `bytes`:
+    /// a fingerprint of a key that names it without revealing it.
+    pub(crate) fn fingerprint(prefix: &str, bytes: &[u8]) -> Self {
+        Self(format!("{prefix}{}", hex_encode(bytes)))
     }
 
     /// The id as text.
@@ -136,6 +143,11 @@ impl PseudonymDomain {
 /// A secret key that makes pseudonyms, with its id.
 ///
 /// Its `Debug` output shows the id only, never key material.
+///
+/// The crate keeps no copy of the secret bytes: it keeps `ring`'s HMAC key,
+/// whose state (the SHA-256 state after the padded key) `ring` does not
+/// wipe when dropped; the per-domain secrets it derives are wiped after use,
+/// the HMAC state built from them is not. See DESIGN.md, "Why is key material wiped only in part?".
 ///
 /// # Example
 ///
@@ -211,8 +223,18 @@ impl PseudonymKey {
     }
 
     fn domain_key(&self, domain: &PseudonymDomain) -> hmac::Key {
-        let derived = hmac::sign(&self.key, &domain.label());
+        let derived = self.derive(&domain.label());
         hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())
+    }
+
+    /// A secret derived from this key for one use, named by `label`:
+    /// `HMAC-SHA256(secret, label)`, wiped when dropped.
+    pub(crate) fn derive(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0; 32]);
+        for (o, b) in out.iter_mut().zip(hmac::sign(&self.key, label).as_ref()) {
+            *o = *b;
+        }
+        out
     }
 }
 
@@ -227,10 +249,31 @@ impl fmt::Debug for PseudonymKey {
 ///
 /// It is de-identified personal data, not anonymous data (see the
 /// notes on [`Pseudonymiser`]).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Equality compares the HMAC in constant time, so that comparing a
+/// pseudonym someone submits against a stored one does not tell them, by
+/// its timing, how many leading bytes they got right.
+#[derive(Clone, PartialOrd, Ord)]
 pub struct Pseudonym {
     key: KeyId,
     mac: Digest,
+}
+
+impl PartialEq for Pseudonym {
+    fn eq(&self, other: &Self) -> bool {
+        // `&` rather than `&&`: the HMAC is compared even when the key ids
+        // differ.
+        (self.key == other.key) & self.mac.ct_eq(&other.mac)
+    }
+}
+
+impl Eq for Pseudonym {}
+
+impl std::hash::Hash for Pseudonym {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+        self.mac.hash(state);
+    }
 }
 
 impl Pseudonym {
@@ -346,6 +389,16 @@ impl Pseudonymiser {
     /// The id of the current key.
     pub fn current_key_id(&self) -> &KeyId {
         self.current.id()
+    }
+
+    /// Every key, oldest first, the current one last.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &PseudonymKey> {
+        self.previous.iter().chain(std::iter::once(&self.current))
+    }
+
+    /// The first key of the ring.
+    pub(crate) fn oldest_key(&self) -> &PseudonymKey {
+        self.previous.first().unwrap_or(&self.current)
     }
 
     /// The key with this id, current or previous.

@@ -9,6 +9,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::audit::{hex_decode, hex_encode};
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, Scope};
@@ -344,6 +345,13 @@ fn retention(policy: &Policy, scope: &Scope) -> Vec<ReceiptRetention> {
 ///
 /// Its `Debug` output shows the id and the public key, never the private
 /// key.
+///
+/// The key pair is `ring`'s `Ed25519KeyPair`, which keeps the private
+/// scalar and prefix in memory and does not wipe them when dropped; the
+/// crate holds no other copy (the PKCS#8 bytes of
+/// [`generate_pkcs8`](Self::generate_pkcs8) are wiped on drop, and those a
+/// caller passes to [`from_pkcs8`](Self::from_pkcs8) are the caller's to
+/// wipe). See DESIGN.md, "Why is key material wiped only in part?".
 pub struct ReceiptKey {
     id: KeyId,
     pair: Ed25519KeyPair,
@@ -365,16 +373,16 @@ impl ReceiptKey {
     }
 
     /// A new key pair as PKCS#8 v2 bytes, from the operating system's random
-    /// source. Store them as a secret and load them with
+    /// source, wiped when dropped. Store them as a secret and load them with
     /// [`from_pkcs8`](Self::from_pkcs8).
     ///
     /// # Errors
     ///
     /// An error of kind [`Key`](crate::ErrorKind::Key) if the random source
     /// fails.
-    pub fn generate_pkcs8() -> Result<Vec<u8>, Error> {
+    pub fn generate_pkcs8() -> Result<Zeroizing<Vec<u8>>, Error> {
         Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map(|doc| doc.as_ref().to_vec())
+            .map(|doc| Zeroizing::new(doc.as_ref().to_vec()))
             .map_err(|_| Error::key("cannot generate an Ed25519 key: the random source failed".to_owned()))
     }
 

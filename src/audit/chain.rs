@@ -1,87 +1,26 @@
-//! The hash chain: how entries are hashed, the head a caller records, and
-//! verification that says which entry broke the chain.
+//! The chain's head a caller records, and verification that says which
+//! entry broke the chain, reading one record at a time.
 
 use std::fmt;
+use std::ops::ControlFlow;
 
-use ring::hmac;
 use serde::{Deserialize, Serialize};
 
 use super::digest::Digest;
-use super::entry::AuditEntry;
-use super::store::StoredRecords;
+use super::entry::{AuditEntry, AuditEvent};
+use super::key::{ChainKey, ChainKeys, entry_hash};
+use super::store::{AuditStore, StoredRecords, TornRecord};
 use crate::error::Error;
-
-/// Separates entry hashes from every other use of the hash function.
-const PREFIX: &[u8] = b"privacy-engine audit v1\n";
-
-/// The shortest chain key, in bytes.
-const MIN_SECRET: usize = 32;
-
-/// A secret key that makes the chain an HMAC-SHA256 chain: without it
-/// nobody can rewrite the log and recompute valid hashes, even from the
-/// first entry on.
-///
-/// Without a key the chain is plain SHA-256: any edit is detected, but
-/// someone with write access could recompute every hash after the edit;
-/// compare against a head recorded elsewhere ([`ChainHead`]) to catch that.
-///
-/// Its `Debug` output shows no key material.
-///
-/// # Example
-///
-/// ```
-/// use privacy_engine::ChainKey;
-/// let key = ChainKey::from_bytes(&[42; 32])?;
-/// assert_eq!(format!("{key:?}"), "ChainKey(..)");
-/// assert!(ChainKey::from_bytes(b"short").is_err());
-/// # Ok::<(), privacy_engine::Error>(())
-/// ```
-pub struct ChainKey(hmac::Key);
-
-impl ChainKey {
-    /// A key from secret bytes (at least 32).
-    ///
-    /// # Errors
-    ///
-    /// An error of kind [`Key`](crate::ErrorKind::Key) for a secret shorter
-    /// than 32 bytes.
-    pub fn from_bytes(secret: &[u8]) -> Result<Self, Error> {
-        if secret.len() < MIN_SECRET {
-            return Err(Error::key(format!("a chain key must be at least {MIN_SECRET} bytes")));
-        }
-        Ok(Self(hmac::Key::new(hmac::HMAC_SHA256, secret)))
-    }
-}
-
-impl fmt::Debug for ChainKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ChainKey(..)")
-    }
-}
-
-/// The hash of an entry's body.
-pub(crate) fn entry_hash(key: Option<&ChainKey>, body: &[u8]) -> Digest {
-    match key {
-        Some(k) => {
-            let mut ctx = hmac::Context::with_key(&k.0);
-            ctx.update(PREFIX);
-            ctx.update(body);
-            Digest::from_slice(ctx.sign().as_ref())
-        }
-        None => {
-            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-            ctx.update(PREFIX);
-            ctx.update(body);
-            Digest::from_slice(ctx.finish().as_ref())
-        }
-    }
-}
+use crate::pseudonym::KeyId;
 
 /// How long a log is and the hash of its last entry.
 ///
 /// Record a head somewhere the log's writer cannot change (a ticket, a
 /// second system, a signed report): verifying against it detects a
-/// truncated log, and a log rewritten after that point.
+/// truncated log, a log rewritten up to that point, and an older copy of
+/// the log put back in place. It does not detect entries appended after
+/// it: in a plain chain anyone who can write the log can append entries
+/// that verify; in a keyed chain only a holder of the key can.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainHead {
@@ -126,6 +65,12 @@ pub enum BreakKind {
     /// The entry at the recorded head's position is not the recorded one:
     /// the log was rewritten.
     HeadMismatch,
+    /// The entry names a chain key the verifier does not hold, or names a
+    /// key in a plain chain.
+    UnknownKey,
+    /// The entry is under another key than the entry before it, with no
+    /// rotation between them.
+    KeyChange,
 }
 
 /// Where and how a log's chain broke.
@@ -172,6 +117,10 @@ impl fmt::Display for ChainBreak {
                 write!(f, "audit log has {i} entries, fewer than the {expected} of the recorded head")
             }
             BreakKind::HeadMismatch => write!(f, "audit entry {i} is not the entry of the recorded head"),
+            BreakKind::UnknownKey => write!(f, "audit entry {i} names a chain key that the verifier does not hold"),
+            BreakKind::KeyChange => {
+                write!(f, "audit entry {i} is under another chain key than the entry before it, without a rotation")
+            }
         }
     }
 }
@@ -208,9 +157,11 @@ impl Verification {
 }
 
 /// Verifies records read from a store: each is a canonical entry, at its
-/// position, linked to the one before and matching its hash (under `key`
-/// if given); no record is torn; and, given a recorded head, the log
-/// reaches it and holds the same entry there.
+/// position, linked to the one before and matching its hash (an HMAC under
+/// `key` if given, and then an entry naming another key is refused); no
+/// record is torn; and, given a recorded head, the log reaches it and
+/// holds the same entry there. To verify a log whose key was rotated, use
+/// [`verify_store`] with every key.
 ///
 /// Pure: it reads only its arguments.
 ///
@@ -225,47 +176,175 @@ impl Verification {
 /// # Ok(()) }
 /// ```
 pub fn verify_records(records: &StoredRecords, key: Option<&ChainKey>, expected: Option<&ChainHead>) -> Verification {
-    let mut head = ChainHead::EMPTY;
-    let mut hashes = Vec::with_capacity(records.records().len());
-    let broken =
-        |index: u64, kind: BreakKind, intact: ChainHead| Verification::Broken(ChainBreak { index, kind, intact });
-    for (index, raw) in (0u64..).zip(records.records()) {
-        let Ok(entry) = AuditEntry::from_json(raw) else {
-            return broken(index, BreakKind::Malformed, head);
-        };
-        if entry.seq != index {
-            return broken(index, BreakKind::OutOfSequence { found: entry.seq }, head);
+    let mut verifier = Verifier::new(key.map_or(Keys::Plain, Keys::One), expected);
+    for raw in records.records() {
+        if verifier.push(raw).is_break() {
+            break;
         }
-        if entry.prev != head.hash {
-            return broken(index, BreakKind::Link, head);
-        }
-        let Ok(body) = AuditEntry::body_json(entry.seq, &entry.id, &entry.at, &entry.prev, &entry.event) else {
-            return broken(index, BreakKind::Malformed, head);
-        };
-        if entry_hash(key, &body) != entry.hash {
-            return broken(index, BreakKind::Altered, head);
-        }
-        hashes.push(entry.hash);
-        head = ChainHead { len: index + 1, hash: entry.hash };
     }
-    if records.torn().is_some() {
-        return broken(head.len, BreakKind::Torn, head);
-    }
-    if let Some(expected) = expected {
-        if head.len < expected.len {
-            return broken(head.len, BreakKind::Truncated { expected: expected.len }, head);
+    verifier.finish(records.torn())
+}
+
+/// Verifies a store's records as [`verify_records`] does, reading one
+/// record at a time (memory bounded by the longest record, not the log),
+/// under a ring of chain keys (`None` for a plain chain): each entry must
+/// be under the key of the entry before it, or the key the rotation before
+/// it names.
+///
+/// # Errors
+///
+/// An error of kind [`Audit`](crate::ErrorKind::Audit) only if the store
+/// cannot be read; a broken chain is a [`Verification::Broken`].
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{ChainKey, ChainKeys, InMemoryAuditStore, verify_store};
+/// # fn main() -> Result<(), privacy_engine::Error> {
+/// let keys = ChainKeys::new(ChainKey::from_bytes(&[42; 32])?);
+/// assert!(verify_store(&InMemoryAuditStore::new(), Some(&keys), None)?.is_intact());
+/// # Ok(()) }
+/// ```
+pub fn verify_store<S: AuditStore + ?Sized>(
+    store: &S,
+    keys: Option<&ChainKeys>,
+    expected: Option<&ChainHead>,
+) -> Result<Verification, Error> {
+    let mut verifier = Verifier::new(keys.map_or(Keys::Plain, Keys::Ring), expected);
+    let torn = store.scan(&mut |raw| verifier.push(raw))?;
+    Ok(verifier.finish(torn.as_ref()))
+}
+
+/// The keys a chain is verified under.
+#[derive(Clone, Copy)]
+pub(crate) enum Keys<'a> {
+    /// A plain SHA-256 chain.
+    Plain,
+    /// One key.
+    One(&'a ChainKey),
+    /// A ring of keys.
+    Ring(&'a ChainKeys),
+}
+
+impl<'a> Keys<'a> {
+    /// The key entries without a key id are under; none for a plain chain.
+    fn first(self) -> Option<&'a ChainKey> {
+        match self {
+            Self::Plain => None,
+            Self::One(k) => Some(k),
+            Self::Ring(r) => Some(r.first()),
         }
-        if expected.len > 0 {
-            let at = expected.len - 1;
-            let found = usize::try_from(at).ok().and_then(|i| hashes.get(i));
-            if found != Some(&expected.hash) {
-                let intact = match at.checked_sub(1).and_then(|p| usize::try_from(p).ok()).and_then(|p| hashes.get(p)) {
-                    Some(h) => ChainHead { len: at, hash: *h },
-                    None => ChainHead::EMPTY,
-                };
-                return broken(at, BreakKind::HeadMismatch, intact);
+    }
+
+    fn get(self, id: &KeyId) -> Option<&'a ChainKey> {
+        match self {
+            Self::Plain => None,
+            Self::One(k) => (k.id() == id).then_some(k),
+            Self::Ring(r) => r.get(id),
+        }
+    }
+}
+
+/// Verification fed one record at a time: constant memory whatever the
+/// length of the log.
+pub(crate) struct Verifier<'a> {
+    keys: Keys<'a>,
+    expected: Option<&'a ChainHead>,
+    head: ChainHead,
+    /// The id of the key the next entry must be under, once known.
+    key: Option<KeyId>,
+    broken: Option<ChainBreak>,
+    /// A head mismatch, reported once the whole log verified.
+    mismatch: Option<ChainBreak>,
+}
+
+impl<'a> Verifier<'a> {
+    pub(crate) fn new(keys: Keys<'a>, expected: Option<&'a ChainHead>) -> Self {
+        Self { keys, expected, head: ChainHead::EMPTY, key: None, broken: None, mismatch: None }
+    }
+
+    /// Verifies the next record; `Break` once the chain broke.
+    pub(crate) fn push(&mut self, raw: &[u8]) -> ControlFlow<()> {
+        let index = self.head.len;
+        let checked =
+            AuditEntry::from_json(raw).map_err(|_| BreakKind::Malformed).and_then(|e| self.check(index, e, raw));
+        match checked {
+            Ok((entry, next_key)) => {
+                let before = self.head;
+                self.head = ChainHead { len: index + 1, hash: entry.hash };
+                self.key = next_key;
+                if self.expected.is_some_and(|e| e.len == index + 1 && e.hash != entry.hash) {
+                    self.mismatch = Some(ChainBreak { index, kind: BreakKind::HeadMismatch, intact: before });
+                }
+                ControlFlow::Continue(())
+            }
+            Err(kind) => {
+                self.broken = Some(ChainBreak { index, kind, intact: self.head });
+                ControlFlow::Break(())
             }
         }
     }
-    Verification::Intact(head)
+
+    /// Checks one entry at `index`, read from its canonical bytes `raw`; the
+    /// id of the key the next entry must be under.
+    fn check(&self, index: u64, entry: AuditEntry, raw: &[u8]) -> Result<(AuditEntry, Option<KeyId>), BreakKind> {
+        if entry.seq != index {
+            return Err(BreakKind::OutOfSequence { found: entry.seq });
+        }
+        if entry.prev != self.head.hash {
+            return Err(BreakKind::Link);
+        }
+        let key = self.key_of(&entry)?;
+        // The body is the canonical bytes without the hash field: hashed in
+        // place rather than serialised again.
+        let body = AuditEntry::body_of_canonical(raw).ok_or(BreakKind::Malformed)?;
+        if !entry_hash(key, &[body, b"}"]).ct_eq(&entry.hash) {
+            return Err(BreakKind::Altered);
+        }
+        let next = match &entry.event {
+            AuditEvent::ChainKeyRotation(r) => Some(r.to.clone()),
+            _ => key.map(|k| k.id().clone()),
+        };
+        Ok((entry, next))
+    }
+
+    /// The key an entry is under: none in a plain chain; the key it names,
+    /// or the first key for an entry that names none.
+    fn key_of(&self, entry: &AuditEntry) -> Result<Option<&'a ChainKey>, BreakKind> {
+        let Some(first) = self.keys.first() else {
+            return if entry.key.is_some() { Err(BreakKind::UnknownKey) } else { Ok(None) };
+        };
+        let key = match &entry.key {
+            None => first,
+            Some(id) => self.keys.get(id).ok_or(BreakKind::UnknownKey)?,
+        };
+        if self.key.as_ref().is_some_and(|want| want != key.id()) {
+            return Err(BreakKind::KeyChange);
+        }
+        Ok(Some(key))
+    }
+
+    /// The id of the key the next entry goes under, if an entry named one.
+    pub(crate) fn next_key(&self) -> Option<&KeyId> {
+        self.key.as_ref()
+    }
+
+    /// The outcome, given the torn final record the store reported.
+    pub(crate) fn finish(self, torn: Option<&TornRecord>) -> Verification {
+        let head = self.head;
+        let broken = |index: u64, kind: BreakKind| Verification::Broken(ChainBreak { index, kind, intact: head });
+        if let Some(b) = self.broken {
+            return Verification::Broken(b);
+        }
+        if torn.is_some() {
+            return broken(head.len, BreakKind::Torn);
+        }
+        if let Some(expected) = self.expected.filter(|e| head.len < e.len) {
+            return broken(head.len, BreakKind::Truncated { expected: expected.len });
+        }
+        match self.mismatch {
+            Some(b) => Verification::Broken(b),
+            None => Verification::Intact(head),
+        }
+    }
 }

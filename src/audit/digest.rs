@@ -48,6 +48,13 @@ impl Digest {
         &self.0
     }
 
+    /// Whether the two digests are equal, compared in constant time: every
+    /// byte is read whatever the first difference (`==` may stop at it).
+    pub(crate) fn ct_eq(&self, other: &Digest) -> bool {
+        let diff = self.0.iter().zip(&other.0).fold(0u8, |acc, (a, b)| acc | std::hint::black_box(a ^ b));
+        std::hint::black_box(diff) == 0
+    }
+
     /// Copies a ring digest or tag (always 32 bytes for SHA-256).
     pub(crate) fn from_slice(bytes: &[u8]) -> Self {
         let mut out = [0; 32];

@@ -10,7 +10,7 @@ use crate::decision::{Decision, Obligation, Verdict};
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, DataState};
-use crate::pseudonym::{Pseudonym, PseudonymDomain, Pseudonymiser};
+use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, Pseudonymiser};
 use crate::request::{ClaimedException, RecordEvents, Request};
 use crate::taxonomy::CategoryKey;
 
@@ -20,13 +20,13 @@ use crate::taxonomy::CategoryKey;
 ///
 /// An entry is stored as the compact JSON that `serde_json` writes for it:
 /// the fields in the order declared here (`seq`, `id`, `at`, `prev`,
-/// `event`, `hash`), every field of every nested struct present in its
+/// `key` (left out when the entry names no key), `event`, `hash`), every field of every nested struct present in its
 /// declared order, lists in the order the decision gave them (sorted), no
 /// whitespace, digests and pseudonyms in lowercase hex. Reading an entry
 /// back ([`AuditEntry::from_json`]) accepts only that exact byte form.
 ///
-/// `hash` is SHA-256 (or HMAC-SHA256 under a [`ChainKey`](crate::ChainKey))
-/// of the prefix `privacy-engine audit v1\n` followed by the canonical JSON
+/// `hash` is SHA-256 (or HMAC-SHA256 under the [`ChainKey`](crate::ChainKey)
+/// that `key` names) of the prefix `privacy-engine audit v1\n` followed by the canonical JSON
 /// of the entry without its `hash` field. Since `prev` is the previous
 /// entry's `hash`, each hash covers the whole log before it.
 ///
@@ -44,6 +44,12 @@ pub struct AuditEntry {
     pub at: DateTime<FixedOffset>,
     /// The hash of the previous entry; [`Digest::ZERO`] for the first.
     pub prev: Digest,
+    /// The id of the [`ChainKey`](crate::ChainKey) the hash is an HMAC
+    /// under; none in a plain chain, and in a keyed entry written before
+    /// keys had ids (format version 1, which verifies under a ring's first
+    /// key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyId>,
     /// What happened.
     pub event: AuditEvent,
     /// The hash of this entry (see the canonical form above).
@@ -59,6 +65,19 @@ pub enum AuditEvent {
     Decision(Box<DecisionRecord>),
     /// A consent event was appended to the ledger.
     Consent(Box<ConsentRecord>),
+    /// The chain key changed: this entry is under the old key, the entries
+    /// after it under the new one.
+    ChainKeyRotation(ChainKeyRotation),
+}
+
+/// A rotation of the chain key, itself an entry of the chain (under the
+/// old key), so that nobody without the old key can switch a log to a key
+/// of their own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainKeyRotation {
+    /// The id of the key the following entries are under.
+    pub to: KeyId,
 }
 
 /// A decision as the audit log keeps it.
@@ -155,6 +174,8 @@ struct Body<'a> {
     id: &'a Uuid,
     at: &'a DateTime<FixedOffset>,
     prev: &'a Digest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a KeyId>,
     event: &'a AuditEvent,
 }
 
@@ -185,16 +206,28 @@ impl AuditEntry {
         Ok(entry)
     }
 
-    /// The canonical bytes the hash is computed over (without the prefix).
-    pub(crate) fn body_json(
-        seq: u64,
-        id: &Uuid,
-        at: &DateTime<FixedOffset>,
-        prev: &Digest,
-        event: &AuditEvent,
-    ) -> Result<Vec<u8>, Error> {
-        serde_json::to_vec(&Body { seq, id, at, prev, event })
-            .map_err(|e| Error::audit(format!("cannot serialise audit entry: {e}")))
+    /// The canonical bytes of an entry up to its hash field, without the
+    /// closing brace: followed by `}`, they are [`body_json`](Self::body_json).
+    /// `raw` must be canonical (the hash is the last field, 64 hex digits).
+    pub(crate) fn body_of_canonical(raw: &[u8]) -> Option<&[u8]> {
+        const HASH_FIELD: &[u8] = b",\"hash\":\"";
+        let cut = raw.len().checked_sub(HASH_FIELD.len() + 64 + 2)?;
+        let (body, hash) = raw.split_at(cut);
+        hash.starts_with(HASH_FIELD).then_some(body)
+    }
+
+    /// The canonical bytes the hash is computed over (without the prefix):
+    /// the entry without its hash.
+    pub(crate) fn body_json(&self) -> Result<Vec<u8>, Error> {
+        let body = Body {
+            seq: self.seq,
+            id: &self.id,
+            at: &self.at,
+            prev: &self.prev,
+            key: self.key.as_ref(),
+            event: &self.event,
+        };
+        serde_json::to_vec(&body).map_err(|e| Error::audit(format!("cannot serialise audit entry: {e}")))
     }
 }
 

@@ -2,7 +2,8 @@
 //! file.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use super::store::{AuditStore, StoredRecords, TornRecord};
@@ -57,8 +58,23 @@ impl FileAuditStore {
             .open(&path)
             .map_err(|e| Error::audit_io(format!("cannot open audit log `{}`", path.display()), e))?;
         let mut store = Self { path, file, torn: false };
-        store.torn = store.load()?.torn().is_some();
+        store.torn = store.ends_torn()?;
         Ok(store)
+    }
+
+    /// Whether the file ends in a torn record: it is not empty and its last
+    /// byte is not a line break. Reads one byte, whatever the file's size.
+    fn ends_torn(&self) -> Result<bool, Error> {
+        let mut file = &self.file;
+        let len = file.seek(SeekFrom::End(0)).map_err(|e| self.io("cannot read", e))?;
+        if len == 0 {
+            return Ok(false);
+        }
+        let mut last = [0u8];
+        file.seek(SeekFrom::Start(len - 1))
+            .and_then(|_| file.read_exact(&mut last))
+            .map_err(|e| self.io("cannot read", e))?;
+        Ok(last != [b'\n'])
     }
 
     /// The file's path.
@@ -73,7 +89,7 @@ impl FileAuditStore {
     /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the file
     /// cannot be read, truncated or synced.
     pub fn repair(&mut self) -> Result<Option<TornRecord>, Error> {
-        let torn = self.load()?.torn().copied();
+        let torn = self.scan(&mut |_| ControlFlow::Continue(()))?;
         if let Some(t) = torn {
             self.file.set_len(t.offset()).map_err(|e| self.io("cannot truncate", e))?;
             self.file.sync_all().map_err(|e| self.io("cannot sync", e))?;
@@ -109,39 +125,61 @@ impl AuditStore for FileAuditStore {
     }
 
     fn load(&self) -> Result<StoredRecords, Error> {
-        let mut bytes = Vec::new();
+        let mut records = Vec::new();
+        let torn = self.scan(&mut |r| {
+            records.push(r.to_vec());
+            ControlFlow::Continue(())
+        })?;
+        Ok(StoredRecords::new(records, torn))
+    }
+
+    /// Reads the file one line at a time through a buffer: memory bounded
+    /// by the longest record, whatever the file's size.
+    fn scan(&self, visit: &mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<Option<TornRecord>, Error> {
         let mut file = &self.file;
         file.seek(SeekFrom::Start(0)).map_err(|e| self.io("cannot read", e))?;
-        file.read_to_end(&mut bytes).map_err(|e| self.io("cannot read", e))?;
-        Ok(split_records(&bytes))
+        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+        let mut line = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(|e| self.io("cannot read", e))?;
+            let Some(record) = line.strip_suffix(b"\n") else {
+                return Ok((n > 0).then(|| TornRecord::new(offset, n as u64)));
+            };
+            if visit(record).is_break() {
+                return Ok(None);
+            }
+            offset += n as u64;
+        }
     }
 }
 
-/// Splits a file into its line-terminated records and a torn tail.
-fn split_records(bytes: &[u8]) -> StoredRecords {
-    let mut records = Vec::new();
-    let mut rest = bytes;
-    let mut offset = 0u64;
-    while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-        let (line, tail) = rest.split_at(end);
-        records.push(line.to_vec());
-        rest = tail.get(1..).unwrap_or_default();
-        offset += line.len() as u64 + 1;
-    }
-    let torn = (!rest.is_empty()).then(|| TornRecord::new(offset, rest.len() as u64));
-    StoredRecords::new(records, torn)
-}
+/// The read buffer of [`FileAuditStore::scan`], in bytes.
+const READ_BUFFER: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The records of a file holding `bytes`.
+    fn records_of(name: &str, bytes: &[u8]) -> StoredRecords {
+        let path = std::env::temp_dir().join(format!("privacy-engine-unit-{}-{name}.log", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let loaded = std::fs::write(&path, bytes)
+            .map_err(|e| Error::audit_io("cannot write".to_owned(), e))
+            .and_then(|()| FileAuditStore::open(&path))
+            .and_then(|s| s.load());
+        let _ = std::fs::remove_file(&path);
+        loaded.unwrap_or_default()
+    }
+
     #[test]
     fn splits_complete_records_and_a_torn_tail() {
-        let s = split_records(b"a\nbc\nde");
+        let s = records_of("split", b"a\nbc\nde");
         assert_eq!(s.records(), &[b"a".to_vec(), b"bc".to_vec()]);
         assert_eq!(s.torn(), Some(&TornRecord::new(5, 2)));
-        assert_eq!(split_records(b"a\n").torn(), None);
-        assert!(split_records(b"").records().is_empty());
+        assert_eq!(records_of("whole", b"a\n").torn(), None);
+        assert!(records_of("empty", b"").records().is_empty());
     }
 }

@@ -11,8 +11,11 @@ mod chain;
 mod digest;
 mod entry;
 mod file;
+mod key;
 mod replay;
 mod store;
+
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
@@ -21,14 +24,19 @@ use crate::consent::{ConsentEvent, ConsentStore};
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::pseudonym::Pseudonymiser;
+use crate::pseudonym::{KeyId, Pseudonymiser};
 use crate::request::Request;
 
-pub use chain::{BreakKind, ChainBreak, ChainHead, ChainKey, Verification, verify_records};
+pub use chain::{BreakKind, ChainBreak, ChainHead, Verification, verify_records, verify_store};
+use chain::{Keys, Verifier};
 pub use digest::{Digest, PolicyRef, policy_digest};
 pub(crate) use digest::{hex_decode, hex_encode};
-pub use entry::{AuditEntry, AuditEvent, AuditedRequest, AuditedSubject, ConsentRecord, DecisionRecord};
+pub use entry::{
+    AuditEntry, AuditEvent, AuditedRequest, AuditedSubject, ChainKeyRotation, ConsentRecord, DecisionRecord,
+};
 pub use file::FileAuditStore;
+use key::entry_hash;
+pub use key::{ChainKey, ChainKeys};
 pub use replay::{Replay, ReplaySubject, replay};
 pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, TornRecord};
 
@@ -40,7 +48,16 @@ pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, TornRecord};
 /// to the one before by its hash (see [`AuditEntry`] for the canonical
 /// form). [`verify`](Self::verify) detects any modified, removed,
 /// reordered or inserted entry and, given a recorded [`ChainHead`],
-/// truncation.
+/// truncation; opening verifies the whole log the same way.
+///
+/// The chain is keyed (HMAC-SHA256) by default, under a key derived from
+/// the pseudonym key ([`open`](Self::open)) or one the caller gives
+/// ([`open_keyed`](Self::open_keyed)). **A plain chain**
+/// ([`open_plain`](Self::open_plain)) **can be extended by anyone who can
+/// write the log**: entries forged and appended after a recorded head
+/// verify, and an older copy of the log put back in place verifies unless
+/// its current head is stored elsewhere. A key closes both to whoever does
+/// not hold it (see [`ChainKey`]).
 ///
 /// # Example
 ///
@@ -74,56 +91,69 @@ pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, TornRecord};
 pub struct AuditLog<S> {
     store: S,
     pseudonyms: Pseudonymiser,
-    key: Option<ChainKey>,
+    /// The chain keys; none for a plain chain.
+    keys: Option<ChainKeys>,
+    /// The id of the key the next entry goes under.
+    key: Option<KeyId>,
     head: ChainHead,
 }
 
 impl<S: AuditStore> AuditLog<S> {
-    /// Opens a log with a plain SHA-256 chain, continuing after the store's
-    /// last record.
+    /// Opens a log keyed with the chain keys derived from the pseudonym
+    /// keys ([`ChainKeys::derived_from`]), and verifies it.
     ///
-    /// Opening reads only the last record; call [`verify`](Self::verify)
-    /// to check the whole chain.
+    /// Opening reads every record, one at a time, and refuses a log whose
+    /// chain is broken anywhere: an altered entry in the middle of a log is
+    /// found before anything is appended after it. The time is that of
+    /// [`verify`](Self::verify), linear in the log's size; the memory is
+    /// bounded by the longest record.
     ///
     /// # Errors
     ///
     /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
-    /// cannot be read, ends in a torn record (repair it first), or its last
-    /// record is not an entry at its position.
+    /// cannot be read, ends in a torn record (repair it first), or its
+    /// chain does not verify under these keys (the message says where).
     pub fn open(store: S, pseudonyms: Pseudonymiser) -> Result<Self, Error> {
-        Self::open_with(store, pseudonyms, None)
+        let keys = ChainKeys::derived_from(&pseudonyms);
+        Self::open_with(store, pseudonyms, Some(keys))
     }
 
-    /// Opens a log with an HMAC-SHA256 chain under `key`.
+    /// Opens and verifies a log keyed with `keys`: one [`ChainKey`], or a
+    /// [`ChainKeys`] ring holding every key the log was rotated through.
     ///
     /// # Errors
     ///
     /// As [`open`](Self::open).
-    pub fn open_keyed(store: S, pseudonyms: Pseudonymiser, key: ChainKey) -> Result<Self, Error> {
-        Self::open_with(store, pseudonyms, Some(key))
+    pub fn open_keyed(store: S, pseudonyms: Pseudonymiser, keys: impl Into<ChainKeys>) -> Result<Self, Error> {
+        Self::open_with(store, pseudonyms, Some(keys.into()))
     }
 
-    fn open_with(store: S, pseudonyms: Pseudonymiser, key: Option<ChainKey>) -> Result<Self, Error> {
-        let loaded = store.load()?;
-        if loaded.torn().is_some() {
+    /// Opens and verifies a log with a plain SHA-256 chain: anyone can
+    /// verify it without a secret, and anyone who can write it can append
+    /// entries that verify (see [`ChainKey`]). For logs written plain
+    /// before logs were keyed by default, or that a party without any key
+    /// must verify.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_plain(store: S, pseudonyms: Pseudonymiser) -> Result<Self, Error> {
+        Self::open_with(store, pseudonyms, None)
+    }
+
+    fn open_with(store: S, pseudonyms: Pseudonymiser, keys: Option<ChainKeys>) -> Result<Self, Error> {
+        let mut verifier = Verifier::new(keys.as_ref().map_or(Keys::Plain, Keys::Ring), None);
+        let torn = store.scan(&mut |raw| verifier.push(raw))?;
+        if torn.is_some() {
             return Err(Error::audit("the audit log ends in a torn record: repair it before appending".to_owned()));
         }
-        let head = match loaded.records().last() {
-            None => ChainHead::EMPTY,
-            Some(raw) => {
-                let last = AuditEntry::from_json(raw)?;
-                let len = loaded.records().len() as u64;
-                if last.seq.checked_add(1) != Some(len) {
-                    return Err(Error::audit(format!(
-                        "the last audit entry states position {}, not {}",
-                        last.seq,
-                        len.saturating_sub(1)
-                    )));
-                }
-                ChainHead { len, hash: last.hash }
-            }
-        };
-        Ok(Self { store, pseudonyms, key, head })
+        let next = verifier.next_key().cloned();
+        let head = verifier
+            .finish(None)
+            .into_result()
+            .map_err(|b| Error::audit(format!("the audit log does not verify: {b}")))?;
+        let key = next.or_else(|| keys.as_ref().map(|k| k.newest().id().clone()));
+        Ok(Self { store, pseudonyms, keys, key, head })
     }
 
     /// Records a decision on a request under a policy, at time `at`.
@@ -162,15 +192,63 @@ impl<S: AuditStore> AuditLog<S> {
         self.append(id, at, AuditEvent::Consent(Box::new(record)))
     }
 
+    /// Rotates the chain key: appends an entry, under the current key,
+    /// naming `key`; the entries after it are under `key`. The old keys stay
+    /// in the log's ring, so that their entries still verify.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Key`](crate::ErrorKind::Key) for a plain chain
+    /// (start a keyed log instead) or a key the ring already holds; of kind
+    /// [`Audit`](crate::ErrorKind::Audit) if the store refuses the entry,
+    /// and then the key is unchanged.
+    pub fn rotate_chain_key(
+        &mut self,
+        id: Uuid,
+        at: DateTime<FixedOffset>,
+        key: ChainKey,
+    ) -> Result<AuditEntry, Error> {
+        let Some(keys) = &self.keys else {
+            return Err(Error::key("a plain audit chain has no key to rotate: start a keyed log".to_owned()));
+        };
+        if keys.get(key.id()).is_some() {
+            return Err(Error::key(format!("the chain key ring already holds key `{}`", key.id())));
+        }
+        let to = key.id().clone();
+        let entry = self.append(id, at, AuditEvent::ChainKeyRotation(ChainKeyRotation { to: to.clone() }))?;
+        if let Some(keys) = &mut self.keys {
+            keys.push(key)?;
+        }
+        self.key = Some(to);
+        Ok(entry)
+    }
+
     fn append(&mut self, id: Uuid, at: DateTime<FixedOffset>, event: AuditEvent) -> Result<AuditEntry, Error> {
         let seq = self.head.len;
-        let prev = self.head.hash;
-        let body = AuditEntry::body_json(seq, &id, &at, &prev, &event)?;
-        let hash = chain::entry_hash(self.key.as_ref(), &body);
-        let entry = AuditEntry { seq, id, at, prev, event, hash };
+        let key = self.current_key()?;
+        let mut entry = AuditEntry {
+            seq,
+            id,
+            at,
+            prev: self.head.hash,
+            key: key.map(|k| k.id().clone()),
+            event,
+            hash: Digest::ZERO,
+        };
+        entry.hash = entry_hash(key, &[&entry.body_json()?]);
         self.store.append(&entry.to_json()?)?;
-        self.head = ChainHead { len: seq + 1, hash };
+        self.head = ChainHead { len: seq + 1, hash: entry.hash };
         Ok(entry)
+    }
+
+    /// The key the next entry goes under; none for a plain chain.
+    fn current_key(&self) -> Result<Option<&ChainKey>, Error> {
+        let (Some(keys), Some(id)) = (&self.keys, &self.key) else {
+            return Ok(None);
+        };
+        keys.get(id).map(Some).ok_or_else(|| {
+            Error::key(format!("the audit log continues under chain key `{id}`, which the ring does not hold"))
+        })
     }
 
     /// The head after the last entry this log wrote or found: record it
@@ -179,15 +257,15 @@ impl<S: AuditStore> AuditLog<S> {
         self.head
     }
 
-    /// Verifies every stored entry (see [`verify_records`]), and against
-    /// `expected` if given.
+    /// Verifies every stored entry under the log's keys, one record at a
+    /// time (see [`verify_store`]), and against `expected` if given.
     ///
     /// # Errors
     ///
     /// An error of kind [`Audit`](crate::ErrorKind::Audit) only if the
     /// store cannot be read; a broken chain is a [`Verification::Broken`].
     pub fn verify(&self, expected: Option<&ChainHead>) -> Result<Verification, Error> {
-        Ok(verify_records(&self.store.load()?, self.key.as_ref(), expected))
+        verify_store(&self.store, self.keys.as_ref(), expected)
     }
 
     /// Every stored entry, in order. Does not verify the chain.
@@ -197,7 +275,19 @@ impl<S: AuditStore> AuditLog<S> {
     /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
     /// cannot be read or a record is not an entry.
     pub fn entries(&self) -> Result<Vec<AuditEntry>, Error> {
-        self.store.load()?.records().iter().map(|r| AuditEntry::from_json(r)).collect()
+        let mut entries = Vec::new();
+        let mut failed = None;
+        self.store.scan(&mut |raw| match AuditEntry::from_json(raw) {
+            Ok(e) => {
+                entries.push(e);
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        failed.map_or(Ok(entries), Err)
     }
 
     /// Replays a recorded decision with this log's pseudonym keys (see

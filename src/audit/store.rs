@@ -1,6 +1,8 @@
 //! Where audit records live: the [`AuditStore`] trait and its in-memory
 //! implementation.
 
+use std::ops::ControlFlow;
+
 use crate::error::Error;
 
 /// Storage for the audit log: an append-only sequence of records, each the
@@ -26,6 +28,28 @@ pub trait AuditStore {
     /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
     /// cannot be read.
     fn load(&self) -> Result<StoredRecords, Error>;
+
+    /// Passes every complete record in order to `visit`, one at a time,
+    /// until it answers `Break`; then the torn final record if there is one
+    /// (none when `visit` stopped early).
+    ///
+    /// Opening and verifying a log use this, so that a store that reads its
+    /// records one at a time ([`FileAuditStore`](crate::FileAuditStore)
+    /// does) keeps memory bounded by the longest record. The default reads
+    /// them all with [`load`](Self::load).
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load).
+    fn scan(&self, visit: &mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<Option<TornRecord>, Error> {
+        let loaded = self.load()?;
+        for record in loaded.records() {
+            if visit(record).is_break() {
+                return Ok(None);
+            }
+        }
+        Ok(loaded.torn().copied())
+    }
 }
 
 /// The records of a store, as [`AuditStore::load`] reads them.
@@ -129,6 +153,11 @@ impl AuditStore for InMemoryAuditStore {
     fn load(&self) -> Result<StoredRecords, Error> {
         Ok(StoredRecords::new(self.records.clone(), None))
     }
+
+    fn scan(&self, visit: &mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<Option<TornRecord>, Error> {
+        let _ = self.records.iter().try_for_each(|r| visit(r));
+        Ok(None)
+    }
 }
 
 impl<S: AuditStore + ?Sized> AuditStore for &mut S {
@@ -138,5 +167,9 @@ impl<S: AuditStore + ?Sized> AuditStore for &mut S {
 
     fn load(&self) -> Result<StoredRecords, Error> {
         (**self).load()
+    }
+
+    fn scan(&self, visit: &mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<Option<TornRecord>, Error> {
+        (**self).scan(visit)
     }
 }

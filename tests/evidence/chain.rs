@@ -14,7 +14,7 @@ fn log_records(keyed: bool) -> Vec<Vec<u8>> {
     let mut log = if keyed {
         AuditLog::open_keyed(store, pseudonyms(), chain_key()).unwrap()
     } else {
-        AuditLog::open(store, pseudonyms()).unwrap()
+        AuditLog::open_plain(store, pseudonyms()).unwrap()
     };
     fill(&mut log, "user-42");
     log.into_store().records().to_vec()
@@ -169,7 +169,11 @@ fn a_longer_log_still_reaches_an_earlier_head() {
 #[test]
 fn a_keyed_log_does_not_verify_without_its_key() {
     let records = log_records(true);
-    assert_eq!(broken_at(&verify(records.clone(), false, None)), (0, BreakKind::Altered));
+    // Each entry names its key: a plain verification cannot check it.
+    assert_eq!(broken_at(&verify(records.clone(), false, None)), (0, BreakKind::UnknownKey));
+    let other = privacy_engine::ChainKey::from_bytes(&[43; 32]).unwrap();
+    let v = verify_records(&StoredRecords::new(records.clone(), None), Some(&other), None);
+    assert_eq!(broken_at(&v), (0, BreakKind::UnknownKey));
     assert!(verify(records, true, None).is_intact());
 }
 

@@ -28,7 +28,7 @@ impl Drop for TempPath {
 #[test]
 fn records_survive_reopening_and_verify() {
     let path = TempPath::new("reopen");
-    let mut log = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
+    let mut log = AuditLog::open_plain(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
     fill(&mut log, "user-42");
     let head = log.head();
     drop(log);
@@ -37,7 +37,7 @@ fn records_survive_reopening_and_verify() {
     assert_eq!(text.lines().count(), 7);
     assert!(text.ends_with('\n'));
 
-    let mut log = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
+    let mut log = AuditLog::open_plain(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
     assert_eq!(log.head(), head);
     fill(&mut log, "user-43");
     assert!(log.verify(Some(&head)).unwrap().is_intact());
@@ -47,7 +47,7 @@ fn records_survive_reopening_and_verify() {
 #[test]
 fn a_torn_final_write_is_detected_and_earlier_entries_still_verify() {
     let path = TempPath::new("torn");
-    let mut log = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
+    let mut log = AuditLog::open_plain(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
     fill(&mut log, "user-42");
     let head = log.head();
     let full = std::fs::read(&path.0).unwrap();
@@ -77,14 +77,14 @@ fn a_torn_final_write_is_detected_and_earlier_entries_still_verify() {
 
     // Appending would glue a record onto the torn one: refused.
     assert_eq!(store.append(b"{}").unwrap_err().kind(), ErrorKind::Audit);
-    let err = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap_err();
+    let err = AuditLog::open_plain(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Audit);
 
     // Repair cuts it off; the log verifies and goes on.
     assert_eq!(store.repair().unwrap(), Some(torn));
     assert_eq!(std::fs::read(&path.0).unwrap(), full);
     assert_eq!(store.repair().unwrap(), None);
-    let mut log = AuditLog::open(store, pseudonyms()).unwrap();
+    let mut log = AuditLog::open_plain(store, pseudonyms()).unwrap();
     assert!(log.verify(Some(&head)).unwrap().is_intact());
     fill(&mut log, "user-43");
     assert!(log.verify(Some(&head)).unwrap().is_intact());
@@ -93,7 +93,7 @@ fn a_torn_final_write_is_detected_and_earlier_entries_still_verify() {
 #[test]
 fn a_corrupt_complete_record_in_the_file_is_reported_at_its_position() {
     let path = TempPath::new("corrupt");
-    let mut log = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
+    let mut log = AuditLog::open_plain(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
     fill(&mut log, "user-42");
     drop(log);
     let mut bytes = std::fs::read(&path.0).unwrap();
@@ -105,4 +105,41 @@ fn a_corrupt_complete_record_in_the_file_is_reported_at_its_position() {
         Verification::Broken(b) => assert_eq!(b.index(), 1),
         Verification::Intact(_) => panic!("the edit must be detected"),
     }
+}
+
+/// Issue 13 item 8: opening reads the file one record at a time and
+/// verifies every entry; a 20,000-entry log (5,000 in a debug build, where
+/// it takes seconds) opens, continues, and is refused once an entry in its
+/// middle is altered.
+#[test]
+fn a_large_log_opens_verified_and_a_middle_edit_is_refused() {
+    const N: u128 = if cfg!(debug_assertions) { 5_000 } else { 20_000 };
+    let path = TempPath::new("large");
+    let mut log = AuditLog::open(privacy_engine::InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let events = crate::face_events("user-42");
+    for n in 0..N {
+        let e = &events[usize::try_from(n % 3).unwrap()];
+        log.record_consent(uuid::Uuid::from_u128(n), e.at, e).unwrap();
+    }
+    let head = log.head();
+    let mut bytes = Vec::new();
+    for r in log.store().records() {
+        bytes.extend_from_slice(r);
+        bytes.push(b'\n');
+    }
+    std::fs::write(&path.0, &bytes).unwrap();
+    let mut log = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap();
+    assert_eq!(log.head(), head);
+    log.record_consent(uuid::Uuid::from_u128(N), events[0].at, &events[0]).unwrap();
+    assert!(log.verify(Some(&head)).unwrap().is_intact());
+    drop(log);
+
+    let text = std::fs::read_to_string(&path.0).unwrap();
+    let middle = text.lines().nth(usize::try_from(N / 2).unwrap()).unwrap();
+    let edited = middle.replacen("\"withdraw\"", "\"grant\"", 1).replacen("\"status\":\"", "\"status\":\"x", 1);
+    assert_ne!(middle, edited);
+    std::fs::write(&path.0, text.replacen(middle, &edited, 1)).unwrap();
+    let err = AuditLog::open(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Audit);
+    assert!(err.to_string().contains(&format!("audit entry {}", N / 2)), "{err}");
 }

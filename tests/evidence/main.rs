@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod chain;
+mod cli;
 mod file_store;
+mod keys;
 mod pseudonyms;
 mod receipts;
 mod replay;

@@ -75,7 +75,16 @@ fn debug_output_holds_no_key_material() {
     let pk = PseudonymKey::from_bytes("k1", &secret).unwrap();
     let ring = Pseudonymiser::new(PseudonymKey::from_bytes("k1", &secret).unwrap());
     let ck = ChainKey::from_bytes(&secret).unwrap();
-    for text in [format!("{pk:?}"), format!("{ring:?}"), format!("{ck:?}")] {
+    let derived = ChainKey::derived_from(&pk);
+    let keys = privacy_engine::ChainKeys::new(ChainKey::from_bytes(&secret).unwrap());
+    let log = privacy_engine::AuditLog::open_keyed(
+        privacy_engine::InMemoryAuditStore::new(),
+        ring,
+        ChainKey::from_bytes(&secret).unwrap(),
+    )
+    .unwrap();
+    let texts = [format!("{pk:?}"), format!("{log:?}"), format!("{ck:?}"), format!("{keys:?}"), format!("{derived:?}")];
+    for text in texts {
         assert!(!text.contains(hex_secret) && !text.contains("171"), "{text}");
     }
 
@@ -109,4 +118,21 @@ proptest! {
             prop_assert_ne!(ka.pseudonym(&d, &subject), ka.pseudonym(&d, &other));
         }
     }
+}
+
+/// Equality of pseudonyms compares the key id and every byte of the HMAC
+/// (in constant time): equal only when both match.
+#[test]
+fn pseudonym_equality_needs_the_key_id_and_the_whole_mac() {
+    let p: Pseudonym = format!("k1:{}", "ab".repeat(32)).parse().unwrap();
+    let same: Pseudonym = p.to_string().parse().unwrap();
+    assert_eq!(p, same);
+    let last_differs: Pseudonym = format!("k1:{}ac", "ab".repeat(31)).parse().unwrap();
+    let first_differs: Pseudonym = format!("k1:ac{}", "ab".repeat(31)).parse().unwrap();
+    let other_key: Pseudonym = format!("k2:{}", "ab".repeat(32)).parse().unwrap();
+    for other in [last_differs, first_differs, other_key] {
+        assert_ne!(p, other);
+    }
+    let set: std::collections::HashSet<Pseudonym> = [p.clone(), same].into_iter().collect();
+    assert_eq!(set.len(), 1);
 }
