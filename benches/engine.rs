@@ -16,7 +16,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use privacy_engine::{
     Action, CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStore,
-    Engine, InMemoryLedger, Policy, RecipientId, Request, RetentionPlanner, RetentionRecord, Scope, Subject,
+    Engine, InMemoryLedger, RecipientId, Request, RetentionPlanner, RetentionRecord, Scope, Subject,
 };
 
 const SEED_004: &str = include_str!("../examples/policies/seed-004.json");
@@ -105,7 +105,7 @@ fn ledger() -> InMemoryLedger {
 }
 
 fn bench_decisions(c: &mut Criterion) {
-    let engine = Engine::new(Policy::from_json(SEED_004).unwrap()).unwrap();
+    let engine = Engine::from_json(SEED_004).unwrap();
     let ledger = ledger();
     let mut g = c.benchmark_group("seed-004");
     for (name, req) in requests() {
@@ -180,7 +180,7 @@ fn large_policy() -> String {
 
 fn bench_large(c: &mut Criterion) {
     let text = large_policy();
-    let engine = Engine::new(Policy::from_json(&text).unwrap()).unwrap();
+    let engine = Engine::from_json(&text).unwrap();
     let ledger = ledger();
     let mut g = c.benchmark_group("policy-10k-rules");
     for (name, req) in requests() {
@@ -193,14 +193,12 @@ fn bench_large(c: &mut Criterion) {
         });
     }
     g.sample_size(10);
-    g.bench_function("load", |b| b.iter(|| Engine::new(Policy::from_json(black_box(&text)).unwrap()).unwrap()));
+    g.bench_function("load", |b| b.iter(|| Engine::from_json(black_box(&text)).unwrap()));
     g.finish();
 }
 
 fn bench_load(c: &mut Criterion) {
-    c.bench_function("policy_load/seed-004", |b| {
-        b.iter(|| Engine::new(Policy::from_json(black_box(SEED_004)).unwrap()).unwrap())
-    });
+    c.bench_function("policy_load/seed-004", |b| b.iter(|| Engine::from_json(black_box(SEED_004)).unwrap()));
 }
 
 /// Resident set size in bytes, from /proc (Linux only; 0 elsewhere).
@@ -258,7 +256,7 @@ fn bench_ledger(c: &mut Criterion) {
 }
 
 fn bench_sweep(c: &mut Criterion) {
-    let engine = Engine::new(Policy::from_json(SEED_004).unwrap()).unwrap();
+    let engine = Engine::from_json(SEED_004).unwrap();
     let keys = ["user.financial.transaction", "user.biometric.face", "user.contact.phone_number", "user.device.model"];
     let records: Vec<RetentionRecord> = (0..1_000_000)
         .map(|i| {

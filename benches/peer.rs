@@ -54,7 +54,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use privacy_engine::{ConsentStore, Engine, Policy, Prepared, Request};
+use privacy_engine::{ConsentStore, Engine, Prepared, Request};
 use scenarios::Scenario;
 
 /// Scenarios per chunk of the interleaved passes, as in the peer harness.
@@ -176,7 +176,7 @@ fn timer_overhead_ns() -> u64 {
 }
 
 fn main() {
-    let engine = Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap();
+    let engine = Engine::from_json(scenarios::POLICY).unwrap();
     let mut replay = scenarios::replay();
     // The compact ledger finds names by the engine's ids, as an application
     // that decides with one engine would set it up.

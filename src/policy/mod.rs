@@ -5,6 +5,8 @@
 //! field documentation of the JSON form is in `docs/policy-format.md`.
 
 mod builder;
+mod categories;
+mod ground;
 mod period;
 mod validate;
 
@@ -13,9 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
 use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId};
-use crate::taxonomy::{CategoryKey, Sensitivity};
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 pub use builder::PolicyBuilder;
+pub use ground::{Evidence, Ground};
 pub use period::Period;
 pub use validate::{Diagnostic, DiagnosticCode, Severity};
 
@@ -537,8 +540,6 @@ impl Action {
     }
 }
 
-use crate::ground::{Evidence, Ground};
-
 /// The rule for one action: whether and how consent permits it, what the
 /// recipient must have in place, its exceptions, and its duties.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -887,15 +888,14 @@ impl Policy {
     /// assert_eq!(err.path(), Some("/colour"));
     /// ```
     pub fn from_json(json: &str) -> Result<Policy, crate::Error> {
-        let policy = validate::parse(json)?;
-        policy.validate()?;
-        Ok(policy)
+        Ok(validate::parse(json)?.validated()?.policy)
     }
 
     /// Every problem validation finds, errors and warnings, in document
     /// order. Acknowledged warnings are marked as such.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        validate::check(self)
+        let (taxonomy, found) = categories::taxonomy_of(self);
+        validate::check(self, &taxonomy, found)
     }
 
     /// The warnings the policy has not acknowledged.
@@ -910,16 +910,24 @@ impl Policy {
     /// An error of kind [`ErrorKind::Invalid`](crate::ErrorKind::Invalid)
     /// holding every error-level diagnostic.
     pub fn validate(&self) -> Result<(), crate::Error> {
-        let errors: Vec<Diagnostic> =
-            self.diagnostics().into_iter().filter(|d| d.severity == Severity::Error).collect();
-        if errors.is_empty() { Ok(()) } else { Err(crate::Error::invalid(errors)) }
+        errors_of(self.diagnostics())
+    }
+
+    /// Validates the policy and keeps what validation built: the one
+    /// validation of every load path ([`Policy::from_json`],
+    /// [`Engine::new`](crate::Engine::new),
+    /// [`Engine::from_json`](crate::Engine::from_json)).
+    pub(crate) fn validated(self) -> Result<Validated, crate::Error> {
+        let (taxonomy, found) = categories::taxonomy_of(&self);
+        errors_of(validate::check(&self, &taxonomy, found))?;
+        Ok(Validated { policy: self, taxonomy })
     }
 
     /// The taxonomy this policy uses: the built-in one with the policy's own
     /// categories and raised sensitivities, or with `settings.taxonomy:
     /// declared` the policy's categories alone.
-    pub fn taxonomy(&self) -> crate::taxonomy::Taxonomy {
-        validate::taxonomy_of(self).0
+    pub fn taxonomy(&self) -> Taxonomy {
+        categories::taxonomy_of(self).0
     }
 
     /// A builder for a policy written in Rust.
@@ -940,5 +948,36 @@ impl Policy {
     /// The rule for this action, if the policy permits the action at all.
     pub fn action_rule(&self, action: Action) -> Option<&ActionRule> {
         self.actions.iter().find(|r| r.action == action)
+    }
+}
+
+/// The error of every error-level diagnostic, if there is one.
+fn errors_of(diagnostics: Vec<Diagnostic>) -> Result<(), crate::Error> {
+    let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.severity == Severity::Error).collect();
+    if errors.is_empty() { Ok(()) } else { Err(crate::Error::invalid(errors)) }
+}
+
+/// A policy that passed validation, with the taxonomy validation built:
+/// what compiling an engine consumes.
+///
+/// Sound by ownership: only [`Policy::validated`] makes one, and it owns
+/// its policy with no way to change it, so what it holds is exactly what
+/// was validated. (A flag on `Policy` would not be: its fields are public
+/// and may change after validation.)
+#[derive(Debug)]
+pub(crate) struct Validated {
+    policy: Policy,
+    taxonomy: Taxonomy,
+}
+
+impl Validated {
+    /// Parses and validates a policy document, as [`Policy::from_json`].
+    pub(crate) fn from_json(json: &str) -> Result<Validated, crate::Error> {
+        validate::parse(json)?.validated()
+    }
+
+    /// The policy and its taxonomy.
+    pub(crate) fn into_parts(self) -> (Policy, Taxonomy) {
+        (self.policy, self.taxonomy)
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Action, Policy, PurposeBasis, RecipientKind, RecipientRequirement, SCHEMA_VERSION};
 use crate::consent::ConsentQualities;
 use crate::error::Error;
-use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -164,7 +164,7 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 
 struct Checker<'p> {
     policy: &'p Policy,
-    taxonomy: Taxonomy,
+    taxonomy: &'p Taxonomy,
     out: Vec<Diagnostic>,
 }
 
@@ -212,70 +212,10 @@ impl Checker<'_> {
     }
 }
 
-/// The taxonomy of a policy, with the diagnostics its declarations raise.
-pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
-    let declared = policy.settings.taxonomy == super::TaxonomySource::Declared;
-    let mut taxonomy = if declared { Taxonomy::empty() } else { Taxonomy::builtin() };
-    let mut out = Vec::new();
-    let mut diag = |code, path: String, message: String| {
-        out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
-    };
-    // Parents first, so that a policy may declare `a.b` before `a.b.c` in any order.
-    let mut decls: Vec<(usize, &super::CategoryDecl)> = policy.categories.iter().enumerate().collect();
-    decls.sort_by_key(|(_, d)| d.key.depth());
-    for (i, d) in decls {
-        let path = format!("/categories/{i}");
-        match taxonomy.get_mut(&d.key) {
-            Some(info) => {
-                if let Some(s) = d.sensitivity {
-                    if s < info.sensitivity {
-                        diag(
-                            DiagnosticCode::LoweredSensitivity,
-                            format!("{path}/sensitivity"),
-                            format!("category `{}` may not be made less sensitive than its default", d.key),
-                        );
-                    } else {
-                        info.sensitivity = s;
-                    }
-                }
-            }
-            None => {
-                // A declared taxonomy may start new roots.
-                let parent_known = match d.key.parent() {
-                    Some(p) => taxonomy.contains(&p),
-                    None => declared,
-                };
-                if !parent_known {
-                    diag(
-                        DiagnosticCode::UnknownParent,
-                        format!("{path}/key"),
-                        format!("category `{}` has no known parent", d.key),
-                    );
-                    continue;
-                }
-                let inherited = d
-                    .key
-                    .parent()
-                    .and_then(|p| taxonomy.get(&p).map(|i| i.sensitivity))
-                    .unwrap_or(Sensitivity::Personal);
-                taxonomy.insert(
-                    d.key.clone(),
-                    CategoryInfo {
-                        sensitivity: d.sensitivity.unwrap_or(inherited),
-                        description: d.description.clone().unwrap_or_default(),
-                        catalog: Vec::new(),
-                        builtin: false,
-                    },
-                );
-            }
-        }
-    }
-    (taxonomy, out)
-}
-
-pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
-    let (taxonomy, out) = taxonomy_of(policy);
-    let mut c = Checker { policy, taxonomy, out };
+/// Every problem of a policy, after `found` (those its taxonomy's
+/// declarations raised), with acknowledged warnings marked.
+pub(super) fn check(policy: &Policy, taxonomy: &Taxonomy, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut c = Checker { policy, taxonomy, out: found };
 
     if policy.schema != SCHEMA_VERSION {
         c.error(
