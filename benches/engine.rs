@@ -241,16 +241,10 @@ fn bench_ledger(c: &mut Criterion) {
     let covering = [CategoryKey::new("user.device.device_id").unwrap()];
     let at = "2024-05-20T10:00:00+08:00".parse::<chrono::DateTime<chrono::FixedOffset>>().unwrap().to_utc();
     let recipient: Option<&RecipientId> = None;
-    let query = ConsentQuery {
-        subject: &subject,
-        purpose: &purpose,
-        category: &category,
-        covering: &covering,
-        recipient,
-        required: ConsentQualities::explicit(),
-        excluded: ConsentQualities::empty(),
-        at,
-    };
+    let mut query = ConsentQuery::new(&subject, &purpose, &category, at);
+    query.covering = &covering;
+    query.recipient = recipient;
+    query.required = ConsentQualities::explicit();
     c.bench_function("ledger/as_of_lookup", |b| b.iter(|| black_box(l.has_consent(black_box(&query)))));
     c.bench_function("ledger/compact_as_of_lookup", |b| b.iter(|| black_box(compact.has_consent(black_box(&query)))));
 }

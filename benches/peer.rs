@@ -180,7 +180,7 @@ fn main() {
     let mut replay = scenarios::replay();
     // The compact ledger finds names by the engine's ids, as an application
     // that decides with one engine would set it up.
-    replay.compact.bind(&engine);
+    engine.bind_ledger(&mut replay.compact);
     let replay = replay;
     let requests = &replay.requests;
     let n = requests.len();

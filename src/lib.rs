@@ -170,7 +170,7 @@ pub use crate::audit::{
 };
 pub use crate::consent::{
     CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants,
-    InMemoryLedger, Scope, VocabularyIds,
+    InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,

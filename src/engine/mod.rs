@@ -28,7 +28,7 @@ mod provide;
 mod retention;
 mod ruling;
 
-use crate::consent::ConsentStore;
+use crate::consent::{CompactLedger, ConsentStore};
 use crate::decision::Decision;
 use crate::error::Error;
 use crate::ids::{PurposeId, RecipientId, RuleId};
@@ -222,24 +222,40 @@ impl Engine {
         evaluate::decide(self, prepared, consents)
     }
 
-    /// The engine's stamp, which names its vocabulary.
-    pub(crate) fn stamp(&self) -> u64 {
-        self.stamp
-    }
-
-    /// The purposes, in the order of their ids.
-    pub(crate) fn purpose_names(&self) -> impl Iterator<Item = &PurposeId> {
-        self.policy.purposes.iter().map(|p| &p.id)
-    }
-
-    /// The categories, in the order of their ids.
-    pub(crate) fn category_names(&self) -> impl Iterator<Item = &CategoryKey> {
-        self.cats.iter().map(|c| &c.key)
-    }
-
-    /// The recipients, in the order of their ids.
-    pub(crate) fn recipient_names(&self) -> impl Iterator<Item = &RecipientId> {
-        self.policy.recipients.iter().map(|r| &r.id)
+    /// Binds a [`CompactLedger`] to this engine: the engine's look-ups
+    /// then find purposes, categories and recipients in the ledger by the
+    /// engine's own numbering instead of by their names. The answers are the
+    /// same; look-ups by another engine, or by a caller, use the names.
+    /// Events appended after binding are translated as they come; binding
+    /// again replaces the binding.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{Action, CategoryKey, CompactLedger, Engine, Request, Subject};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = Engine::from_json(include_str!("../../examples/policies/seed-004.json"))?;
+    /// let mut ledger = CompactLedger::new();
+    /// engine.bind_ledger(&mut ledger);
+    /// // Append events as usual, then decide with the engine.
+    /// let mut request = Request::new(
+    ///     Action::Collect,
+    ///     Subject::new("u-1"),
+    ///     vec![CategoryKey::new("user.biometric.face")?],
+    ///     "2024-05-01T10:00:00+08:00".parse()?,
+    /// )
+    /// .purpose("face_verification");
+    /// request.subject.age = Some(30);
+    /// assert_eq!(engine.evaluate(&request, &ledger), engine.evaluate(&request, &CompactLedger::new()));
+    /// # Ok(()) }
+    /// ```
+    pub fn bind_ledger(&self, ledger: &mut CompactLedger) {
+        ledger.bind(
+            self.stamp,
+            self.policy.purposes.iter().map(|p| &p.id),
+            self.cats.iter().map(|c| &c.key),
+            self.policy.recipients.iter().map(|r| &r.id),
+        );
     }
 
     /// The recipients that may have received a category (those whose
