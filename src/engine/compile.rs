@@ -166,10 +166,15 @@ fn requirements_by_purpose(policy: &Policy, purpose_index: &IdMap<PurposeId, usi
 fn retention_by_cat(retention: &[CRetention], n: usize) -> Vec<Vec<usize>> {
     let mut by_cat = vec![Vec::new(); n];
     for (i, r) in retention.iter().enumerate() {
-        for (c, list) in by_cat.iter_mut().enumerate() {
-            if r.cats.as_ref().is_none_or(|s| s.contains(c)) {
-                list.push(i);
+        match &r.cats {
+            Some(cats) => {
+                for c in cats.ones() {
+                    if let Some(list) = by_cat.get_mut(c) {
+                        list.push(i);
+                    }
+                }
             }
+            None => by_cat.iter_mut().for_each(|list| list.push(i)),
         }
     }
     by_cat

@@ -1,14 +1,16 @@
 //! Parsing and validation of policy documents, with a path for every
 //! problem.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Policy, PurposeBasis, RecipientKind, RecipientRequirement, SCHEMA_VERSION};
+use super::{Action, Policy, PurposeBasis, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION};
 use crate::consent::ConsentQualities;
 use crate::error::Error;
+use crate::ids::PurposeId;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 /// How serious a diagnostic is.
@@ -165,6 +167,8 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 struct Checker<'p> {
     policy: &'p Policy,
     taxonomy: &'p Taxonomy,
+    /// The declared purposes, found by id in constant time.
+    purposes: HashSet<&'p PurposeId>,
     out: Vec<Diagnostic>,
 }
 
@@ -193,9 +197,9 @@ impl Checker<'_> {
         }
     }
 
-    fn purposes(&mut self, ids: &[crate::PurposeId], path: &str, owner: &str) {
+    fn purposes(&mut self, ids: &[PurposeId], path: &str, owner: &str) {
         for (i, p) in ids.iter().enumerate() {
-            if self.policy.purpose(p).is_none() {
+            if !self.purposes.contains(p) {
                 self.error(
                     DiagnosticCode::UnknownPurpose,
                     format!("{path}/{i}"),
@@ -215,7 +219,8 @@ impl Checker<'_> {
 /// Every problem of a policy, after `found` (those its taxonomy's
 /// declarations raised), with acknowledged warnings marked.
 pub(super) fn check(policy: &Policy, taxonomy: &Taxonomy, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let mut c = Checker { policy, taxonomy, out: found };
+    let purposes = policy.purposes.iter().map(|p| &p.id).collect();
+    let mut c = Checker { policy, taxonomy, purposes, out: found };
 
     if policy.schema != SCHEMA_VERSION {
         c.error(
@@ -510,6 +515,7 @@ fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd)
 
 fn check_warnings(c: &mut Checker<'_>) {
     let policy = c.policy;
+    let retained = Retained::new(policy);
     for (i, p) in policy.purposes.iter().enumerate() {
         for (j, k) in p.categories.iter().enumerate() {
             let sensitive = c.taxonomy.get(k).is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
@@ -523,11 +529,7 @@ fn check_warnings(c: &mut Checker<'_>) {
                     ),
                 );
             }
-            let retained = policy.retention.iter().any(|r| {
-                (r.categories.is_empty() || r.categories.iter().any(|rc| k.is_within(rc) || rc.is_within(k)))
-                    && (r.purposes.is_empty() || r.purposes.contains(&p.id))
-            });
-            if !retained && c.taxonomy.contains(k) {
+            if !retained.covers(k, &p.id) && c.taxonomy.contains(k) {
                 c.warn(
                     DiagnosticCode::CollectedWithoutRetention,
                     format!("/purposes/{i}/categories/{j}"),
@@ -538,7 +540,57 @@ fn check_warnings(c: &mut Checker<'_>) {
     }
 }
 
-fn separate_required(policy: &Policy, purpose: &crate::PurposeId, key: &CategoryKey) -> bool {
+/// The retention rules by the categories they name, so that whether a
+/// collected category has one costs a few look-ups, not a pass over every
+/// rule.
+struct Retained<'p> {
+    by_category: BTreeMap<&'p CategoryKey, Vec<&'p RetentionRule>>,
+    /// Whether a rule names neither categories nor purposes.
+    any: bool,
+    /// The purposes of the rules that name no category.
+    any_category: HashSet<&'p PurposeId>,
+}
+
+impl<'p> Retained<'p> {
+    fn new(policy: &'p Policy) -> Self {
+        let mut r = Retained { by_category: BTreeMap::new(), any: false, any_category: HashSet::new() };
+        for rule in &policy.retention {
+            for k in &rule.categories {
+                r.by_category.entry(k).or_default().push(rule);
+            }
+            if rule.categories.is_empty() {
+                r.any |= rule.purposes.is_empty();
+                r.any_category.extend(&rule.purposes);
+            }
+        }
+        r
+    }
+
+    /// Whether a rule covers `key` collected for `purpose`: one that names
+    /// no category, or `key`, an ancestor or a descendant of it; and no
+    /// purpose, or `purpose`.
+    fn covers(&self, key: &CategoryKey, purpose: &PurposeId) -> bool {
+        let for_purpose =
+            |rules: &Vec<&RetentionRule>| rules.iter().any(|r| r.purposes.is_empty() || r.purposes.contains(purpose));
+        if self.any || self.any_category.contains(purpose) {
+            return true;
+        }
+        let mut next = Some(key.clone());
+        while let Some(k) = next {
+            if self.by_category.get(&k).is_some_and(for_purpose) {
+                return true;
+            }
+            next = k.parent();
+        }
+        // Descendants follow their ancestor in key order, contiguously.
+        self.by_category
+            .range::<CategoryKey, _>((Bound::Excluded(key), Bound::Unbounded))
+            .take_while(|(k, _)| k.is_within(key))
+            .any(|(_, rules)| for_purpose(rules))
+    }
+}
+
+fn separate_required(policy: &Policy, purpose: &PurposeId, key: &CategoryKey) -> bool {
     policy.consent_requirements.iter().any(|r| {
         r.qualities.contains(ConsentQualities::SEPARATE)
             && r.actions.contains(&Action::Collect)
