@@ -16,7 +16,8 @@ pub(super) fn compile(validated: Validated) -> Engine {
     let (cats, cat_index) = categories(&taxonomy);
     let purpose_index: IdMap<PurposeId, usize> =
         policy.purposes.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-    let sets = Sets { cats: &cats, purposes: &purpose_index, purpose_count: policy.purposes.len() };
+    let sets =
+        Sets { cats: &cats, cat_index: &cat_index, purposes: &purpose_index, purpose_count: policy.purposes.len() };
     let purposes = policy.purposes.iter().map(|p| CPurpose { cats: sets.within(&p.categories) }).collect();
     let recipients = policy
         .recipients
@@ -102,6 +103,7 @@ struct Sets<'c> {
     /// In key order, where a key's descendants follow it contiguously
     /// (`.` sorts before every other key character).
     cats: &'c [Cat],
+    cat_index: &'c IdMap<CategoryKey, usize>,
     purposes: &'c IdMap<PurposeId, usize>,
     purpose_count: usize,
 }
@@ -111,7 +113,7 @@ impl Sets<'_> {
     fn within(&self, keys: &[CategoryKey]) -> BitSet {
         let mut set = BitSet::new(self.cats.len());
         for k in keys {
-            let Ok(start) = self.cats.binary_search_by(|c| c.key.cmp(k)) else { continue };
+            let Some(&start) = self.cat_index.get(k) else { continue };
             for (i, c) in self.cats.iter().enumerate().skip(start) {
                 if !c.key.is_within(k) {
                     break;

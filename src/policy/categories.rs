@@ -4,7 +4,9 @@
 
 use super::validate::{Diagnostic, DiagnosticCode, Severity};
 use super::{CategoryDecl, Policy, TaxonomySource};
-use crate::taxonomy::{Taxonomy, Undeclarable};
+use std::collections::HashMap;
+
+use crate::taxonomy::{CategoryKey, Taxonomy, Undeclarable};
 
 /// The taxonomy of a policy, with the error-level diagnostics its
 /// declarations raise.
@@ -15,7 +17,17 @@ pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
     // Parents first, so that a policy may declare `a.b` before `a.b.c` in any order.
     let mut decls: Vec<(usize, &CategoryDecl)> = policy.categories.iter().enumerate().collect();
     decls.sort_by_key(|(_, d)| d.key.depth());
+    let mut first: HashMap<&CategoryKey, usize> = HashMap::new();
     for (i, d) in decls {
+        // The first declaration stands (the earlier of equal depth).
+        if let Some(&f) = first.get(&d.key) {
+            let message = format!("category `{}` is declared twice, first at `/categories/{f}`", d.key);
+            let path = format!("/categories/{i}/key");
+            let code = DiagnosticCode::DuplicateId;
+            out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
+            continue;
+        }
+        first.insert(&d.key, i);
         // A declared taxonomy may start new roots.
         let (code, path, message) = match taxonomy.declare(&d.key, d.sensitivity, d.description.as_deref(), declared) {
             Ok(()) => continue,

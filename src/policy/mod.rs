@@ -9,6 +9,7 @@ mod categories;
 mod ground;
 mod period;
 mod validate;
+mod widening;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};

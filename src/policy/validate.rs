@@ -1,9 +1,8 @@
 //! Parsing and validation of policy documents, with a path for every
 //! problem.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +72,18 @@ pub enum DiagnosticCode {
     /// An action rule sets a field, away from its default, that its action
     /// never reads.
     FieldWithoutEffect,
+    /// A core purpose covers a whole root of the taxonomy, sensitive
+    /// categories included, so they are collected without consent.
+    CoreCoversSensitive,
+    /// `settings.unknown_age` treats a subject of unknown age as an adult.
+    UnknownAgeAdult,
+    /// A providing rule permits core purposes without consent to recipients
+    /// it asks no agreement of.
+    CoreProvidingWithoutAgreement,
+    /// A guardian's consent is asked below an age lower than the regime's.
+    LowGuardianAge,
+    /// `settings.child_data_sensitive` is off.
+    ChildDataNotSensitive,
 }
 
 impl DiagnosticCode {
@@ -99,6 +110,11 @@ impl DiagnosticCode {
             Self::StaleAcknowledgement => "stale-acknowledgement",
             Self::ShadowedException => "shadowed-exception",
             Self::FieldWithoutEffect => "field-without-effect",
+            Self::CoreCoversSensitive => "core-covers-sensitive",
+            Self::UnknownAgeAdult => "unknown-age-adult",
+            Self::CoreProvidingWithoutAgreement => "core-providing-without-agreement",
+            Self::LowGuardianAge => "low-guardian-age",
+            Self::ChildDataNotSensitive => "child-data-not-sensitive",
         }
     }
 }
@@ -166,7 +182,9 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 
 struct Checker<'p> {
     policy: &'p Policy,
-    taxonomy: &'p Taxonomy,
+    /// The taxonomy's categories and their sensitivities, found by key in
+    /// constant time.
+    categories: HashMap<&'p str, Sensitivity>,
     /// The declared purposes, found by id in constant time.
     purposes: HashSet<&'p PurposeId>,
     out: Vec<Diagnostic>,
@@ -187,7 +205,7 @@ impl Checker<'_> {
 
     fn categories(&mut self, keys: &[CategoryKey], path: &str, owner: &str) {
         for (i, k) in keys.iter().enumerate() {
-            if !self.taxonomy.contains(k) {
+            if !self.categories.contains_key(k.as_str()) {
                 self.error(
                     DiagnosticCode::UnknownCategory,
                     format!("{path}/{i}"),
@@ -220,7 +238,8 @@ impl Checker<'_> {
 /// declarations raised), with acknowledged warnings marked.
 pub(super) fn check(policy: &Policy, taxonomy: &Taxonomy, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let purposes = policy.purposes.iter().map(|p| &p.id).collect();
-    let mut c = Checker { policy, taxonomy, purposes, out: found };
+    let categories = taxonomy.iter().map(|(k, info)| (k.as_str(), info.sensitivity)).collect();
+    let mut c = Checker { policy, categories, purposes, out: found };
 
     if policy.schema != SCHEMA_VERSION {
         c.error(
@@ -245,6 +264,9 @@ pub(super) fn check(policy: &Policy, taxonomy: &Taxonomy, found: Vec<Diagnostic>
     check_minors(&mut c);
     check_retention(&mut c);
     check_warnings(&mut c);
+    for (code, path, message) in super::widening::widenings(policy, taxonomy) {
+        c.warn(code, path, message);
+    }
     acknowledge(policy, c.out)
 }
 
@@ -518,7 +540,8 @@ fn check_warnings(c: &mut Checker<'_>) {
     let retained = Retained::new(policy);
     for (i, p) in policy.purposes.iter().enumerate() {
         for (j, k) in p.categories.iter().enumerate() {
-            let sensitive = c.taxonomy.get(k).is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
+            let sensitivity = c.categories.get(k.as_str()).copied();
+            let sensitive = sensitivity == Some(Sensitivity::Sensitive);
             if sensitive && p.basis == PurposeBasis::Optional && !separate_required(policy, &p.id, k) {
                 c.warn(
                     DiagnosticCode::SensitiveWithoutSeparateConsent,
@@ -529,7 +552,7 @@ fn check_warnings(c: &mut Checker<'_>) {
                     ),
                 );
             }
-            if !retained.covers(k, &p.id) && c.taxonomy.contains(k) {
+            if sensitivity.is_some() && !retained.covers(k, &p.id) {
                 c.warn(
                     DiagnosticCode::CollectedWithoutRetention,
                     format!("/purposes/{i}/categories/{j}"),
@@ -544,7 +567,9 @@ fn check_warnings(c: &mut Checker<'_>) {
 /// collected category has one costs a few look-ups, not a pass over every
 /// rule.
 struct Retained<'p> {
-    by_category: BTreeMap<&'p CategoryKey, Vec<&'p RetentionRule>>,
+    by_category: HashMap<&'p str, Vec<&'p RetentionRule>>,
+    /// The keys of `by_category`, in order.
+    keys: Vec<&'p str>,
     /// Whether a rule names neither categories nor purposes.
     any: bool,
     /// The purposes of the rules that name no category.
@@ -553,16 +578,19 @@ struct Retained<'p> {
 
 impl<'p> Retained<'p> {
     fn new(policy: &'p Policy) -> Self {
-        let mut r = Retained { by_category: BTreeMap::new(), any: false, any_category: HashSet::new() };
+        let mut r =
+            Retained { by_category: HashMap::new(), keys: Vec::new(), any: false, any_category: HashSet::new() };
         for rule in &policy.retention {
             for k in &rule.categories {
-                r.by_category.entry(k).or_default().push(rule);
+                r.by_category.entry(k.as_str()).or_default().push(rule);
             }
             if rule.categories.is_empty() {
                 r.any |= rule.purposes.is_empty();
                 r.any_category.extend(&rule.purposes);
             }
         }
+        r.keys = r.by_category.keys().copied().collect();
+        r.keys.sort_unstable();
         r
     }
 
@@ -570,23 +598,31 @@ impl<'p> Retained<'p> {
     /// no category, or `key`, an ancestor or a descendant of it; and no
     /// purpose, or `purpose`.
     fn covers(&self, key: &CategoryKey, purpose: &PurposeId) -> bool {
-        let for_purpose =
-            |rules: &Vec<&RetentionRule>| rules.iter().any(|r| r.purposes.is_empty() || r.purposes.contains(purpose));
-        if self.any || self.any_category.contains(purpose) {
+        let for_purpose = |k: &str| {
+            self.by_category
+                .get(k)
+                .is_some_and(|rules| rules.iter().any(|r| r.purposes.is_empty() || r.purposes.contains(purpose)))
+        };
+        if self.any || (!self.any_category.is_empty() && self.any_category.contains(purpose)) {
             return true;
         }
-        let mut next = Some(key.clone());
-        while let Some(k) = next {
-            if self.by_category.get(&k).is_some_and(for_purpose) {
+        let key = key.as_str();
+        let mut ancestor = Some(key);
+        while let Some(k) = ancestor {
+            if for_purpose(k) {
                 return true;
             }
-            next = k.parent();
+            ancestor = k.rsplit_once('.').map(|(parent, _)| parent);
         }
-        // Descendants follow their ancestor in key order, contiguously.
-        self.by_category
-            .range::<CategoryKey, _>((Bound::Excluded(key), Bound::Unbounded))
-            .take_while(|(k, _)| k.is_within(key))
-            .any(|(_, rules)| for_purpose(rules))
+        // Descendants follow their ancestor in key order, contiguously
+        // (`.` sorts before every other key character).
+        let after = self.keys.partition_point(|k| *k <= key);
+        self.keys
+            .get(after..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|k| k.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
+            .any(|k| for_purpose(k))
     }
 }
 
