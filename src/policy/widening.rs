@@ -71,76 +71,98 @@ impl Regime {
 /// One widening found: what, where, and the warning's text.
 pub(super) type Found = (DiagnosticCode, String, String);
 
+/// A widening, where it is, and the warning's text.
+type Candidate = (Widening, String, String);
+
 /// The widenings of a policy that its regime does not permit.
 pub(super) fn widenings(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Found> {
     let regime = Regime::of(policy);
-    let mut out = Vec::new();
-    let mut found = |w: Widening, path: String, message: String| {
-        if !regime.permits(w) {
-            out.push((w.code(), path, message));
-        }
-    };
+    let mut all = core_covers_sensitive(policy, taxonomy);
+    all.extend(settings(policy));
+    all.extend(core_providing(policy));
+    all.into_iter()
+        .filter(|(w, _, _)| !regime.permits(*w))
+        .map(|(w, path, message)| (w.code(), path, message))
+        .collect()
+}
+
+/// Core purposes that name a whole root of the taxonomy with sensitive
+/// categories below it.
+fn core_covers_sensitive(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Candidate> {
     // For each root of the taxonomy, its first sensitive category.
     let mut sensitive: HashMap<&str, &CategoryKey> = HashMap::new();
     for (k, _) in taxonomy.iter().filter(|(_, info)| info.sensitivity == Sensitivity::Sensitive) {
         let root = k.as_str().split('.').next().unwrap_or_default();
         sensitive.entry(root).or_insert(k);
     }
+    let mut out = Vec::new();
     for (i, p) in policy.purposes.iter().enumerate().filter(|(_, p)| p.basis == PurposeBasis::Core) {
         for (j, k) in p.categories.iter().enumerate() {
             if let Some(s) = sensitive.get(k.as_str()) {
-                found(
+                out.push((
                     Widening::CoreCoversSensitive,
                     format!("/purposes/{i}/categories/{j}"),
                     format!(
                         "core purpose `{}` covers every category within `{k}`, sensitive ones such as `{s}` included, and collects them without consent, where PIPL art. 29 asks separate consent for sensitive personal information",
                         p.id
                     ),
-                );
+                ));
             }
         }
     }
+    out
+}
+
+/// The age settings that widen what is permitted.
+fn settings(policy: &Policy) -> Vec<Candidate> {
+    let mut out = Vec::new();
     if policy.settings.unknown_age == UnknownAge::Adult {
-        found(
+        out.push((
             Widening::UnknownAgeAdult,
             "/settings/unknown_age".to_owned(),
             format!(
                 "a subject of unknown age is treated as an adult, so a child's data may be processed without a guardian's consent, where PIPL art. 31 asks it below {PIPL_CHILD_AGE}"
             ),
-        );
+        ));
     }
     if !policy.settings.child_data_sensitive {
-        found(
+        out.push((
             Widening::ChildDataNotSensitive,
             "/settings/child_data_sensitive".to_owned(),
             format!(
                 "children's data is not treated as sensitive, where PIPL art. 28 counts the personal information of a child under {PIPL_CHILD_AGE} as sensitive"
             ),
-        );
+        ));
     }
     if let Some(m) = policy.minors.as_ref().filter(|m| m.guardian_consent_below < PIPL_CHILD_AGE) {
-        found(
+        out.push((
             Widening::LowGuardianAge,
             "/minors/guardian_consent_below".to_owned(),
             format!(
                 "a guardian's consent is asked only below age {}, so older children consent alone, where PIPL art. 31 asks it below {PIPL_CHILD_AGE}",
                 m.guardian_consent_below
             ),
-        );
+        ));
     }
-    for (i, a) in policy.actions.iter().enumerate() {
-        if let Some(kinds) = unbound_core_recipients(a) {
-            found(
+    out
+}
+
+/// Providing rules that permit core purposes to recipients they ask no
+/// agreement of.
+fn core_providing(policy: &Policy) -> Vec<Candidate> {
+    let unbound = policy.actions.iter().enumerate().filter_map(|(i, a)| Some((i, a, unbound_core_recipients(a)?)));
+    unbound
+        .map(|(i, a, kinds)| {
+            (
                 Widening::CoreProvidingWithoutAgreement,
                 format!("/actions/{i}/recipient_requires"),
                 format!(
                     "rule `{}` provides data for core purposes without consent to {kinds} with no agreement asked of them, where PIPL art. 23 asks the person's separate consent to provide personal information to another handler",
                     a.id
                 ),
-            );
-        }
-    }
-    out
+            )
+        })
+        .collect()
 }
 
 /// The recipient kinds an agreement can be asked of (an authority, the
