@@ -724,36 +724,24 @@ impl CompactLedger {
 }
 
 impl CompactLedger {
-    /// The grants for a query whose names come numbered in the vocabulary
-    /// the ledger is bound to.
-    fn grants_numbered(&self, q: &ConsentQuery<'_>, b: &Binding, n: &Numbered<'_>) -> Grants {
-        let covering = n.covering.iter().filter_map(|c| b.categories.get(*c));
-        let recipient = n.recipient.map(|r| b.recipients.get(r));
-        self.grants_resolved(q, b.purposes.get(n.purpose), b.categories.get(n.category), covering, recipient)
+    /// A query's names as this ledger's ids; `None` for a purpose never
+    /// interned, which is in no scope, so that nothing applies.
+    fn resolve_names(&self, q: &ConsentQuery<'_>) -> Option<Resolved> {
+        let purpose = self.purposes.get(q.purpose)?;
+        let category = self.categories.get(q.category);
+        let covers = IdSet::of(category, q.covering.iter().filter_map(|c| self.categories.get(c)));
+        let recipient = q.recipient.map(|r| self.recipients.get(r));
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
     }
 
-    /// The grants for a query whose names have been resolved to this
-    /// ledger's ids (`None` for a name never interned).
-    fn grants_resolved(
-        &self,
-        q: &ConsentQuery<'_>,
-        purpose: Option<u32>,
-        category: Option<u32>,
-        covering: impl Iterator<Item = u32>,
-        recipient: QueryRecipient,
-    ) -> Grants {
-        let Some(events) = self.events_of(q.subject) else {
-            return Grants::NONE;
-        };
-        // A purpose never interned is in no scope: nothing applies.
-        let Some(purpose) = purpose else {
-            return Grants::NONE;
-        };
-        let mut covers = IdSet::new();
-        for c in category.into_iter().chain(covering) {
-            covers.push(c);
-        }
-        self.scan(events, q, purpose, &covers, QueryIds { category, recipient })
+    /// The same for a query whose names come numbered in the vocabulary the
+    /// ledger is bound to, without reading a name.
+    fn resolve_numbers(b: &Binding, n: &Numbered<'_>) -> Option<Resolved> {
+        let purpose = b.purposes.get(n.purpose)?;
+        let category = b.categories.get(n.category);
+        let covers = IdSet::of(category, n.covering.iter().filter_map(|c| b.categories.get(*c)));
+        let recipient = n.recipient.map(|r| b.recipients.get(r));
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
     }
 
     /// The grants in force among a subject's events for a query resolved
@@ -808,6 +796,15 @@ impl IdSet {
         Self { inline: [NONE; 8], len: 0, more: Vec::new() }
     }
 
+    /// A query's category, if interned, and its covering ancestors.
+    fn of(category: Option<u32>, covering: impl Iterator<Item = u32>) -> Self {
+        let mut set = Self::new();
+        for c in category.into_iter().chain(covering) {
+            set.push(c);
+        }
+        set
+    }
+
     fn push(&mut self, id: u32) {
         match self.inline.get_mut(self.len) {
             Some(slot) => {
@@ -854,6 +851,14 @@ impl CompactLedger {
     }
 }
 
+/// A query resolved to this ledger's ids.
+struct Resolved {
+    purpose: u32,
+    /// The category and its covering ancestors.
+    covers: IdSet,
+    ids: QueryIds,
+}
+
 /// The query's category and recipient as interned ids.
 #[derive(Clone, Copy)]
 struct QueryIds {
@@ -867,12 +872,18 @@ impl ConsentStore for CompactLedger {
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        if let Some((b, n)) = self.binding.as_deref().zip(q.numbered).filter(|(b, n)| b.vocabulary == n.vocabulary) {
-            return self.grants_numbered(q, b, &n);
+        let Some(events) = self.events_of(q.subject) else {
+            return Grants::NONE;
+        };
+        let bound = self.binding.as_deref().zip(q.numbered).filter(|(b, n)| b.vocabulary == n.vocabulary);
+        let resolved = match bound {
+            Some((b, n)) => Self::resolve_numbers(b, &n),
+            None => self.resolve_names(q),
+        };
+        match resolved {
+            Some(r) => self.scan(events, q, r.purpose, &r.covers, r.ids),
+            None => Grants::NONE,
         }
-        let covering = q.covering.iter().filter_map(|c| self.categories.get(c));
-        let recipient = q.recipient.map(|r| self.recipients.get(r));
-        self.grants_resolved(q, self.purposes.get(q.purpose), self.categories.get(q.category), covering, recipient)
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {

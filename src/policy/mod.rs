@@ -21,6 +21,7 @@ use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 pub use builder::PolicyBuilder;
 pub use ground::{Evidence, Ground};
 pub use period::Period;
+use validate::Findings;
 pub use validate::{Diagnostic, DiagnosticCode, Severity};
 
 /// The version of the policy document format this crate reads.
@@ -896,7 +897,7 @@ impl Policy {
     /// order. Acknowledged warnings are marked as such.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let (taxonomy, found) = categories::taxonomy_of(self);
-        validate::check(self, &taxonomy, found)
+        validate::check(self, &taxonomy, found, Findings::All)
     }
 
     /// The warnings the policy has not acknowledged.
@@ -911,7 +912,8 @@ impl Policy {
     /// An error of kind [`ErrorKind::Invalid`](crate::ErrorKind::Invalid)
     /// holding every error-level diagnostic.
     pub fn validate(&self) -> Result<(), crate::Error> {
-        errors_of(self.diagnostics())
+        let (taxonomy, found) = categories::taxonomy_of(self);
+        errors_of(validate::check(self, &taxonomy, found, Findings::Errors))
     }
 
     /// Validates the policy and keeps what validation built: the one
@@ -920,7 +922,7 @@ impl Policy {
     /// [`Engine::from_json`](crate::Engine::from_json)).
     pub(crate) fn validated(self) -> Result<Validated, crate::Error> {
         let (taxonomy, found) = categories::taxonomy_of(&self);
-        errors_of(validate::check(&self, &taxonomy, found))?;
+        errors_of(validate::check(&self, &taxonomy, found, Findings::Errors))?;
         Ok(Validated { policy: self, taxonomy })
     }
 

@@ -234,9 +234,24 @@ impl Checker<'_> {
     }
 }
 
-/// Every problem of a policy, after `found` (those its taxonomy's
-/// declarations raised), with acknowledged warnings marked.
-pub(super) fn check(policy: &Policy, taxonomy: &Taxonomy, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+/// What a check looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Findings {
+    /// The errors, which decide whether a policy loads; warnings found on
+    /// the way may come too.
+    Errors,
+    /// Errors and every warning, acknowledged ones marked.
+    All,
+}
+
+/// The problems of a policy, after `found` (those its taxonomy's
+/// declarations raised).
+pub(super) fn check(
+    policy: &Policy,
+    taxonomy: &Taxonomy,
+    found: Vec<Diagnostic>,
+    findings: Findings,
+) -> Vec<Diagnostic> {
     let purposes = policy.purposes.iter().map(|p| &p.id).collect();
     let categories = taxonomy.iter().map(|(k, info)| (k.as_str(), info.sensitivity)).collect();
     let mut c = Checker { policy, categories, purposes, out: found };
@@ -263,6 +278,11 @@ pub(super) fn check(policy: &Policy, taxonomy: &Taxonomy, found: Vec<Diagnostic>
     check_actions(&mut c);
     check_minors(&mut c);
     check_retention(&mut c);
+    if findings == Findings::Errors {
+        // Loading a policy needs no more, and the warnings of a large one
+        // cost as much as the rest of the load.
+        return c.out;
+    }
     check_warnings(&mut c);
     for (code, path, message) in super::widening::widenings(policy, taxonomy) {
         c.warn(code, path, message);
