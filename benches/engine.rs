@@ -16,7 +16,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use privacy_engine::{
     Action, CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStore,
-    Engine, InMemoryLedger, Policy, RecipientId, Request, RetentionPlanner, RetentionRecord, Scope, Subject,
+    Engine, InMemoryLedger, RecipientId, Request, RetentionPlanner, RetentionRecord, Scope, Subject,
 };
 
 const SEED_004: &str = include_str!("../examples/policies/seed-004.json");
@@ -105,7 +105,7 @@ fn ledger() -> InMemoryLedger {
 }
 
 fn bench_decisions(c: &mut Criterion) {
-    let engine = Engine::new(Policy::from_json(SEED_004).unwrap()).unwrap();
+    let engine = Engine::from_json(SEED_004).unwrap();
     let ledger = ledger();
     let mut g = c.benchmark_group("seed-004");
     for (name, req) in requests() {
@@ -180,7 +180,7 @@ fn large_policy() -> String {
 
 fn bench_large(c: &mut Criterion) {
     let text = large_policy();
-    let engine = Engine::new(Policy::from_json(&text).unwrap()).unwrap();
+    let engine = Engine::from_json(&text).unwrap();
     let ledger = ledger();
     let mut g = c.benchmark_group("policy-10k-rules");
     for (name, req) in requests() {
@@ -193,14 +193,92 @@ fn bench_large(c: &mut Criterion) {
         });
     }
     g.sample_size(10);
-    g.bench_function("load", |b| b.iter(|| Engine::new(Policy::from_json(black_box(&text)).unwrap()).unwrap()));
+    g.bench_function("load", |b| b.iter(|| Engine::from_json(black_box(&text)).unwrap()));
+    g.finish();
+}
+
+/// The policy of issue 13's load attack, regenerated: 20,000 categories,
+/// 40,000 purposes of 20 categories each, 10,000 recipients and 5,000
+/// retention rules (about 35 MB).
+fn huge_policy() -> String {
+    let mut p: serde_json::Value = serde_json::from_str(SEED_004).unwrap();
+    let cats = p["categories"].as_array_mut().unwrap();
+    cats.push(serde_json::json!({"key": "user.huge"}));
+    for g in 0..200 {
+        cats.push(serde_json::json!({"key": format!("user.huge.g{g}")}));
+        for c in 0..100 {
+            cats.push(serde_json::json!({"key": format!("user.huge.g{g}.c{c}"), "description": "generated"}));
+        }
+    }
+    let leaf = |i: usize| format!("user.huge.g{}.c{}", i % 200, (i / 200) % 100);
+    let purposes = p["purposes"].as_array_mut().unwrap();
+    for i in 0..40_000 {
+        let categories: Vec<String> = (0..20).map(|j| leaf(i * 20 + j)).collect();
+        purposes.push(serde_json::json!({
+            "id": format!("purpose-{i}"),
+            "basis": if i % 2 == 0 { "core" } else { "optional" },
+            "categories": categories,
+        }));
+    }
+    let recipients = p["recipients"].as_array_mut().unwrap();
+    for i in 0..10_000 {
+        recipients.push(serde_json::json!({
+            "id": format!("recipient-{i}"), "kind": "partner", "region": "CN",
+            "agreements": ["confidentiality", "cac_standard_contract"],
+            "categories": [format!("user.huge.g{}", i % 200), leaf(i)],
+            "purposes": [format!("purpose-{}", i * 4), format!("purpose-{}", i * 4 + 1)],
+            "data_state": "identifiable",
+        }));
+    }
+    let retention = p["retention"].as_array_mut().unwrap();
+    for i in 0..5_000 {
+        retention.push(serde_json::json!({
+            "id": format!("retention-{i}"),
+            "categories": [format!("user.huge.g{}", i % 200), leaf(i)],
+            "purposes": [format!("purpose-{}", i * 8)],
+            "trigger": "collected", "maximum": "P1Y", "end_action": "delete",
+        }));
+    }
+    p.to_string()
+}
+
+/// Peak resident set size in bytes since [`reset_peak_rss`] (Linux only; 0
+/// elsewhere).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().strip_suffix(" kB"));
+    kb.and_then(|v| v.trim().parse::<u64>().ok()).map_or(0, |kb| kb * 1024)
+}
+
+/// Starts a new peak for [`peak_rss`].
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Issue 13's load target: the huge policy loads in at most 2 s and
+/// 500 MB.
+fn bench_huge(c: &mut Criterion) {
+    let text = huge_policy();
+    let before = rss();
+    reset_peak_rss();
+    let start = std::time::Instant::now();
+    let engine = Engine::from_json(&text).unwrap();
+    let took = start.elapsed();
+    let peak = peak_rss().saturating_sub(before);
+    eprintln!(
+        "huge policy: {} MB of JSON loaded in {took:.2?}, peak {} MB above the text",
+        text.len() >> 20,
+        peak >> 20
+    );
+    drop(engine);
+    let mut g = c.benchmark_group("policy-huge");
+    g.sample_size(10);
+    g.bench_function("load", |b| b.iter(|| Engine::from_json(black_box(&text)).unwrap()));
     g.finish();
 }
 
 fn bench_load(c: &mut Criterion) {
-    c.bench_function("policy_load/seed-004", |b| {
-        b.iter(|| Engine::new(Policy::from_json(black_box(SEED_004)).unwrap()).unwrap())
-    });
+    c.bench_function("policy_load/seed-004", |b| b.iter(|| Engine::from_json(black_box(SEED_004)).unwrap()));
 }
 
 /// Resident set size in bytes, from /proc (Linux only; 0 elsewhere).
@@ -243,22 +321,16 @@ fn bench_ledger(c: &mut Criterion) {
     let covering = [CategoryKey::new("user.device.device_id").unwrap()];
     let at = "2024-05-20T10:00:00+08:00".parse::<chrono::DateTime<chrono::FixedOffset>>().unwrap().to_utc();
     let recipient: Option<&RecipientId> = None;
-    let query = ConsentQuery {
-        subject: &subject,
-        purpose: &purpose,
-        category: &category,
-        covering: &covering,
-        recipient,
-        required: ConsentQualities::explicit(),
-        excluded: ConsentQualities::empty(),
-        at,
-    };
+    let mut query = ConsentQuery::new(&subject, &purpose, &category, at);
+    query.covering = &covering;
+    query.recipient = recipient;
+    query.required = ConsentQualities::explicit();
     c.bench_function("ledger/as_of_lookup", |b| b.iter(|| black_box(l.has_consent(black_box(&query)))));
     c.bench_function("ledger/compact_as_of_lookup", |b| b.iter(|| black_box(compact.has_consent(black_box(&query)))));
 }
 
 fn bench_sweep(c: &mut Criterion) {
-    let engine = Engine::new(Policy::from_json(SEED_004).unwrap()).unwrap();
+    let engine = Engine::from_json(SEED_004).unwrap();
     let keys = ["user.financial.transaction", "user.biometric.face", "user.contact.phone_number", "user.device.model"];
     let records: Vec<RetentionRecord> = (0..1_000_000)
         .map(|i| {
@@ -286,5 +358,5 @@ fn bench_sweep(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_decisions, bench_large, bench_load, bench_ledger, bench_sweep);
+criterion_group!(benches, bench_huge, bench_decisions, bench_large, bench_load, bench_ledger, bench_sweep);
 criterion_main!(benches);

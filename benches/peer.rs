@@ -32,7 +32,8 @@
 //!
 //! For callgrind, `PEER_PROFILE=1` runs every scenario once through
 //! `one_decision_ours` and exits (`PEER_LEDGER=in_memory` for the in-memory
-//! ledger; the compact one otherwise); `PEER_PROFILE=native` does the same
+//! ledger; the compact one otherwise, bound to the engine unless
+//! `PEER_UNBOUND=1`); `PEER_PROFILE=native` does the same
 //! through `one_decision_native`:
 //!
 //! ```sh
@@ -54,7 +55,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use privacy_engine::{ConsentStore, Engine, Policy, Prepared, Request};
+use privacy_engine::{ConsentStore, Engine, Prepared, Request};
 use scenarios::Scenario;
 
 /// Scenarios per chunk of the interleaved passes, as in the peer harness.
@@ -176,11 +177,14 @@ fn timer_overhead_ns() -> u64 {
 }
 
 fn main() {
-    let engine = Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap();
+    let engine = Engine::from_json(scenarios::POLICY).unwrap();
     let mut replay = scenarios::replay();
     // The compact ledger finds names by the engine's ids, as an application
-    // that decides with one engine would set it up.
-    replay.compact.bind(&engine);
+    // that decides with one engine would set it up (`PEER_UNBOUND=1`: by
+    // the names).
+    if std::env::var_os("PEER_UNBOUND").is_none() {
+        engine.bind_ledger(&mut replay.compact);
+    }
     let replay = replay;
     let requests = &replay.requests;
     let n = requests.len();

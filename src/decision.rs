@@ -8,9 +8,9 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
-use crate::ground::{Evidence, Ground};
 use crate::ids::{Cites, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, DataState, EndAction, Permission, RecipientRequirement, Trigger};
+use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
 
 /// Permitted or denied. There is no third verdict: "needs consent" is a

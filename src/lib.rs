@@ -150,7 +150,6 @@ mod consent;
 mod decision;
 mod engine;
 mod error;
-mod ground;
 mod ids;
 mod lines;
 mod policy;
@@ -172,22 +171,21 @@ pub use crate::audit::{
 };
 pub use crate::consent::{
     CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants,
-    InMemoryLedger, Scope, VocabularyIds,
+    InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
 };
 pub use crate::engine::{Due, Engine, Prepared, RetentionPlanner, RetentionRecord, Ruling};
 pub use crate::error::{Error, ErrorKind};
-pub use crate::ground::{Evidence, Ground};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
-    CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Exception,
-    MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis,
-    Recipient, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity, TaxonomySource,
-    Trigger, UnknownAge,
+    CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence,
+    Exception, Ground, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose,
+    PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION, Settings, Severity,
+    TaxonomySource, Trigger, UnknownAge,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

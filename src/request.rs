@@ -5,9 +5,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ground::{Evidence, Ground};
 use crate::ids::{PurposeId, RecipientId, SubjectId};
 use crate::policy::{Action, DataState};
+use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
 
 /// The oldest age a request may state.

@@ -340,11 +340,48 @@ impl Taxonomy {
         MODELLED_ELSEWHERE.iter().find(|(i, _)| *i == id).map(|(_, w)| *w)
     }
 
-    pub(crate) fn insert(&mut self, key: CategoryKey, info: CategoryInfo) {
-        self.categories.insert(key, info);
+    /// Declares a category, as a policy does: a known key may have its
+    /// sensitivity raised (never lowered); a new key needs a known parent,
+    /// or no parent where `roots` allows new roots, and inherits its
+    /// parent's sensitivity unless it names one.
+    pub(crate) fn declare(
+        &mut self,
+        key: &CategoryKey,
+        sensitivity: Option<Sensitivity>,
+        description: Option<&str>,
+        roots: bool,
+    ) -> Result<(), Undeclarable> {
+        if let Some(info) = self.categories.get_mut(key) {
+            return match sensitivity {
+                Some(s) if s < info.sensitivity => Err(Undeclarable::LowersSensitivity),
+                Some(s) => {
+                    info.sensitivity = s;
+                    Ok(())
+                }
+                None => Ok(()),
+            };
+        }
+        let inherited = match key.parent() {
+            Some(p) => self.get(&p).map(|i| i.sensitivity).ok_or(Undeclarable::UnknownParent)?,
+            None if roots => Sensitivity::Personal,
+            None => return Err(Undeclarable::UnknownParent),
+        };
+        let info = CategoryInfo {
+            sensitivity: sensitivity.unwrap_or(inherited),
+            description: description.unwrap_or_default().to_owned(),
+            catalog: Vec::new(),
+            builtin: false,
+        };
+        self.categories.insert(key.clone(), info);
+        Ok(())
     }
+}
 
-    pub(crate) fn get_mut(&mut self, key: &CategoryKey) -> Option<&mut CategoryInfo> {
-        self.categories.get_mut(key)
-    }
+/// Why a category cannot be declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Undeclarable {
+    /// It would make a known category less sensitive.
+    LowersSensitivity,
+    /// Its parent is not known (or it is a new root where none may start).
+    UnknownParent,
 }

@@ -161,16 +161,11 @@ fn compare(model: &InMemoryLedger, compact: &CompactLedger, queries: &[Query]) -
         prop_assert_eq!(offsets(&want), offsets(&got));
     }
     for q in queries {
-        let query = ConsentQuery {
-            subject: &q.subject,
-            purpose: &q.purpose,
-            category: &q.category,
-            covering: &q.covering,
-            recipient: q.recipient.as_ref(),
-            required: q.required,
-            excluded: q.excluded,
-            at: q.at,
-        };
+        let mut query = ConsentQuery::new(&q.subject, &q.purpose, &q.category, q.at);
+        query.covering = &q.covering;
+        query.recipient = q.recipient.as_ref();
+        query.required = q.required;
+        query.excluded = q.excluded;
         prop_assert_eq!(model.has_consent(&query), compact.has_consent(&query), "has_consent {:?}", q);
         // One pass over the events and the trait's default (32 look-ups) agree.
         let grants = model.grants(&query);

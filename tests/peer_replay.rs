@@ -29,9 +29,9 @@ fn every_peer_verdict_is_ours() {
     // The compact ledger bound to the engine, once loaded, and bound to
     // another engine: names found by id, and by name again.
     let mut bound = replay.compact.clone();
-    bound.bind(&engine);
+    engine.bind_ledger(&mut bound);
     let mut bound_elsewhere = replay.compact.clone();
-    bound_elsewhere.bind(&Engine::new(Policy::from_json(scenarios::POLICY).unwrap()).unwrap());
+    Engine::from_json(scenarios::POLICY).unwrap().bind_ledger(&mut bound_elsewhere);
     assert_eq!(
         replay.keying,
         scenarios::Keying::PerSubject,

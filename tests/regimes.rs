@@ -671,3 +671,88 @@ fn default_values_are_not_flagged_where_they_have_no_effect() {
     let policy = load(&v).unwrap();
     assert!(policy.diagnostics().iter().all(|d| d.code != DiagnosticCode::FieldWithoutEffect));
 }
+
+/// The unacknowledged warnings of a document that loads, as codes and paths.
+fn warnings(v: &Value) -> Vec<(DiagnosticCode, String)> {
+    load(v).unwrap().unacknowledged_warnings().iter().map(|d| (d.code, d.path.clone())).collect()
+}
+
+#[test]
+fn settings_that_widen_what_is_permitted_warn_and_can_be_acknowledged() {
+    // Issue 13: each of these loaded without a word.
+    let base_warnings = warnings(&base());
+    let widening = |f: &dyn Fn(&mut Value), code: DiagnosticCode, path: &str| {
+        let mut v = base();
+        f(&mut v);
+        let found = warnings(&v);
+        let new: Vec<_> = found.iter().filter(|w| !base_warnings.contains(w)).cloned().collect();
+        assert_eq!(new, vec![(code, path.to_owned())], "{found:?}");
+        let message = load(&v).unwrap().diagnostics().into_iter().find(|d| d.code == code).unwrap().message;
+        assert!(message.contains("PIPL art."), "{message}");
+        // Acknowledged in the file like any other warning.
+        v["acknowledged_warnings"] = json!([{"code": code.as_str(), "path": path, "reason": "reviewed"}]);
+        assert!(!warnings(&v).contains(&(code, path.to_owned())));
+    };
+    widening(
+        &|v| v["purposes"][0]["categories"] = json!(["user"]),
+        DiagnosticCode::CoreCoversSensitive,
+        "/purposes/0/categories/0",
+    );
+    widening(
+        &|v| v["settings"] = json!({"unknown_age": "adult"}),
+        DiagnosticCode::UnknownAgeAdult,
+        "/settings/unknown_age",
+    );
+    widening(
+        &|v| v["settings"] = json!({"child_data_sensitive": false}),
+        DiagnosticCode::ChildDataNotSensitive,
+        "/settings/child_data_sensitive",
+    );
+    widening(
+        &|v| v["minors"] = json!({"id": "m", "guardian_consent_below": 1, "guardian_qualities": ["affirmative"]}),
+        DiagnosticCode::LowGuardianAge,
+        "/minors/guardian_consent_below",
+    );
+    // The share rule of `base` permits core purposes to anyone; asking an
+    // agreement of every recipient silences it, of processors alone does not.
+    let share = (DiagnosticCode::CoreProvidingWithoutAgreement, "/actions/2/recipient_requires".to_owned());
+    assert!(base_warnings.contains(&share), "{base_warnings:?}");
+    let mut v = base();
+    v["actions"][2]["recipient_requires"] = json!(["confidentiality"]);
+    assert!(!warnings(&v).contains(&share));
+    v["actions"][2]["recipient_requires_kinds"] = json!(["processor"]);
+    assert!(warnings(&v).contains(&share));
+    // PIPL's own readings stay silent.
+    let mut v = base();
+    v["minors"] = json!({"id": "m", "guardian_consent_below": 14, "guardian_qualities": ["affirmative"]});
+    v["settings"] = json!({"unknown_age": "minor", "child_data_sensitive": true});
+    assert!(
+        warnings(&v).iter().all(|(c, _)| !matches!(
+            c,
+            DiagnosticCode::UnknownAgeAdult | DiagnosticCode::ChildDataNotSensitive | DiagnosticCode::LowGuardianAge
+        )),
+        "{:?}",
+        warnings(&v)
+    );
+}
+
+#[test]
+fn a_category_declared_twice_is_a_duplicate() {
+    let mut v = base();
+    v["categories"] = json!([
+        {"key": "user.contact.pager", "sensitivity": "sensitive"},
+        {"key": "user.contact.pager", "sensitivity": "personal"}
+    ]);
+    assert_eq!(errors(&v), vec![(DiagnosticCode::DuplicateId, "/categories/1/key".to_owned())]);
+    let err = load(&v).unwrap_err();
+    assert_eq!(
+        err.diagnostics()[0].message,
+        "category `user.contact.pager` is declared twice, first at `/categories/0`"
+    );
+}
+
+#[test]
+fn the_peer_policy_acknowledges_what_it_widens() {
+    let policy = Policy::from_json(include_str!("../examples/policies/peer-bench.json")).unwrap();
+    assert_eq!(policy.unacknowledged_warnings(), vec![]);
+}

@@ -143,7 +143,7 @@ fn every_vector_holds() {
         let ruling = engine.decide(&prepared, &compact);
         // Bound to the engine before its events come: names found by id.
         let mut bound = CompactLedger::new();
-        bound.bind(engine);
+        engine.bind_ledger(&mut bound);
         bound.extend(v.consents.iter().cloned()).unwrap();
         if engine.decide(&prepared, &ledger).to_decision() != decision
             || ruling.to_decision() != decision

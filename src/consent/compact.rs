@@ -7,8 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
 use super::{
-    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants, Scope,
-    VocabularyIds,
+    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants, Numbered, Scope,
 };
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
@@ -73,13 +72,13 @@ pub struct CompactLedger {
     permissions: Vec<Permission>,
     expiries: Vec<Stamp>,
     len: usize,
-    /// The engine vocabulary the ledger is bound to, if any.
+    /// The vocabulary the ledger is bound to, if any.
     binding: Option<Box<Binding>>,
 }
 
-/// An engine's vocabulary as this ledger's ids: for each engine id, the
-/// ledger's ([`NONE`] while not interned), kept up to date as names are
-/// interned.
+/// A vocabulary's numbers (see [`Numbered`]) as this ledger's ids: for each
+/// number, the ledger's id ([`NONE`] while not interned), kept up to date as
+/// names are interned.
 #[derive(Clone, Debug)]
 struct Binding {
     vocabulary: u64,
@@ -91,9 +90,9 @@ struct Binding {
 /// One part of a [`Binding`].
 #[derive(Clone, Debug)]
 struct Translation<T> {
-    /// The engine's id of each of its names.
-    engine: HashMap<T, usize, BuildHasherDefault<WordHasher>>,
-    /// By engine id, the ledger's.
+    /// The vocabulary's number of each of its names.
+    numbers: HashMap<T, usize, BuildHasherDefault<WordHasher>>,
+    /// By number, the ledger's id.
     ledger: Vec<u32>,
 }
 
@@ -102,9 +101,9 @@ impl<T: Clone + Eq + Hash> Translation<T> {
     where
         T: 'n,
     {
-        let mut t = Translation { engine: HashMap::default(), ledger: Vec::new() };
+        let mut t = Translation { numbers: HashMap::default(), ledger: Vec::new() };
         for (i, name) in names.enumerate() {
-            t.engine.insert(name.clone(), i);
+            t.numbers.insert(name.clone(), i);
             t.ledger.push(interned.get(name).unwrap_or(NONE));
         }
         t
@@ -112,12 +111,12 @@ impl<T: Clone + Eq + Hash> Translation<T> {
 
     /// Records that `name` is interned as `id`.
     fn interned(&mut self, name: &T, id: u32) {
-        if let Some(slot) = self.engine.get(name).and_then(|&i| self.ledger.get_mut(i)) {
+        if let Some(slot) = self.numbers.get(name).and_then(|&i| self.ledger.get_mut(i)) {
             *slot = id;
         }
     }
 
-    /// The ledger's id of the engine's id `i`.
+    /// The ledger's id of the number `i`.
     fn get(&self, i: usize) -> Option<u32> {
         self.ledger.get(i).copied().filter(|id| *id != NONE)
     }
@@ -531,39 +530,25 @@ impl CompactLedger {
         Ok(id)
     }
 
-    /// Binds the ledger to an engine's vocabulary: a look-up the engine
-    /// makes ([`Engine::decide`](crate::Engine::decide),
-    /// [`Engine::evaluate`](crate::Engine::evaluate)) then finds the
-    /// purpose, category and recipient by the engine's ids instead of by
-    /// their names. The answers are the same; a look-up from another engine
-    /// uses the names. Events appended after binding are translated as they
-    /// come. Binding again replaces the binding.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use privacy_engine::{Action, CategoryKey, CompactLedger, Engine, Policy, Request, Subject};
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
-    /// let mut ledger = CompactLedger::new();
-    /// ledger.bind(&engine);
-    /// // Append events as usual, then decide with the engine.
-    /// let request = Request::new(
-    ///     Action::Collect,
-    ///     Subject { age: Some(30), ..Subject::new("u-1") },
-    ///     vec![CategoryKey::new("user.biometric.face")?],
-    ///     "2024-05-01T10:00:00+08:00".parse()?,
-    /// )
-    /// .purpose("face_verification");
-    /// assert_eq!(engine.evaluate(&request, &ledger), engine.evaluate(&request, &CompactLedger::new()));
-    /// # Ok(()) }
-    /// ```
-    pub fn bind(&mut self, engine: &crate::Engine) {
+    /// Binds the ledger to a vocabulary: the names numbered in the order
+    /// given, under the stamp `vocabulary`. A query whose names come with
+    /// numbers of that vocabulary ([`Numbered`]) is then answered by the
+    /// numbers instead of the names; the answers are the same. Events
+    /// appended after binding are translated as they come. Binding again
+    /// replaces the binding. The engine binds a ledger to its ids
+    /// ([`Engine::bind_ledger`](crate::Engine::bind_ledger)).
+    pub(crate) fn bind<'n>(
+        &mut self,
+        vocabulary: u64,
+        purposes: impl Iterator<Item = &'n PurposeId>,
+        categories: impl Iterator<Item = &'n CategoryKey>,
+        recipients: impl Iterator<Item = &'n RecipientId>,
+    ) {
         self.binding = Some(Box::new(Binding {
-            vocabulary: engine.stamp(),
-            purposes: Translation::new(engine.purpose_names(), &self.purposes),
-            categories: Translation::new(engine.category_names(), &self.categories),
-            recipients: Translation::new(engine.recipient_names(), &self.recipients),
+            vocabulary,
+            purposes: Translation::new(purposes, &self.purposes),
+            categories: Translation::new(categories, &self.categories),
+            recipients: Translation::new(recipients, &self.recipients),
         }));
     }
 
@@ -739,28 +724,24 @@ impl CompactLedger {
 }
 
 impl CompactLedger {
-    /// The grants for a query whose names have been resolved to this
-    /// ledger's ids (`None` for a name never interned).
-    fn grants_resolved(
-        &self,
-        q: &ConsentQuery<'_>,
-        purpose: Option<u32>,
-        category: Option<u32>,
-        covering: impl Iterator<Item = u32>,
-        recipient: QueryRecipient,
-    ) -> Grants {
-        let Some(events) = self.events_of(q.subject) else {
-            return Grants::NONE;
-        };
-        // A purpose never interned is in no scope: nothing applies.
-        let Some(purpose) = purpose else {
-            return Grants::NONE;
-        };
-        let mut covers = IdSet::new();
-        for c in category.into_iter().chain(covering) {
-            covers.push(c);
-        }
-        self.scan(events, q, purpose, &covers, QueryIds { category, recipient })
+    /// A query's names as this ledger's ids; `None` for a purpose never
+    /// interned, which is in no scope, so that nothing applies.
+    fn resolve_names(&self, q: &ConsentQuery<'_>) -> Option<Resolved> {
+        let purpose = self.purposes.get(q.purpose)?;
+        let category = self.categories.get(q.category);
+        let covers = IdSet::of(category, q.covering.iter().filter_map(|c| self.categories.get(c)));
+        let recipient = q.recipient.map(|r| self.recipients.get(r));
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
+    }
+
+    /// The same for a query whose names come numbered in the vocabulary the
+    /// ledger is bound to, without reading a name.
+    fn resolve_numbers(b: &Binding, n: &Numbered<'_>) -> Option<Resolved> {
+        let purpose = b.purposes.get(n.purpose)?;
+        let category = b.categories.get(n.category);
+        let covers = IdSet::of(category, n.covering.iter().filter_map(|c| b.categories.get(*c)));
+        let recipient = n.recipient.map(|r| b.recipients.get(r));
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
     }
 
     /// The grants in force among a subject's events for a query resolved
@@ -815,6 +796,15 @@ impl IdSet {
         Self { inline: [NONE; 8], len: 0, more: Vec::new() }
     }
 
+    /// A query's category, if interned, and its covering ancestors.
+    fn of(category: Option<u32>, covering: impl Iterator<Item = u32>) -> Self {
+        let mut set = Self::new();
+        for c in category.into_iter().chain(covering) {
+            set.push(c);
+        }
+        set
+    }
+
     fn push(&mut self, id: u32) {
         match self.inline.get_mut(self.len) {
             Some(slot) => {
@@ -861,6 +851,14 @@ impl CompactLedger {
     }
 }
 
+/// A query resolved to this ledger's ids.
+struct Resolved {
+    purpose: u32,
+    /// The category and its covering ancestors.
+    covers: IdSet,
+    ids: QueryIds,
+}
+
 /// The query's category and recipient as interned ids.
 #[derive(Clone, Copy)]
 struct QueryIds {
@@ -874,18 +872,18 @@ impl ConsentStore for CompactLedger {
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        let covering = q.covering.iter().filter_map(|c| self.categories.get(c));
-        let recipient = q.recipient.map(|r| self.recipients.get(r));
-        self.grants_resolved(q, self.purposes.get(q.purpose), self.categories.get(q.category), covering, recipient)
-    }
-
-    fn grants_by_id(&self, q: &ConsentQuery<'_>, by_id: &VocabularyIds<'_>) -> Grants {
-        let Some(b) = self.binding.as_deref().filter(|b| b.vocabulary == by_id.vocabulary) else {
-            return self.grants(q);
+        let Some(events) = self.events_of(q.subject) else {
+            return Grants::NONE;
         };
-        let covering = by_id.covering.iter().filter_map(|c| b.categories.get(*c));
-        let recipient = by_id.recipient.map(|r| b.recipients.get(r));
-        self.grants_resolved(q, b.purposes.get(by_id.purpose), b.categories.get(by_id.category), covering, recipient)
+        let bound = self.binding.as_deref().zip(q.numbered).filter(|(b, n)| b.vocabulary == n.vocabulary);
+        let resolved = match bound {
+            Some((b, n)) => Self::resolve_numbers(b, &n),
+            None => self.resolve_names(q),
+        };
+        match resolved {
+            Some(r) => self.scan(events, q, r.purpose, &r.covers, r.ids),
+            None => Grants::NONE,
+        }
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {

@@ -219,16 +219,37 @@ pub struct ConsentQuery<'a> {
     pub excluded: ConsentQualities,
     /// The time of the processing; events at exactly this time count.
     pub at: DateTime<Utc>,
+    /// The same names as numbers, for the crate's own bound ledgers.
+    pub(crate) numbered: Option<Numbered<'a>>,
 }
 
-/// A query's purpose, category, covering ancestors and recipient as the
-/// dense ids of the engine that asks, given beside the names by
-/// [`Engine::decide`](crate::Engine::decide): a store bound to that engine's
-/// vocabulary ([`CompactLedger::bind`]) answers from them without reading a
-/// name. Opaque: only the engine makes one.
+impl<'a> ConsentQuery<'a> {
+    /// A question about `subject`'s consent to `purpose` for `category` at
+    /// `at`: no covering ancestor, no recipient, no quality required or
+    /// excluded. Set the other fields after.
+    pub fn new(subject: &'a SubjectId, purpose: &'a PurposeId, category: &'a CategoryKey, at: DateTime<Utc>) -> Self {
+        Self {
+            subject,
+            purpose,
+            category,
+            covering: &[],
+            recipient: None,
+            required: ConsentQualities::empty(),
+            excluded: ConsentQualities::empty(),
+            at,
+            numbered: None,
+        }
+    }
+}
+
+/// A query's purpose, category, covering ancestors and recipient as
+/// numbers in a vocabulary, beside their names: a ledger of this crate bound
+/// to that vocabulary ([`CompactLedger`]) answers from them without reading
+/// a name. Only the crate reads or makes one; a store outside it sees the
+/// names alone.
 #[derive(Clone, Copy, Debug)]
-pub struct VocabularyIds<'a> {
-    /// The engine's stamp.
+pub(crate) struct Numbered<'a> {
+    /// Which vocabulary the numbers are of.
     pub(crate) vocabulary: u64,
     pub(crate) purpose: usize,
     pub(crate) category: usize,
@@ -264,15 +285,6 @@ pub trait ConsentStore {
         grants
     }
 
-    /// [`grants`](Self::grants), for a query whose names the engine also
-    /// gives as the dense ids of its vocabulary. The answer must be the
-    /// same; a store bound to the engine's vocabulary finds it without
-    /// reading the names. The default asks `grants`.
-    fn grants_by_id(&self, query: &ConsentQuery<'_>, ids: &VocabularyIds<'_>) -> Grants {
-        let _ = ids;
-        self.grants(query)
-    }
-
     /// Whether the device permission is switched on at `at`.
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool;
 }
@@ -283,9 +295,6 @@ impl<S: ConsentStore + ?Sized> ConsentStore for &S {
     }
     fn grants(&self, query: &ConsentQuery<'_>) -> Grants {
         (**self).grants(query)
-    }
-    fn grants_by_id(&self, query: &ConsentQuery<'_>, ids: &VocabularyIds<'_>) -> Grants {
-        (**self).grants_by_id(query, ids)
     }
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
         (**self).permission_on(subject, permission, at)

@@ -4,7 +4,7 @@
 
 use super::draft::{Arg, CatDraft, Msg, Ob, Small};
 use super::evaluate::{Ctx, PIPL_CHILD_AGE};
-use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, VocabularyIds};
+use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, Numbered};
 use crate::ids::{Cites, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
 
@@ -33,24 +33,26 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         let (Some((pi, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
             return Grants::NONE;
         };
-        let ids = VocabularyIds {
-            vocabulary: self.engine.stamp,
-            purpose: pi,
-            category: c,
-            covering: &cat.covering_ids,
-            recipient: if with_recipient { self.recipient.map(|(ri, _)| ri) } else { None },
-        };
+        let recipient = if with_recipient { self.recipient } else { None };
         let query = ConsentQuery {
             subject: &self.req.subject.id,
             purpose: &p.id,
             category: &cat.key,
             covering: &cat.covering,
-            recipient: if with_recipient { self.recipient.map(|(_, r)| &r.id) } else { None },
+            recipient: recipient.map(|(_, r)| &r.id),
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at: self.at,
+            // For a ledger bound to this engine (`Engine::bind_ledger`).
+            numbered: Some(Numbered {
+                vocabulary: self.engine.stamp,
+                purpose: pi,
+                category: c,
+                covering: &cat.covering_ids,
+                recipient: recipient.map(|(ri, _)| ri),
+            }),
         };
-        self.store.grants_by_id(&query, &ids)
+        self.store.grants(&query)
     }
 
     /// Adds the guardian's share of the consent needed, with the rules that

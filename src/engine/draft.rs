@@ -13,9 +13,9 @@ use chrono::{DateTime, FixedOffset};
 use super::Engine;
 use crate::consent::ConsentQualities;
 use crate::decision::{ConsentFrom, Effect, NoticeField, Obligation, Reason, Unmet};
-use crate::ground::{Evidence, Ground};
 use crate::ids::{Cites, PurposeId, RecipientId, RuleId};
 use crate::policy::{DataState, EndAction, Permission, RecipientRequirement, Trigger};
+use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
 
 /// A list that keeps its first `N` items inline and spills beyond them.

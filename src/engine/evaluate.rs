@@ -10,8 +10,8 @@ use super::draft::{Arg, CatDraft, Msg, Need, Ob, Small};
 use super::ruling::Ruling;
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Decision, Effect, NoticeField, Reason};
-use crate::ground::Ground;
 use crate::ids::{Cites, RuleId};
+use crate::policy::Ground;
 use crate::policy::{
     Action, ActionRule, CrossBorderOrigin, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient,
     RecipientKind, UnknownAge,

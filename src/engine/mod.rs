@@ -18,25 +18,28 @@ macro_rules! builtin_id {
 }
 
 mod bitset;
+mod compile;
 mod consent;
 mod draft;
 mod evaluate;
+mod index;
 mod outcome;
 mod provide;
 mod retention;
 mod ruling;
 
-use crate::consent::ConsentStore;
+use crate::consent::{CompactLedger, ConsentStore};
 use crate::decision::Decision;
 use crate::error::Error;
-use crate::ids::{IdMap, PurposeId, RecipientId, RuleId};
-use crate::policy::{Action, Policy, RecipientKind};
+use crate::ids::{PurposeId, RecipientId, RuleId};
+use crate::policy::{Action, Policy, RecipientKind, Validated};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use bitset::BitSet;
+use index::IdMap;
 
 pub use evaluate::Prepared;
 pub use retention::{Due, RetentionPlanner, RetentionRecord};
@@ -153,141 +156,26 @@ fn kind_bit(k: RecipientKind) -> u16 {
 impl Engine {
     /// Validates and compiles a policy.
     ///
+    /// The policy is validated here, once, whether or not it was validated
+    /// before: its fields are public and may have changed since. To load a
+    /// document with one validation, use [`Engine::from_json`].
+    ///
     /// # Errors
     ///
     /// The policy's validation errors ([`ErrorKind::Invalid`](crate::ErrorKind::Invalid)).
     pub fn new(policy: Policy) -> Result<Engine, Error> {
-        policy.validate()?;
-        let taxonomy = policy.taxonomy();
-        let mut cats = Vec::new();
-        let mut cat_index = IdMap::default();
-        for (key, info) in taxonomy.iter() {
-            cat_index.insert(key.clone(), cats.len());
-            cats.push(Cat {
-                key: key.clone(),
-                sensitivity: info.sensitivity,
-                covering: Vec::new(),
-                covering_ids: Vec::new(),
-            });
-        }
-        for cat in &mut cats {
-            let mut p = cat.key.parent();
-            while let Some(a) = p {
-                if taxonomy.get(&a).is_some_and(|i| i.sensitivity >= cat.sensitivity) {
-                    cat.covering_ids.extend(cat_index.get(&a).copied());
-                    cat.covering.push(a.clone());
-                }
-                p = a.parent();
-            }
-        }
-        let n = cats.len();
-        // `cats` is in key order, where a key's descendants follow it
-        // contiguously (`.` sorts before every other key character).
-        let within = |keys: &[CategoryKey]| -> BitSet {
-            let mut set = BitSet::new(n);
-            for k in keys {
-                let Ok(start) = cats.binary_search_by(|c| c.key.cmp(k)) else { continue };
-                for (i, c) in cats.iter().enumerate().skip(start) {
-                    if !c.key.is_within(k) {
-                        break;
-                    }
-                    set.insert(i);
-                }
-            }
-            set
-        };
-        let within_opt = |keys: &[CategoryKey]| (!keys.is_empty()).then(|| within(keys));
+        Ok(compile::compile(policy.validated()?))
+    }
 
-        let purpose_index: IdMap<PurposeId, usize> =
-            policy.purposes.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        let purpose_set = |ids: &[PurposeId]| -> BitSet {
-            let mut set = BitSet::new(policy.purposes.len());
-            for id in ids {
-                if let Some(&i) = purpose_index.get(id) {
-                    set.insert(i);
-                }
-            }
-            set
-        };
-        let purpose_set_opt = |ids: &[PurposeId]| (!ids.is_empty()).then(|| purpose_set(ids));
-
-        let purposes = policy.purposes.iter().map(|p| CPurpose { cats: within(&p.categories) }).collect();
-        let recipients = policy
-            .recipients
-            .iter()
-            .map(|r| CRecipient {
-                cats: within(&r.categories),
-                purposes: purpose_set(&r.purposes),
-                at_home: r.region == policy.settings.home_region,
-            })
-            .collect();
-        let recipient_index = policy.recipients.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-        let requirements = policy
-            .consent_requirements
-            .iter()
-            .map(|r| CRequirement {
-                actions: r.actions.iter().fold(0, |m, a| m | action_bit(*a)),
-                kinds: r.recipient_kinds.iter().fold(0, |m, k| m | kind_bit(*k)),
-                cats: within_opt(&r.categories),
-            })
-            .collect();
-        let retention: Vec<CRetention> = policy
-            .retention
-            .iter()
-            .map(|r| CRetention { cats: within_opt(&r.categories), purposes: purpose_set_opt(&r.purposes) })
-            .collect();
-        let mut requirements_by_purpose = vec![Vec::new(); policy.purposes.len()];
-        let mut requirements_any_purpose = Vec::new();
-        for (i, r) in policy.consent_requirements.iter().enumerate() {
-            if r.purposes.is_empty() {
-                requirements_any_purpose.push(i);
-            }
-            for p in &r.purposes {
-                if let Some(list) = purpose_index.get(p).and_then(|&pi| requirements_by_purpose.get_mut(pi)) {
-                    list.push(i);
-                }
-            }
-        }
-        let mut retention_by_cat = vec![Vec::new(); n];
-        for (i, r) in retention.iter().enumerate() {
-            for (c, list) in retention_by_cat.iter_mut().enumerate() {
-                if r.cats.as_ref().is_none_or(|s| s.contains(c)) {
-                    list.push(i);
-                }
-            }
-        }
-        let purpose_rules = policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect();
-        let recipient_rules = policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())).collect();
-        // For each action rule, the purposes of each of its data-state
-        // entries (empty: any purpose).
-        let data_state_purposes =
-            policy.actions.iter().map(|a| a.data_states.iter().map(|ds| purpose_set(&ds.purposes)).collect()).collect();
-        let mut action_rules = [None; 10];
-        for (i, rule) in policy.actions.iter().enumerate() {
-            if let Some(slot) = action_rules.get_mut(rule.action as usize) {
-                *slot = Some(i);
-            }
-        }
-        Ok(Engine {
-            policy,
-            taxonomy,
-            cats,
-            cat_index,
-            purposes,
-            purpose_index,
-            recipients,
-            recipient_index,
-            requirements,
-            requirements_by_purpose,
-            requirements_any_purpose,
-            retention_by_cat,
-            purpose_rules,
-            recipient_rules,
-            action_rules,
-            data_state_purposes,
-            retention,
-            stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed),
-        })
+    /// Parses, validates and compiles a policy document: the same as
+    /// `Engine::new(Policy::from_json(json)?)` with one validation instead
+    /// of two.
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::from_json`].
+    pub fn from_json(json: &str) -> Result<Engine, Error> {
+        Ok(compile::compile(Validated::from_json(json)?))
     }
 
     /// Decides a request against the policy and the subject's consents.
@@ -334,24 +222,40 @@ impl Engine {
         evaluate::decide(self, prepared, consents)
     }
 
-    /// The engine's stamp, which names its vocabulary.
-    pub(crate) fn stamp(&self) -> u64 {
-        self.stamp
-    }
-
-    /// The purposes, in the order of their ids.
-    pub(crate) fn purpose_names(&self) -> impl Iterator<Item = &PurposeId> {
-        self.policy.purposes.iter().map(|p| &p.id)
-    }
-
-    /// The categories, in the order of their ids.
-    pub(crate) fn category_names(&self) -> impl Iterator<Item = &CategoryKey> {
-        self.cats.iter().map(|c| &c.key)
-    }
-
-    /// The recipients, in the order of their ids.
-    pub(crate) fn recipient_names(&self) -> impl Iterator<Item = &RecipientId> {
-        self.policy.recipients.iter().map(|r| &r.id)
+    /// Binds a [`CompactLedger`] to this engine: the engine's look-ups
+    /// then find purposes, categories and recipients in the ledger by the
+    /// engine's own numbering instead of by their names. The answers are the
+    /// same; look-ups by another engine, or by a caller, use the names.
+    /// Events appended after binding are translated as they come; binding
+    /// again replaces the binding.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{Action, CategoryKey, CompactLedger, Engine, Request, Subject};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = Engine::from_json(include_str!("../../examples/policies/seed-004.json"))?;
+    /// let mut ledger = CompactLedger::new();
+    /// engine.bind_ledger(&mut ledger);
+    /// // Append events as usual, then decide with the engine.
+    /// let mut request = Request::new(
+    ///     Action::Collect,
+    ///     Subject::new("u-1"),
+    ///     vec![CategoryKey::new("user.biometric.face")?],
+    ///     "2024-05-01T10:00:00+08:00".parse()?,
+    /// )
+    /// .purpose("face_verification");
+    /// request.subject.age = Some(30);
+    /// assert_eq!(engine.evaluate(&request, &ledger), engine.evaluate(&request, &CompactLedger::new()));
+    /// # Ok(()) }
+    /// ```
+    pub fn bind_ledger(&self, ledger: &mut CompactLedger) {
+        ledger.bind(
+            self.stamp,
+            self.policy.purposes.iter().map(|p| &p.id),
+            self.cats.iter().map(|c| &c.key),
+            self.policy.recipients.iter().map(|r| &r.id),
+        );
     }
 
     /// The recipients that may have received a category (those whose

@@ -5,18 +5,23 @@
 //! field documentation of the JSON form is in `docs/policy-format.md`.
 
 mod builder;
+mod categories;
+mod ground;
 mod period;
 mod validate;
+mod widening;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
 use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId};
-use crate::taxonomy::{CategoryKey, Sensitivity};
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 pub use builder::PolicyBuilder;
+pub use ground::{Evidence, Ground};
 pub use period::Period;
+use validate::Findings;
 pub use validate::{Diagnostic, DiagnosticCode, Severity};
 
 /// The version of the policy document format this crate reads.
@@ -537,8 +542,6 @@ impl Action {
     }
 }
 
-use crate::ground::{Evidence, Ground};
-
 /// The rule for one action: whether and how consent permits it, what the
 /// recipient must have in place, its exceptions, and its duties.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -887,15 +890,14 @@ impl Policy {
     /// assert_eq!(err.path(), Some("/colour"));
     /// ```
     pub fn from_json(json: &str) -> Result<Policy, crate::Error> {
-        let policy = validate::parse(json)?;
-        policy.validate()?;
-        Ok(policy)
+        Ok(validate::parse(json)?.validated()?.policy)
     }
 
     /// Every problem validation finds, errors and warnings, in document
     /// order. Acknowledged warnings are marked as such.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        validate::check(self)
+        let (taxonomy, found) = categories::taxonomy_of(self);
+        validate::check(self, &taxonomy, found, Findings::All)
     }
 
     /// The warnings the policy has not acknowledged.
@@ -910,16 +912,25 @@ impl Policy {
     /// An error of kind [`ErrorKind::Invalid`](crate::ErrorKind::Invalid)
     /// holding every error-level diagnostic.
     pub fn validate(&self) -> Result<(), crate::Error> {
-        let errors: Vec<Diagnostic> =
-            self.diagnostics().into_iter().filter(|d| d.severity == Severity::Error).collect();
-        if errors.is_empty() { Ok(()) } else { Err(crate::Error::invalid(errors)) }
+        let (taxonomy, found) = categories::taxonomy_of(self);
+        errors_of(validate::check(self, &taxonomy, found, Findings::Errors))
+    }
+
+    /// Validates the policy and keeps what validation built: the one
+    /// validation of every load path ([`Policy::from_json`],
+    /// [`Engine::new`](crate::Engine::new),
+    /// [`Engine::from_json`](crate::Engine::from_json)).
+    pub(crate) fn validated(self) -> Result<Validated, crate::Error> {
+        let (taxonomy, found) = categories::taxonomy_of(&self);
+        errors_of(validate::check(&self, &taxonomy, found, Findings::Errors))?;
+        Ok(Validated { policy: self, taxonomy })
     }
 
     /// The taxonomy this policy uses: the built-in one with the policy's own
     /// categories and raised sensitivities, or with `settings.taxonomy:
     /// declared` the policy's categories alone.
-    pub fn taxonomy(&self) -> crate::taxonomy::Taxonomy {
-        validate::taxonomy_of(self).0
+    pub fn taxonomy(&self) -> Taxonomy {
+        categories::taxonomy_of(self).0
     }
 
     /// A builder for a policy written in Rust.
@@ -940,5 +951,36 @@ impl Policy {
     /// The rule for this action, if the policy permits the action at all.
     pub fn action_rule(&self, action: Action) -> Option<&ActionRule> {
         self.actions.iter().find(|r| r.action == action)
+    }
+}
+
+/// The error of every error-level diagnostic, if there is one.
+fn errors_of(diagnostics: Vec<Diagnostic>) -> Result<(), crate::Error> {
+    let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.severity == Severity::Error).collect();
+    if errors.is_empty() { Ok(()) } else { Err(crate::Error::invalid(errors)) }
+}
+
+/// A policy that passed validation, with the taxonomy validation built:
+/// what compiling an engine consumes.
+///
+/// Sound by ownership: only [`Policy::validated`] makes one, and it owns
+/// its policy with no way to change it, so what it holds is exactly what
+/// was validated. (A flag on `Policy` would not be: its fields are public
+/// and may change after validation.)
+#[derive(Debug)]
+pub(crate) struct Validated {
+    policy: Policy,
+    taxonomy: Taxonomy,
+}
+
+impl Validated {
+    /// Parses and validates a policy document, as [`Policy::from_json`].
+    pub(crate) fn from_json(json: &str) -> Result<Validated, crate::Error> {
+        validate::parse(json)?.validated()
+    }
+
+    /// The policy and its taxonomy.
+    pub(crate) fn into_parts(self) -> (Policy, Taxonomy) {
+        (self.policy, self.taxonomy)
     }
 }

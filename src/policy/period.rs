@@ -86,11 +86,19 @@ impl FromStr for Period {
             months = months.checked_add(m).ok_or_else(bad)?;
             days = days.checked_add(d).ok_or_else(bad)?;
         }
-        if !num.is_empty() || months > 12 * 1000 || days > 366 * 1000 {
+        if !num.is_empty() || !within_limit(months, days) {
             return Err(bad());
         }
         Ok(Self { months, days })
     }
+}
+
+/// Whether a period is at most 1000 years long, its months (12,000 at
+/// most) and its days (366,000 at most) counted together: a month counts
+/// for 30.5 days, so `P1000Y` and `P366000D` are the longest periods of one
+/// unit, and `P1000Y1D` is too long.
+fn within_limit(months: u32, days: u32) -> bool {
+    u64::from(months) * 61 + u64::from(days) * 2 <= 732_000
 }
 
 impl TryFrom<String> for Period {
@@ -134,8 +142,18 @@ mod tests {
         {
             assert_eq!(s.parse::<Period>().unwrap().to_string(), canon);
         }
-        for bad in ["", "P", "3Y", "P3", "PY", "P3D2M", "P1H", "P99999999999Y", "P-1D"] {
+        for bad in ["", "P", "3Y", "P3", "PY", "P3D2M", "P1H", "P99999999999Y", "P-1D", "P1000Y366000D", "P1000Y1D"] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn at_most_a_thousand_years() {
+        for ok in ["P1000Y", "P366000D", "P500Y183000D", "P999Y11M"] {
+            assert!(ok.parse::<Period>().is_ok(), "{ok}");
+        }
+        for long in ["P1001Y", "P366001D", "P1000Y366000D", "P1000Y1D", "P999Y12M1D", "P52287W"] {
+            assert!(long.parse::<Period>().is_err(), "{long}");
         }
     }
 

@@ -1,15 +1,16 @@
 //! Parsing and validation of policy documents, with a path for every
 //! problem.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Policy, PurposeBasis, RecipientKind, RecipientRequirement, SCHEMA_VERSION};
+use super::{Action, Policy, PurposeBasis, RecipientKind, RecipientRequirement, RetentionRule, SCHEMA_VERSION};
 use crate::consent::ConsentQualities;
 use crate::error::Error;
-use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
+use crate::ids::PurposeId;
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -71,6 +72,18 @@ pub enum DiagnosticCode {
     /// An action rule sets a field, away from its default, that its action
     /// never reads.
     FieldWithoutEffect,
+    /// A core purpose covers a whole root of the taxonomy, sensitive
+    /// categories included, so they are collected without consent.
+    CoreCoversSensitive,
+    /// `settings.unknown_age` treats a subject of unknown age as an adult.
+    UnknownAgeAdult,
+    /// A providing rule permits core purposes without consent to recipients
+    /// it asks no agreement of.
+    CoreProvidingWithoutAgreement,
+    /// A guardian's consent is asked below an age lower than the regime's.
+    LowGuardianAge,
+    /// `settings.child_data_sensitive` is off.
+    ChildDataNotSensitive,
 }
 
 impl DiagnosticCode {
@@ -97,6 +110,11 @@ impl DiagnosticCode {
             Self::StaleAcknowledgement => "stale-acknowledgement",
             Self::ShadowedException => "shadowed-exception",
             Self::FieldWithoutEffect => "field-without-effect",
+            Self::CoreCoversSensitive => "core-covers-sensitive",
+            Self::UnknownAgeAdult => "unknown-age-adult",
+            Self::CoreProvidingWithoutAgreement => "core-providing-without-agreement",
+            Self::LowGuardianAge => "low-guardian-age",
+            Self::ChildDataNotSensitive => "child-data-not-sensitive",
         }
     }
 }
@@ -164,7 +182,11 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 
 struct Checker<'p> {
     policy: &'p Policy,
-    taxonomy: Taxonomy,
+    /// The taxonomy's categories and their sensitivities, found by key in
+    /// constant time.
+    categories: HashMap<&'p str, Sensitivity>,
+    /// The declared purposes, found by id in constant time.
+    purposes: HashSet<&'p PurposeId>,
     out: Vec<Diagnostic>,
 }
 
@@ -183,7 +205,7 @@ impl Checker<'_> {
 
     fn categories(&mut self, keys: &[CategoryKey], path: &str, owner: &str) {
         for (i, k) in keys.iter().enumerate() {
-            if !self.taxonomy.contains(k) {
+            if !self.categories.contains_key(k.as_str()) {
                 self.error(
                     DiagnosticCode::UnknownCategory,
                     format!("{path}/{i}"),
@@ -193,9 +215,9 @@ impl Checker<'_> {
         }
     }
 
-    fn purposes(&mut self, ids: &[crate::PurposeId], path: &str, owner: &str) {
+    fn purposes(&mut self, ids: &[PurposeId], path: &str, owner: &str) {
         for (i, p) in ids.iter().enumerate() {
-            if self.policy.purpose(p).is_none() {
+            if !self.purposes.contains(p) {
                 self.error(
                     DiagnosticCode::UnknownPurpose,
                     format!("{path}/{i}"),
@@ -212,70 +234,27 @@ impl Checker<'_> {
     }
 }
 
-/// The taxonomy of a policy, with the diagnostics its declarations raise.
-pub(super) fn taxonomy_of(policy: &Policy) -> (Taxonomy, Vec<Diagnostic>) {
-    let declared = policy.settings.taxonomy == super::TaxonomySource::Declared;
-    let mut taxonomy = if declared { Taxonomy::empty() } else { Taxonomy::builtin() };
-    let mut out = Vec::new();
-    let mut diag = |code, path: String, message: String| {
-        out.push(Diagnostic { severity: Severity::Error, code, path, message, acknowledged: false });
-    };
-    // Parents first, so that a policy may declare `a.b` before `a.b.c` in any order.
-    let mut decls: Vec<(usize, &super::CategoryDecl)> = policy.categories.iter().enumerate().collect();
-    decls.sort_by_key(|(_, d)| d.key.depth());
-    for (i, d) in decls {
-        let path = format!("/categories/{i}");
-        match taxonomy.get_mut(&d.key) {
-            Some(info) => {
-                if let Some(s) = d.sensitivity {
-                    if s < info.sensitivity {
-                        diag(
-                            DiagnosticCode::LoweredSensitivity,
-                            format!("{path}/sensitivity"),
-                            format!("category `{}` may not be made less sensitive than its default", d.key),
-                        );
-                    } else {
-                        info.sensitivity = s;
-                    }
-                }
-            }
-            None => {
-                // A declared taxonomy may start new roots.
-                let parent_known = match d.key.parent() {
-                    Some(p) => taxonomy.contains(&p),
-                    None => declared,
-                };
-                if !parent_known {
-                    diag(
-                        DiagnosticCode::UnknownParent,
-                        format!("{path}/key"),
-                        format!("category `{}` has no known parent", d.key),
-                    );
-                    continue;
-                }
-                let inherited = d
-                    .key
-                    .parent()
-                    .and_then(|p| taxonomy.get(&p).map(|i| i.sensitivity))
-                    .unwrap_or(Sensitivity::Personal);
-                taxonomy.insert(
-                    d.key.clone(),
-                    CategoryInfo {
-                        sensitivity: d.sensitivity.unwrap_or(inherited),
-                        description: d.description.clone().unwrap_or_default(),
-                        catalog: Vec::new(),
-                        builtin: false,
-                    },
-                );
-            }
-        }
-    }
-    (taxonomy, out)
+/// What a check looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Findings {
+    /// The errors, which decide whether a policy loads; warnings found on
+    /// the way may come too.
+    Errors,
+    /// Errors and every warning, acknowledged ones marked.
+    All,
 }
 
-pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
-    let (taxonomy, out) = taxonomy_of(policy);
-    let mut c = Checker { policy, taxonomy, out };
+/// The problems of a policy, after `found` (those its taxonomy's
+/// declarations raised).
+pub(super) fn check(
+    policy: &Policy,
+    taxonomy: &Taxonomy,
+    found: Vec<Diagnostic>,
+    findings: Findings,
+) -> Vec<Diagnostic> {
+    let purposes = policy.purposes.iter().map(|p| &p.id).collect();
+    let categories = taxonomy.iter().map(|(k, info)| (k.as_str(), info.sensitivity)).collect();
+    let mut c = Checker { policy, categories, purposes, out: found };
 
     if policy.schema != SCHEMA_VERSION {
         c.error(
@@ -299,7 +278,15 @@ pub(super) fn check(policy: &Policy) -> Vec<Diagnostic> {
     check_actions(&mut c);
     check_minors(&mut c);
     check_retention(&mut c);
+    if findings == Findings::Errors {
+        // Loading a policy needs no more, and the warnings of a large one
+        // cost as much as the rest of the load.
+        return c.out;
+    }
     check_warnings(&mut c);
+    for (code, path, message) in super::widening::widenings(policy, taxonomy) {
+        c.warn(code, path, message);
+    }
     acknowledge(policy, c.out)
 }
 
@@ -570,9 +557,11 @@ fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd)
 
 fn check_warnings(c: &mut Checker<'_>) {
     let policy = c.policy;
+    let retained = Retained::new(policy);
     for (i, p) in policy.purposes.iter().enumerate() {
         for (j, k) in p.categories.iter().enumerate() {
-            let sensitive = c.taxonomy.get(k).is_some_and(|info| info.sensitivity == Sensitivity::Sensitive);
+            let sensitivity = c.categories.get(k.as_str()).copied();
+            let sensitive = sensitivity == Some(Sensitivity::Sensitive);
             if sensitive && p.basis == PurposeBasis::Optional && !separate_required(policy, &p.id, k) {
                 c.warn(
                     DiagnosticCode::SensitiveWithoutSeparateConsent,
@@ -583,11 +572,7 @@ fn check_warnings(c: &mut Checker<'_>) {
                     ),
                 );
             }
-            let retained = policy.retention.iter().any(|r| {
-                (r.categories.is_empty() || r.categories.iter().any(|rc| k.is_within(rc) || rc.is_within(k)))
-                    && (r.purposes.is_empty() || r.purposes.contains(&p.id))
-            });
-            if !retained && c.taxonomy.contains(k) {
+            if sensitivity.is_some() && !retained.covers(k, &p.id) {
                 c.warn(
                     DiagnosticCode::CollectedWithoutRetention,
                     format!("/purposes/{i}/categories/{j}"),
@@ -598,7 +583,70 @@ fn check_warnings(c: &mut Checker<'_>) {
     }
 }
 
-fn separate_required(policy: &Policy, purpose: &crate::PurposeId, key: &CategoryKey) -> bool {
+/// The retention rules by the categories they name, so that whether a
+/// collected category has one costs a few look-ups, not a pass over every
+/// rule.
+struct Retained<'p> {
+    by_category: HashMap<&'p str, Vec<&'p RetentionRule>>,
+    /// The keys of `by_category`, in order.
+    keys: Vec<&'p str>,
+    /// Whether a rule names neither categories nor purposes.
+    any: bool,
+    /// The purposes of the rules that name no category.
+    any_category: HashSet<&'p PurposeId>,
+}
+
+impl<'p> Retained<'p> {
+    fn new(policy: &'p Policy) -> Self {
+        let mut r =
+            Retained { by_category: HashMap::new(), keys: Vec::new(), any: false, any_category: HashSet::new() };
+        for rule in &policy.retention {
+            for k in &rule.categories {
+                r.by_category.entry(k.as_str()).or_default().push(rule);
+            }
+            if rule.categories.is_empty() {
+                r.any |= rule.purposes.is_empty();
+                r.any_category.extend(&rule.purposes);
+            }
+        }
+        r.keys = r.by_category.keys().copied().collect();
+        r.keys.sort_unstable();
+        r
+    }
+
+    /// Whether a rule covers `key` collected for `purpose`: one that names
+    /// no category, or `key`, an ancestor or a descendant of it; and no
+    /// purpose, or `purpose`.
+    fn covers(&self, key: &CategoryKey, purpose: &PurposeId) -> bool {
+        let for_purpose = |k: &str| {
+            self.by_category
+                .get(k)
+                .is_some_and(|rules| rules.iter().any(|r| r.purposes.is_empty() || r.purposes.contains(purpose)))
+        };
+        if self.any || (!self.any_category.is_empty() && self.any_category.contains(purpose)) {
+            return true;
+        }
+        let key = key.as_str();
+        let mut ancestor = Some(key);
+        while let Some(k) = ancestor {
+            if for_purpose(k) {
+                return true;
+            }
+            ancestor = k.rsplit_once('.').map(|(parent, _)| parent);
+        }
+        // Descendants follow their ancestor in key order, contiguously
+        // (`.` sorts before every other key character).
+        let after = self.keys.partition_point(|k| *k <= key);
+        self.keys
+            .get(after..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|k| k.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
+            .any(|k| for_purpose(k))
+    }
+}
+
+fn separate_required(policy: &Policy, purpose: &PurposeId, key: &CategoryKey) -> bool {
     policy.consent_requirements.iter().any(|r| {
         r.qualities.contains(ConsentQualities::SEPARATE)
             && r.actions.contains(&Action::Collect)

@@ -85,16 +85,11 @@ impl Ask {
     }
 
     fn at(&self, store: &impl ConsentStore, at: &str) -> bool {
-        store.has_consent(&ConsentQuery {
-            subject: &self.subject,
-            purpose: &self.purpose,
-            category: &self.category,
-            covering: &self.covering,
-            recipient: self.recipient.as_ref(),
-            required: self.required,
-            excluded: ConsentQualities::empty(),
-            at: t(at),
-        })
+        let mut query = ConsentQuery::new(&self.subject, &self.purpose, &self.category, t(at));
+        query.covering = &self.covering;
+        query.recipient = self.recipient.as_ref();
+        query.required = self.required;
+        store.has_consent(&query)
     }
 }
 

@@ -599,6 +599,18 @@ fn wrong_types_and_missing_fields_give_their_path() {
 }
 
 #[test]
+fn periods_over_a_thousand_years_are_errors() {
+    // Issue 13: each unit within its limit, but together twice as long.
+    for long in ["P1000Y366000D", "P1000Y1D", "P1001Y", "P366001D"] {
+        let json = with(|v| v["retention"][0]["maximum"] = json!(long));
+        assert_format(&json, "/retention/0/maximum");
+    }
+    for ok in ["P1000Y", "P366000D"] {
+        load(&with(|v| v["retention"][0]["maximum"] = json!(ok))).unwrap();
+    }
+}
+
+#[test]
 fn absurd_dates_are_errors() {
     for bad in [
         "2021-13-45T00:00:00+08:00",

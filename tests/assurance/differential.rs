@@ -43,7 +43,7 @@ pub(crate) fn check(
     // binding translates what is already interned) decides the same.
     let mut bound = privacy_engine::CompactLedger::new();
     bound.extend(events.iter().cloned()).unwrap();
-    bound.bind(engine);
+    engine.bind_ledger(&mut bound);
     prop_assert_eq!(&engine.evaluate(req, &bound), &got);
     // The ruling, read without rendering, agrees with its rendering.
     let prepared = engine.prepare(req);

@@ -166,16 +166,11 @@ proptest! {
                 let required = ConsentQualities::from_bits_truncate(*bits);
                 let excluded = ConsentQualities::from_bits_truncate(*excluded_bits);
                 let cover = covering(&tax, &category);
-                let q = ConsentQuery {
-                    subject: &subject,
-                    purpose: &purpose,
-                    category: &category,
-                    covering: &cover,
-                    recipient: recipient.as_ref(),
-                    required,
-                    excluded,
-                    at,
-                };
+                let mut q = ConsentQuery::new(&subject, &purpose, &category, at);
+                q.covering = &cover;
+                q.recipient = recipient.as_ref();
+                q.required = required;
+                q.excluded = excluded;
                 prop_assert_eq!(
                     ledger.has_consent(&q),
                     events.has_consent(&subject, &purpose, &category, &cover, recipient.as_ref(), required, excluded, at),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::Duty;
+use super::Duty;
 
 /// A ground for processing without consent, as the seed policies list them.
 ///
