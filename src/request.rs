@@ -227,19 +227,6 @@ impl Request {
             };
             Error::request(format!("request {what} at `{path}`: line {}, column {}", inner.line(), inner.column()))
         })?;
-        req.check()?;
         Ok(req)
-    }
-
-    /// Checks what the types cannot: an age within 0–150.
-    ///
-    /// # Errors
-    ///
-    /// An error of kind [`Request`](crate::ErrorKind::Request).
-    pub fn check(&self) -> Result<(), Error> {
-        if self.subject.age.is_some_and(|a| a > MAX_AGE) {
-            return Err(Error::request(format!("request states an age above {MAX_AGE} at `subject.age`")));
-        }
-        Ok(())
     }
 }

@@ -103,7 +103,7 @@ pub(super) enum Arg<'a> {
     Time(DateTime<FixedOffset>),
     /// A number.
     Num(u8),
-    /// A retention trigger, by its Rust name.
+    /// A retention trigger, by its policy-format name.
     Trigger(Trigger),
 }
 
@@ -141,7 +141,7 @@ impl<'a> Msg<'a> {
                 Arg::Qualities(q) => write!(out, "{q}"),
                 Arg::Time(t) => write!(out, "{t}"),
                 Arg::Num(n) => write!(out, "{n}"),
-                Arg::Trigger(t) => write!(out, "{t:?}"),
+                Arg::Trigger(t) => out.write_str(t.as_str()),
             };
         }
         Cow::Owned(out)

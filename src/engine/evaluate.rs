@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Utc};
 use super::Engine;
 use super::consent::Needs;
 use super::draft::{Arg, CatDraft, Msg, Need, Ob, Small};
+use super::retention::cancelled_by;
 use super::ruling::Ruling;
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::decision::{Decision, Effect, NoticeField, Reason};
@@ -21,10 +22,6 @@ use crate::taxonomy::Sensitivity;
 
 /// Below this age a child's personal data is sensitive (PIPL art. 28).
 pub(super) const PIPL_CHILD_AGE: u8 = 14;
-
-fn builtin(name: &str) -> RuleId {
-    RuleId::builtin(name)
-}
 
 pub(super) fn reason(
     rule: RuleId,
@@ -99,13 +96,13 @@ pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore
 /// categories, the recipient's kind, the times and the age.
 pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     let mut top: Vec<Reason> = Vec::new();
-    let deny_top = |top: &mut Vec<Reason>, name: &str, message: String| {
-        top.push(reason(builtin(name), Effect::Deny, None, message));
+    let deny_top = |top: &mut Vec<Reason>, rule: &RuleId, message: String| {
+        top.push(reason(rule.clone(), Effect::Deny, None, message));
     };
     let policy = &engine.policy;
 
     if req.categories.is_empty() {
-        deny_top(&mut top, "no_category", "the request names no data category".to_owned());
+        deny_top(&mut top, builtin!("no_category"), "the request names no data category".to_owned());
     }
     let mut cat_ids = Small::default();
     for key in &req.categories {
@@ -113,25 +110,33 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
             Some(&i) => cat_ids.push(Some(i)),
             None => {
                 cat_ids.push(None);
-                deny_top(&mut top, "undeclared_category", format!("data category `{key}` is not declared"));
+                deny_top(&mut top, builtin!("undeclared_category"), format!("data category `{key}` is not declared"));
             }
         }
     }
     let rule = engine.action_rules.get(req.action as usize).copied().flatten();
     if rule.is_none() {
-        deny_top(&mut top, "undeclared_action", format!("the policy has no rule for action `{}`", req.action.as_str()));
+        deny_top(
+            &mut top,
+            builtin!("undeclared_action"),
+            format!("the policy has no rule for action `{}`", req.action.as_str()),
+        );
     }
-    let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
+    let retention_action = req.action.is_retention();
     let purpose = match &req.purpose {
         Some(id) => match engine.purpose_index.get(id) {
             Some(&i) => Some(i),
             None => {
-                deny_top(&mut top, "undeclared_purpose", format!("purpose `{id}` is not declared"));
+                deny_top(&mut top, builtin!("undeclared_purpose"), format!("purpose `{id}` is not declared"));
                 None
             }
         },
         None if !retention_action => {
-            deny_top(&mut top, "missing_purpose", format!("action `{}` needs a purpose", req.action.as_str()));
+            deny_top(
+                &mut top,
+                builtin!("missing_purpose"),
+                format!("action `{}` needs a purpose", req.action.as_str()),
+            );
             None
         }
         None => None,
@@ -140,13 +145,17 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
         Some(id) => match engine.recipient_index.get(id) {
             Some(&i) => Some(i),
             None => {
-                deny_top(&mut top, "undeclared_recipient", format!("recipient `{id}` is not declared"));
+                deny_top(&mut top, builtin!("undeclared_recipient"), format!("recipient `{id}` is not declared"));
                 None
             }
         },
         None => {
-            if matches!(req.action, Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder) {
-                deny_top(&mut top, "missing_recipient", format!("action `{}` needs a recipient", req.action.as_str()));
+            if req.action.needs_recipient() {
+                deny_top(
+                    &mut top,
+                    builtin!("missing_recipient"),
+                    format!("action `{}` needs a recipient", req.action.as_str()),
+                );
             }
             None
         }
@@ -165,17 +174,14 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     if !times_representable(req) {
         deny_top(
             &mut top,
-            "invalid_time",
+            builtin!("invalid_time"),
             "a time in the request lies outside the years 1 to 9999 in its own offset".to_owned(),
         );
     }
     let age = resolve_age(engine, req, &mut top);
     let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
     let home = &policy.settings.home_region;
-    let origin_home = match policy.settings.cross_border_origin {
-        CrossBorderOrigin::SubjectRegion => req.subject.region.as_ref().is_none_or(|r| r == home),
-        CrossBorderOrigin::Home => true,
-    };
+    let origin_home = data_origin(engine, req) == home;
     Prepared {
         req,
         stamp: engine.stamp,
@@ -269,6 +275,16 @@ fn times_representable(req: &Request) -> bool {
         && e.retain_until.as_ref().is_none_or(ok)
 }
 
+/// The region the request's data comes from, by
+/// `settings.cross_border_origin`: the subject's region or the home region.
+pub(super) fn data_origin<'a>(engine: &'a Engine, req: &'a Request) -> &'a str {
+    let home = &engine.policy.settings.home_region;
+    match engine.policy.settings.cross_border_origin {
+        CrossBorderOrigin::SubjectRegion => req.subject.region.as_deref().unwrap_or(home),
+        CrossBorderOrigin::Home => home,
+    }
+}
+
 /// Whether the recipient's kind may receive this action, under the rule or
 /// under an exception of the claimed ground.
 fn kind_allowed(rule: &ActionRule, req: &Request, kind: RecipientKind) -> bool {
@@ -289,7 +305,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
             req.at.naive_utc().checked_add_offset(offset).map_or_else(|| req.at.naive_utc().date(), |t| t.date());
         if birth > today {
             top.push(reason(
-                builtin_id!("invalid_birth_date"),
+                builtin!("invalid_birth_date").clone(),
                 Effect::Deny,
                 None,
                 "the subject's birth date is after the time of the request",
@@ -302,7 +318,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
         }
         if years > i32::from(MAX_AGE) {
             top.push(reason(
-                builtin_id!("invalid_age"),
+                builtin!("invalid_age").clone(),
                 Effect::Deny,
                 None,
                 format!("the subject's birth date gives an age above {MAX_AGE}"),
@@ -314,7 +330,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
     match req.subject.age {
         Some(a) if a > MAX_AGE => {
             top.push(reason(
-                builtin_id!("invalid_age"),
+                builtin!("invalid_age").clone(),
                 Effect::Deny,
                 None,
                 format!("the stated age is above {MAX_AGE}"),
@@ -325,7 +341,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
         None => match engine.policy.settings.unknown_age {
             UnknownAge::Adult => {
                 top.push(reason(
-                    builtin_id!("unknown_age_assumed_adult"),
+                    builtin!("unknown_age_assumed_adult").clone(),
                     Effect::Note,
                     None,
                     "the subject's age is unknown; the policy says to treat them as an adult",
@@ -334,7 +350,7 @@ fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<
             }
             UnknownAge::Minor => {
                 top.push(reason(
-                    builtin_id!("unknown_age_assumed_minor"),
+                    builtin!("unknown_age_assumed_minor").clone(),
                     Effect::Note,
                     None,
                     "the subject's age is unknown; the policy says to treat them as a child",
@@ -595,8 +611,8 @@ fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatD
         }
         Action::Retain | Action::Delete | Action::Anonymise => super::retention::decide(ctx, c, d),
     }
-    let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
-    let cancelled = req.events.account_cancelled.is_some_and(|t| t.to_utc() <= ctx.at);
+    let retention_action = req.action.is_retention();
+    let cancelled = cancelled_by(&req.events, ctx.at).is_some();
     if cancelled && !retention_action && d.by_exception.is_none() {
         d.deny(
             builtin!("account_cancelled"),

@@ -1,20 +1,15 @@
 //! The engine: a policy compiled once into dense ids and bitsets, and the
 //! evaluator that answers requests from it.
 
-/// A built-in rule's id, made once per call site and borrowed after that.
+/// A built-in rule's id, `builtin.<name>`: the one way the engine names its
+/// own rules. Made once per call site and borrowed after that (`.clone()`
+/// for an owned id, a reference count).
 macro_rules! builtin {
     ($name:literal) => {{
         static ID: std::sync::LazyLock<crate::ids::RuleId> =
             std::sync::LazyLock::new(|| crate::ids::RuleId::builtin($name));
         &*ID
     }};
-}
-
-/// A built-in rule's id as an owned value (a reference count).
-macro_rules! builtin_id {
-    ($name:literal) => {
-        crate::ids::RuleId::clone(builtin!($name))
-    };
 }
 
 mod bitset;

@@ -119,7 +119,12 @@ impl<'r> Outcome<'r> {
             // A denial names only what denied and what was noted.
             reasons.retain(|r| r.effect != Effect::Permit);
             if reasons.is_empty() {
-                reasons.push(reason(builtin_id!("default_deny"), Effect::Deny, None, "nothing permits the request"));
+                reasons.push(reason(
+                    builtin!("default_deny").clone(),
+                    Effect::Deny,
+                    None,
+                    "nothing permits the request",
+                ));
             }
         }
         let mut categories = self.categories;

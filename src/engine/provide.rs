@@ -6,7 +6,7 @@ use super::draft::{Arg, CatDraft, Msg, Need, Ob};
 use super::evaluate::Ctx;
 use crate::consent::{ConsentQualities, ConsentStore};
 use crate::policy::ActionRule;
-use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
+use crate::policy::{Action, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
 pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft<'a>) {
@@ -27,10 +27,7 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
         if action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit {
             domestic = true;
         } else if action == Action::CrossBorder && !abroad {
-            let origin = match ctx.engine.policy.settings.cross_border_origin {
-                CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
-                CrossBorderOrigin::Home => home,
-            };
+            let origin = super::evaluate::data_origin(engine, ctx.req);
             let message = if ctx.origin_home {
                 Msg::new(
                     &["the destination is the home region `", "`: this is not a cross-border transfer"],

@@ -78,7 +78,7 @@ fn start_of(events: &RecordEvents, trigger: Trigger, at: DateTime<Utc>) -> Optio
 }
 
 /// When the account was cancelled, if it was by `at`.
-fn cancelled_by(events: &RecordEvents, at: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
+pub(super) fn cancelled_by(events: &RecordEvents, at: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
     events.account_cancelled.filter(|c| c.to_utc() <= at)
 }
 

@@ -70,6 +70,22 @@ fn a_missing_purpose_or_recipient_is_denied() {
 }
 
 #[test]
+fn only_disclose_may_name_no_recipient() {
+    // The actions that must name a recipient are `Action::needs_recipient`;
+    // a public disclosure names none (docs/policy-format.md, `action` values).
+    for action in Action::ALL.into_iter().filter(|a| a.has_recipient()) {
+        let d = eval0(&req(action, &["user.account.username"], "legal_compliance"));
+        let missing = d.reasons.iter().any(|r| r.rule.as_str() == "builtin.missing_recipient");
+        assert_eq!(missing, action != Action::Disclose, "{action:?}: {d}");
+        assert_eq!(action.needs_recipient(), action != Action::Disclose);
+    }
+    // A public disclosure is decided on its own rule, not refused for the
+    // missing recipient.
+    let d = eval0(&req(Action::Disclose, &["user.account.username"], "legal_compliance"));
+    assert!(d.reasons.iter().any(|r| r.rule.as_str() == "004.disclose"), "{d}");
+}
+
+#[test]
 fn a_request_with_no_category_is_denied() {
     let d = eval0(&req(Action::Collect, &[], "registration_login"));
     assert_verdict(&d, Verdict::Deny);
