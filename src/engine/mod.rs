@@ -14,9 +14,11 @@ macro_rules! builtin {
 
 mod bitset;
 mod consent;
+mod ctx;
 mod draft;
 mod evaluate;
 mod outcome;
+mod prepare;
 mod provide;
 mod retention;
 mod ruling;
@@ -33,8 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bitset::BitSet;
 
-pub use evaluate::Prepared;
-pub use retention::{Due, RetentionPlanner, RetentionRecord};
+pub use prepare::Prepared;
 pub use ruling::Ruling;
 
 /// Numbers engines, so a prepared request is decided only by the engine
@@ -317,7 +318,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn prepare<'r>(&self, request: &'r Request) -> Prepared<'r> {
-        evaluate::prepare(self, request)
+        prepare::prepare(self, request)
     }
 
     /// Decides a prepared request. The [`Ruling`] holds the whole decision
