@@ -3,7 +3,21 @@
 //! the heap only past its inline size). No string is copied or formatted
 //! until the decision is rendered as a [`Decision`].
 //!
+//! One vocabulary runs from rule to rendered decision, with one mapping at
+//! each step:
+//!
+//! - obligations: a policy rule's [`Duty`] becomes an [`ObligationRef`] in
+//!   `Ctx::duty` only (the engine's own obligations, such as `DeleteBy`, are
+//!   recorded as `ObligationRef` directly); [`ObligationRef::render`] alone
+//!   turns it into the public [`Obligation`], variant for variant (`Minimise`
+//!   is the draft's `minimise` flag, one obligation for the whole decision).
+//! - unmet requirements: the checks record an [`UnmetRef`];
+//!   [`CatDraft::render`] alone turns it into the public [`Unmet`], variant
+//!   for variant. (`consent::Requirement` is not an unmet requirement: it
+//!   is a consent requirement that applies, met or not.)
+//!
 //! [`Decision`]: crate::Decision
+//! [`Duty`]: crate::Duty
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -169,7 +183,8 @@ impl Why<'_> {
     }
 }
 
-/// An obligation as it is recorded.
+/// An obligation as it is recorded: the compact form of [`Obligation`],
+/// borrowing from the policy and the request.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum ObligationRef<'a> {
     DeIdentifyFirst,
@@ -198,6 +213,7 @@ pub(super) enum ObligationRef<'a> {
 }
 
 impl ObligationRef<'_> {
+    /// The public obligation: the one mapping from the compact form.
     fn render(self, engine: &Engine) -> Obligation {
         match self {
             ObligationRef::DeIdentifyFirst => Obligation::DeIdentifyFirst,
@@ -234,7 +250,8 @@ impl ObligationRef<'_> {
     }
 }
 
-/// An unmet requirement as it is recorded.
+/// An unmet requirement as it is recorded: the compact form of [`Unmet`],
+/// borrowing from the policy and the request.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum UnmetRef<'a> {
     Consent {

@@ -1,5 +1,24 @@
 //! The engine: a policy compiled once into dense ids and bitsets, and the
 //! evaluator that answers requests from it.
+//!
+//! Its files depend on each other one way only (each on those listed before
+//! it; all read the compiled [`Engine`] of this file):
+//!
+//! 1. `bitset`, `draft`: the vocabulary a decision is recorded in while it
+//!    is made (borrowed ids, message templates, [`ObligationRef`] and
+//!    [`UnmetRef`], the compact forms of [`Obligation`] and [`Unmet`]);
+//! 2. `outcome` (rendering a decision), then `ruling` (the verdict, once);
+//! 3. `prepare`: a request resolved to ids, with the request-level checks;
+//! 4. `ctx`: what every category check reads, and the checks that several
+//!    actions share; then `consent` (the consent a category needs);
+//! 5. `provide` (the providing actions) and `retention` (retain, delete,
+//!    anonymise; the deadlines come from [`crate::retention`]);
+//! 6. `evaluate`: prepares, decides each category, renders.
+//!
+//! [`ObligationRef`]: draft::ObligationRef
+//! [`UnmetRef`]: draft::UnmetRef
+//! [`Obligation`]: crate::Obligation
+//! [`Unmet`]: crate::Unmet
 
 /// A built-in rule's id, `builtin.<name>`: the one way the engine names its
 /// own rules. Made once per call site and borrowed after that (`.clone()`
