@@ -121,22 +121,9 @@ fn resolve_categories(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> 
 /// The purpose's id; denies an undeclared purpose, and a missing one
 /// unless the action is a retention action.
 fn resolve_purpose(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<usize> {
-    match &req.purpose {
-        Some(id) => {
-            let found = engine.purpose_index.get(id).copied();
-            if found.is_none() {
-                deny_top(top, builtin!("undeclared_purpose"), format!("purpose `{id}` is not declared"));
-            }
-            found
-        }
-        None => {
-            if !req.action.is_retention() {
-                let message = format!("action `{}` needs a purpose", req.action.as_str());
-                deny_top(top, builtin!("missing_purpose"), message);
-            }
-            None
-        }
-    }
+    let named = req.purpose.as_ref().map(|id| (engine.purpose_index.get(id).copied(), id.as_str()));
+    let missing = (!req.action.is_retention()).then(|| builtin!("missing_purpose"));
+    resolve(req, top, named, ("purpose", builtin!("undeclared_purpose")), missing)
 }
 
 /// The recipient's id; denies an undeclared recipient, and a missing one
@@ -144,18 +131,31 @@ fn resolve_purpose(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Opt
 ///
 /// [`Action::needs_recipient`]: crate::Action::needs_recipient
 fn resolve_recipient(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<usize> {
-    match &req.recipient {
-        Some(id) => {
-            let found = engine.recipient_index.get(id).copied();
+    let named = req.recipient.as_ref().map(|id| (engine.recipient_index.get(id).copied(), id.as_str()));
+    let missing = req.action.needs_recipient().then(|| builtin!("missing_recipient"));
+    resolve(req, top, named, ("recipient", builtin!("undeclared_recipient")), missing)
+}
+
+/// The id of a name the request gives (`named`: the id found, if any, and
+/// the name), denying an undeclared name with `undeclared` and a missing
+/// one with `missing`, if the action needs it.
+fn resolve(
+    req: &Request,
+    top: &mut Vec<Reason>,
+    named: Option<(Option<usize>, &str)>,
+    (what, undeclared): (&str, &RuleId),
+    missing: Option<&RuleId>,
+) -> Option<usize> {
+    match named {
+        Some((found, name)) => {
             if found.is_none() {
-                deny_top(top, builtin!("undeclared_recipient"), format!("recipient `{id}` is not declared"));
+                deny_top(top, undeclared, format!("{what} `{name}` is not declared"));
             }
             found
         }
         None => {
-            if req.action.needs_recipient() {
-                let message = format!("action `{}` needs a recipient", req.action.as_str());
-                deny_top(top, builtin!("missing_recipient"), message);
+            if let Some(rule) = missing {
+                deny_top(top, rule, format!("action `{}` needs a {what}", req.action.as_str()));
             }
             None
         }
