@@ -10,7 +10,9 @@ use crate::ids::{PurposeId, RecipientId, SubjectId};
 use crate::policy::{Action, DataState};
 use crate::taxonomy::CategoryKey;
 
-/// The oldest age a request may state.
+/// The oldest age a decision accepts: a stated age above it, or a birth
+/// date that gives one, is denied with `builtin.invalid_age` (the engine
+/// checks it once, whichever way the request was made).
 pub const MAX_AGE: u8 = 150;
 
 /// A request for a decision.
