@@ -29,21 +29,10 @@ pub enum Verdict {
 /// Every list is sorted and free of duplicates, so the same inputs give
 /// byte-identical JSON.
 ///
-/// # What a decision costs
-///
-/// [`Engine::decide`](crate::Engine::decide) makes the decision as a
-/// [`Ruling`](crate::Ruling): for each category its verdict, reasons,
-/// obligations and unmet requirements, held as references into the policy
-/// and the request (rule ids, cited clauses, keys), message templates with
-/// their arguments, and obligation codes, in lists kept inline. A
-/// single-category ruling allocates nothing and copies no string; each
-/// further category adds one entry to a vector. Rendering it
-/// ([`Ruling::to_decision`](crate::Ruling::to_decision), or
-/// [`Engine::evaluate`](crate::Engine::evaluate), which prepares, decides
-/// and renders) allocates what a `Decision` owns: its lists, the messages
-/// that name a key or a date, and a reference count for each id and clause
-/// it shares with the policy (`Arc<str>`). The README's benchmark section
-/// gives the measured times and instruction counts.
+/// [`Engine::evaluate`](crate::Engine::evaluate) returns it;
+/// [`Engine::decide`](crate::Engine::decide) gives the same decision as a
+/// [`Ruling`](crate::Ruling) that borrows from the policy and the request,
+/// rendered by [`Ruling::to_decision`](crate::Ruling::to_decision).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Permit or deny.

@@ -96,7 +96,8 @@ string_id!(
 );
 
 impl RuleId {
-    /// A rule id of the engine's own, `builtin.<name>`.
+    /// A rule id of the engine's own, `builtin.<name>`. The engine makes
+    /// them through its `builtin!` macro only, once per call site.
     pub(crate) fn builtin(name: &str) -> Self {
         Self(Arc::from(format!("builtin.{name}")))
     }

@@ -156,6 +156,7 @@ mod policy;
 mod pseudonym;
 mod receipt;
 mod request;
+mod retention;
 mod taxonomy;
 
 #[cfg(doctest)]
@@ -176,7 +177,7 @@ pub use crate::consent::{
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
 };
-pub use crate::engine::{Due, Engine, Prepared, RetentionPlanner, RetentionRecord, Ruling};
+pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
@@ -193,4 +194,5 @@ pub use crate::receipt::{
     ReceiptPublicKey, ReceiptPurpose, ReceiptRecipient, ReceiptRetention, SignedReceipt,
 };
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
+pub use crate::retention::{Due, RetentionPlanner, RetentionRecord};
 pub use crate::taxonomy::{CategoryInfo, CategoryKey, InvalidCategoryKey, Sensitivity, Taxonomy};

@@ -10,7 +10,9 @@ use crate::policy::{Action, DataState};
 use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
 
-/// The oldest age a request may state.
+/// The oldest age a decision accepts: a stated age above it, or a birth
+/// date that gives one, is denied with `builtin.invalid_age` (the engine
+/// checks it once, whichever way the request was made).
 pub const MAX_AGE: u8 = 150;
 
 /// A request for a decision.
@@ -227,19 +229,6 @@ impl Request {
             };
             Error::request(format!("request {what} at `{path}`: line {}, column {}", inner.line(), inner.column()))
         })?;
-        req.check()?;
         Ok(req)
-    }
-
-    /// Checks what the types cannot: an age within 0–150.
-    ///
-    /// # Errors
-    ///
-    /// An error of kind [`Request`](crate::ErrorKind::Request).
-    pub fn check(&self) -> Result<(), Error> {
-        if self.subject.age.is_some_and(|a| a > MAX_AGE) {
-            return Err(Error::request(format!("request states an age above {MAX_AGE} at `subject.age`")));
-        }
-        Ok(())
     }
 }

@@ -2,8 +2,8 @@
 //! share, and the look-ups that check them, combined into one grant or one
 //! grant per requirement as the policy says.
 
-use super::draft::{Arg, CatDraft, Msg, Ob, Small};
-use super::evaluate::{Ctx, PIPL_CHILD_AGE};
+use super::ctx::{Ctx, PIPL_CHILD_AGE};
+use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small};
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, Numbered};
 use crate::ids::{Cites, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
@@ -12,11 +12,11 @@ use crate::policy::{ConsentGrants, MinorEffect};
 /// names, the rule that asks and the clause it cites, in the order they were
 /// found.
 #[derive(Debug, Default)]
-pub(super) struct Needs<'a>(Small<Need<'a>, 6>);
+pub(super) struct Requirements<'a>(Small<Requirement<'a>, 6>);
 
-type Need<'a> = (ConsentQualities, &'a RuleId, Option<&'a Cites>);
+type Requirement<'a> = (ConsentQualities, &'a RuleId, Option<&'a Cites>);
 
-impl<'a> Needs<'a> {
+impl<'a> Requirements<'a> {
     pub(super) fn push(&mut self, qualities: ConsentQualities, rule: &'a RuleId, cites: Option<&'a Cites>) {
         self.0.push((qualities, rule, cites));
     }
@@ -57,7 +57,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
 
     /// Adds the guardian's share of the consent needed, with the rules that
     /// ask, and the guidance duties of the minors rules that apply.
-    pub(super) fn guardian_needs(&self, d: &mut CatDraft<'a>, needs: &mut Needs<'a>) {
+    pub(super) fn guardian_needs(&self, d: &mut CatDraft<'a>, needs: &mut Requirements<'a>) {
         let engine: &'a super::Engine = self.engine;
         match &engine.policy.minors {
             Some(m) => {
@@ -81,7 +81,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
                             );
                         }
                         MinorEffect::Guidance => {
-                            d.obligations.push(Ob::GuardianGuidance);
+                            d.obligations.push(ObligationRef::GuardianGuidance);
                             d.note(&r.id, r.cites.as_ref(), "guardians should guide this minor");
                         }
                         MinorEffect::Deny => {}
@@ -102,7 +102,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
     }
 
     /// The consent the policy's requirements ask of this category.
-    pub(super) fn policy_requirements(&self, c: usize, needs: &mut Needs<'a>) {
+    pub(super) fn policy_requirements(&self, c: usize, needs: &mut Requirements<'a>) {
         let bit = super::action_bit(self.req.action);
         let e: &'a super::Engine = self.engine;
         let by_purpose =
@@ -121,7 +121,13 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// category. Combined: one grant must have every quality any of them
     /// names. Per requirement: each must be met by a grant of its own,
     /// which carries no `separate` or `guardian` quality it does not name.
-    pub(super) fn require_consent(&self, d: &mut CatDraft<'a>, c: usize, needs: &Needs<'a>, with_recipient: bool) {
+    pub(super) fn require_consent(
+        &self,
+        d: &mut CatDraft<'a>,
+        c: usize,
+        needs: &Requirements<'a>,
+        with_recipient: bool,
+    ) {
         let grants = self.grants(c, with_recipient);
         match self.engine.policy.settings.consent_grants {
             ConsentGrants::Combined => {
@@ -146,7 +152,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         d: &mut CatDraft<'a>,
         in_force: bool,
         q: ConsentQualities,
-        needs: impl Iterator<Item = &'n Need<'a>> + Clone,
+        needs: impl Iterator<Item = &'n Requirement<'a>> + Clone,
         with_recipient: bool,
     ) where
         'a: 'n,

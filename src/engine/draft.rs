@@ -3,7 +3,21 @@
 //! the heap only past its inline size). No string is copied or formatted
 //! until the decision is rendered as a [`Decision`].
 //!
+//! One vocabulary runs from rule to rendered decision, with one mapping at
+//! each step:
+//!
+//! - obligations: a policy rule's [`Duty`] becomes an [`ObligationRef`] in
+//!   `Ctx::duty` only (the engine's own obligations, such as `DeleteBy`, are
+//!   recorded as `ObligationRef` directly); [`ObligationRef::render`] alone
+//!   turns it into the public [`Obligation`], variant for variant (`Minimise`
+//!   is the draft's `minimise` flag, one obligation for the whole decision).
+//! - unmet requirements: the checks record an [`UnmetRef`];
+//!   [`CatDraft::render`] alone turns it into the public [`Unmet`], variant
+//!   for variant. (`consent::Requirement` is not an unmet requirement: it
+//!   is a consent requirement that applies, met or not.)
+//!
 //! [`Decision`]: crate::Decision
+//! [`Duty`]: crate::Duty
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -103,7 +117,7 @@ pub(super) enum Arg<'a> {
     Time(DateTime<FixedOffset>),
     /// A number.
     Num(u8),
-    /// A retention trigger, by its Rust name.
+    /// A retention trigger, by its policy-format name.
     Trigger(Trigger),
 }
 
@@ -141,7 +155,7 @@ impl<'a> Msg<'a> {
                 Arg::Qualities(q) => write!(out, "{q}"),
                 Arg::Time(t) => write!(out, "{t}"),
                 Arg::Num(n) => write!(out, "{n}"),
-                Arg::Trigger(t) => write!(out, "{t:?}"),
+                Arg::Trigger(t) => out.write_str(t.as_str()),
             };
         }
         Cow::Owned(out)
@@ -169,9 +183,10 @@ impl Why<'_> {
     }
 }
 
-/// An obligation as it is recorded.
+/// An obligation as it is recorded: the compact form of [`Obligation`],
+/// borrowing from the policy and the request.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Ob<'a> {
+pub(super) enum ObligationRef<'a> {
     DeIdentifyFirst,
     AnonymiseFirst,
     Encrypt,
@@ -197,42 +212,48 @@ pub(super) enum Ob<'a> {
     IsolateBackups,
 }
 
-impl Ob<'_> {
+impl ObligationRef<'_> {
+    /// The public obligation: the one mapping from the compact form.
     fn render(self, engine: &Engine) -> Obligation {
         match self {
-            Ob::DeIdentifyFirst => Obligation::DeIdentifyFirst,
-            Ob::AnonymiseFirst => Obligation::AnonymiseFirst,
-            Ob::Encrypt => Obligation::Encrypt,
-            Ob::NotifySubject(fields) => Obligation::NotifySubject { fields: fields.to_vec() },
-            Ob::NotifyRecipients(key) => Obligation::NotifyRecipients { recipients: engine.recipients_of(key) },
-            Ob::BindRecipientToPurpose(recipient, purpose) => {
+            ObligationRef::DeIdentifyFirst => Obligation::DeIdentifyFirst,
+            ObligationRef::AnonymiseFirst => Obligation::AnonymiseFirst,
+            ObligationRef::Encrypt => Obligation::Encrypt,
+            ObligationRef::NotifySubject(fields) => Obligation::NotifySubject { fields: fields.to_vec() },
+            ObligationRef::NotifyRecipients(key) => {
+                Obligation::NotifyRecipients { recipients: engine.recipients_of(key) }
+            }
+            ObligationRef::BindRecipientToPurpose(recipient, purpose) => {
                 Obligation::BindRecipientToPurpose { recipient: recipient.clone(), purpose: purpose.clone() }
             }
-            Ob::ConfidentialityAgreement(recipient) => {
+            ObligationRef::ConfidentialityAgreement(recipient) => {
                 Obligation::ConfidentialityAgreement { recipient: recipient.clone() }
             }
-            Ob::TransferMechanism(recipient) => Obligation::TransferMechanism { recipient: recipient.clone() },
-            Ob::ImpactAssessment => Obligation::ImpactAssessment,
-            Ob::LegalDocuments => Obligation::LegalDocuments,
-            Ob::EncryptDisclosure => Obligation::EncryptDisclosure,
-            Ob::DeIdentifyResults => Obligation::DeIdentifyResults,
-            Ob::NotForProfit => Obligation::NotForProfit,
-            Ob::NewHolderBound => Obligation::NewHolderBound,
-            Ob::AdvanceNotice => Obligation::AdvanceNotice,
-            Ob::GuardianGuidance => Obligation::GuardianGuidance,
-            Ob::NoReidentification => Obligation::NoReidentification,
-            Ob::RetainUntil(until) => Obligation::RetainUntil { until },
-            Ob::DeleteBy(by, end) => Obligation::DeleteBy { by, end },
-            Ob::RestrictToStorageAndSecurity => Obligation::RestrictToStorageAndSecurity,
-            Ob::PurgeBackupsAtNextCycle => Obligation::PurgeBackupsAtNextCycle,
-            Ob::IsolateBackups => Obligation::IsolateBackups,
+            ObligationRef::TransferMechanism(recipient) => {
+                Obligation::TransferMechanism { recipient: recipient.clone() }
+            }
+            ObligationRef::ImpactAssessment => Obligation::ImpactAssessment,
+            ObligationRef::LegalDocuments => Obligation::LegalDocuments,
+            ObligationRef::EncryptDisclosure => Obligation::EncryptDisclosure,
+            ObligationRef::DeIdentifyResults => Obligation::DeIdentifyResults,
+            ObligationRef::NotForProfit => Obligation::NotForProfit,
+            ObligationRef::NewHolderBound => Obligation::NewHolderBound,
+            ObligationRef::AdvanceNotice => Obligation::AdvanceNotice,
+            ObligationRef::GuardianGuidance => Obligation::GuardianGuidance,
+            ObligationRef::NoReidentification => Obligation::NoReidentification,
+            ObligationRef::RetainUntil(until) => Obligation::RetainUntil { until },
+            ObligationRef::DeleteBy(by, end) => Obligation::DeleteBy { by, end },
+            ObligationRef::RestrictToStorageAndSecurity => Obligation::RestrictToStorageAndSecurity,
+            ObligationRef::PurgeBackupsAtNextCycle => Obligation::PurgeBackupsAtNextCycle,
+            ObligationRef::IsolateBackups => Obligation::IsolateBackups,
         }
     }
 }
 
-/// An unmet requirement as it is recorded.
+/// An unmet requirement as it is recorded: the compact form of [`Unmet`],
+/// borrowing from the policy and the request.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Need<'a> {
+pub(super) enum UnmetRef<'a> {
     Consent {
         purpose: &'a PurposeId,
         qualities: ConsentQualities,
@@ -250,14 +271,24 @@ pub(super) enum Need<'a> {
     EventTime(Trigger),
 }
 
+/// A category's outcome in the decision's own types.
+pub(super) struct RichDraft {
+    pub(super) key: CategoryKey,
+    pub(super) permit: bool,
+    pub(super) reasons: Vec<Reason>,
+    pub(super) obligations: Vec<Obligation>,
+    pub(super) unmet: Vec<Unmet>,
+    pub(super) minimise: bool,
+}
+
 /// The outcome for one category while it is being decided.
 #[derive(Clone, Debug)]
 pub(super) struct CatDraft<'a> {
     pub(super) key: &'a CategoryKey,
     pub(super) permit: bool,
     pub(super) reasons: Small<Why<'a>, 4>,
-    pub(super) obligations: Small<Ob<'a>, 6>,
-    pub(super) unmet: Small<Need<'a>, 2>,
+    pub(super) obligations: Small<ObligationRef<'a>, 6>,
+    pub(super) unmet: Small<UnmetRef<'a>, 2>,
     /// The rules behind unmet consent requirements.
     pub(super) consent_rules: Small<&'a RuleId, 4>,
     /// The ground of the exception that permitted the category, if one did.
@@ -321,7 +352,7 @@ impl<'a> CatDraft<'a> {
         }
         let from =
             if qualities.contains(ConsentQualities::GUARDIAN) { ConsentFrom::Guardian } else { ConsentFrom::Subject };
-        self.unmet.push(Need::Consent {
+        self.unmet.push(UnmetRef::Consent {
             purpose,
             qualities,
             from,
@@ -332,10 +363,10 @@ impl<'a> CatDraft<'a> {
 
     /// The draft with its reasons, obligations and unmet requirements made
     /// into the decision's types.
-    pub(super) fn render(&self, engine: &Engine) -> super::outcome::RichDraft {
+    pub(super) fn render(&self, engine: &Engine) -> RichDraft {
         let mut unmet = Vec::with_capacity(self.unmet.len());
         unmet.extend(self.unmet.iter().map(|n| match *n {
-            Need::Consent { purpose, qualities, from, recipient, rules: (start, end) } => Unmet::Consent {
+            UnmetRef::Consent { purpose, qualities, from, recipient, rules: (start, end) } => Unmet::Consent {
                 purpose: purpose.clone(),
                 categories: vec![self.key.clone()],
                 qualities,
@@ -343,26 +374,31 @@ impl<'a> CatDraft<'a> {
                 recipient: recipient.cloned(),
                 rules: self.consent_rules.iter().skip(start).take(end - start).map(|r| (*r).clone()).collect(),
             },
-            Need::Permission(permission) => Unmet::Permission { permission },
-            Need::Agreement(recipient, requirement) => Unmet::Agreement { recipient: recipient.clone(), requirement },
-            Need::Evidence(ground, evidence) => Unmet::Evidence { ground, evidence },
-            Need::DataState(at_least) => Unmet::DataState { at_least },
-            Need::NotBefore(at) => Unmet::NotBefore { at },
-            Need::AgeAtLeast(age) => Unmet::AgeAtLeast { age },
-            Need::EventTime(trigger) => Unmet::EventTime { trigger },
+            UnmetRef::Permission(permission) => Unmet::Permission { permission },
+            UnmetRef::Agreement(recipient, requirement) => {
+                Unmet::Agreement { recipient: recipient.clone(), requirement }
+            }
+            UnmetRef::Evidence(ground, evidence) => Unmet::Evidence { ground, evidence },
+            UnmetRef::DataState(at_least) => Unmet::DataState { at_least },
+            UnmetRef::NotBefore(at) => Unmet::NotBefore { at },
+            UnmetRef::AgeAtLeast(age) => Unmet::AgeAtLeast { age },
+            UnmetRef::EventTime(trigger) => Unmet::EventTime { trigger },
         }));
         let mut reasons = Vec::with_capacity(self.reasons.len());
         reasons.extend(self.reasons.iter().map(Why::render));
         // Room for the decision's one `Minimise`.
         let mut obligations = Vec::with_capacity(self.obligations.len() + usize::from(self.minimise));
         obligations.extend(self.obligations.iter().map(|o| o.render(engine)));
-        super::outcome::RichDraft {
-            key: self.key.clone(),
-            permit: self.permit,
-            reasons,
-            obligations,
-            unmet,
-            minimise: self.minimise,
-        }
+        RichDraft { key: self.key.clone(), permit: self.permit, reasons, obligations, unmet, minimise: self.minimise }
     }
+}
+
+/// A reason in the decision's own type.
+pub(super) fn reason(
+    rule: RuleId,
+    effect: Effect,
+    cites: Option<&Cites>,
+    message: impl Into<Cow<'static, str>>,
+) -> Reason {
+    Reason { rule, effect, cites: cites.cloned(), message: message.into() }
 }

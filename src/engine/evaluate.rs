@@ -1,195 +1,26 @@
-//! The evaluator: one request, one decision, default deny.
+//! The evaluator: one request, one decision, default deny. The top of the
+//! engine's files: it prepares the request, builds the [`Ctx`] and runs each
+//! category through the checks of its action.
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Datelike, Utc};
-
 use super::Engine;
-use super::consent::Needs;
-use super::draft::{Arg, CatDraft, Msg, Need, Ob, Small};
+use super::consent::Requirements;
+use super::ctx::Ctx;
+use super::draft::{Arg, CatDraft, Msg, ObligationRef, UnmetRef};
+use super::prepare::{Prepared, prepare};
 use super::ruling::Ruling;
 use crate::consent::{ConsentQualities, ConsentStore};
-use crate::decision::{Decision, Effect, NoticeField, Reason};
-use crate::ids::{Cites, RuleId};
+use crate::decision::{Decision, NoticeField};
 use crate::policy::Ground;
-use crate::policy::{
-    Action, ActionRule, CrossBorderOrigin, DataState, Duty, Exception, MinorEffect, Purpose, PurposeBasis, Recipient,
-    RecipientKind, UnknownAge,
-};
-use crate::request::{MAX_AGE, Request};
+use crate::policy::{Action, ActionRule, DataState, Duty, PurposeBasis};
+use crate::request::Request;
+use crate::retention::cancelled_by;
 use crate::taxonomy::Sensitivity;
 
-/// Below this age a child's personal data is sensitive (PIPL art. 28).
-pub(super) const PIPL_CHILD_AGE: u8 = 14;
-
-fn builtin(name: &str) -> RuleId {
-    RuleId::builtin(name)
-}
-
-pub(super) fn reason(
-    rule: RuleId,
-    effect: Effect,
-    cites: Option<&Cites>,
-    message: impl Into<Cow<'static, str>>,
-) -> Reason {
-    Reason { rule, effect, cites: cites.cloned(), message: message.into() }
-}
-
-/// A request resolved against one engine: its names looked up once, and
-/// what does not depend on consent already checked.
-///
-/// Made by [`Engine::prepare`]; decide it with [`Engine::decide`], as often
-/// as needed (against other consent stores, for instance). It borrows the
-/// request.
-#[derive(Clone, Debug)]
-pub struct Prepared<'r> {
-    pub(super) req: &'r Request,
-    /// The engine that prepared it.
-    pub(super) stamp: u64,
-    /// Each category's id, `None` if undeclared; inline for the first few,
-    /// so that deciding reads no other allocation of the prepared request.
-    pub(super) cat_ids: Small<Option<usize>, 4>,
-    pub(super) rule: Option<usize>,
-    /// Whether the data comes from the home region (by
-    /// `settings.cross_border_origin`), and whether the request's
-    /// `destination_region`, if it names one, is the home region: compared
-    /// here once, so that deciding compares no text.
-    pub(super) origin_home: bool,
-    pub(super) destination_home: Option<bool>,
-    pub(super) purpose: Option<usize>,
-    pub(super) recipient: Option<usize>,
-    /// Request-level reasons: undeclared names, invalid times, age notes.
-    pub(super) top: Vec<Reason>,
-    pub(super) top_denied: bool,
-    pub(super) age: Option<u8>,
-    pub(super) at: DateTime<Utc>,
-}
-
-impl Prepared<'_> {
-    /// The request.
-    pub fn request(&self) -> &Request {
-        self.req
-    }
-}
-
-/// What the evaluator knows of the request once it has been resolved.
-pub(super) struct Ctx<'a, S> {
-    pub(super) engine: &'a Engine,
-    pub(super) req: &'a Request,
-    /// The consent store (a reference: stores are read, never owned).
-    pub(super) store: S,
-    pub(super) at: DateTime<Utc>,
-    pub(super) rule: &'a ActionRule,
-    /// The action rule's index in the policy.
-    pub(super) rule_index: usize,
-    pub(super) origin_home: bool,
-    pub(super) destination_home: Option<bool>,
-    pub(super) purpose: Option<(usize, &'a Purpose)>,
-    pub(super) recipient: Option<(usize, &'a Recipient)>,
-    /// The age the decision uses: stated, from the birth date, or assumed.
-    age: Option<u8>,
-}
-
+/// Prepares, decides and renders a request.
 pub(super) fn evaluate(engine: &Engine, req: &Request, store: &impl ConsentStore) -> Decision {
     decide(engine, &prepare(engine, req), store).to_decision()
-}
-
-/// Resolves the request's names to the engine's dense ids and checks what
-/// does not depend on consent: declared action, purpose, recipient and
-/// categories, the recipient's kind, the times and the age.
-pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
-    let mut top: Vec<Reason> = Vec::new();
-    let deny_top = |top: &mut Vec<Reason>, name: &str, message: String| {
-        top.push(reason(builtin(name), Effect::Deny, None, message));
-    };
-    let policy = &engine.policy;
-
-    if req.categories.is_empty() {
-        deny_top(&mut top, "no_category", "the request names no data category".to_owned());
-    }
-    let mut cat_ids = Small::default();
-    for key in &req.categories {
-        match engine.cat_index.get(key) {
-            Some(&i) => cat_ids.push(Some(i)),
-            None => {
-                cat_ids.push(None);
-                deny_top(&mut top, "undeclared_category", format!("data category `{key}` is not declared"));
-            }
-        }
-    }
-    let rule = engine.action_rules.get(req.action as usize).copied().flatten();
-    if rule.is_none() {
-        deny_top(&mut top, "undeclared_action", format!("the policy has no rule for action `{}`", req.action.as_str()));
-    }
-    let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
-    let purpose = match &req.purpose {
-        Some(id) => match engine.purpose_index.get(id) {
-            Some(&i) => Some(i),
-            None => {
-                deny_top(&mut top, "undeclared_purpose", format!("purpose `{id}` is not declared"));
-                None
-            }
-        },
-        None if !retention_action => {
-            deny_top(&mut top, "missing_purpose", format!("action `{}` needs a purpose", req.action.as_str()));
-            None
-        }
-        None => None,
-    };
-    let recipient = match &req.recipient {
-        Some(id) => match engine.recipient_index.get(id) {
-            Some(&i) => Some(i),
-            None => {
-                deny_top(&mut top, "undeclared_recipient", format!("recipient `{id}` is not declared"));
-                None
-            }
-        },
-        None => {
-            if matches!(req.action, Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder) {
-                deny_top(&mut top, "missing_recipient", format!("action `{}` needs a recipient", req.action.as_str()));
-            }
-            None
-        }
-    };
-    let rule_ref = rule.and_then(|i| policy.actions.get(i));
-    if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| policy.recipients.get(i)))
-        && !kind_allowed(rule, req, r.kind)
-    {
-        top.push(reason(
-            rule.id.clone(),
-            Effect::Deny,
-            rule.cites.as_ref(),
-            format!("recipient `{}` is of a kind to which action `{}` may not go", r.id, req.action.as_str()),
-        ));
-    }
-    if !times_representable(req) {
-        deny_top(
-            &mut top,
-            "invalid_time",
-            "a time in the request lies outside the years 1 to 9999 in its own offset".to_owned(),
-        );
-    }
-    let age = resolve_age(engine, req, &mut top);
-    let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
-    let home = &policy.settings.home_region;
-    let origin_home = match policy.settings.cross_border_origin {
-        CrossBorderOrigin::SubjectRegion => req.subject.region.as_ref().is_none_or(|r| r == home),
-        CrossBorderOrigin::Home => true,
-    };
-    Prepared {
-        req,
-        stamp: engine.stamp,
-        cat_ids,
-        rule,
-        origin_home,
-        destination_home: req.destination_region.as_ref().map(|d| d == home),
-        purpose,
-        recipient,
-        top,
-        top_denied,
-        age,
-        at: req.at.with_timezone(&Utc),
-    }
 }
 
 /// Decides a prepared request.
@@ -252,303 +83,23 @@ fn decide_categories<'a>(
     }
 }
 
-/// Whether every time in the request can be written back in its own offset
-/// (years 1 to 9999), so that the decision, which may repeat them, can too.
-fn times_representable(req: &Request) -> bool {
-    let ok = |t: &chrono::DateTime<chrono::FixedOffset>| {
-        t.naive_utc().checked_add_offset(*t.offset()).is_some_and(|l| (1..=9999).contains(&l.year()))
-            && (1..=9999).contains(&t.naive_utc().year())
-    };
-    let e = &req.events;
-    ok(&req.at)
-        && [e.collected, e.transaction_completed, e.account_cancelled, e.last_used, e.purpose_fulfilled]
-            .iter()
-            .flatten()
-            .all(ok)
-        && e.legal_hold.as_ref().is_none_or(|h| ok(&h.since) && h.until.as_ref().is_none_or(ok))
-        && e.retain_until.as_ref().is_none_or(ok)
-}
-
-/// Whether the recipient's kind may receive this action, under the rule or
-/// under an exception of the claimed ground.
-fn kind_allowed(rule: &ActionRule, req: &Request, kind: RecipientKind) -> bool {
-    if rule.recipient_kinds.is_empty() || rule.recipient_kinds.contains(&kind) {
-        return true;
-    }
-    req.exception.as_ref().is_some_and(|claim| {
-        rule.exceptions.iter().any(|e| e.ground == claim.ground && e.recipient_kinds.contains(&kind))
-    })
-}
-
-fn resolve_age(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<u8> {
-    let offset = chrono::FixedOffset::east_opt(engine.policy.settings.utc_offset_seconds)
-        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or(*req.at.offset()));
-    if let Some(birth) = req.subject.birth_date {
-        // Checked: near the end of chrono's range the local time may not exist.
-        let today =
-            req.at.naive_utc().checked_add_offset(offset).map_or_else(|| req.at.naive_utc().date(), |t| t.date());
-        if birth > today {
-            top.push(reason(
-                builtin_id!("invalid_birth_date"),
-                Effect::Deny,
-                None,
-                "the subject's birth date is after the time of the request",
-            ));
-            return None;
-        }
-        let mut years = today.year() - birth.year();
-        if (today.month(), today.day()) < (birth.month(), birth.day()) {
-            years -= 1;
-        }
-        if years > i32::from(MAX_AGE) {
-            top.push(reason(
-                builtin_id!("invalid_age"),
-                Effect::Deny,
-                None,
-                format!("the subject's birth date gives an age above {MAX_AGE}"),
-            ));
-            return None;
-        }
-        return u8::try_from(years).ok();
-    }
-    match req.subject.age {
-        Some(a) if a > MAX_AGE => {
-            top.push(reason(
-                builtin_id!("invalid_age"),
-                Effect::Deny,
-                None,
-                format!("the stated age is above {MAX_AGE}"),
-            ));
-            None
-        }
-        Some(a) => Some(a),
-        None => match engine.policy.settings.unknown_age {
-            UnknownAge::Adult => {
-                top.push(reason(
-                    builtin_id!("unknown_age_assumed_adult"),
-                    Effect::Note,
-                    None,
-                    "the subject's age is unknown; the policy says to treat them as an adult",
-                ));
-                Some(MAX_AGE)
-            }
-            UnknownAge::Minor => {
-                top.push(reason(
-                    builtin_id!("unknown_age_assumed_minor"),
-                    Effect::Note,
-                    None,
-                    "the subject's age is unknown; the policy says to treat them as a child",
-                ));
-                Some(0)
-            }
-        },
-    }
-}
-
-impl<'a, S: ConsentStore> Ctx<'a, S> {
-    /// The sensitivity the decision uses: the category's, raised to
-    /// sensitive for a child under 14 (PIPL art. 28) unless the policy says
-    /// otherwise.
-    pub(super) fn sensitivity(&self, c: usize) -> Sensitivity {
-        let base = self.engine.cats.get(c).map_or(Sensitivity::Sensitive, |cat| cat.sensitivity);
-        let child = self.age.is_some_and(|a| a < PIPL_CHILD_AGE);
-        if base == Sensitivity::Personal && child && self.engine.policy.settings.child_data_sensitive {
-            Sensitivity::Sensitive
-        } else {
-            base
-        }
-    }
-
-    pub(super) fn is_minor_below(&self, age: u8) -> bool {
-        self.age.is_some_and(|a| a < age)
-    }
-
-    pub(super) fn minor_rule_applies(&self, r: &crate::policy::MinorRule) -> bool {
-        self.is_minor_below(r.below_age)
-            && (!r.requires_real_name || self.req.subject.real_name_verified)
-            && (r.actions.is_empty() || r.actions.contains(&self.req.action))
-            && (r.purposes.is_empty() || self.purpose.is_some_and(|(_, p)| r.purposes.contains(&p.id)))
-    }
-
-    /// Denies the category if a minors rule forbids the processing.
-    pub(super) fn minors_deny(&self, d: &mut CatDraft<'a>) -> bool {
-        let Some(m) = &self.engine.policy.minors else {
-            return false;
-        };
-        let mut denied = false;
-        for r in m.rules.iter().filter(|r| r.effect == MinorEffect::Deny && self.minor_rule_applies(r)) {
-            d.deny(
-                &r.id,
-                r.cites.as_ref(),
-                Msg::new(
-                    &["subjects under ", " may not have this processing, whatever the consent"],
-                    [Arg::Num(r.below_age)],
-                ),
-            );
-            d.unmet.push(Need::AgeAtLeast(r.below_age));
-            denied = true;
-        }
-        denied
-    }
-
-    /// The claimed exception, if the policy lists it for this action and the
-    /// request brings its evidence.
-    pub(super) fn exception(&self, d: &mut CatDraft<'a>) -> Option<&'a Exception> {
-        let claim = self.req.exception.as_ref()?;
-        let kind = self.recipient.map(|(_, r)| r.kind);
-        let rule: &'a ActionRule = self.rule;
-        let mut listed = false;
-        for e in rule.exceptions.iter().filter(|e| e.ground == claim.ground) {
-            if let Some(k) = kind {
-                let kinds = if e.recipient_kinds.is_empty() { &rule.recipient_kinds } else { &e.recipient_kinds };
-                if !kinds.is_empty() && !kinds.contains(&k) {
-                    continue;
-                }
-            }
-            listed = true;
-            let mut missing =
-                claim.ground.evidence().iter().chain(&e.requires).filter(|ev| !claim.evidence.contains(ev));
-            let Some(first) = missing.next() else {
-                return Some(e);
-            };
-            d.note(
-                &e.id,
-                e.cites.as_ref(),
-                Msg::new(&["exception on ground `", "` lacks its evidence"], [Arg::S(claim.ground.as_str())]),
-            );
-            for evidence in std::iter::once(first).chain(missing) {
-                d.unmet.push(Need::Evidence(claim.ground, *evidence));
-            }
-        }
-        if !listed {
-            d.note(
-                builtin!("exception_not_available"),
-                None,
-                Msg::new(
-                    &["ground `", "` is not an exception to action `", "` in this policy"],
-                    [Arg::S(claim.ground.as_str()), Arg::S(self.req.action.as_str())],
-                ),
-            );
-        }
-        None
-    }
-
-    pub(super) fn permit_by_exception(&self, d: &mut CatDraft<'a>, e: &'a Exception) {
-        d.by_exception = Some(e.ground);
-        let message = match e.ground.pipl_basis() {
-            Some(b) => {
-                Msg::new(&["permitted without consent on ground `", "` (", ")"], [Arg::S(e.ground.as_str()), Arg::S(b)])
-            }
-            None => Msg::new(&["permitted without consent on ground `", "`"], [Arg::S(e.ground.as_str())]),
-        };
-        d.permit(&e.id, e.cites.as_ref(), message);
-        for duty in e.ground.duties().iter().chain(&e.duties) {
-            self.duty(d, *duty);
-        }
-    }
-
-    /// Turns a duty into an obligation.
-    pub(super) fn duty(&self, d: &mut CatDraft<'a>, duty: Duty) {
-        let recipient = self.recipient.map(|(_, r)| &r.id);
-        let o = match duty {
-            Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => Ob::DeIdentifyFirst,
-            Duty::DeIdentifyFirst => return,
-            Duty::AnonymiseFirst => Ob::AnonymiseFirst,
-            Duty::Minimise => {
-                d.minimise = true;
-                return;
-            }
-            Duty::Encrypt => Ob::Encrypt,
-            Duty::NotifySubject => Ob::NotifySubject(self.notice_fields()),
-            Duty::BindRecipientToPurpose => match (recipient, self.purpose) {
-                (Some(recipient), Some((_, p))) => Ob::BindRecipientToPurpose(recipient, &p.id),
-                _ => return,
-            },
-            Duty::ConfidentialityAgreement => match recipient {
-                Some(recipient) => Ob::ConfidentialityAgreement(recipient),
-                None => return,
-            },
-            Duty::TransferMechanism => match recipient {
-                Some(recipient) => Ob::TransferMechanism(recipient),
-                None => return,
-            },
-            Duty::ImpactAssessment => Ob::ImpactAssessment,
-            Duty::LegalDocuments => Ob::LegalDocuments,
-            Duty::EncryptDisclosure => Ob::EncryptDisclosure,
-            Duty::DeIdentifyResults => Ob::DeIdentifyResults,
-            Duty::NotForProfit => Ob::NotForProfit,
-            Duty::NewHolderBound => Ob::NewHolderBound,
-            Duty::AdvanceNotice => Ob::AdvanceNotice,
-            Duty::NotifyRecipients => Ob::NotifyRecipients(d.key),
-            Duty::NoReidentification => Ob::NoReidentification,
-        };
-        d.obligations.push(o);
-    }
-
-    /// The fields a notice must hold for this action, sorted.
-    pub(super) fn notice_fields(&self) -> &'static [NoticeField] {
-        use NoticeField as F;
-        match self.req.action {
-            Action::Share | Action::CrossBorder => {
-                &[F::RecipientName, F::RecipientContact, F::Purpose, F::Method, F::Categories, F::RightsExercise]
-            }
-            Action::Transfer => &[F::RecipientName, F::RecipientContact],
-            _ => &[F::Purpose, F::Method, F::Categories, F::Retention],
-        }
-    }
-
-    /// Denies the category when the data is less protected than one of the
-    /// action rule's `data_states` asks for this purpose and recipient.
-    pub(super) fn data_states(&self, d: &mut CatDraft<'a>) {
-        let state = self.req.data_state;
-        let purpose = self.purpose.map(|(i, _)| i);
-        let kind = self.recipient.map(|(_, r)| r.kind);
-        let rule: &'a ActionRule = self.rule;
-        let purposes = self.engine.data_state_purposes.get(self.rule_index).map_or(&[][..], Vec::as_slice);
-        for (j, ds) in rule.data_states.iter().enumerate() {
-            let listed = |p: usize| purposes.get(j).is_some_and(|set| set.contains(p));
-            if state.protection() >= ds.at_least.protection()
-                || !(ds.purposes.is_empty() || purpose.is_some_and(listed))
-                || !(ds.recipient_kinds.is_empty() || kind.is_some_and(|k| ds.recipient_kinds.contains(&k)))
-            {
-                continue;
-            }
-            d.deny(
-                &rule.id,
-                ds.cites.as_ref().or(rule.cites.as_ref()),
-                Msg::new(
-                    &["action `", "` may concern this data only ", " or better"],
-                    [Arg::S(self.req.action.as_str()), Arg::S(ds.at_least.as_str())],
-                ),
-            );
-            d.unmet.push(Need::DataState(ds.at_least));
-        }
-    }
-
-    /// Whether the category is among the purpose's (minimisation), or the
-    /// action rule lets the action go beyond them; denies the category if
-    /// not.
-    pub(super) fn within_purpose(&self, c: usize, d: &mut CatDraft<'a>) -> bool {
-        let Some((pi, p)) = self.purpose else { return false };
-        if !self.rule.within_purpose {
-            return true;
-        }
-        let within = self.engine.purposes.get(pi).is_some_and(|cp| cp.cats.contains(c));
-        if !within {
-            d.deny(
-                builtin!("category_not_in_purpose"),
-                p.cites.as_ref(),
-                Msg::new(
-                    &["`", "` is not among the categories of purpose `", "`"],
-                    [Arg::Id(d.key.as_str()), Arg::Id(p.id.as_str())],
-                ),
-            );
-        }
-        within
-    }
-}
-
+/// Decides one declared category: out of scope, or by its action's checks,
+/// then the account state and the action's duties.
 fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatDraft<'a>) {
+    let Some(sensitivity) = scope(ctx, c, d) else { return };
+    match ctx.req.action {
+        Action::Collect | Action::Use => collect_use(ctx, c, sensitivity, d),
+        Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder | Action::Disclose => {
+            super::provide::provide(ctx, c, sensitivity, d)
+        }
+        Action::Retain | Action::Delete | Action::Anonymise => super::retention::decide(ctx, c, d),
+    }
+    conclude(ctx, d);
+}
+
+/// The category's sensitivity as the decision uses it, or `None` once it is
+/// permitted as out of scope (anonymised, or non-personal and unlinked).
+fn scope<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatDraft<'a>) -> Option<Sensitivity> {
     let req = ctx.req;
     if !req.data_state.is_personal() {
         d.permit(
@@ -556,8 +107,8 @@ fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatD
             None,
             "anonymised or aggregated data is no longer personal data (PIPL art. 4, 73(4))",
         );
-        d.obligations.push(Ob::NoReidentification);
-        return;
+        d.obligations.push(ObligationRef::NoReidentification);
+        return None;
     }
     let sensitivity = ctx.sensitivity(c);
     if sensitivity == Sensitivity::NonPersonal {
@@ -570,7 +121,7 @@ fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatD
                     [Arg::Id(d.key.as_str())],
                 ),
             );
-            return;
+            return None;
         }
         d.note(
             builtin!("linked_to_identity"),
@@ -588,15 +139,14 @@ fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatD
             "de-identified data is still personal data (PIPL art. 73(3))",
         );
     }
-    match req.action {
-        Action::Collect | Action::Use => collect_use(ctx, c, sensitivity, d),
-        Action::Share | Action::Entrust | Action::Transfer | Action::CrossBorder | Action::Disclose => {
-            super::provide::provide(ctx, c, sensitivity, d)
-        }
-        Action::Retain | Action::Delete | Action::Anonymise => super::retention::decide(ctx, c, d),
-    }
-    let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
-    let cancelled = req.events.account_cancelled.is_some_and(|t| t.to_utc() <= ctx.at);
+    Some(sensitivity)
+}
+
+/// A cancelled account denies every action but retention; a permit takes
+/// the action's duties; a denial keeps only what it leaves the app to do.
+fn conclude<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>) {
+    let retention_action = ctx.req.action.is_retention();
+    let cancelled = cancelled_by(&ctx.req.events, ctx.at).is_some();
     if cancelled && !retention_action && d.by_exception.is_none() {
         d.deny(
             builtin!("account_cancelled"),
@@ -624,7 +174,7 @@ fn decide_category<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, d: &mut CatD
         // Obligations are the conditions of a permit; a denial keeps only
         // what it leaves the app to do.
         if !retention_action {
-            d.obligations.retain(|o| matches!(o, Ob::GuardianGuidance));
+            d.obligations.retain(|o| matches!(o, ObligationRef::GuardianGuidance));
             d.minimise = false;
         }
     }
@@ -647,13 +197,13 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
             p.cites.as_ref(),
             Msg::new(&["purpose `", "` rests on a device permission that is off"], [Arg::Id(p.id.as_str())]),
         );
-        d.unmet.push(Need::Permission(perm));
+        d.unmet.push(UnmetRef::Permission(perm));
     }
     if let Some(e) = ctx.exception(d) {
         if !d.has_deny() {
             ctx.permit_by_exception(d, e);
             if sensitivity == Sensitivity::Sensitive {
-                d.obligations.push(Ob::Encrypt);
+                d.obligations.push(ObligationRef::Encrypt);
             }
             d.minimise = true;
         }
@@ -662,7 +212,7 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
     if ctx.minors_deny(d) {
         return;
     }
-    let mut needs = Needs::default();
+    let mut needs = Requirements::default();
     ctx.policy_requirements(c, &mut needs);
     if p.basis == PurposeBasis::Optional {
         if needs.union().is_empty() {
@@ -684,8 +234,12 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
     }
     if d.permit && !d.has_deny() {
         if sensitivity == Sensitivity::Sensitive {
-            d.obligations.push(Ob::Encrypt);
-            d.obligations.push(Ob::NotifySubject(&[NoticeField::Purpose, NoticeField::Necessity, NoticeField::Impact]));
+            d.obligations.push(ObligationRef::Encrypt);
+            d.obligations.push(ObligationRef::NotifySubject(&[
+                NoticeField::Purpose,
+                NoticeField::Necessity,
+                NoticeField::Impact,
+            ]));
         }
         d.minimise = true;
     }

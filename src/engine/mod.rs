@@ -1,7 +1,28 @@
 //! The engine: a policy compiled once into dense ids and bitsets, and the
 //! evaluator that answers requests from it.
+//!
+//! Its files depend on each other one way only (each on those listed before
+//! it; all read the compiled [`Engine`] of this file):
+//!
+//! 1. `bitset`, `draft`: the vocabulary a decision is recorded in while it
+//!    is made (borrowed ids, message templates, [`ObligationRef`] and
+//!    [`UnmetRef`], the compact forms of [`Obligation`] and [`Unmet`]);
+//! 2. `outcome` (rendering a decision), then `ruling` (the verdict, once);
+//! 3. `prepare`: a request resolved to ids, with the request-level checks;
+//! 4. `ctx`: what every category check reads, and the checks that several
+//!    actions share; then `consent` (the consent a category needs);
+//! 5. `provide` (the providing actions) and `retention` (retain, delete,
+//!    anonymise; the deadlines come from [`crate::retention`]);
+//! 6. `evaluate`: prepares, decides each category, renders.
+//!
+//! [`ObligationRef`]: draft::ObligationRef
+//! [`UnmetRef`]: draft::UnmetRef
+//! [`Obligation`]: crate::Obligation
+//! [`Unmet`]: crate::Unmet
 
-/// A built-in rule's id, made once per call site and borrowed after that.
+/// A built-in rule's id, `builtin.<name>`: the one way the engine names its
+/// own rules. Made once per call site and borrowed after that (`.clone()`
+/// for an owned id, a reference count).
 macro_rules! builtin {
     ($name:literal) => {{
         static ID: std::sync::LazyLock<crate::ids::RuleId> =
@@ -10,20 +31,15 @@ macro_rules! builtin {
     }};
 }
 
-/// A built-in rule's id as an owned value (a reference count).
-macro_rules! builtin_id {
-    ($name:literal) => {
-        crate::ids::RuleId::clone(builtin!($name))
-    };
-}
-
 mod bitset;
 mod compile;
 mod consent;
+mod ctx;
 mod draft;
 mod evaluate;
 mod index;
 mod outcome;
+mod prepare;
 mod provide;
 mod retention;
 mod ruling;
@@ -41,8 +57,7 @@ use std::sync::atomic::AtomicU64;
 use bitset::BitSet;
 use index::IdMap;
 
-pub use evaluate::Prepared;
-pub use retention::{Due, RetentionPlanner, RetentionRecord};
+pub use prepare::Prepared;
 pub use ruling::Ruling;
 
 /// Numbers engines, so a prepared request is decided only by the engine
@@ -210,7 +225,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn prepare<'r>(&self, request: &'r Request) -> Prepared<'r> {
-        evaluate::prepare(self, request)
+        prepare::prepare(self, request)
     }
 
     /// Decides a prepared request. The [`Ruling`] holds the whole decision

@@ -1,29 +1,37 @@
-//! Renders the per-category drafts as a decision: verdict, sorted lists,
-//! merged unmet requirements.
+//! Renders the per-category drafts as a decision: sorted lists, merged
+//! unmet requirements. The verdict comes from the [`Ruling`], which decides
+//! it once; [`reported`] and [`default_deny`] are the one filter of the
+//! reasons a decision reports and the one fallback when none is left.
+//!
+//! [`Ruling`]: super::Ruling
 
-use super::evaluate::reason;
+use super::draft::{RichDraft, reason};
 use crate::decision::{CategoryOutcome, Decision, Effect, Obligation, Reason, Unmet, Verdict};
 use crate::ids::RuleId;
 use crate::request::Request;
 use crate::taxonomy::CategoryKey;
 
-/// A category's outcome in the decision's own types.
-pub(super) struct RichDraft {
-    pub(super) key: CategoryKey,
-    pub(super) permit: bool,
-    pub(super) reasons: Vec<Reason>,
-    pub(super) obligations: Vec<Obligation>,
-    pub(super) unmet: Vec<Unmet>,
-    pub(super) minimise: bool,
+/// Whether a decision reports a reason of this effect: a permit reports
+/// every reason; a denial names only what denied and what was noted.
+pub(super) fn reported(permit: bool, effect: Effect) -> bool {
+    permit || effect != Effect::Permit
+}
+
+/// The rule a denial names when no reason is left to report, and its message.
+pub(super) fn default_deny() -> (&'static RuleId, &'static str) {
+    (builtin!("default_deny"), "nothing permits the request")
 }
 
 /// The decision being assembled, one category at a time.
 pub(super) struct Outcome<'r> {
     req: &'r Request,
+    /// The verdict, as the ruling decided it.
+    permit: bool,
     top: Vec<Reason>,
-    top_denied: bool,
+    /// When a request-level reason denies: the rules that denied, sorted,
+    /// which every category reports (made once, not once per category).
+    top_rules: Option<Vec<RuleId>>,
     categories: Vec<CategoryOutcome>,
-    all_permit: bool,
     /// What the permitted categories bring: kept if the request is permitted.
     permitted: Lists,
     /// What the denied categories bring: kept if it is denied.
@@ -63,13 +71,21 @@ fn merge<T: PartialEq>(dst: &mut Vec<T>, src: Vec<T>) {
 }
 
 impl<'r> Outcome<'r> {
-    pub(super) fn new(req: &'r Request, top: Vec<Reason>, top_denied: bool) -> Self {
+    pub(super) fn new(req: &'r Request, permit: bool, top: Vec<Reason>, top_denied: bool) -> Self {
+        let top_rules = top_denied.then(|| {
+            let mut rules: Vec<RuleId> =
+                top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect();
+            rules.sort();
+            rules.dedup();
+            rules.shrink_to_fit();
+            rules
+        });
         Outcome {
             req,
+            permit,
             top,
-            top_denied,
+            top_rules,
             categories: Vec::with_capacity(req.categories.len()),
-            all_permit: true,
             permitted: Lists::default(),
             denied: Lists::default(),
             denied_unmet: Vec::new(),
@@ -78,23 +94,24 @@ impl<'r> Outcome<'r> {
 
     /// Adds one category's draft.
     pub(super) fn add(&mut self, d: RichDraft) {
-        let verdict = if d.permit && !self.top_denied { Verdict::Permit } else { Verdict::Deny };
-        let mut rules: Vec<RuleId> = if self.top_denied {
-            self.top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect()
-        } else {
-            // A category's rules are those that gave its verdict.
-            let effect = if d.permit { Effect::Permit } else { Effect::Deny };
-            d.reasons.iter().filter(|r| r.effect == effect).map(|r| r.rule.clone()).collect()
+        let (verdict, rules) = match &self.top_rules {
+            Some(rules) => (Verdict::Deny, rules.clone()),
+            None => {
+                // A category's rules are those that gave its verdict.
+                let effect = if d.permit { Effect::Permit } else { Effect::Deny };
+                let mut rules: Vec<RuleId> =
+                    d.reasons.iter().filter(|r| r.effect == effect).map(|r| r.rule.clone()).collect();
+                rules.sort();
+                rules.dedup();
+                (if d.permit { Verdict::Permit } else { Verdict::Deny }, rules)
+            }
         };
-        rules.sort();
-        rules.dedup();
         self.categories.push(CategoryOutcome { category: d.key, verdict, rules });
         // A permit reports its reasons and obligations; a denial reports what
         // the denied categories need.
         let lists = if d.permit {
             &mut self.permitted
         } else {
-            self.all_permit = false;
             append(&mut self.denied_unmet, d.unmet);
             &mut self.denied
         };
@@ -105,7 +122,7 @@ impl<'r> Outcome<'r> {
 
     /// The decision.
     pub(super) fn finish(self) -> Decision {
-        let permit = !self.top_denied && !self.categories.is_empty() && self.all_permit;
+        let permit = self.permit;
         let mut reasons = self.top;
         let kept = if permit { self.permitted } else { self.denied };
         append(&mut reasons, kept.reasons);
@@ -113,14 +130,11 @@ impl<'r> Outcome<'r> {
         if kept.minimise {
             obligations.push(Obligation::Minimise { categories: sorted_categories(&self.req.categories) });
         }
-        let mut unmet = Vec::new();
-        if !permit {
-            unmet = self.denied_unmet;
-            // A denial names only what denied and what was noted.
-            reasons.retain(|r| r.effect != Effect::Permit);
-            if reasons.is_empty() {
-                reasons.push(reason(builtin_id!("default_deny"), Effect::Deny, None, "nothing permits the request"));
-            }
+        let unmet = if permit { Vec::new() } else { self.denied_unmet };
+        reasons.retain(|r| reported(permit, r.effect));
+        if reasons.is_empty() {
+            let (rule, message) = default_deny();
+            reasons.push(reason(rule.clone(), Effect::Deny, None, message));
         }
         let mut categories = self.categories;
         categories.sort();

@@ -1,129 +1,36 @@
 //! Share, entrust, transfer, cross-border transfer and public disclosure:
 //! data leaving the controller.
 
-use super::consent::Needs;
-use super::draft::{Arg, CatDraft, Msg, Need, Ob};
-use super::evaluate::Ctx;
+use super::consent::Requirements;
+use super::ctx::Ctx;
+use super::draft::{Arg, CatDraft, Msg, ObligationRef, UnmetRef};
 use crate::consent::{ConsentQualities, ConsentStore};
-use crate::policy::ActionRule;
-use crate::policy::{Action, CrossBorderOrigin, DataState, Domestic, Duty, PurposeBasis, RecipientRequirement};
+use crate::policy::{Action, ActionRule, DataState, Domestic, Duty, PurposeBasis, Recipient, RecipientRequirement};
 use crate::taxonomy::Sensitivity;
 
+/// Decides a providing action for one category: the purpose, the recipient
+/// and the region, then the exception, minors rules and legal basis.
 pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft<'a>) {
-    let rule: &'a ActionRule = ctx.rule;
-    let Some((pi, p)) = ctx.purpose else {
+    let Some((pi, _)) = ctx.purpose else {
         return;
     };
-    let action = ctx.req.action;
     ctx.within_purpose(c, d);
-    let engine: &'a super::Engine = ctx.engine;
-    let home = &engine.policy.settings.home_region;
     // A cross-border request that is not one, which the rule permits.
     let mut domestic = false;
     if let Some((ri, r)) = ctx.recipient {
-        let destination_home =
-            ctx.destination_home.unwrap_or_else(|| engine.recipients.get(ri).is_some_and(|cr| cr.at_home));
-        let abroad = ctx.origin_home && !destination_home;
-        if action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit {
-            domestic = true;
-        } else if action == Action::CrossBorder && !abroad {
-            let origin = match ctx.engine.policy.settings.cross_border_origin {
-                CrossBorderOrigin::SubjectRegion => ctx.req.subject.region.as_ref().unwrap_or(home),
-                CrossBorderOrigin::Home => home,
-            };
-            let message = if ctx.origin_home {
-                Msg::new(
-                    &["the destination is the home region `", "`: this is not a cross-border transfer"],
-                    [Arg::Id(home)],
-                )
-            } else {
-                Msg::new(
-                    &[
-                        "the data comes from `",
-                        "`, not from the home region `",
-                        "`: this is not a cross-border transfer",
-                    ],
-                    [Arg::Id(origin), Arg::Id(home)],
-                )
-            };
-            d.deny(builtin!("not_cross_border"), None, message);
-        }
-        let cr = engine.recipients.get(ri);
-        // Every declared recipient has its rule id.
-        let Some(rrule) = engine.recipient_rules.get(ri) else { return };
-        if !cr.is_some_and(|cr| cr.cats.contains(c)) {
-            d.deny(
-                rrule,
-                r.cites.as_ref(),
-                Msg::new(
-                    &["recipient `", "` may not receive `", "`"],
-                    [Arg::Id(r.id.as_str()), Arg::Id(d.key.as_str())],
-                ),
-            );
-        }
-        if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
-            d.deny(
-                rrule,
-                r.cites.as_ref(),
-                Msg::new(
-                    &["recipient `", "` may not receive data for purpose `", "`"],
-                    [Arg::Id(r.id.as_str()), Arg::Id(p.id.as_str())],
-                ),
-            );
-        }
-        if ctx.req.data_state.protection() < r.data_state.protection() {
-            d.deny(
-                rrule,
-                r.cites.as_ref(),
-                Msg::new(
-                    &["recipient `", "` may receive this data only ", " or better"],
-                    [Arg::Id(r.id.as_str()), Arg::S(r.data_state.as_str())],
-                ),
-            );
-            d.unmet.push(Need::DataState(r.data_state));
-        }
-        if rule.requires_of(r.kind) {
-            // A transfer mechanism is for exports only.
-            let asked = rule
-                .recipient_requires
-                .iter()
-                .filter(|rr| !(domestic && **rr == RecipientRequirement::TransferMechanism));
-            for rr in asked {
-                if !rr.satisfied_by(&r.agreements) {
-                    d.deny(
-                        &rule.id,
-                        rule.cites.as_ref(),
-                        Msg::new(
-                            &["recipient `", "` lacks the required ", ""],
-                            [Arg::Id(r.id.as_str()), Arg::S(rr.as_str())],
-                        ),
-                    );
-                    d.unmet.push(Need::Agreement(&r.id, *rr));
-                }
-            }
-        }
-        if abroad
-            && !rule.allow_abroad
-            && matches!(action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer)
-        {
-            d.deny(
-                builtin!("cross_border_required"),
-                None,
-                Msg::new(
-                    &["recipient `", "` is outside `", "`: the transfer is a cross-border one"],
-                    [Arg::Id(r.id.as_str()), Arg::Id(home)],
-                ),
-            );
-        }
-    } else if action != Action::Disclose {
+        let abroad = abroad(ctx, ri);
+        domestic = cross_border_check(ctx, d, abroad);
+        recipient_checks(ctx, c, pi, d, ri, r, domestic);
+        abroad_check(ctx, d, r, abroad);
+    } else if ctx.req.action != Action::Disclose {
         return;
     }
-
     ctx.data_states(d);
     if domestic {
         // The minors deny rules are consulted even when a check above has
         // denied, so that the decision lists every rule that denies.
         if !ctx.minors_deny(d) && !d.has_deny() {
+            let rule: &'a ActionRule = ctx.rule;
             d.permit(
                 &rule.id,
                 rule.cites.as_ref(),
@@ -143,31 +50,8 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
     if ctx.minors_deny(d) {
         return;
     }
-    let mut needs = Needs::default();
-    let core = p.basis == PurposeBasis::Core;
-    let mut by_consent = false;
-    if action == Action::Entrust && rule.consent.is_none() {
-        d.permit(
-            &rule.id,
-            rule.cites.as_ref(),
-            "entrustment rests on the processing contract: no consent for the entrustment itself (PIPL art. 21)",
-        );
-    } else if rule.core_purposes && core {
-        d.permit(&rule.id, rule.cites.as_ref(), "needed to provide the service of a core purpose (PIPL art. 13(2))");
-    } else if let Some(needed) = rule.consent {
-        needs.push(needed, &rule.id, rule.cites.as_ref());
-        by_consent = true;
-    } else {
-        d.deny(
-            builtin!("no_basis"),
-            rule.cites.as_ref(),
-            Msg::new(
-                &["no consent permits action `", "` under this policy, and no exception applies"],
-                [Arg::S(action.as_str())],
-            ),
-        );
-        return;
-    }
+    let mut needs = Requirements::default();
+    let Some(by_consent) = basis(ctx, d, &mut needs) else { return };
     ctx.policy_requirements(c, &mut needs);
     // Sensitive data provided on consent needs separate consent (PIPL art. 29).
     if by_consent && sensitivity == Sensitivity::Sensitive && !needs.union().contains(ConsentQualities::SEPARATE) {
@@ -180,6 +64,133 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
     if d.permit && !d.has_deny() {
         provide_obligations(ctx, d, true, true);
     }
+}
+
+/// Whether the data leaves for abroad: it comes from the home region and
+/// goes elsewhere (the request's `destination_region`, else the recipient's).
+fn abroad<S: ConsentStore>(ctx: &Ctx<'_, S>, ri: usize) -> bool {
+    let destination_home =
+        ctx.destination_home.unwrap_or_else(|| ctx.engine.recipients.get(ri).is_some_and(|cr| cr.at_home));
+    ctx.origin_home && !destination_home
+}
+
+/// Denies a `cross_border` that is not one, unless the rule permits it as
+/// domestic: then `true`.
+fn cross_border_check<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, abroad: bool) -> bool {
+    if ctx.req.action != Action::CrossBorder || abroad {
+        return false;
+    }
+    if ctx.rule.domestic == Domestic::Permit {
+        return true;
+    }
+    let engine: &'a super::Engine = ctx.engine;
+    let home = &engine.policy.settings.home_region;
+    let message = if ctx.origin_home {
+        Msg::new(&["the destination is the home region `", "`: this is not a cross-border transfer"], [Arg::Id(home)])
+    } else {
+        let origin = super::prepare::data_origin(engine, ctx.req);
+        Msg::new(
+            &["the data comes from `", "`, not from the home region `", "`: this is not a cross-border transfer"],
+            [Arg::Id(origin), Arg::Id(home)],
+        )
+    };
+    d.deny(builtin!("not_cross_border"), None, message);
+    false
+}
+
+/// Denies a provision abroad that must go through the `cross_border` rule.
+fn abroad_check<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, r: &'a Recipient, abroad: bool) {
+    let provision = matches!(ctx.req.action, Action::Share | Action::Entrust | Action::Disclose | Action::Transfer);
+    if abroad && !ctx.rule.allow_abroad && provision {
+        let engine: &'a super::Engine = ctx.engine;
+        d.deny(
+            builtin!("cross_border_required"),
+            None,
+            Msg::new(
+                &["recipient `", "` is outside `", "`: the transfer is a cross-border one"],
+                [Arg::Id(r.id.as_str()), Arg::Id(&engine.policy.settings.home_region)],
+            ),
+        );
+    }
+}
+
+/// What the recipient may receive (categories, purposes, data state) and
+/// the agreements the rule asks of it.
+fn recipient_checks<'a, S: ConsentStore>(
+    ctx: &Ctx<'a, S>,
+    c: usize,
+    pi: usize,
+    d: &mut CatDraft<'a>,
+    ri: usize,
+    r: &'a Recipient,
+    domestic: bool,
+) {
+    let engine: &'a super::Engine = ctx.engine;
+    let cr = engine.recipients.get(ri);
+    // Every declared recipient has its rule id.
+    let Some(rrule) = engine.recipient_rules.get(ri) else { return };
+    let deny = |d: &mut CatDraft<'a>, msg| d.deny(rrule, r.cites.as_ref(), msg);
+    if !cr.is_some_and(|cr| cr.cats.contains(c)) {
+        let args = [Arg::Id(r.id.as_str()), Arg::Id(d.key.as_str())];
+        deny(d, Msg::new(&["recipient `", "` may not receive `", "`"], args));
+    }
+    if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
+        let purpose = ctx.purpose.map_or("", |(_, p)| p.id.as_str());
+        let args = [Arg::Id(r.id.as_str()), Arg::Id(purpose)];
+        deny(d, Msg::new(&["recipient `", "` may not receive data for purpose `", "`"], args));
+    }
+    if ctx.req.data_state.protection() < r.data_state.protection() {
+        let args = [Arg::Id(r.id.as_str()), Arg::S(r.data_state.as_str())];
+        deny(d, Msg::new(&["recipient `", "` may receive this data only ", " or better"], args));
+        d.unmet.push(UnmetRef::DataState(r.data_state));
+    }
+    let rule: &'a ActionRule = ctx.rule;
+    if !rule.requires_of(r.kind) {
+        return;
+    }
+    // A transfer mechanism is for exports only.
+    let asked =
+        rule.recipient_requires.iter().filter(|rr| !(domestic && **rr == RecipientRequirement::TransferMechanism));
+    for rr in asked.filter(|rr| !rr.satisfied_by(&r.agreements)) {
+        d.deny(
+            &rule.id,
+            rule.cites.as_ref(),
+            Msg::new(&["recipient `", "` lacks the required ", ""], [Arg::Id(r.id.as_str()), Arg::S(rr.as_str())]),
+        );
+        d.unmet.push(UnmetRef::Agreement(&r.id, *rr));
+    }
+}
+
+/// The legal basis of the provision: permitted on a contract (`Some(false)`),
+/// or the rule's consent added to `needs` (`Some(true)`); `None` once denied
+/// for want of any basis.
+fn basis<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, needs: &mut Requirements<'a>) -> Option<bool> {
+    let rule: &'a ActionRule = ctx.rule;
+    let action = ctx.req.action;
+    let core = ctx.purpose.is_some_and(|(_, p)| p.basis == PurposeBasis::Core);
+    if action == Action::Entrust && rule.consent.is_none() {
+        d.permit(
+            &rule.id,
+            rule.cites.as_ref(),
+            "entrustment rests on the processing contract: no consent for the entrustment itself (PIPL art. 21)",
+        );
+    } else if rule.core_purposes && core {
+        d.permit(&rule.id, rule.cites.as_ref(), "needed to provide the service of a core purpose (PIPL art. 13(2))");
+    } else if let Some(needed) = rule.consent {
+        needs.push(needed, &rule.id, rule.cites.as_ref());
+        return Some(true);
+    } else {
+        d.deny(
+            builtin!("no_basis"),
+            rule.cites.as_ref(),
+            Msg::new(
+                &["no consent permits action `", "` under this policy, and no exception applies"],
+                [Arg::S(action.as_str())],
+            ),
+        );
+        return None;
+    }
+    Some(false)
 }
 
 /// The obligations of a permit: the action's built-in duties (unless
@@ -209,6 +220,6 @@ fn provide_obligations<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'
         }
     }
     if ctx.req.data_state == DataState::DeIdentified {
-        d.obligations.push(Ob::NoReidentification);
+        d.obligations.push(ObligationRef::NoReidentification);
     }
 }

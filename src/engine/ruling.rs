@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::Engine;
 use super::draft::CatDraft;
-use super::outcome::Outcome;
+use super::outcome::{Outcome, default_deny, reported};
 use crate::decision::{Decision, Effect, Reason, Verdict};
 use crate::ids::RuleId;
 use crate::request::Request;
@@ -88,9 +88,8 @@ impl<'a> Ruling<'a> {
     /// them, in the order they were found and possibly repeated.
     pub fn rule_ids(&self) -> impl Iterator<Item = &RuleId> {
         let permit = self.is_permit();
-        // A permit reports every category; a denial, the denied ones, and
-        // names only what denied and what was noted.
-        let kept = move |effect: Effect| permit || effect != Effect::Permit;
+        // A permit reports every category; a denial, the denied ones.
+        let kept = move |effect: Effect| reported(permit, effect);
         let from_top = self.top.iter().filter(move |r| kept(r.effect)).map(|r| &r.rule);
         let from_drafts = self
             .drafts()
@@ -100,13 +99,13 @@ impl<'a> Ruling<'a> {
             .map(|w| w.rule);
         let mut all = from_top.chain(from_drafts).peekable();
         let none = all.peek().is_none();
-        all.chain(none.then(|| builtin!("default_deny")))
+        all.chain(none.then(|| default_deny().0))
     }
 
     /// The decision, rendered: ids and clauses copied out of the policy,
     /// messages written, lists sorted and merged.
     pub fn to_decision(&self) -> Decision {
-        let mut out = Outcome::new(self.req, self.top.to_vec(), self.top_denied);
+        let mut out = Outcome::new(self.req, self.is_permit(), self.top.to_vec(), self.top_denied);
         for d in self.drafts() {
             out.add(d.render(self.engine));
         }

@@ -536,9 +536,24 @@ impl Action {
         }
     }
 
-    /// Whether the action sends data to a recipient.
+    /// Whether the action sends data to a recipient: the providing actions.
+    /// A request for one of them may name a recipient; see
+    /// [`Action::needs_recipient`] for those that must.
     pub fn has_recipient(self) -> bool {
-        matches!(self, Self::Share | Self::Entrust | Self::Transfer | Self::CrossBorder | Self::Disclose)
+        self.needs_recipient() || self == Self::Disclose
+    }
+
+    /// Whether a request for the action must name a recipient (else it is
+    /// denied with `builtin.missing_recipient`). `disclose` need not: a
+    /// public disclosure names none, a disclosure to a named party names it.
+    pub fn needs_recipient(self) -> bool {
+        matches!(self, Self::Share | Self::Entrust | Self::Transfer | Self::CrossBorder)
+    }
+
+    /// Whether the action is one of the retention actions (`retain`,
+    /// `delete`, `anonymise`), which need no purpose and consult no consent.
+    pub fn is_retention(self) -> bool {
+        matches!(self, Self::Retain | Self::Delete | Self::Anonymise)
     }
 }
 
@@ -821,6 +836,19 @@ pub enum Trigger {
     LastUsed,
     /// When the purpose was fulfilled.
     PurposeFulfilled,
+}
+
+impl Trigger {
+    /// The trigger's name as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collected => "collected",
+            Self::TransactionCompleted => "transaction_completed",
+            Self::AccountCancelled => "account_cancelled",
+            Self::LastUsed => "last_used",
+            Self::PurposeFulfilled => "purpose_fulfilled",
+        }
+    }
 }
 
 /// What happens to data at the end of its retention.

@@ -70,6 +70,22 @@ fn a_missing_purpose_or_recipient_is_denied() {
 }
 
 #[test]
+fn only_disclose_may_name_no_recipient() {
+    // The actions that must name a recipient are `Action::needs_recipient`;
+    // a public disclosure names none (docs/policy-format.md, `action` values).
+    for action in Action::ALL.into_iter().filter(|a| a.has_recipient()) {
+        let d = eval0(&req(action, &["user.account.username"], "legal_compliance"));
+        let missing = d.reasons.iter().any(|r| r.rule.as_str() == "builtin.missing_recipient");
+        assert_eq!(missing, action != Action::Disclose, "{action:?}: {d}");
+        assert_eq!(action.needs_recipient(), action != Action::Disclose);
+    }
+    // A public disclosure is decided on its own rule, not refused for the
+    // missing recipient.
+    let d = eval0(&req(Action::Disclose, &["user.account.username"], "legal_compliance"));
+    assert!(d.reasons.iter().any(|r| r.rule.as_str() == "004.disclose"), "{d}");
+}
+
+#[test]
 fn a_request_with_no_category_is_denied() {
     let d = eval0(&req(Action::Collect, &[], "registration_login"));
     assert_verdict(&d, Verdict::Deny);
@@ -92,4 +108,29 @@ fn a_category_outside_the_purpose_is_denied() {
     let d = eval0(&req(Action::Collect, &["user.location.precise"], "registration_login"));
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "builtin.category_not_in_purpose", Effect::Deny);
+}
+
+/// Issue 13 item 1: rendering a decision with many undeclared categories
+/// costs linear memory. Each category used to copy every request-level
+/// denial (one per undeclared category) and keep that capacity: about
+/// 16·N² bytes.
+#[test]
+fn many_undeclared_categories_render_in_linear_space() {
+    // Repeated: one category, one reason left after merging.
+    let r = req(Action::Collect, &vec!["user.x"; 20_000], "registration_login");
+    let d = eval0(&r);
+    assert_verdict(&d, Verdict::Deny);
+    assert_eq!(d.categories.len(), 1);
+    assert_eq!(d.reasons.len(), 1, "{d}");
+    assert!(d.to_json().len() < 1_000, "{}", d.to_json().len());
+    // Distinct: one outcome per category, each naming the one rule that
+    // denied, with no capacity kept for the others' denials.
+    let names: Vec<String> = (0..2_000).map(|i| format!("user.x{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d = eval0(&req(Action::Collect, &names, "registration_login"));
+    assert_eq!(d.categories.len(), 2_000);
+    assert!(d.categories.iter().all(|c| c.rules.len() == 1 && c.rules[0].as_str() == "builtin.undeclared_category"));
+    let kept: usize = d.categories.iter().map(|c| c.rules.capacity()).sum();
+    assert!(kept <= 2 * d.categories.len(), "rule lists keep room for {kept} ids");
+    assert!(d.to_json().len() < 200 * 2_000, "{}", d.to_json().len());
 }
