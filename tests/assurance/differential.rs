@@ -80,7 +80,7 @@ pub(crate) fn check(
 }
 
 proptest! {
-    #![proptest_config(crate::config(crate::differential_cases()))]
+    #![proptest_config(crate::config(module_path!(), crate::differential_cases()))]
 
     #[test]
     fn engine_agrees_with_reference(

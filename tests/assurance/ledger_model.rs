@@ -128,7 +128,7 @@ fn query() -> impl Strategy<Value = Query> {
 }
 
 proptest! {
-    #![proptest_config(crate::property_config())]
+    #![proptest_config(crate::property_config(module_path!()))]
 
     #[test]
     fn ledger_matches_model(ops in proptest::collection::vec(op(), 1..12), queries in proptest::collection::vec(query(), 16)) {

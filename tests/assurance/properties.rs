@@ -120,7 +120,7 @@ fn grant(qualities: ConsentQualities, category: &str) -> ConsentEvent {
 }
 
 proptest! {
-    #![proptest_config(crate::property_config())]
+    #![proptest_config(crate::property_config(module_path!()))]
 
     /// An undeclared category, purpose, recipient or action is denied, with
     /// its `builtin.undeclared_*` reason.
