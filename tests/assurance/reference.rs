@@ -1014,7 +1014,7 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
         }
         Action::Retain | Action::Delete | Action::Anonymise => retention(ctx, d),
     }
-    // Engine reading (undocumented): cancelling the account withdraws every
+    // docs "Each category" 5: cancelling the account ends every
     // authorisation; only storage, security, deletion and the exception
     // grounds remain.
     let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
@@ -1023,7 +1023,7 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
         d.deny(reason(builtin("account_cancelled"), Effect::Deny, None));
     }
     if d.permit && !d.has_deny() {
-        // The action's duties; an authority's request may have to stay
+        // docs "Each category" 6: the action's duties; an authority's request may have to stay
         // confidential, so it carries no notice to the person.
         let confidential = matches!(
             d.by_exception,
@@ -1040,7 +1040,7 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
         }
     } else {
         d.permit = false;
-        // Obligations are the conditions of a permit; a denial keeps only
+        // docs "Each category" 7: obligations are the conditions of a permit; a denial keeps only
         // what it leaves the app to do (guidance for a minor).
         if !retention_action {
             d.obligations.retain(|o| matches!(o, Obligation::GuardianGuidance));
@@ -1241,9 +1241,9 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
                 && (r.purposes.is_empty() || ctx.purpose.is_none_or(|p| r.purposes.contains(&p.id)))
         })
         .collect();
-    // Engine reading (undocumented): cancelling the account ends every
-    // purpose, so it counts as the purpose being fulfilled if that came no
-    // earlier.
+    // docs "Retention and the cancelled account": cancelling the account
+    // ends every purpose, so it counts as the purpose being fulfilled if
+    // that came no earlier.
     let start = |r: &RetentionRule| {
         let t = trigger_time(req, r.trigger);
         match (r.trigger, req.events.account_cancelled.filter(|c| c.with_timezone(&Utc) <= at)) {
