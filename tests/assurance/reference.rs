@@ -128,7 +128,7 @@ fn ground_duties(ground: Ground) -> &'static [Duty] {
     tables().grounds.get(&ground).map_or(&[], |(d, _)| d.as_slice())
 }
 
-fn ground_evidence(ground: Ground) -> &'static [Evidence] {
+pub(crate) fn ground_evidence(ground: Ground) -> &'static [Evidence] {
     tables().grounds.get(&ground).map_or(&[], |(_, e)| e.as_slice())
 }
 
