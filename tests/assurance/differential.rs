@@ -104,6 +104,15 @@ proptest! {
     }
 }
 
+/// The engine's built-in taxonomy is the document's table, key for key and
+/// level for level (docs/policy-format.md "Built-in taxonomy" decides).
+#[test]
+fn builtin_taxonomy_is_the_documents() {
+    let engine: std::collections::BTreeMap<String, privacy_engine::Sensitivity> =
+        privacy_engine::Taxonomy::builtin().iter().map(|(k, info)| (k.as_str().to_owned(), info.sensitivity)).collect();
+    assert_eq!(&engine, reference::documented_taxonomy(), "the engine's built-in taxonomy is not the document's table");
+}
+
 /// Prints how often each verdict and rule occurs in generated cases (a
 /// check on the generators): `cargo test --test assurance coverage -- --ignored --nocapture`.
 #[test]

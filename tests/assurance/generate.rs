@@ -148,18 +148,11 @@ fn purpose_refs(n: usize) -> impl Strategy<Value = Vec<PurposeId>> {
     subsequence(&PURPOSE_IDS[..n], 0..=n).prop_map(|v| v.into_iter().map(PurposeId::from).collect())
 }
 
-const GROUNDS: &[Ground] = &[
-    Ground::AuthorityRequest,
-    Ground::VitalInterests,
-    Ground::SubjectRequest,
-    Ground::GuardianRequest,
-    Ground::Contract,
-    Ground::Merger,
-    Ground::AcademicResearch,
-    Ground::ServiceProvision,
-    Ground::ProtectRights,
-    Ground::Law,
-];
+/// Every ground of the document's ground table, so that the differential
+/// test compares each ground's built-in duties and evidence.
+fn grounds() -> Vec<Ground> {
+    crate::reference::documented_grounds()
+}
 
 const EVIDENCE: &[Evidence] = &[
     Evidence::LegalDocuments,
@@ -300,7 +293,7 @@ fn recipient(id: &'static str, n_purposes: usize, pool: Vec<&'static str>) -> im
 }
 
 fn exception(rule: String, j: usize) -> impl Strategy<Value = Value> {
-    (select(GROUNDS), subsequence(EVIDENCE, 0..=1), subsequence(KINDS, 0..=2), subsequence(DUTIES, 0..=2), cites())
+    (select(grounds()), subsequence(EVIDENCE, 0..=1), subsequence(KINDS, 0..=2), subsequence(DUTIES, 0..=2), cites())
         .prop_map(move |(ground, requires, recipient_kinds, duties, cites)| {
             json!({
                 "id": format!("{rule}.e{j}"),
@@ -899,7 +892,7 @@ fn request_from(names: Names, provision: bool) -> BoxedStrategy<Request> {
     };
     let exception = {
         let listed = names.exceptions.clone();
-        let any_ground = (select(GROUNDS), subsequence(EVIDENCE, 0..=3));
+        let any_ground = (select(grounds()), subsequence(EVIDENCE, 0..=3));
         let listed: BoxedStrategy<(Ground, Vec<Evidence>)> = if listed.is_empty() {
             any_ground.boxed()
         } else {

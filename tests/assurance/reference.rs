@@ -111,6 +111,16 @@ fn tables() -> &'static Tables {
     })
 }
 
+/// The grounds of the document's ground table.
+pub(crate) fn documented_grounds() -> Vec<Ground> {
+    tables().grounds.keys().copied().collect()
+}
+
+/// The document's built-in taxonomy: each key and its default sensitivity.
+pub(crate) fn documented_taxonomy() -> &'static BTreeMap<String, Sensitivity> {
+    &tables().taxonomy
+}
+
 /// A data state's protection (docs `data_state` values): 0 identifiable, 1
 /// de-identified, 2 anonymised or aggregated.
 fn protection(state: DataState) -> u8 {
