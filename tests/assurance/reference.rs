@@ -1314,6 +1314,12 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
             }
             if !d.has_deny() {
                 d.permit(reason(ctx.rule.id.clone(), Effect::Permit, ctx.rule.cites.as_ref()));
+                // docs "How `retain`, `delete` and `anonymise` are decided":
+                // "With no applicable rule at all it is permitted as
+                // `builtin.delete_permitted`."
+                if rules.is_empty() {
+                    d.permit(reason(builtin("delete_permitted"), Effect::Permit, None));
+                }
                 for r in &rules {
                     d.permit(rr(r, Effect::Permit));
                     if r.backups_at_next_cycle {
@@ -1493,4 +1499,19 @@ fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>) -> Outcome {
         obligations: obligations.into_iter().collect(),
         unmet,
     }
+}
+
+/// The model's calendar gives the document's worked example ("When a
+/// period ends") and its month-end cases.
+#[test]
+fn calendar_follows_the_documents_worked_example() {
+    let period = |s: &str| -> Period { named(s) };
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let jan31 = date(2021, 1, 31);
+    assert_eq!(add_period(jan31, period("P3Y"), MonthEnd::Clamp), date(2024, 1, 31));
+    assert_eq!(add_period(jan31, period("P1M"), MonthEnd::Clamp), date(2021, 2, 28));
+    assert_eq!(add_period(jan31, period("P1M"), MonthEnd::RollOver), date(2021, 3, 3));
+    assert_eq!(add_period(date(2024, 1, 31), period("P1M"), MonthEnd::RollOver), date(2024, 3, 2));
+    assert_eq!(add_period(jan31, period("P2W"), MonthEnd::Clamp), date(2021, 2, 14));
+    assert_eq!(add_period(jan31, period("P1Y1M1D"), MonthEnd::Clamp), date(2022, 3, 1));
 }
