@@ -15,6 +15,11 @@
 //! region (4 in 10) and an `events.retain_until` around the request time
 //! (1 in 4).
 //!
+//! Policies, consent events and requests are written as JSON documents
+//! (`serde_json::json!`) and read with `Policy::from_json`,
+//! `Request::from_json` and serde, as a caller would write them: the
+//! generator never builds the public structs field by field.
+//!
 //! So that requests get past the recipient checks to consent, exceptions and
 //! obligations often enough to test them, recipients take identifiable data
 //! in 5 of 8 cases and have every agreement in 1 of 4, action rules name
@@ -23,15 +28,13 @@
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use privacy_engine::{
-    Action, ActionRule, Agreement, CategoryDecl, CategoryKey, Cites, ClaimedException, ConsentChange, ConsentEvent,
-    ConsentGrants, ConsentQualities, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Domestic, Duty,
-    EndAction, Evidence, Exception, Ground, LegalHold, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission,
-    Policy, Purpose, PurposeBasis, PurposeId, Recipient, RecipientKind, RecipientRequirement, RecordEvents, Request,
-    RetentionRule, Scope, Sensitivity, Settings, Subject, TaxonomySource, Trigger, UnknownAge,
+    Action, Agreement, CategoryKey, Cites, ConsentEvent, ConsentQualities, DataState, Duty, Evidence, Ground,
+    Permission, Policy, PurposeId, RecipientKind, RecipientRequirement, Request, Sensitivity,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
+use serde_json::{Value, json};
 
 /// Built-in categories at every depth and of every sensitivity, and the two
 /// the generated policies may declare.
@@ -80,6 +83,18 @@ fn pool(declared: bool) -> Vec<&'static str> {
 /// The keys a request names: any policy's, and some no policy has.
 fn request_keys() -> Vec<&'static str> {
     [CATEGORIES, DECLARED_ROOTS, BUILTIN_ONLY].concat()
+}
+
+/// `value` without its null fields, at any depth: an absent optional field
+/// is left out, as a person writing the document would.
+fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
 }
 
 /// The subject whose consents the ledger holds; requests are for it or for
@@ -133,18 +148,11 @@ fn purpose_refs(n: usize) -> impl Strategy<Value = Vec<PurposeId>> {
     subsequence(&PURPOSE_IDS[..n], 0..=n).prop_map(|v| v.into_iter().map(PurposeId::from).collect())
 }
 
-const GROUNDS: &[Ground] = &[
-    Ground::AuthorityRequest,
-    Ground::VitalInterests,
-    Ground::SubjectRequest,
-    Ground::GuardianRequest,
-    Ground::Contract,
-    Ground::Merger,
-    Ground::AcademicResearch,
-    Ground::ServiceProvision,
-    Ground::ProtectRights,
-    Ground::Law,
-];
+/// Every ground of the document's ground table, so that the differential
+/// test compares each ground's built-in duties and evidence.
+fn grounds() -> Vec<Ground> {
+    crate::reference::documented_grounds()
+}
 
 const EVIDENCE: &[Evidence] = &[
     Evidence::LegalDocuments,
@@ -220,20 +228,15 @@ fn cites() -> impl Strategy<Value = Option<Cites>> {
     prop_oneof![Just(None), Just(Some(Cites::from("§1"))), Just(Some(Cites::from("§2")))]
 }
 
-fn purpose(id: &'static str, pool: Vec<&'static str>) -> impl Strategy<Value = Purpose> {
+fn purpose(id: &'static str, pool: Vec<&'static str>) -> impl Strategy<Value = Value> {
     (
-        prop_oneof![Just(PurposeBasis::Core), Just(PurposeBasis::Optional)],
+        select(vec!["core", "optional"]),
         nonempty_cats(pool, 4),
         proptest::option::weighted(0.3, select(PERMISSIONS)),
         cites(),
     )
-        .prop_map(move |(basis, categories, permission, cites)| Purpose {
-            id: id.into(),
-            description: None,
-            basis,
-            categories,
-            permission,
-            cites,
+        .prop_map(move |(basis, categories, permission, cites)| {
+            json!({"id": id, "basis": basis, "categories": categories, "permission": permission, "cites": cites})
         })
 }
 
@@ -243,7 +246,7 @@ fn some_kinds(weight_listed: u32) -> impl Strategy<Value = Vec<RecipientKind>> {
     prop_oneof![10 - weight_listed => Just(vec![]), weight_listed => subsequence(KINDS, 1..=3)]
 }
 
-fn requirement(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = ConsentRequirement> {
+fn requirement(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = Value> {
     (
         subsequence(Action::ALL.to_vec(), 1..=4),
         purpose_refs(n_purposes),
@@ -252,18 +255,20 @@ fn requirement(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Str
         some_kinds(3),
         cites(),
     )
-        .prop_map(move |(actions, purposes, categories, qualities, recipient_kinds, cites)| ConsentRequirement {
-            recipient_kinds,
-            id: format!("req{i}").into(),
-            actions,
-            purposes,
-            categories,
-            qualities,
-            cites,
+        .prop_map(move |(actions, purposes, categories, qualities, recipient_kinds, cites)| {
+            json!({
+                "id": format!("req{i}"),
+                "actions": actions,
+                "purposes": purposes,
+                "categories": categories,
+                "recipient_kinds": recipient_kinds,
+                "qualities": qualities,
+                "cites": cites,
+            })
         })
 }
 
-fn recipient(id: &'static str, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = Recipient> {
+fn recipient(id: &'static str, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = Value> {
     (
         select(KINDS),
         select(REGIONS),
@@ -273,35 +278,39 @@ fn recipient(id: &'static str, n_purposes: usize, pool: Vec<&'static str>) -> im
         prop_oneof![2 => Just(DataState::Identifiable), 2 => select(STATES)],
         cites(),
     )
-        .prop_map(move |(kind, region, agreements, categories, purposes, data_state, cites)| Recipient {
-            id: id.into(),
-            kind,
-            name: None,
-            contact: None,
-            region: region.to_owned(),
-            agreements,
-            categories,
-            purposes,
-            data_state,
-            cites,
+        .prop_map(move |(kind, region, agreements, categories, purposes, data_state, cites)| {
+            json!({
+                "id": id,
+                "kind": kind,
+                "region": region,
+                "agreements": agreements,
+                "categories": categories,
+                "purposes": purposes,
+                "data_state": data_state,
+                "cites": cites,
+            })
         })
 }
 
-fn exception(rule: String, j: usize) -> impl Strategy<Value = Exception> {
-    (select(GROUNDS), subsequence(EVIDENCE, 0..=1), subsequence(KINDS, 0..=2), subsequence(DUTIES, 0..=2), cites())
-        .prop_map(move |(ground, requires, recipient_kinds, duties, cites)| Exception {
-            id: format!("{rule}.e{j}").into(),
-            ground,
-            requires,
-            recipient_kinds,
-            duties,
-            cites,
+fn exception(rule: String, j: usize) -> impl Strategy<Value = Value> {
+    (select(grounds()), subsequence(EVIDENCE, 0..=1), subsequence(KINDS, 0..=2), subsequence(DUTIES, 0..=2), cites())
+        .prop_map(move |(ground, requires, recipient_kinds, duties, cites)| {
+            json!({
+                "id": format!("{rule}.e{j}"),
+                "ground": ground,
+                "requires": requires,
+                "recipient_kinds": recipient_kinds,
+                "duties": duties,
+                "cites": cites,
+            })
         })
 }
 
-fn data_state_rule(n_purposes: usize) -> impl Strategy<Value = DataStateRule> {
+fn data_state_rule(n_purposes: usize) -> impl Strategy<Value = Value> {
     (purpose_refs(n_purposes), some_kinds(5), select(STATES), cites()).prop_map(
-        |(purposes, recipient_kinds, at_least, cites)| DataStateRule { purposes, recipient_kinds, at_least, cites },
+        |(purposes, recipient_kinds, at_least, cites)| {
+            json!({"purposes": purposes, "recipient_kinds": recipient_kinds, "at_least": at_least, "cites": cites})
+        },
     )
 }
 
@@ -311,10 +320,10 @@ fn data_state_rule(n_purposes: usize) -> impl Strategy<Value = DataStateRule> {
 /// `allow_abroad`.
 #[derive(Clone, Debug)]
 struct RuleRegime {
-    data_states: Vec<DataStateRule>,
+    data_states: Vec<Value>,
     within_purpose: bool,
     requires_kinds: Vec<RecipientKind>,
-    domestic: Domestic,
+    domestic: &'static str,
     allow_abroad: bool,
 }
 
@@ -326,11 +335,8 @@ fn rule_regime(action: Action, n_purposes: usize) -> impl Strategy<Value = RuleR
         prop_oneof![3 => Just(vec![]), 1 => vec(data_state_rule(n_purposes), 1..=2)].boxed()
     };
     let within_purpose = if retention { Just(true).boxed() } else { proptest::bool::weighted(0.8).boxed() };
-    let domestic = if action == Action::CrossBorder {
-        prop_oneof![Just(Domestic::Deny), Just(Domestic::Permit)].boxed()
-    } else {
-        Just(Domestic::Deny).boxed()
-    };
+    let domestic =
+        if action == Action::CrossBorder { select(vec!["deny", "permit"]).boxed() } else { Just("deny").boxed() };
     let abroad_possible = matches!(action, Action::Share | Action::Entrust | Action::Transfer | Action::Disclose);
     let allow_abroad = if abroad_possible { proptest::bool::weighted(0.3).boxed() } else { Just(false).boxed() };
     (data_states, within_purpose, some_kinds(3), domestic, allow_abroad).prop_map(
@@ -344,7 +350,7 @@ fn rule_regime(action: Action, n_purposes: usize) -> impl Strategy<Value = RuleR
     )
 }
 
-fn action_rule(action: Action, n_purposes: usize) -> impl Strategy<Value = ActionRule> {
+fn action_rule(action: Action, n_purposes: usize) -> impl Strategy<Value = Value> {
     let id = format!("rule.{}", action.as_str());
     let exceptions = vec(0..3usize, 0..=2);
     (
@@ -373,21 +379,23 @@ fn action_rule(action: Action, n_purposes: usize) -> impl Strategy<Value = Actio
                 let core_purposes = core_purposes && providing;
                 let recipient_requires = if providing { recipient_requires.clone() } else { vec![] };
                 let requires_kinds = if providing { requires_kinds } else { vec![] };
-                exs.prop_map(move |exceptions| ActionRule {
-                    id: id.clone().into(),
-                    action,
-                    consent,
-                    core_purposes,
-                    recipient_kinds: recipient_kinds.clone(),
-                    recipient_requires: recipient_requires.clone(),
-                    exceptions,
-                    duties: duties.clone(),
-                    within_purpose: regime.within_purpose,
-                    allow_abroad: regime.allow_abroad,
-                    data_states: regime.data_states.clone(),
-                    recipient_requires_kinds: requires_kinds.clone(),
-                    domestic: regime.domestic,
-                    cites: cites.clone(),
+                exs.prop_map(move |exceptions| {
+                    json!({
+                        "id": id,
+                        "action": action,
+                        "consent": consent,
+                        "core_purposes": core_purposes,
+                        "recipient_kinds": recipient_kinds,
+                        "recipient_requires": recipient_requires,
+                        "recipient_requires_kinds": requires_kinds,
+                        "data_states": regime.data_states,
+                        "exceptions": exceptions,
+                        "within_purpose": regime.within_purpose,
+                        "domestic": regime.domestic,
+                        "allow_abroad": regime.allow_abroad,
+                        "duties": duties,
+                        "cites": cites,
+                    })
                 })
             },
         )
@@ -397,56 +405,53 @@ fn age_threshold() -> impl Strategy<Value = u8> {
     prop_oneof![Just(13u8), Just(14), Just(17), Just(18), 1u8..=25]
 }
 
-fn minors(n_purposes: usize) -> impl Strategy<Value = Minors> {
+fn minors(n_purposes: usize) -> impl Strategy<Value = Value> {
     let rule = (
         age_threshold(),
-        prop_oneof![Just(MinorEffect::Deny), Just(MinorEffect::GuardianConsent), Just(MinorEffect::Guidance)],
+        select(vec!["deny", "guardian_consent", "guidance"]),
         subsequence(Action::ALL.to_vec(), 0..=3),
         purpose_refs(n_purposes),
         any::<bool>(),
         cites(),
     );
     (age_threshold(), qualities(), vec(rule, 0..=2), cites()).prop_map(|(below, guardian_qualities, rules, cites)| {
-        Minors {
-            id: "minors".into(),
-            guardian_consent_below: below,
-            guardian_qualities,
-            rules: rules
-                .into_iter()
-                .enumerate()
-                .map(|(i, (below_age, effect, actions, purposes, requires_real_name, cites))| MinorRule {
-                    id: format!("minors.r{i}").into(),
-                    below_age,
-                    effect,
-                    actions,
-                    purposes,
-                    requires_real_name,
-                    cites,
+        let rules: Vec<Value> = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, (below_age, effect, actions, purposes, requires_real_name, cites))| {
+                json!({
+                    "id": format!("minors.r{i}"),
+                    "below_age": below_age,
+                    "effect": effect,
+                    "actions": actions,
+                    "purposes": purposes,
+                    "requires_real_name": requires_real_name,
+                    "cites": cites,
                 })
-                .collect(),
-            cites,
-        }
+            })
+            .collect();
+        json!({
+            "id": "minors",
+            "guardian_consent_below": below,
+            "guardian_qualities": guardian_qualities,
+            "rules": rules,
+            "cites": cites,
+        })
     })
 }
 
-fn trigger() -> impl Strategy<Value = Trigger> {
-    select(vec![
-        Trigger::Collected,
-        Trigger::TransactionCompleted,
-        Trigger::AccountCancelled,
-        Trigger::LastUsed,
-        Trigger::PurposeFulfilled,
-    ])
+fn trigger() -> impl Strategy<Value = &'static str> {
+    select(vec!["collected", "transaction_completed", "account_cancelled", "last_used", "purpose_fulfilled"])
 }
 
-fn retention_rule(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = RetentionRule> {
+fn retention_rule(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = Value> {
     (
         cats(pool, 2),
         purpose_refs(n_purposes),
         trigger(),
         proptest::option::of(0..PERIODS.len()),
         proptest::option::of(0..PERIODS.len()),
-        select(vec![EndAction::Delete, EndAction::Anonymise, EndAction::DeleteOrAnonymise]),
+        select(vec!["delete", "anonymise", "delete_or_anonymise"]),
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
@@ -457,49 +462,48 @@ fn retention_rule(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl 
                 (Some(a), Some(b)) => (Some(a.min(b)), Some(a.max(b))),
                 other => other,
             };
-            let period = |i: usize| PERIODS[i].parse::<Period>().unwrap();
-            RetentionRule {
-                id: format!("ret{i}").into(),
-                categories,
-                purposes,
-                trigger,
-                minimum: min.map(period),
-                maximum: max.map(period),
-                end_action,
-                backups_at_next_cycle: backups,
-                isolate_backups: isolate,
-                notify_recipients: notify,
-                cites,
-            }
+            json!({
+                "id": format!("ret{i}"),
+                "categories": categories,
+                "purposes": purposes,
+                "trigger": trigger,
+                "minimum": min.map(|i| PERIODS[i]),
+                "maximum": max.map(|i| PERIODS[i]),
+                "end_action": end_action,
+                "backups_at_next_cycle": backups,
+                "isolate_backups": isolate,
+                "notify_recipients": notify,
+                "cites": cites,
+            })
         })
 }
 
-fn settings(declared: bool) -> impl Strategy<Value = Settings> {
+fn settings(declared: bool) -> impl Strategy<Value = Value> {
     (
         select(vec![0i32, 8 * 3600, -5 * 3600]),
         any::<bool>(),
-        prop_oneof![Just(MonthEnd::Clamp), Just(MonthEnd::RollOver)],
-        prop_oneof![Just(UnknownAge::Minor), Just(UnknownAge::Adult)],
+        select(vec!["clamp", "roll_over"]),
+        select(vec!["minor", "adult"]),
         any::<bool>(),
         (
             proptest::bool::weighted(0.75),
-            prop_oneof![7 => Just(ConsentGrants::Combined), 3 => Just(ConsentGrants::PerRequirement)],
-            prop_oneof![7 => Just(CrossBorderOrigin::Home), 3 => Just(CrossBorderOrigin::SubjectRegion)],
+            prop_oneof![7 => Just("combined"), 3 => Just("per_requirement")],
+            prop_oneof![7 => Just("home"), 3 => Just("subject_region")],
         ),
     )
         .prop_map(
             move |(offset, last_day_included, month_end, unknown_age, stops_use, (child_sensitive, grants, origin))| {
-                let mut s = Settings::default();
-                s.permission_off_stops_use = stops_use;
-                s.utc_offset_seconds = offset;
-                s.last_day_included = last_day_included;
-                s.month_end = month_end;
-                s.unknown_age = unknown_age;
-                s.child_data_sensitive = child_sensitive;
-                s.consent_grants = grants;
-                s.cross_border_origin = origin;
-                s.taxonomy = if declared { TaxonomySource::Declared } else { TaxonomySource::Builtin };
-                s
+                json!({
+                    "utc_offset_seconds": offset,
+                    "last_day_included": last_day_included,
+                    "month_end": month_end,
+                    "unknown_age": unknown_age,
+                    "permission_off_stops_use": stops_use,
+                    "child_data_sensitive": child_sensitive,
+                    "consent_grants": grants,
+                    "cross_border_origin": origin,
+                    "taxonomy": if declared { "declared" } else { "builtin" },
+                })
             },
         )
 }
@@ -507,21 +511,18 @@ fn settings(declared: bool) -> impl Strategy<Value = Settings> {
 /// A declared taxonomy: every key the policy may name, their parents and
 /// new roots, each with a sensitivity of its own (lower than the built-in
 /// one too) or none (inherited, `personal` at a root).
-fn declared_taxonomy() -> impl Strategy<Value = Vec<CategoryDecl>> {
+fn declared_taxonomy() -> impl Strategy<Value = Vec<Value>> {
     let keys: Vec<&'static str> = [pool(true).as_slice(), DECLARED_PARENTS].concat();
     let sens = proptest::option::weighted(
         0.6,
         select(vec![Sensitivity::NonPersonal, Sensitivity::Personal, Sensitivity::Sensitive]),
     );
     vec(sens, keys.len()).prop_map(move |levels| {
-        keys.iter()
-            .zip(levels)
-            .map(|(k, sensitivity)| CategoryDecl { key: key(k), sensitivity, description: None, cites: None })
-            .collect()
+        keys.iter().zip(levels).map(|(k, sensitivity)| json!({"key": k, "sensitivity": sensitivity})).collect()
     })
 }
 
-fn category_decls(declared: bool) -> BoxedStrategy<Vec<CategoryDecl>> {
+fn category_decls(declared: bool) -> BoxedStrategy<Vec<Value>> {
     if declared {
         return declared_taxonomy().boxed();
     }
@@ -530,22 +531,12 @@ fn category_decls(declared: bool) -> BoxedStrategy<Vec<CategoryDecl>> {
     (sens.clone(), sens, proptest::option::weighted(0.3, Just(Sensitivity::Sensitive)))
         .prop_map(|(a, b, raise)| {
             let mut decls = vec![
-                CategoryDecl {
-                    key: key("user.contact.phone_number.backup"),
-                    sensitivity: a,
-                    description: None,
-                    cites: None,
-                },
-                CategoryDecl { key: key("user.device.model.codename"), sensitivity: b, description: None, cites: None },
+                json!({"key": "user.contact.phone_number.backup", "sensitivity": a}),
+                json!({"key": "user.device.model.codename", "sensitivity": b}),
             ];
             if raise.is_some() {
                 // Raise a built-in personal category.
-                decls.push(CategoryDecl {
-                    key: key("user.contact"),
-                    sensitivity: raise,
-                    description: None,
-                    cites: None,
-                });
+                decls.push(json!({"key": "user.contact", "sensitivity": raise}));
             }
             decls
         })
@@ -570,28 +561,25 @@ pub(crate) fn policy() -> impl Strategy<Value = Policy> {
             )
         })
         .prop_map(|(settings, categories, purposes, consent_requirements, recipients, actions, minors, retention)| {
-            let p = Policy {
-                schema: privacy_engine::SCHEMA_VERSION,
-                id: "gen".into(),
-                version: "1".into(),
-                effective: base_time() - Duration::days(3650),
-                language: "en".into(),
-                source: None,
-                notes: vec![],
-                acknowledged_warnings: vec![],
-                settings,
-                categories,
-                purposes,
-                consent_requirements,
-                recipients,
-                actions,
-                minors,
-                retention,
-            };
-            if let Err(e) = p.validate() {
-                panic!("generated policy is invalid: {e}\n{p:#?}");
+            let doc = strip_nulls(json!({
+                "schema": 1,
+                "id": "gen",
+                "version": "1",
+                "effective": base_time() - Duration::days(3650),
+                "language": "en",
+                "settings": settings,
+                "categories": categories,
+                "purposes": purposes,
+                "consent_requirements": consent_requirements,
+                "recipients": recipients,
+                "actions": actions,
+                "minors": minors,
+                "retention": retention,
+            }));
+            match Policy::from_json(&doc.to_string()) {
+                Ok(p) => p,
+                Err(e) => panic!("generated policy is invalid: {e}\n{doc:#}"),
             }
-            p
         })
 }
 
@@ -614,39 +602,37 @@ fn time_zone() -> impl Strategy<Value = FixedOffset> {
     select(vec![0i32, 8 * 3600, -5 * 3600]).prop_map(|s| FixedOffset::east_opt(s).unwrap())
 }
 
-fn scope(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = Scope> {
+fn scope(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = Value> {
     let n = purposes.len().min(2);
     (
         subsequence(purposes, 1..=n.max(1)),
         vec(category_near(cats), 1..=2),
         proptest::option::weighted(0.3, select(RECIPIENT_IDS.to_vec())),
     )
-        .prop_map(|(purposes, categories, recipient)| Scope {
-            purposes,
-            categories,
-            recipient: recipient.map(Into::into),
+        .prop_map(|(purposes, categories, recipient)| {
+            json!({"purposes": purposes, "categories": categories, "recipient": recipient})
         })
 }
 
 /// A consent change: grants with every coherent quality set and expiries
 /// around the request time, endings of every kind, permission switches;
 /// about the given purposes and (mostly) categories within `cats`.
-fn change_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = ConsentChange> {
+fn change_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = Value> {
     let at = base_time();
     let sc = move || scope(purposes.clone(), cats.clone());
+    let ending = |kind: &'static str| move |scope: Value| json!({"type": kind, "scope": scope});
+    let switch = |kind: &'static str| move |permission: Permission| json!({"type": kind, "permission": permission});
     prop_oneof![
         6 => (qualities(), sc(), proptest::option::weighted(0.3, near(CONSENT_DAYS)))
-            .prop_map(move |(qualities, scope, exp)| ConsentChange::Grant {
-                qualities,
-                scope,
-                expires: exp.map(|d| at + d),
+            .prop_map(move |(qualities, scope, exp)| {
+                json!({"type": "grant", "qualities": qualities, "scope": scope, "expires": exp.map(|d| at + d)})
             }),
-        1 => sc().prop_map(|scope| ConsentChange::Refuse { scope }),
-        1 => sc().prop_map(|scope| ConsentChange::Withdraw { scope }),
-        1 => sc().prop_map(|scope| ConsentChange::Expire { scope }),
-        1 => sc().prop_map(|scope| ConsentChange::Revoke { scope }),
-        1 => select(PERMISSIONS).prop_map(|permission| ConsentChange::PermissionOn { permission }),
-        1 => select(PERMISSIONS).prop_map(|permission| ConsentChange::PermissionOff { permission }),
+        1 => sc().prop_map(ending("refuse")),
+        1 => sc().prop_map(ending("withdraw")),
+        1 => sc().prop_map(ending("expire")),
+        1 => sc().prop_map(ending("revoke")),
+        1 => select(PERMISSIONS).prop_map(switch("permission_on")),
+        1 => select(PERMISSIONS).prop_map(switch("permission_off")),
     ]
 }
 
@@ -656,13 +642,19 @@ fn all_purposes() -> Vec<PurposeId> {
 
 fn event_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = ConsentEvent> {
     (near(CONSENT_DAYS), time_zone(), change_about(purposes, cats), prop_oneof![6 => Just(SUBJECT), 1 => Just("other")])
-        .prop_map(|(d, tz, change, subject)| ConsentEvent {
-            id: uuid::Uuid::nil(),
-            at: (base_time() + d).with_timezone(&tz),
-            subject: subject.into(),
-            policy_id: "gen".into(),
-            policy_version: "1".into(),
-            change,
+        .prop_map(|(d, tz, change, subject)| {
+            let event = strip_nulls(json!({
+                "id": uuid::Uuid::nil(),
+                "at": (base_time() + d).with_timezone(&tz),
+                "subject": subject,
+                "policy_id": "gen",
+                "policy_version": "1",
+                "change": change,
+            }));
+            match serde_json::from_value::<ConsentEvent>(event.clone()) {
+                Ok(e) => e,
+                Err(e) => panic!("generated consent event does not parse: {e}\n{event:#}"),
+            }
         })
 }
 
@@ -728,7 +720,7 @@ fn birth_date() -> impl Strategy<Value = Option<NaiveDate>> {
 
 use chrono::Datelike;
 
-fn record_events() -> impl Strategy<Value = RecordEvents> {
+fn record_events() -> impl Strategy<Value = Value> {
     let at = base_time();
     let t = move |w: f64| {
         proptest::option::weighted(
@@ -739,19 +731,18 @@ fn record_events() -> impl Strategy<Value = RecordEvents> {
     let hold = proptest::option::weighted(
         0.15,
         (near(CONSENT_DAYS), proptest::option::of(near(CONSENT_DAYS)))
-            .prop_map(move |(s, u)| LegalHold { since: at + s, until: u.map(|u| at + u) }),
+            .prop_map(move |(s, u)| json!({"since": at + s, "until": u.map(|u| at + u)})),
     );
     (t(0.6), t(0.5), t(0.15), t(0.5), t(0.4), hold).prop_map(
         |(collected, transaction_completed, account_cancelled, last_used, purpose_fulfilled, legal_hold)| {
-            RecordEvents {
-                collected,
-                transaction_completed,
-                account_cancelled,
-                last_used,
-                purpose_fulfilled,
-                legal_hold,
-                retain_until: None,
-            }
+            json!({
+                "collected": collected,
+                "transaction_completed": transaction_completed,
+                "account_cancelled": account_cancelled,
+                "last_used": last_used,
+                "purpose_fulfilled": purpose_fulfilled,
+                "legal_hold": legal_hold,
+            })
         },
     )
 }
@@ -901,14 +892,14 @@ fn request_from(names: Names, provision: bool) -> BoxedStrategy<Request> {
     };
     let exception = {
         let listed = names.exceptions.clone();
-        let any_ground = (select(GROUNDS), subsequence(EVIDENCE, 0..=3));
+        let any_ground = (select(grounds()), subsequence(EVIDENCE, 0..=3));
         let listed: BoxedStrategy<(Ground, Vec<Evidence>)> = if listed.is_empty() {
             any_ground.boxed()
         } else {
             // A listed ground with the evidence it needs, or some of it.
             prop_oneof![
                 select(listed).prop_flat_map(|(g, mut ev)| {
-                    ev.extend(g.evidence());
+                    ev.extend(crate::reference::ground_evidence(g));
                     let n = ev.len();
                     subsequence(ev, 0..=n).prop_map(move |ev| (g, ev))
                 }),
@@ -959,26 +950,40 @@ fn request_from(names: Names, provision: bool) -> BoxedStrategy<Request> {
                 (subject, region),
             )| {
                 let at = (base_time() + d).with_timezone(&tz);
-                events.retain_until = retain_until.map(|(offset, tz)| (at + offset).with_timezone(&tz));
-                Request {
-                    action,
-                    subject: Subject {
-                        id: subject.into(),
-                        age,
-                        birth_date,
-                        region: region.map(str::to_owned),
-                        real_name_verified,
+                events["retain_until"] = json!(retain_until.map(|(offset, tz)| (at + offset).with_timezone(&tz)));
+                // An age above 150 is not a request the format accepts; the
+                // typed request may still carry one, and is denied.
+                let (json_age, typed_age) = match age {
+                    Some(a) if a > 150 => (None, Some(a)),
+                    _ => (age, None),
+                };
+                let doc = strip_nulls(json!({
+                    "action": action,
+                    "subject": {
+                        "id": subject,
+                        "age": json_age,
+                        "birth_date": birth_date,
+                        "region": region,
+                        "real_name_verified": real_name_verified,
                     },
-                    categories,
-                    purpose,
-                    recipient,
-                    data_state,
-                    linked_to_identity: linked,
-                    exception: exc.map(|(ground, evidence)| ClaimedException { ground, evidence }),
-                    destination_region: dest.map(str::to_owned),
-                    at,
-                    events,
+                    "categories": categories,
+                    "purpose": purpose,
+                    "recipient": recipient,
+                    "data_state": data_state,
+                    "linked_to_identity": linked,
+                    "exception": exc.map(|(ground, evidence)| json!({"ground": ground, "evidence": evidence})),
+                    "destination_region": dest,
+                    "at": at,
+                    "events": events,
+                }));
+                let mut req = match Request::from_json(&doc.to_string()) {
+                    Ok(r) => r,
+                    Err(e) => panic!("generated request does not parse: {e}\n{doc:#}"),
+                };
+                if typed_age.is_some() {
+                    req.subject.age = typed_age;
                 }
+                req
             },
         )
         .boxed()

@@ -128,7 +128,7 @@ fn query() -> impl Strategy<Value = Query> {
 }
 
 proptest! {
-    #![proptest_config(crate::property_config())]
+    #![proptest_config(crate::property_config(module_path!()))]
 
     #[test]
     fn ledger_matches_model(ops in proptest::collection::vec(op(), 1..12), queries in proptest::collection::vec(query(), 16)) {
@@ -173,7 +173,7 @@ proptest! {
                 q.excluded = excluded;
                 prop_assert_eq!(
                     ledger.has_consent(&q),
-                    events.has_consent(&subject, &purpose, &category, &cover, recipient.as_ref(), required, excluded, at),
+                    events.has_consent(&subject, &purpose, &category, &cover.iter().map(|k| k.as_str().to_owned()).collect::<Vec<_>>(), recipient.as_ref(), required, excluded, at),
                     "has_consent {:?}", q
                 );
                 prop_assert_eq!(

@@ -2,10 +2,11 @@
 
 use chrono::Duration;
 use privacy_engine::{
-    Action, CategoryKey, ConsentChange, ConsentEvent, ConsentFrom, ConsentQualities, ConsentRequirement, Decision,
-    Effect, Engine, InMemoryLedger, Minors, Policy, Purpose, PurposeBasis, Request, Scope, Subject, Unmet, Verdict,
+    Action, CategoryKey, ConsentChange, ConsentEvent, ConsentFrom, ConsentQualities, Decision, Effect, Engine,
+    InMemoryLedger, Policy, Request, Unmet, Verdict,
 };
 use proptest::prelude::*;
+use serde_json::{Value, json};
 
 use crate::differential::ledger_of;
 use crate::generate::{self, SUBJECT, base_time, key};
@@ -32,95 +33,55 @@ fn with_event(events: &[ConsentEvent], mut e: ConsentEvent) -> Vec<ConsentEvent>
     out
 }
 
-/// A minimal policy: one purpose on one category, a collect rule, the given
-/// requirement and minors section.
-fn small_policy(
-    basis: PurposeBasis,
-    category: &str,
-    required: Option<ConsentQualities>,
-    minors: Option<Minors>,
-) -> Policy {
-    let mut p = Policy {
-        schema: privacy_engine::SCHEMA_VERSION,
-        id: "small".into(),
-        version: "1".into(),
-        effective: base_time() - Duration::days(3650),
-        language: "en".into(),
-        source: None,
-        notes: vec![],
-        acknowledged_warnings: vec![],
-        settings: privacy_engine::Settings::default(),
-        categories: vec![],
-        purposes: vec![],
-        consent_requirements: vec![],
-        recipients: vec![],
-        actions: vec![],
-        minors: None,
-        retention: vec![],
-    };
-    p.purposes = vec![Purpose {
-        id: "p".into(),
-        description: None,
-        basis,
-        categories: vec![key(category)],
-        permission: None,
-        cites: None,
-    }];
-    p.consent_requirements = required
-        .into_iter()
-        .map(|q| ConsentRequirement {
-            id: "req".into(),
-            actions: vec![Action::Collect],
-            purposes: vec![],
-            categories: vec![],
-            recipient_kinds: vec![],
-            qualities: q,
-            cites: None,
-        })
-        .collect();
-    p.actions = vec![privacy_engine::ActionRule {
-        id: "collect".into(),
-        action: Action::Collect,
-        consent: None,
-        core_purposes: false,
-        recipient_kinds: vec![],
-        recipient_requires: vec![],
-        exceptions: vec![],
-        duties: vec![],
-        within_purpose: true,
-        allow_abroad: false,
-        data_states: vec![],
-        recipient_requires_kinds: vec![],
-        domestic: privacy_engine::Domestic::Deny,
-        cites: None,
-    }];
-    p.minors = minors;
-    p.validate().unwrap();
-    p
+/// A minimal policy: one purpose (`basis`: `core` or `optional`) on one
+/// category, a collect rule, the given requirement and minors section.
+fn small_policy(basis: &str, category: &str, required: Option<ConsentQualities>, minors: Option<Value>) -> Policy {
+    let requirements: Vec<Value> =
+        required.into_iter().map(|q| json!({"id": "req", "actions": ["collect"], "qualities": q})).collect();
+    let mut doc = json!({
+        "schema": 1,
+        "id": "small",
+        "version": "1",
+        "effective": base_time() - Duration::days(3650),
+        "language": "en",
+        "purposes": [{"id": "p", "basis": basis, "categories": [category]}],
+        "consent_requirements": requirements,
+        "actions": [{"id": "collect", "action": "collect"}],
+    });
+    if let Some(m) = minors {
+        doc["minors"] = m;
+    }
+    Policy::from_json(&doc.to_string()).unwrap()
 }
 
 fn collect(category: &str, age: Option<u8>) -> Request {
-    Request::new(Action::Collect, Subject { age, ..Subject::new(SUBJECT) }, vec![key(category)], base_time())
-        .purpose("p")
+    let mut doc = json!({
+        "action": "collect",
+        "subject": {"id": SUBJECT},
+        "categories": [category],
+        "purpose": "p",
+        "at": base_time(),
+    });
+    if let Some(age) = age {
+        doc["subject"]["age"] = json!(age);
+    }
+    Request::from_json(&doc.to_string()).unwrap()
 }
 
 fn grant(qualities: ConsentQualities, category: &str) -> ConsentEvent {
-    ConsentEvent {
-        id: uuid::Uuid::from_u128(7),
-        at: base_time() - Duration::days(1),
-        subject: SUBJECT.into(),
-        policy_id: "small".into(),
-        policy_version: "1".into(),
-        change: ConsentChange::Grant {
-            qualities,
-            scope: Scope { purposes: vec!["p".into()], categories: vec![key(category)], recipient: None },
-            expires: None,
-        },
-    }
+    serde_json::from_value(json!({
+        "id": uuid::Uuid::from_u128(7),
+        "at": base_time() - Duration::days(1),
+        "subject": SUBJECT,
+        "policy_id": "small",
+        "policy_version": "1",
+        "change": {"type": "grant", "qualities": qualities, "scope": {"purposes": ["p"], "categories": [category]}},
+    }))
+    .unwrap()
 }
 
 proptest! {
-    #![proptest_config(crate::property_config())]
+    #![proptest_config(crate::property_config(module_path!()))]
 
     /// An undeclared category, purpose, recipient or action is denied, with
     /// its `builtin.undeclared_*` reason.
@@ -230,7 +191,7 @@ proptest! {
         granted in generate::qualities(),
     ) {
         // An adult, an optional purpose, a personal (not sensitive) category.
-        let policy = small_policy(PurposeBasis::Optional, "user.contact.phone_number", Some(required), None);
+        let policy = small_policy("optional", "user.contact.phone_number", Some(required), None);
         let engine = Engine::new(policy).unwrap();
         let ledger = ledger_of(&[grant(granted, "user.contact.phone_number")]);
         let d = engine.evaluate(&collect("user.contact.phone_number", Some(30)), &ledger);
@@ -250,16 +211,12 @@ proptest! {
         guardian_qualities in generate::qualities(),
         age in prop_oneof![0u8..=30, Just(150u8)],
     ) {
-        let minors = threshold.map(|t| Minors {
-            id: "minors".into(),
-            guardian_consent_below: t,
-            guardian_qualities,
-            rules: vec![],
-            cites: None,
+        let minors = threshold.map(|t| {
+            json!({"id": "minors", "guardian_consent_below": t, "guardian_qualities": guardian_qualities})
         });
         let below = age < threshold.unwrap_or(14);
         // A core purpose on a personal category: nothing else asks consent.
-        let policy = small_policy(PurposeBasis::Core, "user.device.device_id", None, minors);
+        let policy = small_policy("core", "user.device.device_id", None, minors);
         let engine = Engine::new(policy).unwrap();
         let d = engine.evaluate(&collect("user.device.device_id", Some(age)), &InMemoryLedger::new());
         let guardian = d.unmet.iter().find_map(|u| match u {
@@ -270,7 +227,7 @@ proptest! {
         prop_assert_eq!(d.is_permit(), !below, "{}", d.to_json());
         if let Some(q) = guardian {
             let from_policy = if threshold.is_some() { guardian_qualities } else { ConsentQualities::empty() };
-            prop_assert!(q.contains(ConsentQualities::GUARDIAN | ConsentQualities::separate() | from_policy));
+            prop_assert!(q.contains(ConsentQualities::GUARDIAN | ConsentQualities::SEPARATE | from_policy));
             let ledger = ledger_of(&[grant(q, "user.device.device_id")]);
             let d = engine.evaluate(&collect("user.device.device_id", Some(age)), &ledger);
             prop_assert!(d.is_permit(), "{}", d.to_json());
@@ -282,7 +239,7 @@ proptest! {
 /// key no policy can declare.
 #[test]
 fn unknown_category_is_denied_even_when_everything_else_permits() {
-    let policy = small_policy(PurposeBasis::Core, "user.device.device_id", None, None);
+    let policy = small_policy("core", "user.device.device_id", None, None);
     let engine = Engine::new(policy).unwrap();
     let mut req = collect("user.device.device_id", Some(30));
     assert!(engine.evaluate(&req, &InMemoryLedger::new()).is_permit());

@@ -1,45 +1,327 @@
-//! The reference evaluator: the executable specification of
-//! `Engine::evaluate`, written for clarity rather than speed.
+//! The reference evaluator: an executable reading of
+//! `docs/policy-format.md`, written for obviousness rather than speed.
 //!
-//! It reads the `Policy` directly (its pub fields), tests categories by their
-//! dotted keys, and replays the consent events itself instead of asking a
-//! `ConsentStore`. It follows the README ("The evaluate interface"),
-//! DESIGN.md and the rustdoc of the public types; where those are silent it
-//! follows the engine's reading, and each such place says so ("Engine
-//! reading"). Where the engine disagrees with the documents, this model
-//! follows the documents and `main.rs` lists the disagreement.
+//! It is written from the document and the public data types only. It reads
+//! the `Policy` and the `Request` by their public fields, replays the
+//! consent events itself instead of asking a `ConsentStore`, and never calls
+//! an engine helper that encodes a decision rule:
 //!
-//! The settings and rule fields for rule sets beyond the PIPL defaults
-//! (`child_data_sensitive`, `taxonomy`, `consent_grants`,
-//! `cross_border_origin`, requirements' `recipient_kinds`, action rules'
-//! `data_states`, `recipient_requires_kinds`, `within_purpose`, `domestic`,
-//! `allow_abroad`, the `controller` kind and `events.retain_until`) follow
-//! `docs/policy-format.md`, which specifies them.
+//! - its tables come from the document's own tables, read at run time from
+//!   `docs/policy-format.md` (the built-in taxonomy, the ground table, the
+//!   agreements, the data states' protection, the providing actions'
+//!   obligations), so the document decides;
+//! - its calendar is its own: a period's months and days, month ends under
+//!   `settings.month_end`, the policy's UTC offset, the last-day convention
+//!   ("When a period ends");
+//! - category keys are compared as dotted strings.
 //!
-//! Messages are left empty: the differential test compares everything but
+//! Each rule below names the part of the document it follows (`docs
+//! §"…"`). Where the document was silent it was completed, in "How a
+//! decision is made"; a difference from the engine is a question for the
+//! document, never a reason to bend this model.
+//!
+//! Messages are left out: the differential test compares everything but
 //! `Reason::message`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use privacy_engine::{
-    Action, ActionRule, CategoryKey, CategoryOutcome, Cites, ConsentChange, ConsentEvent, ConsentFrom, ConsentGrants,
-    ConsentQualities, CrossBorderOrigin, DataState, Decision, Domestic, Duty, Effect, EndAction, Exception, MAX_AGE,
-    MinorEffect, MinorRule, NoticeField, Obligation, Permission, Policy, Purpose, PurposeBasis, PurposeId, Reason,
-    Recipient, RecipientId, RecipientKind, RecipientRequirement, RetentionRule, RuleId, Sensitivity, SubjectId,
-    Taxonomy, TaxonomySource, UnknownAge, Unmet, Verdict,
+    Action, ActionRule, Agreement, CategoryKey, Cites, ConsentChange, ConsentEvent, ConsentFrom, ConsentGrants,
+    ConsentQualities, CrossBorderOrigin, DataState, Domestic, Duty, Effect, EndAction, Evidence, Exception, Ground,
+    MinorEffect, MinorRule, MonthEnd, NoticeField, Obligation, Period, Permission, Policy, Purpose, PurposeBasis,
+    PurposeId, Recipient, RecipientId, RecipientKind, RecipientRequirement, Request, RetentionRule, RuleId, Scope,
+    Sensitivity, SubjectId, TaxonomySource, Trigger, UnknownAge, Unmet, Verdict,
 };
+use serde::de::DeserializeOwned;
 
-/// Below this age a child's personal data is sensitive (PIPL art. 28), and
-/// without a minors section the guardian's consent is needed (PIPL art. 31).
+// ---------------------------------------------------------------------------
+// The document's tables
+// ---------------------------------------------------------------------------
+
+/// The normative description of the policy format and the decision rules.
+const DOC: &str = include_str!("../../docs/policy-format.md");
+
+/// The body rows of the document's table whose header row is `header`,
+/// each as its cells, trimmed.
+fn doc_table(header: &str) -> Vec<Vec<&'static str>> {
+    let mut lines = DOC.lines().skip_while(|l| l.trim() != header);
+    assert!(lines.next().is_some(), "docs/policy-format.md has no table with the header `{header}`");
+    lines
+        .skip(1) // |---|---|
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim().trim_start_matches('|').trim_end_matches('|').split(" | ").map(str::trim).collect())
+        .collect()
+}
+
+/// The names written in backticks in a table cell.
+fn ticked(cell: &str) -> Vec<&str> {
+    cell.split('`').skip(1).step_by(2).collect()
+}
+
+/// A vocabulary value by the name the document writes for it.
+fn named<T: DeserializeOwned>(name: &str) -> T {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .unwrap_or_else(|e| panic!("docs/policy-format.md names `{name}`, which the format does not know: {e}"))
+}
+
+/// What the document's tables say, read once.
+struct Tables {
+    /// "Built-in taxonomy": each key and its default sensitivity.
+    taxonomy: BTreeMap<String, Sensitivity>,
+    /// "Grounds": each ground's built-in duties and evidence.
+    grounds: BTreeMap<Ground, (Vec<Duty>, Vec<Evidence>)>,
+    /// "`agreements` values": the recipient requirement each agreement
+    /// satisfies.
+    agreements: Vec<(Agreement, RecipientRequirement)>,
+    /// "`data_state` values": each state's protection.
+    protection: Vec<(DataState, u8)>,
+    /// "A permit carries built-in obligations": each providing action's.
+    providing_duties: Vec<(Action, Vec<Duty>)>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| Tables {
+        taxonomy: doc_table("| key | default sensitivity | holds |")
+            .iter()
+            .map(|row| (ticked(row[0])[0].to_owned(), named(row[1].trim_matches('*'))))
+            .collect(),
+        grounds: doc_table("| value | meaning | PIPL basis | built-in duties | built-in evidence |")
+            .iter()
+            .map(|row| {
+                let duties = ticked(row[3]).into_iter().map(named).collect();
+                let evidence = ticked(row[4]).into_iter().map(named).collect();
+                (named(ticked(row[0])[0]), (duties, evidence))
+            })
+            .collect(),
+        agreements: doc_table("| value | meaning | satisfies `recipient_requires` |")
+            .iter()
+            .map(|row| (named(ticked(row[0])[0]), named(ticked(row[2])[0])))
+            .collect(),
+        protection: doc_table("| value | protection | meaning |")
+            .iter()
+            .map(|row| (named(ticked(row[0])[0]), row[1].parse().unwrap()))
+            .collect(),
+        providing_duties: doc_table("| action | obligations |")
+            .iter()
+            .map(|row| (named(ticked(row[0])[0]), ticked(row[1]).into_iter().map(named).collect()))
+            .collect(),
+    })
+}
+
+/// The grounds of the document's ground table.
+pub(crate) fn documented_grounds() -> Vec<Ground> {
+    tables().grounds.keys().copied().collect()
+}
+
+/// The document's built-in taxonomy: each key and its default sensitivity.
+pub(crate) fn documented_taxonomy() -> &'static BTreeMap<String, Sensitivity> {
+    &tables().taxonomy
+}
+
+/// A data state's protection (docs `data_state` values): 0 identifiable, 1
+/// de-identified, 2 anonymised or aggregated.
+fn protection(state: DataState) -> u8 {
+    tables().protection.iter().find(|(s, _)| *s == state).map(|(_, p)| *p).unwrap()
+}
+
+/// Anonymised and aggregated data is no longer personal data (docs
+/// `data_state` values: protection 2).
+fn is_personal(state: DataState) -> bool {
+    protection(state) < 2
+}
+
+/// The ground's built-in duties and evidence (docs "Grounds").
+fn ground_duties(ground: Ground) -> &'static [Duty] {
+    tables().grounds.get(&ground).map_or(&[], |(d, _)| d.as_slice())
+}
+
+pub(crate) fn ground_evidence(ground: Ground) -> &'static [Evidence] {
+    tables().grounds.get(&ground).map_or(&[], |(_, e)| e.as_slice())
+}
+
+/// Whether the agreement satisfies the requirement (docs `agreements`
+/// values).
+fn satisfies(agreement: Agreement, requirement: RecipientRequirement) -> bool {
+    tables().agreements.iter().any(|(a, r)| *a == agreement && *r == requirement)
+}
+
+/// The order of sensitivities (docs "Sensitivity": `non_personal` <
+/// `personal` < `sensitive`).
+fn rank(s: Sensitivity) -> u8 {
+    match s {
+        Sensitivity::NonPersonal => 0,
+        Sensitivity::Personal => 1,
+        _ => 2,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Category keys, as dotted strings (docs "Category keys")
+// ---------------------------------------------------------------------------
+
+/// The key one level up, if any.
+fn parent(key: &str) -> Option<&str> {
+    key.rfind('.').map(|i| &key[..i])
+}
+
+/// Whether `key` is `rule` or below it: "a rule on `user.device` covers
+/// `user.device.device_id.imei`".
+fn within(key: &CategoryKey, rule: &CategoryKey) -> bool {
+    let (k, r) = (key.as_str(), rule.as_str());
+    k == r || (k.starts_with(r) && k.as_bytes().get(r.len()) == Some(&b'.'))
+}
+
+// ---------------------------------------------------------------------------
+// The calendar (docs "Periods", "When a period ends")
+// ---------------------------------------------------------------------------
+
+/// A period as months and days: years count as 12 months, weeks as 7 days
+/// (docs "Periods"). Read from the period as the document writes it.
+fn months_and_days(period: Period) -> (u32, u32) {
+    let text: String = serde_json::from_value(serde_json::to_value(period).unwrap()).unwrap();
+    let (mut months, mut days, mut n) = (0, 0, 0u32);
+    for c in text.trim_start_matches('P').chars() {
+        match c {
+            '0'..='9' => n = n * 10 + c.to_digit(10).unwrap(),
+            'Y' => (months, n) = (months + 12 * n, 0),
+            'M' => (months, n) = (months + n, 0),
+            'W' => (days, n) = (days + 7 * n, 0),
+            'D' => (days, n) = (days + n, 0),
+            _ => panic!("period `{text}` is not in the document's form"),
+        }
+    }
+    (months, days)
+}
+
+fn leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if leap(year) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// `date` plus `period`: the months first, a day past the target month's
+/// end clamped to it or rolled over into the next month (`month_end`), then
+/// the days.
+fn add_period(date: NaiveDate, period: Period, month_end: MonthEnd) -> NaiveDate {
+    let (months, days) = months_and_days(period);
+    let index = date.year() * 12 + date.month0() as i32 + months as i32;
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+    let last = days_in_month(year, month);
+    let moved = if date.day() <= last {
+        NaiveDate::from_ymd_opt(year, month, date.day()).unwrap()
+    } else {
+        let end = NaiveDate::from_ymd_opt(year, month, last).unwrap();
+        match month_end {
+            MonthEnd::Clamp => end,
+            _ => end + Days::new(u64::from(date.day() - last)),
+        }
+    };
+    moved + Days::new(u64::from(days))
+}
+
+/// The policy's zone (`settings.utc_offset_seconds`).
+fn zone(policy: &Policy) -> FixedOffset {
+    FixedOffset::east_opt(policy.settings.utc_offset_seconds).unwrap()
+}
+
+/// The instant a period that runs from `from` ends (docs "When a period
+/// ends"): the calendar date of `from` in the policy's zone, plus the
+/// period, plus a day if the last day is included, at 00:00 in that zone.
+fn period_end(policy: &Policy, from: DateTime<FixedOffset>, period: Period) -> DateTime<FixedOffset> {
+    let tz = zone(policy);
+    let mut last = add_period(from.with_timezone(&tz).date_naive(), period, policy.settings.month_end);
+    if policy.settings.last_day_included {
+        last = last + Days::new(1);
+    }
+    last.and_time(NaiveTime::MIN).and_local_timezone(tz).single().unwrap()
+}
+
+/// The time of a retention trigger: the request's `events.<trigger>`.
+fn trigger_time(req: &Request, trigger: Trigger) -> Option<DateTime<FixedOffset>> {
+    let e = &req.events;
+    match trigger {
+        Trigger::Collected => e.collected,
+        Trigger::TransactionCompleted => e.transaction_completed,
+        Trigger::AccountCancelled => e.account_cancelled,
+        Trigger::LastUsed => e.last_used,
+        _ => e.purpose_fulfilled,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The decision rules
+// ---------------------------------------------------------------------------
+
+/// Below this age a child's personal data is sensitive (docs
+/// "Sensitivity"), and without a minors section the guardian's consent is
+/// needed (docs `minors`).
 const PIPL_CHILD_AGE: u8 = 14;
+
+/// The highest age a request may state or a birth date may give (docs "How a
+/// decision is made"); also the age assumed by `unknown_age: "adult"`.
+const OLDEST: u8 = 150;
+
+/// `separate` with the qualities it requires (docs "Consent qualities").
+const SEPARATE: ConsentQualities =
+    ConsentQualities::AFFIRMATIVE.union(ConsentQualities::EXPLICIT).union(ConsentQualities::SEPARATE);
 
 fn builtin(name: &str) -> RuleId {
     RuleId::new(format!("builtin.{name}"))
 }
 
-fn reason(rule: RuleId, effect: Effect, cites: Option<&Cites>) -> Reason {
-    Reason { rule, effect, cites: cites.cloned(), message: "".into() }
+/// A reason as the comparison sees it: the rule, its effect, the cites.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Why {
+    pub(crate) rule: RuleId,
+    pub(crate) effect: Effect,
+    pub(crate) cites: Option<Cites>,
+}
+
+fn reason(rule: RuleId, effect: Effect, cites: Option<&Cites>) -> Why {
+    Why { rule, effect, cites: cites.cloned() }
+}
+
+/// The model's decision: everything of a `Decision` but the messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) verdict: Verdict,
+    pub(crate) action: Action,
+    /// Each category with its verdict and the rules that decided it.
+    pub(crate) categories: Vec<(CategoryKey, Verdict, Vec<RuleId>)>,
+    pub(crate) reasons: BTreeSet<Why>,
+    pub(crate) obligations: Vec<Obligation>,
+    pub(crate) unmet: Vec<Unmet>,
+}
+
+impl Outcome {
+    /// The outcome as JSON in the decision's field names, for failure
+    /// messages.
+    pub(crate) fn to_json(&self) -> String {
+        use serde_json::json;
+        let categories: Vec<_> =
+            self.categories.iter().map(|(c, v, r)| json!({"category": c, "verdict": v, "rules": r})).collect();
+        let reasons: Vec<_> =
+            self.reasons.iter().map(|w| json!({"rule": w.rule, "effect": w.effect, "cites": w.cites})).collect();
+        json!({
+            "verdict": self.verdict,
+            "action": self.action,
+            "categories": categories,
+            "reasons": reasons,
+            "obligations": self.obligations,
+            "unmet": self.unmet,
+        })
+        .to_string()
+    }
 }
 
 /// The consent history, replayed from the raw events on every question.
@@ -83,7 +365,7 @@ impl Events<'_> {
         subject: &SubjectId,
         purpose: &PurposeId,
         category: &CategoryKey,
-        covering: &[CategoryKey],
+        covering: &[String],
         recipient: Option<&RecipientId>,
         required: ConsentQualities,
         excluded: ConsentQualities,
@@ -95,12 +377,12 @@ impl Events<'_> {
         }
         let mut live: Vec<Live> = Vec::new();
         for e in self.as_of(subject, at) {
-            let Some(scope) = e.change.scope() else { continue };
+            let Some(scope) = scope_of(&e.change) else { continue };
             if !scope.purposes.contains(purpose) {
                 continue;
             }
             if let ConsentChange::Grant { qualities, expires, .. } = &e.change {
-                let covers = scope.categories.iter().any(|c| c == category || covering.contains(c));
+                let covers = scope.categories.iter().any(|c| c == category || covering.iter().any(|k| k == c.as_str()));
                 let to_recipient = match (&scope.recipient, recipient) {
                     (None, _) => true,
                     (Some(r), Some(want)) => r == want,
@@ -110,7 +392,7 @@ impl Events<'_> {
                     live.push(Live { qualities: *qualities, expires: expires.map(|x| x.with_timezone(&Utc)) });
                 }
             } else if scope.recipient.as_ref().is_none_or(|r| recipient == Some(r))
-                && scope.categories.iter().any(|c| category.is_within(c) || c.is_within(category))
+                && scope.categories.iter().any(|c| within(category, c) || within(c, category))
             {
                 // An ending event for one recipient ends every grant as far
                 // as that recipient is concerned.
@@ -123,23 +405,35 @@ impl Events<'_> {
     }
 }
 
+/// The scope of a consent change; a permission switch has none.
+fn scope_of(change: &ConsentChange) -> Option<&Scope> {
+    match change {
+        ConsentChange::Grant { scope, .. }
+        | ConsentChange::Refuse { scope }
+        | ConsentChange::Withdraw { scope }
+        | ConsentChange::Expire { scope }
+        | ConsentChange::Revoke { scope } => Some(scope),
+        _ => None,
+    }
+}
+
 /// One category's outcome while it is being decided.
 struct Draft {
     key: CategoryKey,
     permit: bool,
-    reasons: Vec<Reason>,
+    reasons: Vec<Why>,
     obligations: Vec<Obligation>,
     unmet: Vec<Unmet>,
     /// The ground of the exception that permitted the category, if one did.
-    by_exception: Option<privacy_engine::Ground>,
+    by_exception: Option<Ground>,
 }
 
 impl Draft {
-    fn permit(&mut self, r: Reason) {
+    fn permit(&mut self, r: Why) {
         self.permit = true;
         self.reasons.push(r);
     }
-    fn deny(&mut self, r: Reason) {
+    fn deny(&mut self, r: Why) {
         self.permit = false;
         self.reasons.push(r);
     }
@@ -160,30 +454,30 @@ fn union(needs: &Needs) -> ConsentQualities {
 }
 
 /// The categories that exist and their sensitivity.
-type Categories = BTreeMap<CategoryKey, Sensitivity>;
+type Categories = BTreeMap<String, Sensitivity>;
 
-/// The policy's categories (`categories`, `settings.taxonomy`): the built-in
-/// table with the policy's keys added or raised, or with `declared` the
-/// policy's keys alone. A key declared without a sensitivity keeps its
-/// built-in one, or else takes its parent's (after the parent's own raise),
-/// or is `personal` at a root.
+/// The policy's categories (docs `categories`, `settings.taxonomy`): the
+/// built-in table with the policy's keys added or raised, or with
+/// `declared` the policy's keys alone. A key declared without a sensitivity
+/// keeps its built-in one, or else takes its parent's (after the parent's
+/// own raise), or is `personal` at a root.
 fn categories(policy: &Policy) -> Categories {
     let builtin: Categories = match policy.settings.taxonomy {
         TaxonomySource::Declared => Categories::new(),
-        _ => Taxonomy::builtin().iter().map(|(k, i)| (k.clone(), i.sensitivity)).collect(),
+        _ => tables().taxonomy.clone(),
     };
-    fn level(policy: &Policy, builtin: &Categories, key: &CategoryKey) -> Sensitivity {
-        let declared = policy.categories.iter().find(|d| &d.key == key).and_then(|d| d.sensitivity);
-        match (declared, builtin.get(key), key.parent()) {
+    fn level(policy: &Policy, builtin: &Categories, key: &str) -> Sensitivity {
+        let declared = policy.categories.iter().find(|d| d.key.as_str() == key).and_then(|d| d.sensitivity);
+        match (declared, builtin.get(key), parent(key)) {
             (Some(s), _, _) => s,
             (None, Some(s), _) => *s,
-            (None, None, Some(parent)) => level(policy, builtin, &parent),
+            (None, None, Some(up)) => level(policy, builtin, up),
             (None, None, None) => Sensitivity::Personal,
         }
     }
     let mut out = builtin.clone();
     for d in &policy.categories {
-        out.insert(d.key.clone(), level(policy, &builtin, &d.key));
+        out.insert(d.key.as_str().to_owned(), level(policy, &builtin, d.key.as_str()));
     }
     out
 }
@@ -193,7 +487,7 @@ struct Ctx<'a> {
     policy: &'a Policy,
     tax: &'a Categories,
     events: &'a Events<'a>,
-    req: &'a privacy_engine::Request,
+    req: &'a Request,
     at: DateTime<Utc>,
     rule: &'a ActionRule,
     purpose: Option<&'a Purpose>,
@@ -203,17 +497,17 @@ struct Ctx<'a> {
 
 /// Decides `req` under `policy` with the consent history `events` (the
 /// events a ledger accepted, in append order).
-pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &privacy_engine::Request) -> Decision {
+pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) -> Outcome {
     let tax = categories(policy);
     let events = Events(events);
-    let mut top: Vec<Reason> = Vec::new();
-    let deny = |top: &mut Vec<Reason>, name: &str| top.push(reason(builtin(name), Effect::Deny, None));
+    let mut top: Vec<Why> = Vec::new();
+    let deny = |top: &mut Vec<Why>, name: &str| top.push(reason(builtin(name), Effect::Deny, None));
 
     if req.categories.is_empty() {
         deny(&mut top, "no_category");
     }
     for key in &req.categories {
-        if !tax.contains_key(key) {
+        if !tax.contains_key(key.as_str()) {
             deny(&mut top, "undeclared_category");
         }
     }
@@ -277,7 +571,7 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &privacy_eng
             unmet: vec![],
             by_exception: None,
         };
-        if let (false, Some(rule), true) = (top_denied, rule, tax.contains_key(key)) {
+        if let (false, Some(rule), true) = (top_denied, rule, tax.contains_key(key.as_str())) {
             let ctx = Ctx {
                 policy,
                 tax: &tax,
@@ -300,9 +594,9 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &privacy_eng
 /// stated age) on the calendar day of the request in the policy's time
 /// zone, the stated age, or what the policy assumes for an unknown age
 /// (0 for a minor, 150 for an adult), noted.
-fn resolve_age(policy: &Policy, req: &privacy_engine::Request, top: &mut Vec<Reason>) -> Option<u8> {
+fn resolve_age(policy: &Policy, req: &Request, top: &mut Vec<Why>) -> Option<u8> {
     if let Some(birth) = req.subject.birth_date {
-        let tz = FixedOffset::east_opt(policy.settings.utc_offset_seconds).unwrap();
+        let tz = zone(policy);
         let today: NaiveDate = req.at.with_timezone(&tz).date_naive();
         if birth > today {
             top.push(reason(builtin("invalid_birth_date"), Effect::Deny, None));
@@ -312,14 +606,14 @@ fn resolve_age(policy: &Policy, req: &privacy_engine::Request, top: &mut Vec<Rea
         if (today.month(), today.day()) < (birth.month(), birth.day()) {
             years -= 1;
         }
-        if years > i32::from(MAX_AGE) {
+        if years > i32::from(OLDEST) {
             top.push(reason(builtin("invalid_age"), Effect::Deny, None));
             return None;
         }
         return Some(u8::try_from(years).unwrap());
     }
     match req.subject.age {
-        Some(a) if a > MAX_AGE => {
+        Some(a) if a > OLDEST => {
             top.push(reason(builtin("invalid_age"), Effect::Deny, None));
             None
         }
@@ -327,7 +621,7 @@ fn resolve_age(policy: &Policy, req: &privacy_engine::Request, top: &mut Vec<Rea
         None => match policy.settings.unknown_age {
             UnknownAge::Adult => {
                 top.push(reason(builtin("unknown_age_assumed_adult"), Effect::Note, None));
-                Some(MAX_AGE)
+                Some(OLDEST)
             }
             UnknownAge::Minor => {
                 top.push(reason(builtin("unknown_age_assumed_minor"), Effect::Note, None));
@@ -338,12 +632,12 @@ fn resolve_age(policy: &Policy, req: &privacy_engine::Request, top: &mut Vec<Rea
 }
 
 fn within_any(key: &CategoryKey, keys: &[CategoryKey]) -> bool {
-    keys.iter().any(|k| key.is_within(k))
+    keys.iter().any(|k| within(key, k))
 }
 
 impl Ctx<'_> {
     fn base_sensitivity(&self, key: &CategoryKey) -> Sensitivity {
-        self.tax[key]
+        self.tax[key.as_str()]
     }
 
     /// The category's sensitivity, personal data of a child under 14 raised
@@ -365,15 +659,15 @@ impl Ctx<'_> {
 
     /// The ancestors whose grants cover `key`: those of the same or higher
     /// sensitivity (`Scope::categories`).
-    fn covering(&self, key: &CategoryKey) -> Vec<CategoryKey> {
-        let own = self.base_sensitivity(key);
+    fn covering(&self, key: &CategoryKey) -> Vec<String> {
+        let own = rank(self.base_sensitivity(key));
         let mut out = Vec::new();
-        let mut p = key.parent();
-        while let Some(a) = p {
-            if self.tax.get(&a).is_some_and(|s| *s >= own) {
-                out.push(a.clone());
+        let mut up = parent(key.as_str());
+        while let Some(a) = up {
+            if self.tax.get(a).is_some_and(|s| rank(*s) >= own) {
+                out.push(a.to_owned());
             }
-            p = a.parent();
+            up = parent(a);
         }
         out
     }
@@ -419,7 +713,7 @@ impl Ctx<'_> {
             let purpose = ds.purposes.is_empty() || self.purpose.is_some_and(|p| ds.purposes.contains(&p.id));
             let kind =
                 ds.recipient_kinds.is_empty() || self.recipient.is_some_and(|r| ds.recipient_kinds.contains(&r.kind));
-            if purpose && kind && self.req.data_state.protection() < ds.at_least.protection() {
+            if purpose && kind && protection(self.req.data_state) < protection(ds.at_least) {
                 d.deny(reason(self.rule.id.clone(), Effect::Deny, ds.cites.as_ref().or(self.rule.cites.as_ref())));
                 d.unmet.push(Unmet::DataState { at_least: ds.at_least });
             }
@@ -479,7 +773,7 @@ impl Ctx<'_> {
         match &self.policy.minors {
             Some(m) => {
                 if self.below(m.guardian_consent_below) {
-                    let q = m.guardian_qualities | ConsentQualities::GUARDIAN | ConsentQualities::separate();
+                    let q = m.guardian_qualities | ConsentQualities::GUARDIAN | SEPARATE;
                     needs.push((m.id.clone(), q));
                 }
                 for r in m.rules.iter().filter(|r| self.minor_rule_applies(r)) {
@@ -498,10 +792,7 @@ impl Ctx<'_> {
             }
             None => {
                 if self.below(PIPL_CHILD_AGE) {
-                    needs.push((
-                        builtin("pipl_guardian_consent"),
-                        ConsentQualities::GUARDIAN | ConsentQualities::separate(),
-                    ));
+                    needs.push((builtin("pipl_guardian_consent"), ConsentQualities::GUARDIAN | SEPARATE));
                 }
             }
         }
@@ -611,8 +902,11 @@ impl Ctx<'_> {
                 }
             }
             listed = true;
-            let missing: Vec<_> =
-                claim.ground.evidence().iter().chain(&e.requires).filter(|ev| !claim.evidence.contains(ev)).collect();
+            let missing: Vec<_> = ground_evidence(claim.ground)
+                .iter()
+                .chain(&e.requires)
+                .filter(|ev| !claim.evidence.contains(ev))
+                .collect();
             if missing.is_empty() {
                 return Some(e);
             }
@@ -630,7 +924,7 @@ impl Ctx<'_> {
     fn permit_by_exception(&self, d: &mut Draft, e: &Exception) {
         d.by_exception = Some(e.ground);
         d.permit(reason(e.id.clone(), Effect::Permit, e.cites.as_ref()));
-        for duty in e.ground.duties().iter().chain(&e.duties) {
+        for duty in ground_duties(e.ground).iter().chain(&e.duties) {
             self.duty(d, *duty);
         }
     }
@@ -707,7 +1001,7 @@ impl Ctx<'_> {
 fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
     let req = ctx.req;
     let key = d.key.clone();
-    if !req.data_state.is_personal() {
+    if !is_personal(req.data_state) {
         d.permit(reason(builtin("anonymised_out_of_scope"), Effect::Permit, None));
         d.obligations.push(Obligation::NoReidentification);
         return;
@@ -730,7 +1024,7 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
         }
         Action::Retain | Action::Delete | Action::Anonymise => retention(ctx, d),
     }
-    // Engine reading (undocumented): cancelling the account withdraws every
+    // docs "Each category" 5: cancelling the account ends every
     // authorisation; only storage, security, deletion and the exception
     // grounds remain.
     let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
@@ -739,13 +1033,11 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
         d.deny(reason(builtin("account_cancelled"), Effect::Deny, None));
     }
     if d.permit && !d.has_deny() {
-        // The action's duties; an authority's request may have to stay
+        // docs "Each category" 6: the action's duties; an authority's request may have to stay
         // confidential, so it carries no notice to the person.
         let confidential = matches!(
             d.by_exception,
-            Some(privacy_engine::Ground::AuthorityRequest)
-                | Some(privacy_engine::Ground::CriminalProceedings)
-                | Some(privacy_engine::Ground::NationalSecurity)
+            Some(Ground::AuthorityRequest) | Some(Ground::CriminalProceedings) | Some(Ground::NationalSecurity)
         );
         // The rule is noted whenever it has a duty that applies.
         let mut any = false;
@@ -758,7 +1050,7 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
         }
     } else {
         d.permit = false;
-        // Obligations are the conditions of a permit; a denial keeps only
+        // docs "Each category" 7: obligations are the conditions of a permit; a denial keeps only
         // what it leaves the app to do (guidance for a minor).
         if !retention_action {
             d.obligations.retain(|o| matches!(o, Obligation::GuardianGuidance));
@@ -800,7 +1092,7 @@ fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
                 needs.push((builtin("optional_purpose_consent"), ConsentQualities::AFFIRMATIVE));
             }
             if sensitivity == Sensitivity::Sensitive && !union(&needs).contains(ConsentQualities::SEPARATE) {
-                needs.push((builtin("sensitive_separate_consent"), ConsentQualities::separate()));
+                needs.push((builtin("sensitive_separate_consent"), SEPARATE));
             }
         }
         PurposeBasis::Core => {
@@ -841,7 +1133,7 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
         if !r.purposes.contains(&p.id) {
             d.deny(reason(rid.clone(), Effect::Deny, r.cites.as_ref()));
         }
-        if ctx.req.data_state.protection() < r.data_state.protection() {
+        if protection(ctx.req.data_state) < protection(r.data_state) {
             d.deny(reason(rid, Effect::Deny, r.cites.as_ref()));
             d.unmet.push(Unmet::DataState { at_least: r.data_state });
         }
@@ -851,12 +1143,7 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
                 if domestic && *rr == RecipientRequirement::TransferMechanism {
                     continue;
                 }
-                let has = r.agreements.iter().any(|a| match rr {
-                    RecipientRequirement::Confidentiality => *a == privacy_engine::Agreement::Confidentiality,
-                    RecipientRequirement::ProcessingContract => *a == privacy_engine::Agreement::ProcessingContract,
-                    RecipientRequirement::TransferMechanism => a.is_transfer_mechanism(),
-                    RecipientRequirement::AdvertisingRules => *a == privacy_engine::Agreement::AdvertisingRules,
-                });
+                let has = r.agreements.iter().any(|a| satisfies(*a, *rr));
                 if !has {
                     d.deny(reason(rule.id.clone(), Effect::Deny, rule.cites.as_ref()));
                     d.unmet.push(Unmet::Agreement { recipient: r.id.clone(), requirement: *rr });
@@ -910,7 +1197,7 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     // Sensitive data provided on consent needs separate consent (PIPL art.
     // 29), unless the requirements already ask it.
     if by_consent && sensitivity == Sensitivity::Sensitive && !union(&needs).contains(ConsentQualities::SEPARATE) {
-        needs.push((builtin("sensitive_separate_consent"), ConsentQualities::separate()));
+        needs.push((builtin("sensitive_separate_consent"), SEPARATE));
     }
     ctx.guardian_needs(d, &mut needs);
     if !needs.is_empty() {
@@ -927,18 +1214,12 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
 /// data.
 fn provide_obligations(ctx: &Ctx<'_>, d: &mut Draft, by_consent: bool, action_duties: bool) {
     let action = ctx.req.action;
-    let duties: &[Duty] = match action {
-        _ if !action_duties => &[],
-        Action::Share => &[Duty::BindRecipientToPurpose, Duty::NotifySubject],
-        Action::Entrust => &[Duty::BindRecipientToPurpose, Duty::ImpactAssessment],
-        Action::Transfer => &[Duty::NotifySubject, Duty::NewHolderBound],
-        Action::CrossBorder => &[Duty::TransferMechanism, Duty::ImpactAssessment, Duty::NotifySubject],
-        Action::Disclose => &[Duty::ImpactAssessment],
-        _ => &[],
-    };
+    // docs "How a providing action is decided": the built-in obligations.
+    let table = &tables().providing_duties;
+    let duties = table.iter().find(|(a, _)| *a == action && action_duties).map_or(&[][..], |(_, d)| d.as_slice());
     for duty in duties {
-        // Engine reading: a permit on an exception ground needs no notice,
-        // but a transfer's notice to the person is always owed (art. 22).
+        // docs: "`notify_subject` is dropped when the permit comes from an
+        // exception, except for `transfer`".
         if *duty == Duty::NotifySubject && !by_consent && action != Action::Transfer {
             continue;
         }
@@ -952,20 +1233,6 @@ fn provide_obligations(ctx: &Ctx<'_>, d: &mut Draft, by_consent: bool, action_du
     if ctx.req.data_state == DataState::DeIdentified {
         d.obligations.push(Obligation::NoReidentification);
     }
-}
-
-/// The instant from which a period starting at `from` has run out: on the
-/// policy's calendar, with its month-end convention, the day after the last
-/// day when the last day is inside the period.
-fn period_end(policy: &Policy, from: DateTime<FixedOffset>, period: privacy_engine::Period) -> DateTime<FixedOffset> {
-    let s = &policy.settings;
-    let tz = FixedOffset::east_opt(s.utc_offset_seconds).unwrap();
-    let start = from.with_timezone(&tz).date_naive();
-    let mut last = period.after(start, s.month_end).unwrap();
-    if s.last_day_included {
-        last = last.checked_add_days(Days::new(1)).unwrap();
-    }
-    last.and_time(NaiveTime::MIN).and_local_timezone(tz).single().unwrap()
 }
 
 fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
@@ -983,13 +1250,13 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
                 && (r.purposes.is_empty() || ctx.purpose.is_none_or(|p| r.purposes.contains(&p.id)))
         })
         .collect();
-    // Engine reading (undocumented): cancelling the account ends every
-    // purpose, so it counts as the purpose being fulfilled if that came no
-    // earlier.
+    // docs "Retention and the cancelled account": cancelling the account
+    // ends every purpose, so it counts as the purpose being fulfilled if
+    // that came no earlier.
     let start = |r: &RetentionRule| {
-        let t = req.events.time_of(r.trigger);
+        let t = trigger_time(req, r.trigger);
         match (r.trigger, req.events.account_cancelled.filter(|c| c.with_timezone(&Utc) <= at)) {
-            (privacy_engine::Trigger::PurposeFulfilled, Some(c)) => Some(t.map_or(c, |t| t.min(c))),
+            (Trigger::PurposeFulfilled, Some(c)) => Some(t.map_or(c, |t| t.min(c))),
             _ => t,
         }
     };
@@ -1046,6 +1313,12 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
             }
             if !d.has_deny() {
                 d.permit(reason(ctx.rule.id.clone(), Effect::Permit, ctx.rule.cites.as_ref()));
+                // docs "How `retain`, `delete` and `anonymise` are decided":
+                // "With no applicable rule at all it is permitted as
+                // `builtin.delete_permitted`."
+                if rules.is_empty() {
+                    d.permit(reason(builtin("delete_permitted"), Effect::Permit, None));
+                }
                 for r in &rules {
                     d.permit(rr(r, Effect::Permit));
                     if r.backups_at_next_cycle {
@@ -1161,15 +1434,15 @@ type ConsentKey = (PurposeId, ConsentQualities, ConsentFrom, Option<RecipientId>
 /// obligation, a denial what denied (and the notes), the obligations and
 /// unmet requirements of the denied categories, consent requirements merged
 /// across categories. Every list sorted and free of duplicates.
-fn finish(action: Action, top: Vec<Reason>, drafts: Vec<Draft>) -> Decision {
+fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>) -> Outcome {
     let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
     let permit = !top_denied && !drafts.is_empty() && drafts.iter().all(|d| d.permit);
     let top_rules: BTreeSet<RuleId> = top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect();
-    let mut reasons: BTreeSet<Reason> = top.into_iter().collect();
+    let mut reasons: BTreeSet<Why> = top.into_iter().collect();
     let mut obligations: BTreeSet<Obligation> = BTreeSet::new();
     let mut consents: BTreeMap<ConsentKey, (BTreeSet<CategoryKey>, BTreeSet<RuleId>)> = BTreeMap::new();
     let mut other_unmet: BTreeSet<Unmet> = BTreeSet::new();
-    let mut categories: BTreeSet<CategoryOutcome> = BTreeSet::new();
+    let mut categories: BTreeSet<(CategoryKey, Verdict, Vec<RuleId>)> = BTreeSet::new();
     for d in drafts {
         let rules: BTreeSet<RuleId> = if top_denied {
             top_rules.clone()
@@ -1179,7 +1452,7 @@ fn finish(action: Action, top: Vec<Reason>, drafts: Vec<Draft>) -> Decision {
             d.reasons.iter().filter(|r| r.effect == effect).map(|r| r.rule.clone()).collect()
         };
         let verdict = if d.permit && !top_denied { Verdict::Permit } else { Verdict::Deny };
-        categories.insert(CategoryOutcome { category: d.key.clone(), verdict, rules: rules.into_iter().collect() });
+        categories.insert((d.key.clone(), verdict, rules.into_iter().collect()));
         if permit || !d.permit {
             reasons.extend(d.reasons);
             obligations.extend(d.obligations);
@@ -1217,12 +1490,27 @@ fn finish(action: Action, top: Vec<Reason>, drafts: Vec<Draft>) -> Decision {
         });
     }
     unmet.sort();
-    Decision {
+    Outcome {
         verdict: if permit { Verdict::Permit } else { Verdict::Deny },
         action,
         categories: categories.into_iter().collect(),
-        reasons: reasons.into_iter().collect(),
+        reasons,
         obligations: obligations.into_iter().collect(),
         unmet,
     }
+}
+
+/// The model's calendar gives the document's worked example ("When a
+/// period ends") and its month-end cases.
+#[test]
+fn calendar_follows_the_documents_worked_example() {
+    let period = |s: &str| -> Period { named(s) };
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let jan31 = date(2021, 1, 31);
+    assert_eq!(add_period(jan31, period("P3Y"), MonthEnd::Clamp), date(2024, 1, 31));
+    assert_eq!(add_period(jan31, period("P1M"), MonthEnd::Clamp), date(2021, 2, 28));
+    assert_eq!(add_period(jan31, period("P1M"), MonthEnd::RollOver), date(2021, 3, 3));
+    assert_eq!(add_period(date(2024, 1, 31), period("P1M"), MonthEnd::RollOver), date(2024, 3, 2));
+    assert_eq!(add_period(jan31, period("P2W"), MonthEnd::Clamp), date(2021, 2, 14));
+    assert_eq!(add_period(jan31, period("P1Y1M1D"), MonthEnd::Clamp), date(2022, 3, 1));
 }

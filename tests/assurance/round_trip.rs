@@ -17,7 +17,7 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + st
 }
 
 proptest! {
-    #![proptest_config(crate::property_config())]
+    #![proptest_config(crate::property_config(module_path!()))]
 
     #[test]
     fn policies_requests_decisions_and_events_round_trip((policy, events, requests) in generate::case()) {
