@@ -45,6 +45,7 @@ pub enum Verdict {
 /// it shares with the policy (`Arc<str>`). The README's benchmark section
 /// gives the measured times and instruction counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Decision {
     /// Permit or deny.
     pub verdict: Verdict,
@@ -63,6 +64,19 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A decision with `verdict` on `action` and nothing else: no category
+    /// outcome, reason, obligation or unmet requirement.
+    pub fn new(verdict: Verdict, action: Action) -> Self {
+        Self {
+            verdict,
+            action,
+            categories: Vec::new(),
+            reasons: Vec::new(),
+            obligations: Vec::new(),
+            unmet: Vec::new(),
+        }
+    }
+
     /// Whether the verdict is [`Verdict::Permit`].
     pub fn is_permit(&self) -> bool {
         self.verdict == Verdict::Permit
@@ -81,6 +95,7 @@ impl Decision {
 
 /// The outcome for one category.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CategoryOutcome {
     /// The category.
     pub category: CategoryKey,
@@ -88,6 +103,13 @@ pub struct CategoryOutcome {
     pub verdict: Verdict,
     /// The rules that decided it.
     pub rules: Vec<RuleId>,
+}
+
+impl CategoryOutcome {
+    /// The outcome for `category`, decided by `rules`.
+    pub fn new(category: CategoryKey, verdict: Verdict, rules: Vec<RuleId>) -> Self {
+        Self { category, verdict, rules }
+    }
 }
 
 /// Whether a reason permitted, denied, or only informs.
@@ -105,6 +127,7 @@ pub enum Effect {
 
 /// A rule that decided, and why.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reason {
     /// The rule: a policy rule id, or `builtin.*` for the engine's defaults.
     pub rule: RuleId,
@@ -115,6 +138,13 @@ pub struct Reason {
     pub cites: Option<Cites>,
     /// A sentence for people.
     pub message: Cow<'static, str>,
+}
+
+impl Reason {
+    /// A reason citing no clause.
+    pub fn new(rule: RuleId, effect: Effect, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule, effect, cites: None, message: message.into() }
+    }
 }
 
 /// A field a notice to the person must hold (PIPL art. 17, 23, 30, 39).

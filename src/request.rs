@@ -31,6 +31,7 @@ pub const MAX_AGE: u8 = 150;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Request {
     /// What the app wants to do.
     pub action: Action,
@@ -82,6 +83,7 @@ fn is_false(b: &bool) -> bool {
 /// The data subject as the request describes them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Subject {
     /// An opaque id chosen by the caller.
     pub id: SubjectId,
@@ -104,11 +106,50 @@ impl Subject {
     pub fn new(id: impl Into<SubjectId>) -> Self {
         Self { id: id.into(), age: None, birth_date: None, region: None, real_name_verified: false }
     }
+
+    /// Sets the stated age in years.
+    pub fn age(mut self, age: u8) -> Self {
+        self.age = Some(age);
+        self
+    }
+
+    /// Sets the birth date, which overrides the stated age.
+    pub fn birth_date(mut self, date: NaiveDate) -> Self {
+        self.birth_date = Some(date);
+        self
+    }
+
+    /// Sets where the subject is, e.g. `CN`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Sets whether the age comes from a real-name verification.
+    pub fn real_name_verified(mut self, verified: bool) -> Self {
+        self.real_name_verified = verified;
+        self
+    }
+}
+
+impl ClaimedException {
+    /// A ground claimed with the evidence in hand.
+    pub fn new(ground: Ground, evidence: Vec<Evidence>) -> Self {
+        Self { ground, evidence }
+    }
+}
+
+impl LegalHold {
+    /// A hold from `since`, until `until` if known.
+    pub fn new(since: DateTime<FixedOffset>, until: Option<DateTime<FixedOffset>>) -> Self {
+        Self { since, until }
+    }
 }
 
 /// A ground claimed for processing without consent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ClaimedException {
     /// The ground.
     pub ground: Ground,
@@ -120,6 +161,7 @@ pub struct ClaimedException {
 /// The times of the events retention periods run from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RecordEvents {
     /// When the data was collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,6 +210,7 @@ impl RecordEvents {
 /// A legal hold: while it lasts, only storage and security are permitted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct LegalHold {
     /// When it started.
     pub since: DateTime<FixedOffset>,
@@ -204,6 +247,36 @@ impl Request {
     /// Sets the recipient.
     pub fn recipient(mut self, recipient: impl Into<RecipientId>) -> Self {
         self.recipient = Some(recipient.into());
+        self
+    }
+
+    /// Sets the state the data is in.
+    pub fn data_state(mut self, state: DataState) -> Self {
+        self.data_state = state;
+        self
+    }
+
+    /// Sets whether non-personal data is linked to an identity.
+    pub fn linked_to_identity(mut self, linked: bool) -> Self {
+        self.linked_to_identity = linked;
+        self
+    }
+
+    /// Claims a ground for processing without consent.
+    pub fn exception(mut self, exception: ClaimedException) -> Self {
+        self.exception = Some(exception);
+        self
+    }
+
+    /// Sets where the data goes, for a cross-border transfer.
+    pub fn destination_region(mut self, region: impl Into<String>) -> Self {
+        self.destination_region = Some(region.into());
+        self
+    }
+
+    /// Sets the events retention runs from.
+    pub fn events(mut self, events: RecordEvents) -> Self {
+        self.events = events;
         self
     }
 

@@ -148,6 +148,7 @@ impl fmt::Display for CategoryKey {
 
 /// What the taxonomy knows of one category.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CategoryInfo {
     /// The category's sensitivity (the built-in default, raised by the policy
     /// where it says so).

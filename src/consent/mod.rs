@@ -20,6 +20,7 @@ pub use qualities::{ConsentQualities, Grants};
 /// One event in a subject's consent history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConsentEvent {
     /// The event's id.
     pub id: Uuid,
@@ -39,6 +40,7 @@ pub struct ConsentEvent {
 /// about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Scope {
     /// The purposes.
     pub purposes: Vec<PurposeId>,
@@ -52,6 +54,42 @@ pub struct Scope {
     /// as that recipient is concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientId>,
+}
+
+impl ConsentEvent {
+    /// An event: its id, time, subject, the policy (id and version) it
+    /// happened under, and what changed.
+    pub fn new(
+        id: Uuid,
+        at: DateTime<FixedOffset>,
+        subject: impl Into<SubjectId>,
+        policy_id: impl Into<PolicyId>,
+        policy_version: impl Into<String>,
+        change: ConsentChange,
+    ) -> Self {
+        Self {
+            id,
+            at,
+            subject: subject.into(),
+            policy_id: policy_id.into(),
+            policy_version: policy_version.into(),
+            change,
+        }
+    }
+}
+
+impl Scope {
+    /// A scope of purposes × categories, for the controller and every
+    /// recipient of the purposes.
+    pub fn new(purposes: Vec<PurposeId>, categories: Vec<CategoryKey>) -> Self {
+        Self { purposes, categories, recipient: None }
+    }
+
+    /// Narrows the scope to one recipient.
+    pub fn recipient(mut self, recipient: impl Into<RecipientId>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
+    }
 }
 
 /// What a consent event does.
@@ -198,6 +236,7 @@ impl ConsentStatus {
 /// A question to a [`ConsentStore`]: is a grant with all of `required`'s
 /// qualities, and none of `excluded`'s, in force at `at`?
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ConsentQuery<'a> {
     /// Whose consent.
     pub subject: &'a SubjectId,
@@ -219,6 +258,39 @@ pub struct ConsentQuery<'a> {
     pub excluded: ConsentQualities,
     /// The time of the processing; events at exactly this time count.
     pub at: DateTime<Utc>,
+}
+
+impl<'a> ConsentQuery<'a> {
+    /// Whether `subject` consented to `purpose` for `category` at `at`, with
+    /// no covering ancestors, no recipient and no quality asked or excluded.
+    pub fn new(subject: &'a SubjectId, purpose: &'a PurposeId, category: &'a CategoryKey, at: DateTime<Utc>) -> Self {
+        let none = ConsentQualities::empty();
+        Self { subject, purpose, category, covering: &[], recipient: None, required: none, excluded: none, at }
+    }
+
+    /// Sets the ancestors of the category whose grants cover it.
+    pub fn covering(mut self, covering: &'a [CategoryKey]) -> Self {
+        self.covering = covering;
+        self
+    }
+
+    /// Asks for consent to provide the data to `recipient`.
+    pub fn recipient(mut self, recipient: &'a RecipientId) -> Self {
+        self.recipient = Some(recipient);
+        self
+    }
+
+    /// Sets the qualities a single grant must all have.
+    pub fn required(mut self, required: ConsentQualities) -> Self {
+        self.required = required;
+        self
+    }
+
+    /// Sets the qualities the grant must not have.
+    pub fn excluded(mut self, excluded: ConsentQualities) -> Self {
+        self.excluded = excluded;
+        self
+    }
 }
 
 /// A query's purpose, category, covering ancestors and recipient as the

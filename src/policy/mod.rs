@@ -5,6 +5,7 @@
 //! field documentation of the JSON form is in `docs/policy-format.md`.
 
 mod builder;
+mod construct;
 mod period;
 mod validate;
 
@@ -25,6 +26,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A privacy policy as typed, validated data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Policy {
     /// Document format version; must be [`SCHEMA_VERSION`].
     pub schema: u32,
@@ -77,6 +79,7 @@ pub struct Policy {
 /// A warning the policy's authors accept, recorded in the file itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AcknowledgedWarning {
     /// The warning's code, e.g. `ground-without-pipl-basis`.
     pub code: DiagnosticCode,
@@ -232,6 +235,7 @@ pub enum UnknownAge {
 /// built-in one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CategoryDecl {
     /// The key; its parent must be known.
     pub key: CategoryKey,
@@ -286,6 +290,7 @@ pub enum Permission {
 /// A purpose of processing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Purpose {
     /// The purpose's id.
     pub id: PurposeId,
@@ -308,6 +313,7 @@ pub struct Purpose {
 /// Which consent some processing needs, and of what quality.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConsentRequirement {
     /// The rule's id.
     pub id: RuleId,
@@ -446,6 +452,7 @@ impl DataState {
 /// A party that may receive data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Recipient {
     /// The recipient's id.
     pub id: RecipientId,
@@ -543,6 +550,7 @@ use crate::ground::{Evidence, Ground};
 /// recipient must have in place, its exceptions, and its duties.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ActionRule {
     /// The rule's id.
     pub id: RuleId,
@@ -615,6 +623,7 @@ fn yes() -> bool {
 /// request's purpose and recipient kind match.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DataStateRule {
     /// The purposes it applies to; empty means every purpose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -685,6 +694,7 @@ impl RecipientRequirement {
 /// An exception: a ground on which an action is permitted without consent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Exception {
     /// The rule's id.
     pub id: RuleId,
@@ -751,6 +761,7 @@ pub enum Duty {
 /// The policy's rules for minors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Minors {
     /// The rule id for the guardian requirement.
     pub id: RuleId,
@@ -771,6 +782,7 @@ pub struct Minors {
 /// A rule for subjects below an age.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MinorRule {
     /// The rule's id.
     pub id: RuleId,
@@ -835,6 +847,7 @@ pub enum EndAction {
 /// How long data is kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RetentionRule {
     /// The rule's id.
     pub id: RuleId,

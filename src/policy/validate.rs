@@ -103,6 +103,7 @@ impl DiagnosticCode {
 
 /// One problem found in a policy, with its path in the document.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,

@@ -227,13 +227,12 @@ fn purpose(id: &'static str, pool: Vec<&'static str>) -> impl Strategy<Value = P
         proptest::option::weighted(0.3, select(PERMISSIONS)),
         cites(),
     )
-        .prop_map(move |(basis, categories, permission, cites)| Purpose {
-            id: id.into(),
-            description: None,
-            basis,
-            categories,
-            permission,
-            cites,
+        .prop_map(move |(basis, categories, permission, cites)| {
+            let mut part = Purpose::new(id, basis, categories);
+            part.description = None;
+            part.permission = permission;
+            part.cites = cites;
+            part
         })
 }
 
@@ -252,14 +251,13 @@ fn requirement(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl Str
         some_kinds(3),
         cites(),
     )
-        .prop_map(move |(actions, purposes, categories, qualities, recipient_kinds, cites)| ConsentRequirement {
-            recipient_kinds,
-            id: format!("req{i}").into(),
-            actions,
-            purposes,
-            categories,
-            qualities,
-            cites,
+        .prop_map(move |(actions, purposes, categories, qualities, recipient_kinds, cites)| {
+            let mut part = ConsentRequirement::new(format!("req{i}"), actions, qualities);
+            part.recipient_kinds = recipient_kinds;
+            part.purposes = purposes;
+            part.categories = categories;
+            part.cites = cites;
+            part
         })
 }
 
@@ -273,35 +271,40 @@ fn recipient(id: &'static str, n_purposes: usize, pool: Vec<&'static str>) -> im
         prop_oneof![2 => Just(DataState::Identifiable), 2 => select(STATES)],
         cites(),
     )
-        .prop_map(move |(kind, region, agreements, categories, purposes, data_state, cites)| Recipient {
-            id: id.into(),
-            kind,
-            name: None,
-            contact: None,
-            region: region.to_owned(),
-            agreements,
-            categories,
-            purposes,
-            data_state,
-            cites,
+        .prop_map(move |(kind, region, agreements, categories, purposes, data_state, cites)| {
+            let mut part = Recipient::new(id, kind, region.to_owned());
+            part.name = None;
+            part.contact = None;
+            part.agreements = agreements;
+            part.categories = categories;
+            part.purposes = purposes;
+            part.data_state = data_state;
+            part.cites = cites;
+            part
         })
 }
 
 fn exception(rule: String, j: usize) -> impl Strategy<Value = Exception> {
     (select(GROUNDS), subsequence(EVIDENCE, 0..=1), subsequence(KINDS, 0..=2), subsequence(DUTIES, 0..=2), cites())
-        .prop_map(move |(ground, requires, recipient_kinds, duties, cites)| Exception {
-            id: format!("{rule}.e{j}").into(),
-            ground,
-            requires,
-            recipient_kinds,
-            duties,
-            cites,
+        .prop_map(move |(ground, requires, recipient_kinds, duties, cites)| {
+            let mut part = Exception::new(format!("{rule}.e{j}"), ground);
+            part.requires = requires;
+            part.recipient_kinds = recipient_kinds;
+            part.duties = duties;
+            part.cites = cites;
+            part
         })
 }
 
 fn data_state_rule(n_purposes: usize) -> impl Strategy<Value = DataStateRule> {
     (purpose_refs(n_purposes), some_kinds(5), select(STATES), cites()).prop_map(
-        |(purposes, recipient_kinds, at_least, cites)| DataStateRule { purposes, recipient_kinds, at_least, cites },
+        |(purposes, recipient_kinds, at_least, cites)| {
+            let mut part = DataStateRule::new(at_least);
+            part.purposes = purposes;
+            part.recipient_kinds = recipient_kinds;
+            part.cites = cites;
+            part
+        },
     )
 }
 
@@ -373,21 +376,21 @@ fn action_rule(action: Action, n_purposes: usize) -> impl Strategy<Value = Actio
                 let core_purposes = core_purposes && providing;
                 let recipient_requires = if providing { recipient_requires.clone() } else { vec![] };
                 let requires_kinds = if providing { requires_kinds } else { vec![] };
-                exs.prop_map(move |exceptions| ActionRule {
-                    id: id.clone().into(),
-                    action,
-                    consent,
-                    core_purposes,
-                    recipient_kinds: recipient_kinds.clone(),
-                    recipient_requires: recipient_requires.clone(),
-                    exceptions,
-                    duties: duties.clone(),
-                    within_purpose: regime.within_purpose,
-                    allow_abroad: regime.allow_abroad,
-                    data_states: regime.data_states.clone(),
-                    recipient_requires_kinds: requires_kinds.clone(),
-                    domestic: regime.domestic,
-                    cites: cites.clone(),
+                exs.prop_map(move |exceptions| {
+                    let mut part = ActionRule::new(id.clone(), action);
+                    part.consent = consent;
+                    part.core_purposes = core_purposes;
+                    part.recipient_kinds = recipient_kinds.clone();
+                    part.recipient_requires = recipient_requires.clone();
+                    part.exceptions = exceptions;
+                    part.duties = duties.clone();
+                    part.within_purpose = regime.within_purpose;
+                    part.allow_abroad = regime.allow_abroad;
+                    part.data_states = regime.data_states.clone();
+                    part.recipient_requires_kinds = requires_kinds.clone();
+                    part.domestic = regime.domestic;
+                    part.cites = cites.clone();
+                    part
                 })
             },
         )
@@ -407,25 +410,21 @@ fn minors(n_purposes: usize) -> impl Strategy<Value = Minors> {
         cites(),
     );
     (age_threshold(), qualities(), vec(rule, 0..=2), cites()).prop_map(|(below, guardian_qualities, rules, cites)| {
-        Minors {
-            id: "minors".into(),
-            guardian_consent_below: below,
-            guardian_qualities,
-            rules: rules
-                .into_iter()
-                .enumerate()
-                .map(|(i, (below_age, effect, actions, purposes, requires_real_name, cites))| MinorRule {
-                    id: format!("minors.r{i}").into(),
-                    below_age,
-                    effect,
-                    actions,
-                    purposes,
-                    requires_real_name,
-                    cites,
-                })
-                .collect(),
-            cites,
-        }
+        let mut part = Minors::new("minors", below, guardian_qualities);
+        part.rules = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, (below_age, effect, actions, purposes, requires_real_name, cites))| {
+                let mut part = MinorRule::new(format!("minors.r{i}"), below_age, effect);
+                part.actions = actions;
+                part.purposes = purposes;
+                part.requires_real_name = requires_real_name;
+                part.cites = cites;
+                part
+            })
+            .collect();
+        part.cites = cites;
+        part
     })
 }
 
@@ -458,18 +457,17 @@ fn retention_rule(i: usize, n_purposes: usize, pool: Vec<&'static str>) -> impl 
                 other => other,
             };
             let period = |i: usize| PERIODS[i].parse::<Period>().unwrap();
-            RetentionRule {
-                id: format!("ret{i}").into(),
-                categories,
-                purposes,
-                trigger,
-                minimum: min.map(period),
-                maximum: max.map(period),
-                end_action,
-                backups_at_next_cycle: backups,
-                isolate_backups: isolate,
-                notify_recipients: notify,
-                cites,
+            {
+                let mut part = RetentionRule::new(format!("ret{i}"), trigger, end_action);
+                part.categories = categories;
+                part.purposes = purposes;
+                part.minimum = min.map(period);
+                part.maximum = max.map(period);
+                part.backups_at_next_cycle = backups;
+                part.isolate_backups = isolate;
+                part.notify_recipients = notify;
+                part.cites = cites;
+                part
             }
         })
 }
@@ -516,7 +514,13 @@ fn declared_taxonomy() -> impl Strategy<Value = Vec<CategoryDecl>> {
     vec(sens, keys.len()).prop_map(move |levels| {
         keys.iter()
             .zip(levels)
-            .map(|(k, sensitivity)| CategoryDecl { key: key(k), sensitivity, description: None, cites: None })
+            .map(|(k, sensitivity)| {
+                let mut part = CategoryDecl::new(key(k));
+                part.sensitivity = sensitivity;
+                part.description = None;
+                part.cites = None;
+                part
+            })
             .collect()
     })
 }
@@ -530,21 +534,29 @@ fn category_decls(declared: bool) -> BoxedStrategy<Vec<CategoryDecl>> {
     (sens.clone(), sens, proptest::option::weighted(0.3, Just(Sensitivity::Sensitive)))
         .prop_map(|(a, b, raise)| {
             let mut decls = vec![
-                CategoryDecl {
-                    key: key("user.contact.phone_number.backup"),
-                    sensitivity: a,
-                    description: None,
-                    cites: None,
+                {
+                    let mut part = CategoryDecl::new(key("user.contact.phone_number.backup"));
+                    part.sensitivity = a;
+                    part.description = None;
+                    part.cites = None;
+                    part
                 },
-                CategoryDecl { key: key("user.device.model.codename"), sensitivity: b, description: None, cites: None },
+                {
+                    let mut part = CategoryDecl::new(key("user.device.model.codename"));
+                    part.sensitivity = b;
+                    part.description = None;
+                    part.cites = None;
+                    part
+                },
             ];
             if raise.is_some() {
                 // Raise a built-in personal category.
-                decls.push(CategoryDecl {
-                    key: key("user.contact"),
-                    sensitivity: raise,
-                    description: None,
-                    cites: None,
+                decls.push({
+                    let mut part = CategoryDecl::new(key("user.contact"));
+                    part.sensitivity = raise;
+                    part.description = None;
+                    part.cites = None;
+                    part
                 });
             }
             decls
@@ -570,23 +582,23 @@ pub(crate) fn policy() -> impl Strategy<Value = Policy> {
             )
         })
         .prop_map(|(settings, categories, purposes, consent_requirements, recipients, actions, minors, retention)| {
-            let p = Policy {
-                schema: privacy_engine::SCHEMA_VERSION,
-                id: "gen".into(),
-                version: "1".into(),
-                effective: base_time() - Duration::days(3650),
-                language: "en".into(),
-                source: None,
-                notes: vec![],
-                acknowledged_warnings: vec![],
-                settings,
-                categories,
-                purposes,
-                consent_requirements,
-                recipients,
-                actions,
-                minors,
-                retention,
+            let p = {
+                let mut part = Policy::new("gen", "1");
+                part.schema = privacy_engine::SCHEMA_VERSION;
+                part.effective = base_time() - Duration::days(3650);
+                part.language = "en".into();
+                part.source = None;
+                part.notes = vec![];
+                part.acknowledged_warnings = vec![];
+                part.settings = settings;
+                part.categories = categories;
+                part.purposes = purposes;
+                part.consent_requirements = consent_requirements;
+                part.recipients = recipients;
+                part.actions = actions;
+                part.minors = minors;
+                part.retention = retention;
+                part
             };
             if let Err(e) = p.validate() {
                 panic!("generated policy is invalid: {e}\n{p:#?}");
@@ -621,10 +633,10 @@ fn scope(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Valu
         vec(category_near(cats), 1..=2),
         proptest::option::weighted(0.3, select(RECIPIENT_IDS.to_vec())),
     )
-        .prop_map(|(purposes, categories, recipient)| Scope {
-            purposes,
-            categories,
-            recipient: recipient.map(Into::into),
+        .prop_map(|(purposes, categories, recipient)| {
+            let mut part = Scope::new(purposes, categories);
+            part.recipient = recipient.map(Into::into);
+            part
         })
 }
 
@@ -656,13 +668,8 @@ fn all_purposes() -> Vec<PurposeId> {
 
 fn event_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = ConsentEvent> {
     (near(CONSENT_DAYS), time_zone(), change_about(purposes, cats), prop_oneof![6 => Just(SUBJECT), 1 => Just("other")])
-        .prop_map(|(d, tz, change, subject)| ConsentEvent {
-            id: uuid::Uuid::nil(),
-            at: (base_time() + d).with_timezone(&tz),
-            subject: subject.into(),
-            policy_id: "gen".into(),
-            policy_version: "1".into(),
-            change,
+        .prop_map(|(d, tz, change, subject)| {
+            ConsentEvent::new(uuid::Uuid::nil(), (base_time() + d).with_timezone(&tz), subject, "gen", "1", change)
         })
 }
 
@@ -739,19 +746,19 @@ fn record_events() -> impl Strategy<Value = RecordEvents> {
     let hold = proptest::option::weighted(
         0.15,
         (near(CONSENT_DAYS), proptest::option::of(near(CONSENT_DAYS)))
-            .prop_map(move |(s, u)| LegalHold { since: at + s, until: u.map(|u| at + u) }),
+            .prop_map(move |(s, u)| LegalHold::new(at + s, u.map(|u| at + u))),
     );
     (t(0.6), t(0.5), t(0.15), t(0.5), t(0.4), hold).prop_map(
         |(collected, transaction_completed, account_cancelled, last_used, purpose_fulfilled, legal_hold)| {
-            RecordEvents {
-                collected,
-                transaction_completed,
-                account_cancelled,
-                last_used,
-                purpose_fulfilled,
-                legal_hold,
-                retain_until: None,
-            }
+            let mut part = RecordEvents::default();
+            part.collected = collected;
+            part.transaction_completed = transaction_completed;
+            part.account_cancelled = account_cancelled;
+            part.last_used = last_used;
+            part.purpose_fulfilled = purpose_fulfilled;
+            part.legal_hold = legal_hold;
+            part.retain_until = None;
+            part
         },
     )
 }
@@ -960,24 +967,28 @@ fn request_from(names: Names, provision: bool) -> BoxedStrategy<Request> {
             )| {
                 let at = (base_time() + d).with_timezone(&tz);
                 events.retain_until = retain_until.map(|(offset, tz)| (at + offset).with_timezone(&tz));
-                Request {
-                    action,
-                    subject: Subject {
-                        id: subject.into(),
-                        age,
-                        birth_date,
-                        region: region.map(str::to_owned),
-                        real_name_verified,
-                    },
-                    categories,
-                    purpose,
-                    recipient,
-                    data_state,
-                    linked_to_identity: linked,
-                    exception: exc.map(|(ground, evidence)| ClaimedException { ground, evidence }),
-                    destination_region: dest.map(str::to_owned),
-                    at,
-                    events,
+                {
+                    let mut part = Request::new(
+                        action,
+                        {
+                            let mut part = Subject::new(subject);
+                            part.age = age;
+                            part.birth_date = birth_date;
+                            part.region = region.map(str::to_owned);
+                            part.real_name_verified = real_name_verified;
+                            part
+                        },
+                        categories,
+                        at,
+                    );
+                    part.purpose = purpose;
+                    part.recipient = recipient;
+                    part.data_state = data_state;
+                    part.linked_to_identity = linked;
+                    part.exception = exc.map(|(ground, evidence)| ClaimedException::new(ground, evidence));
+                    part.destination_region = dest.map(str::to_owned);
+                    part.events = events;
+                    part
                 }
             },
         )

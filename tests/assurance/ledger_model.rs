@@ -166,16 +166,7 @@ proptest! {
                 let required = ConsentQualities::from_bits_truncate(*bits);
                 let excluded = ConsentQualities::from_bits_truncate(*excluded_bits);
                 let cover = covering(&tax, &category);
-                let q = ConsentQuery {
-                    subject: &subject,
-                    purpose: &purpose,
-                    category: &category,
-                    covering: &cover,
-                    recipient: recipient.as_ref(),
-                    required,
-                    excluded,
-                    at,
-                };
+                let q = { let mut part = ConsentQuery::new(&subject, &purpose, &category, at); part.covering = &cover; part.recipient = recipient.as_ref(); part.required = required; part.excluded = excluded; part };
                 prop_assert_eq!(
                     ledger.has_consent(&q),
                     events.has_consent(&subject, &purpose, &category, &cover, recipient.as_ref(), required, excluded, at),

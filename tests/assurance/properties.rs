@@ -40,59 +40,57 @@ fn small_policy(
     required: Option<ConsentQualities>,
     minors: Option<Minors>,
 ) -> Policy {
-    let mut p = Policy {
-        schema: privacy_engine::SCHEMA_VERSION,
-        id: "small".into(),
-        version: "1".into(),
-        effective: base_time() - Duration::days(3650),
-        language: "en".into(),
-        source: None,
-        notes: vec![],
-        acknowledged_warnings: vec![],
-        settings: privacy_engine::Settings::default(),
-        categories: vec![],
-        purposes: vec![],
-        consent_requirements: vec![],
-        recipients: vec![],
-        actions: vec![],
-        minors: None,
-        retention: vec![],
+    let mut p = {
+        let mut part = Policy::new("small", "1");
+        part.schema = privacy_engine::SCHEMA_VERSION;
+        part.effective = base_time() - Duration::days(3650);
+        part.language = "en".into();
+        part.source = None;
+        part.notes = vec![];
+        part.acknowledged_warnings = vec![];
+        part.settings = privacy_engine::Settings::default();
+        part.categories = vec![];
+        part.purposes = vec![];
+        part.consent_requirements = vec![];
+        part.recipients = vec![];
+        part.actions = vec![];
+        part.minors = None;
+        part.retention = vec![];
+        part
     };
-    p.purposes = vec![Purpose {
-        id: "p".into(),
-        description: None,
-        basis,
-        categories: vec![key(category)],
-        permission: None,
-        cites: None,
+    p.purposes = vec![{
+        let mut part = Purpose::new("p", basis, vec![key(category)]);
+        part.description = None;
+        part.permission = None;
+        part.cites = None;
+        part
     }];
     p.consent_requirements = required
         .into_iter()
-        .map(|q| ConsentRequirement {
-            id: "req".into(),
-            actions: vec![Action::Collect],
-            purposes: vec![],
-            categories: vec![],
-            recipient_kinds: vec![],
-            qualities: q,
-            cites: None,
+        .map(|q| {
+            let mut part = ConsentRequirement::new("req", vec![Action::Collect], q);
+            part.purposes = vec![];
+            part.categories = vec![];
+            part.recipient_kinds = vec![];
+            part.cites = None;
+            part
         })
         .collect();
-    p.actions = vec![privacy_engine::ActionRule {
-        id: "collect".into(),
-        action: Action::Collect,
-        consent: None,
-        core_purposes: false,
-        recipient_kinds: vec![],
-        recipient_requires: vec![],
-        exceptions: vec![],
-        duties: vec![],
-        within_purpose: true,
-        allow_abroad: false,
-        data_states: vec![],
-        recipient_requires_kinds: vec![],
-        domestic: privacy_engine::Domestic::Deny,
-        cites: None,
+    p.actions = vec![{
+        let mut part = privacy_engine::ActionRule::new("collect", Action::Collect);
+        part.consent = None;
+        part.core_purposes = false;
+        part.recipient_kinds = vec![];
+        part.recipient_requires = vec![];
+        part.exceptions = vec![];
+        part.duties = vec![];
+        part.within_purpose = true;
+        part.allow_abroad = false;
+        part.data_states = vec![];
+        part.recipient_requires_kinds = vec![];
+        part.domestic = privacy_engine::Domestic::Deny;
+        part.cites = None;
+        part
     }];
     p.minors = minors;
     p.validate().unwrap();
@@ -100,23 +98,36 @@ fn small_policy(
 }
 
 fn collect(category: &str, age: Option<u8>) -> Request {
-    Request::new(Action::Collect, Subject { age, ..Subject::new(SUBJECT) }, vec![key(category)], base_time())
-        .purpose("p")
+    Request::new(
+        Action::Collect,
+        {
+            let mut s = Subject::new(SUBJECT);
+            s.age = age;
+            s
+        },
+        vec![key(category)],
+        base_time(),
+    )
+    .purpose("p")
 }
 
 fn grant(qualities: ConsentQualities, category: &str) -> ConsentEvent {
-    ConsentEvent {
-        id: uuid::Uuid::from_u128(7),
-        at: base_time() - Duration::days(1),
-        subject: SUBJECT.into(),
-        policy_id: "small".into(),
-        policy_version: "1".into(),
-        change: ConsentChange::Grant {
+    ConsentEvent::new(
+        uuid::Uuid::from_u128(7),
+        base_time() - Duration::days(1),
+        SUBJECT,
+        "small",
+        "1",
+        ConsentChange::Grant {
             qualities,
-            scope: Scope { purposes: vec!["p".into()], categories: vec![key(category)], recipient: None },
+            scope: {
+                let mut part = Scope::new(vec!["p".into()], vec![key(category)]);
+                part.recipient = None;
+                part
+            },
             expires: None,
         },
-    }
+    )
 }
 
 proptest! {
@@ -250,13 +261,7 @@ proptest! {
         guardian_qualities in generate::qualities(),
         age in prop_oneof![0u8..=30, Just(150u8)],
     ) {
-        let minors = threshold.map(|t| Minors {
-            id: "minors".into(),
-            guardian_consent_below: t,
-            guardian_qualities,
-            rules: vec![],
-            cites: None,
-        });
+        let minors = threshold.map(|t| { let mut part = Minors::new("minors", t, guardian_qualities); part.rules = vec![]; part.cites = None; part });
         let below = age < threshold.unwrap_or(14);
         // A core purpose on a personal category: nothing else asks consent.
         let policy = small_policy(PurposeBasis::Core, "user.device.device_id", None, minors);

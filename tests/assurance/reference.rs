@@ -39,7 +39,11 @@ fn builtin(name: &str) -> RuleId {
 }
 
 fn reason(rule: RuleId, effect: Effect, cites: Option<&Cites>) -> Reason {
-    Reason { rule, effect, cites: cites.cloned(), message: "".into() }
+    {
+        let mut part = Reason::new(rule, effect, "");
+        part.cites = cites.cloned();
+        part
+    }
 }
 
 /// The consent history, replayed from the raw events on every question.
@@ -1180,7 +1184,7 @@ fn finish(action: Action, top: Vec<Reason>, drafts: Vec<Draft>) -> Decision {
             d.reasons.iter().filter(|r| r.effect == effect).map(|r| r.rule.clone()).collect()
         };
         let verdict = if d.permit && !top_denied { Verdict::Permit } else { Verdict::Deny };
-        categories.insert(CategoryOutcome { category: d.key.clone(), verdict, rules: rules.into_iter().collect() });
+        categories.insert(CategoryOutcome::new(d.key.clone(), verdict, rules.into_iter().collect()));
         if permit || !d.permit {
             reasons.extend(d.reasons);
             obligations.extend(d.obligations);
@@ -1218,12 +1222,12 @@ fn finish(action: Action, top: Vec<Reason>, drafts: Vec<Draft>) -> Decision {
         });
     }
     unmet.sort();
-    Decision {
-        verdict: if permit { Verdict::Permit } else { Verdict::Deny },
-        action,
-        categories: categories.into_iter().collect(),
-        reasons: reasons.into_iter().collect(),
-        obligations: obligations.into_iter().collect(),
-        unmet,
+    {
+        let mut part = Decision::new(if permit { Verdict::Permit } else { Verdict::Deny }, action);
+        part.categories = categories.into_iter().collect();
+        part.reasons = reasons.into_iter().collect();
+        part.obligations = obligations.into_iter().collect();
+        part.unmet = unmet;
+        part
     }
 }

@@ -84,13 +84,9 @@ fn an_absurd_age_is_refused_by_the_parser() {
 
 #[test]
 fn an_absurd_age_built_in_rust_is_denied_with_a_reason() {
-    let r = Request::new(
-        Action::Collect,
-        Subject { age: Some(200), ..Subject::new("u-1") },
-        keys(&["user.contact.phone_number"]),
-        t(crate::AT),
-    )
-    .purpose("registration_login");
+    let r =
+        Request::new(Action::Collect, Subject::new("u-1").age(200), keys(&["user.contact.phone_number"]), t(crate::AT))
+            .purpose("registration_login");
     assert!(r.check().is_err());
     let d = eval0(&r);
     assert_verdict(&d, Verdict::Deny);
@@ -101,7 +97,7 @@ fn an_absurd_age_built_in_rust_is_denied_with_a_reason() {
 fn born(date: NaiveDate) -> Request {
     Request::new(
         Action::Collect,
-        Subject { birth_date: Some(date), ..Subject::new("u-1") },
+        Subject::new("u-1").birth_date(date),
         keys(&["user.contact.phone_number"]),
         t(crate::AT),
     )
