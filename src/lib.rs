@@ -187,7 +187,7 @@ pub use crate::receipt::{
     ReceiptPublicKey, ReceiptPurpose, ReceiptRecipient, ReceiptRetention, SignedReceipt,
 };
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
-pub use crate::taxonomy::{CategoryInfo, CategoryKey, InvalidCategoryKey, Sensitivity, Taxonomy};
+pub use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
 
 // The time and id types of the public interface, so that a caller needs no
 // direct dependency on `chrono` or `uuid`.

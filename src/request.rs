@@ -2,12 +2,13 @@
 //! recipient, at a time, for a subject.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ground::{Evidence, Ground};
 use crate::ids::{PurposeId, RecipientId, SubjectId};
-use crate::policy::{Action, DataState};
+use crate::policy::{Action, DataState, pointer};
 use crate::taxonomy::CategoryKey;
 
 /// The oldest age a request may state.
@@ -289,17 +290,7 @@ impl Request {
     /// request (a birth date, an id): it names the field and what was
     /// expected.
     pub fn from_json(json: &str) -> Result<Request, Error> {
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let req: Request = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let what = match inner.classify() {
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "is not valid JSON",
-                serde_json::error::Category::Io => "could not be read",
-                serde_json::error::Category::Data => "does not fit the request format",
-            };
-            Error::request(format!("request {what} at `{path}`: line {}, column {}", inner.line(), inner.column()))
-        })?;
+        let req: Request = parse_json(json, "request")?;
         req.check()?;
         Ok(req)
     }
@@ -311,8 +302,26 @@ impl Request {
     /// An error of kind [`Request`](crate::ErrorKind::Request).
     pub fn check(&self) -> Result<(), Error> {
         if self.subject.age.is_some_and(|a| a > MAX_AGE) {
-            return Err(Error::request(format!("request states an age above {MAX_AGE} at `subject.age`")));
+            return Err(Error::request_at("/subject/age", format!("request states an age above {MAX_AGE}")));
         }
         Ok(())
     }
+}
+
+/// Parses `json`, a whole document of one request (`what` names it in
+/// errors: `request`, `line`), the one way every request is read: one pass,
+/// duplicate keys refused (every struct of the format refuses them), nothing
+/// after the value. An error has the JSON pointer of the field at fault.
+///
+/// # Errors
+///
+/// An error of kind [`Request`](crate::ErrorKind::Request).
+pub(crate) fn parse_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = pointer(e.path());
+        Error::request_format(what, path, e.into_inner())
+    })?;
+    de.end().map_err(|e| Error::request_format(what, String::new(), e))?;
+    Ok(value)
 }

@@ -18,6 +18,7 @@ use crate::taxonomy::{CategoryKey, Sensitivity};
 
 pub use builder::PolicyBuilder;
 pub use period::Period;
+pub(crate) use validate::pointer;
 pub use validate::{Diagnostic, DiagnosticCode, Severity};
 
 /// The version of the policy document format this crate reads.
