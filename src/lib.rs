@@ -151,6 +151,7 @@ mod pseudonym;
 mod receipt;
 mod request;
 mod taxonomy;
+mod timestamp;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -63,6 +63,7 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_region: Option<String>,
     /// When the processing happens.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub at: DateTime<FixedOffset>,
     /// The events retention runs from.
     #[serde(default, skip_serializing_if = "RecordEvents::is_empty")]
@@ -86,7 +87,9 @@ fn is_false(b: &bool) -> bool {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Subject {
-    /// An opaque id chosen by the caller.
+    /// An opaque id chosen by the caller: not empty or blank, and free of
+    /// control characters.
+    #[serde(deserialize_with = "subject_id")]
     pub id: SubjectId,
     /// The stated age in years.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,19 +168,39 @@ pub struct ClaimedException {
 #[non_exhaustive]
 pub struct RecordEvents {
     /// When the data was collected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub collected: Option<DateTime<FixedOffset>>,
     /// When the transaction completed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transaction_completed: Option<DateTime<FixedOffset>>,
     /// When the account was cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_cancelled: Option<DateTime<FixedOffset>>,
     /// When the data was last used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_used: Option<DateTime<FixedOffset>>,
     /// When the purpose was fulfilled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub purpose_fulfilled: Option<DateTime<FixedOffset>>,
     /// A legal hold on the data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,7 +209,11 @@ pub struct RecordEvents {
     /// the data must be kept: deleting or anonymising it earlier is denied.
     /// Compared with the request's time to the second, not rounded to a
     /// calendar day as retention periods are.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retain_until: Option<DateTime<FixedOffset>>,
 }
 
@@ -214,9 +241,14 @@ impl RecordEvents {
 #[non_exhaustive]
 pub struct LegalHold {
     /// When it started.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub since: DateTime<FixedOffset>,
     /// When it ends, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub until: Option<DateTime<FixedOffset>>,
 }
 
@@ -324,4 +356,15 @@ pub(crate) fn parse_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<
     })?;
     de.end().map_err(|e| Error::request_format(what, String::new(), e))?;
     Ok(value)
+}
+
+/// Deserialises a subject id, the one reading of it in a request and a
+/// consent event: not empty or blank, no control character (a NUL, a line
+/// break).
+pub(crate) fn subject_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SubjectId, D::Error> {
+    let id = String::deserialize(d)?;
+    if id.trim().is_empty() || id.chars().any(char::is_control) {
+        return Err(serde::de::Error::custom("a subject id must not be empty or blank, nor hold a control character"));
+    }
+    Ok(SubjectId::from(id))
 }

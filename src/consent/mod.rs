@@ -25,8 +25,10 @@ pub struct ConsentEvent {
     /// The event's id.
     pub id: Uuid,
     /// When it happened.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub at: DateTime<FixedOffset>,
     /// Whose consent it is.
+    #[serde(deserialize_with = "crate::request::subject_id")]
     pub subject: SubjectId,
     /// The policy it was given under.
     pub policy_id: PolicyId,
@@ -103,7 +105,11 @@ pub enum ConsentChange {
         /// What it covers.
         scope: Scope,
         /// When it lapses by itself, if it does.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "crate::timestamp::deserialize_option",
+            skip_serializing_if = "Option::is_none"
+        )]
         expires: Option<DateTime<FixedOffset>>,
     },
     /// The person said no.

@@ -100,3 +100,67 @@ fn field_names_in_errors_are_cut_and_escaped() {
     );
     check(Policy::from_json(&format!(r#"{{"schema":1,{escaped}:1}}"#)).unwrap_err());
 }
+
+/// A line whose request is `at` and whose one consent event has the fields
+/// of [`GRANT`] with `event_at`, `subject` and a grant expiring at
+/// `expires`. The change is an internally tagged enum, which serde reads
+/// whole: an error in it has the path of the change.
+fn line_with(at: &str, subject: &str, event_at: &str, expires: &str) -> String {
+    let request = format!(
+        r#"{{"action":"collect","subject":{{"id":{subject},"age":30}},"categories":["user.biometric.face"],"purpose":"face_verification","at":"{at}"}}"#
+    );
+    let event = format!(
+        r#"{{"id":"00000000-0000-0000-0000-000000000002","at":"{event_at}","subject":{subject},"policy_id":"seed-004","policy_version":"2021-08-20","change":{{"type":"grant","qualities":["affirmative","explicit","separate"],"scope":{{"purposes":["face_verification"],"categories":["user.biometric.face"]}},"expires":"{expires}"}}}}"#
+    );
+    format!(r#"{{"request":{request},"consents":[{event}]}}"#)
+}
+
+const AT: &str = "2024-05-01T10:00:00+08:00";
+const BEFORE: &str = "2024-05-01T09:00:00+08:00";
+const LATER: &str = "2025-05-01T09:00:00+08:00";
+
+#[test]
+fn the_strict_line_is_read() {
+    decide_line(engine(), &line_with(AT, r#""u""#, BEFORE, LATER)).unwrap();
+}
+
+#[test]
+fn an_offset_without_its_colon_is_refused() {
+    refused(&line_with("2024-05-01T10:00:00+0800", r#""u""#, BEFORE, LATER), Some("/request/at"));
+    refused(&line_with(AT, r#""u""#, "2024-05-01T09:00:00+0800", LATER), Some("/consents/0/at"));
+    refused(&line_with(AT, r#""u""#, BEFORE, "2025-05-01T09:00:00+0800"), Some("/consents/0/change"));
+    let err =
+        Request::from_json(&format!(r#"{{"action":"collect",{}}}"#, REQUEST.replace("+08:00", "+0800"))).unwrap_err();
+    assert_eq!(err.path(), Some("/at"));
+    let event = GRANT.replace("+08:00", "+0800");
+    assert!(serde_json::from_str::<privacy_engine::ConsentEvent>(&event).is_err());
+}
+
+#[test]
+fn years_beyond_9999_are_refused_in_consent_times_and_expiries() {
+    refused(&line_with(AT, r#""u""#, "+10000-01-01T00:00:00Z", LATER), Some("/consents/0/at"));
+    refused(&line_with(AT, r#""u""#, BEFORE, "+262143-12-31T23:59:59Z"), Some("/consents/0/change"));
+    refused(&line_with(AT, r#""u""#, BEFORE, "-0001-01-01T00:00:00Z"), Some("/consents/0/change"));
+    refused(&line_with("+10000-01-01T00:00:00Z", r#""u""#, BEFORE, LATER), Some("/request/at"));
+}
+
+#[test]
+fn a_leap_second_is_read_only_at_the_end_of_a_utc_day() {
+    refused(&line_with("2024-05-01T10:07:60+08:00", r#""u""#, BEFORE, LATER), Some("/request/at"));
+    refused(&line_with(AT, r#""u""#, "2024-05-01T09:59:60+08:00", LATER), Some("/consents/0/at"));
+    // 23:59:60 UTC is 07:59:60 in UTC+8.
+    decide_line(engine(), &line_with(AT, r#""u""#, "2017-01-01T07:59:60+08:00", LATER)).unwrap();
+}
+
+#[test]
+fn empty_blank_and_control_subject_ids_are_refused() {
+    for id in [r#""""#, r#"" ""#, r#""\u0000""#, r#""u\u0000""#, r#""u\n""#] {
+        refused(&line_with(AT, id, BEFORE, LATER), Some("/request/subject/id"));
+        let line =
+            line_with(AT, r#""u""#, BEFORE, LATER).replacen(r#""subject":"u""#, &format!(r#""subject":{id}"#), 1);
+        refused(&line, Some("/consents/0/subject"));
+        let err =
+            Request::from_json(&format!(r#"{{"action":"collect",{}}}"#, REQUEST.replace(r#""u""#, id))).unwrap_err();
+        assert_eq!(err.path(), Some("/subject/id"), "{id}");
+    }
+}
