@@ -40,6 +40,8 @@
 //!   the person, and the keyed pseudonyms both use.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
 //! - [`Error`]: the one error type of the fallible boundaries.
+//! - [`policy_format`]: the policy document format, field by field, and the
+//!   forms of times and ids every document and request is read with.
 //!
 //! # Cookbook
 //!
@@ -156,6 +158,9 @@ mod timestamp;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[doc = include_str!("../docs/policy-format.md")]
+pub mod policy_format {}
 
 // The public interface is:
 pub use crate::audit::{

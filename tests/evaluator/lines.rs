@@ -164,3 +164,13 @@ fn empty_blank_and_control_subject_ids_are_refused() {
         assert_eq!(err.path(), Some("/subject/id"), "{id}");
     }
 }
+
+#[test]
+fn a_policy_with_a_duplicate_key_is_refused() {
+    let mut policy: serde_json::Value = serde_json::from_str(crate::SEED_004).unwrap();
+    policy["settings"] = serde_json::json!({});
+    let text = policy.to_string().replacen(r#""settings":{}"#, r#""settings":{},"settings":{}"#, 1);
+    let err = Policy::from_json(&text).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Format, "{err}");
+    assert_eq!(err.path(), Some("/settings"), "{err}");
+}
