@@ -365,7 +365,14 @@ impl ArbEvent {
             ArbChange::PermissionOn(p) => ConsentChange::PermissionOn { permission: permission(*p) },
             ArbChange::PermissionOff(p) => ConsentChange::PermissionOff { permission: permission(*p) },
         };
-        ConsentEvent::new(Uuid::from_u128(u128::from(self.id)), self.at.get(), subject(self.subject), "seed-004", "2021-08-20", change)
+        ConsentEvent::new(
+            Uuid::from_u128(u128::from(self.id)),
+            self.at.get(),
+            subject(self.subject),
+            "seed-004",
+            "2021-08-20",
+            change,
+        )
     }
 }
 
