@@ -8,10 +8,9 @@
 use privacy_engine::{
     Action, AuditEvent, AuditLog, AuditStore, CategoryKey, ChainKey, ConsentChange, ConsentEvent, ConsentQualities,
     ConsentReceipt, Controller, Engine, InMemoryAuditStore, InMemoryLedger, Permission, Policy, PolicyRef,
-    PseudonymKey, Pseudonymiser, ReceiptDetails, ReceiptKey, ReplaySubject, Request, Scope, Subject, Verification,
-    verify_records,
+    PseudonymKey, Pseudonymiser, ReceiptDetails, ReceiptKey, ReplaySubject, Request, Scope, Subject, Uuid,
+    Verification, verify_records,
 };
-use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

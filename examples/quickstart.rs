@@ -6,7 +6,7 @@
 
 use privacy_engine::{
     Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities, DataState, Engine, Evidence,
-    Ground, InMemoryLedger, LegalHold, Permission, Policy, Request, Scope, Subject,
+    Ground, InMemoryLedger, LegalHold, Permission, Policy, Request, Scope, Subject, Uuid,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -35,7 +35,7 @@ fn main() -> Result<()> {
     let mut n = 0u128;
     let mut event = |subject: &str, at: &str, change: ConsentChange| -> Result<ConsentEvent> {
         n += 1;
-        Ok(ConsentEvent::new(uuid::Uuid::from_u128(n), at.parse()?, subject, "seed-004", "2021-08-20", change))
+        Ok(ConsentEvent::new(Uuid::from_u128(n), at.parse()?, subject, "seed-004", "2021-08-20", change))
     };
     let scope = |purpose: &str, category: &str| -> Result<Scope> {
         Ok(Scope::new(vec![purpose.into()], vec![CategoryKey::new(category)?]))
