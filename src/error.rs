@@ -112,7 +112,7 @@ impl Error {
                 path = format!("{}/{own}", path.trim_end_matches('/'));
             }
         }
-        let whole_document = path.is_empty() || path == ".";
+        let whole_document = path.is_empty() || path == "." || path == "/";
         if !whole_document || self.inner.kind == ErrorKind::Format {
             self.inner.path = Some(shown_path(&path));
         }
