@@ -40,6 +40,9 @@
 //!   the person, and the keyed pseudonyms both use.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
 //! - [`Error`]: the one error type of the fallible boundaries.
+//! - [`DateTime`], [`FixedOffset`], [`NaiveDate`], [`Utc`] (from `chrono`)
+//!   and [`Uuid`] (from `uuid`): the time and id types of the interface,
+//!   re-exported so that a caller needs no other dependency.
 //! - [`policy_format`]: the policy document format, field by field, and the
 //!   forms of times and ids every document and request is read with.
 //!
