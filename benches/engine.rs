@@ -22,14 +22,7 @@ use privacy_engine::{
 const SEED_004: &str = include_str!("../examples/policies/seed-004.json");
 
 fn event(n: u128, subject: &str, at: &str, change: ConsentChange) -> ConsentEvent {
-    ConsentEvent {
-        id: uuid::Uuid::from_u128(n),
-        at: at.parse().unwrap(),
-        subject: subject.into(),
-        policy_id: "seed-004".into(),
-        policy_version: "2021-08-20".into(),
-        change,
-    }
+    ConsentEvent::new(uuid::Uuid::from_u128(n), at.parse().unwrap(), subject, "seed-004", "2021-08-20", change)
 }
 
 fn grant(n: u128, subject: &str, purpose: &str, category: &str, q: ConsentQualities) -> ConsentEvent {
@@ -39,11 +32,7 @@ fn grant(n: u128, subject: &str, purpose: &str, category: &str, q: ConsentQualit
         "2024-01-01T00:00:00+08:00",
         ConsentChange::Grant {
             qualities: q,
-            scope: Scope {
-                purposes: vec![purpose.into()],
-                categories: vec![CategoryKey::new(category).unwrap()],
-                recipient: None,
-            },
+            scope: Scope::new(vec![purpose.into()], vec![CategoryKey::new(category).unwrap()]),
             expires: None,
         },
     )
@@ -51,7 +40,7 @@ fn grant(n: u128, subject: &str, purpose: &str, category: &str, q: ConsentQualit
 
 fn requests() -> Vec<(&'static str, Request)> {
     let at = "2024-05-20T10:00:00+08:00".parse().unwrap();
-    let adult = Subject { age: Some(30), ..Subject::new("u-1") };
+    let adult = Subject::new("u-1").age(30);
     let cats = |k: &[&str]| k.iter().map(|k| CategoryKey::new(*k).unwrap()).collect::<Vec<_>>();
     let mut delete = Request::new(Action::Delete, adult.clone(), cats(&["user.financial.transaction"]), at);
     delete.events.transaction_completed = Some("2020-02-29T12:00:00+08:00".parse().unwrap());
@@ -321,10 +310,9 @@ fn bench_ledger(c: &mut Criterion) {
     let covering = [CategoryKey::new("user.device.device_id").unwrap()];
     let at = "2024-05-20T10:00:00+08:00".parse::<chrono::DateTime<chrono::FixedOffset>>().unwrap().to_utc();
     let recipient: Option<&RecipientId> = None;
-    let mut query = ConsentQuery::new(&subject, &purpose, &category, at);
-    query.covering = &covering;
+    let mut query =
+        ConsentQuery::new(&subject, &purpose, &category, at).covering(&covering).required(ConsentQualities::explicit());
     query.recipient = recipient;
-    query.required = ConsentQualities::explicit();
     c.bench_function("ledger/as_of_lookup", |b| b.iter(|| black_box(l.has_consent(black_box(&query)))));
     c.bench_function("ledger/compact_as_of_lookup", |b| b.iter(|| black_box(compact.has_consent(black_box(&query)))));
 }
@@ -342,12 +330,9 @@ fn bench_sweep(c: &mut Criterion) {
             if i % 5 == 0 {
                 events.account_cancelled = Some("2022-03-01T00:00:00+08:00".parse().unwrap());
             }
-            RetentionRecord {
-                subject: format!("s{i}").into(),
-                category: CategoryKey::new(keys[i % keys.len()]).unwrap(),
-                purpose: None,
-                events,
-            }
+            let mut record = RetentionRecord::new(format!("s{i}"), CategoryKey::new(keys[i % keys.len()]).unwrap());
+            record.events = events;
+            record
         })
         .collect();
     let at = "2024-05-20T10:00:00+08:00".parse().unwrap();

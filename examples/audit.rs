@@ -8,10 +8,9 @@
 use privacy_engine::{
     Action, AuditEvent, AuditLog, AuditStore, CategoryKey, ChainKey, ConsentChange, ConsentEvent, ConsentQualities,
     ConsentReceipt, Controller, Engine, InMemoryAuditStore, InMemoryLedger, Permission, Policy, PolicyRef,
-    PseudonymKey, Pseudonymiser, ReceiptDetails, ReceiptKey, ReplaySubject, Request, Scope, Subject, Verification,
-    verify_records,
+    PseudonymKey, Pseudonymiser, ReceiptDetails, ReceiptKey, ReplaySubject, Request, Scope, Subject, Uuid,
+    Verification, verify_records,
 };
-use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -31,30 +30,19 @@ fn main() -> Result<()> {
     // verification.
     let mut ledger = InMemoryLedger::new();
     let at = "2024-05-01T09:00:00+08:00".parse()?;
-    let scope = Scope {
-        purposes: vec!["face_verification".into()],
-        categories: vec![CategoryKey::new("user.biometric.face")?],
-        recipient: None,
-    };
+    let scope = Scope::new(vec!["face_verification".into()], vec![CategoryKey::new("user.biometric.face")?]);
     let events = [
         ConsentChange::PermissionOn { permission: Permission::Camera },
         ConsentChange::Grant { qualities: ConsentQualities::separate(), scope: scope.clone(), expires: None },
     ]
-    .map(|change| ConsentEvent {
-        id: next_id(),
-        at,
-        subject: "user-42".into(),
-        policy_id: policy.id.clone(),
-        policy_version: policy.version.clone(),
-        change,
-    });
+    .map(|change| ConsentEvent::new(next_id(), at, "user-42", policy.id.clone(), policy.version.clone(), change));
     for e in &events {
         ledger.append(e.clone())?;
         log.record_consent(next_id(), e.at, e)?;
     }
 
     // Decisions.
-    let adult = Subject { age: Some(30), ..Subject::new("user-42") };
+    let adult = Subject::new("user-42").age(30);
     let requests = [
         Request::new(
             Action::Collect,
@@ -147,7 +135,7 @@ entry {}: chain key `{old}` rotated to `{}`",
     let signing = ReceiptKey::from_pkcs8("receipts-2024", &ReceiptKey::generate_pkcs8()?)?;
     let details = ReceiptDetails::new(
         next_id(),
-        Controller { name: "Example Co.".into(), contact: "privacy@example.com".into() },
+        Controller::new("Example Co.", "privacy@example.com"),
         "Settings > Privacy > Face verification > Withdraw",
     );
     let receipt = ConsentReceipt::issue(&events[1], &policy, &details, log.pseudonymiser())?;

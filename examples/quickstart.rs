@@ -6,7 +6,7 @@
 
 use privacy_engine::{
     Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities, DataState, Engine, Evidence,
-    Ground, InMemoryLedger, LegalHold, Permission, Policy, Request, Scope, Subject,
+    Ground, InMemoryLedger, LegalHold, Permission, Policy, Request, Scope, Subject, Uuid,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -35,17 +35,10 @@ fn main() -> Result<()> {
     let mut n = 0u128;
     let mut event = |subject: &str, at: &str, change: ConsentChange| -> Result<ConsentEvent> {
         n += 1;
-        Ok(ConsentEvent {
-            id: uuid::Uuid::from_u128(n),
-            at: at.parse()?,
-            subject: subject.into(),
-            policy_id: "seed-004".into(),
-            policy_version: "2021-08-20".into(),
-            change,
-        })
+        Ok(ConsentEvent::new(Uuid::from_u128(n), at.parse()?, subject, "seed-004", "2021-08-20", change))
     };
     let scope = |purpose: &str, category: &str| -> Result<Scope> {
-        Ok(Scope { purposes: vec![purpose.into()], categories: vec![CategoryKey::new(category)?], recipient: None })
+        Ok(Scope::new(vec![purpose.into()], vec![CategoryKey::new(category)?]))
     };
     // Alice gives separate consent to face verification, switches the camera
     // on, then withdraws the consent on 1 June.
@@ -80,7 +73,7 @@ fn main() -> Result<()> {
         },
     )?)?;
 
-    let adult = |id: &str| Subject { age: Some(30), ..Subject::new(id) };
+    let adult = |id: &str| Subject::new(id).age(30);
     let cats = |keys: &[&str]| -> Result<Vec<CategoryKey>> {
         keys.iter().map(|k| CategoryKey::new(*k).map_err(Into::into)).collect()
     };
@@ -105,19 +98,14 @@ fn main() -> Result<()> {
         ),
         (
             "a 12-year-old whose guardian consented, but not separately",
-            Request::new(
-                Action::Collect,
-                Subject { age: Some(12), ..Subject::new("bob") },
-                cats(&["user.contact.phone_number"])?,
-                may,
-            )
-            .purpose("registration_login"),
+            Request::new(Action::Collect, Subject::new("bob").age(12), cats(&["user.contact.phone_number"])?, may)
+                .purpose("registration_login"),
         ),
         (
             "ordering by a real-name-verified 16-year-old",
             Request::new(
                 Action::Collect,
-                Subject { age: Some(16), real_name_verified: true, ..Subject::new("carol") },
+                Subject::new("carol").age(16).real_name_verified(true),
                 cats(&["user.financial.transaction"])?,
                 may,
             )
@@ -150,15 +138,14 @@ fn main() -> Result<()> {
             let mut r = Request::new(Action::Share, adult("alice"), cats(&["user.contact.phone_number"])?, may)
                 .purpose("legal_compliance")
                 .recipient("authority.law_enforcement");
-            r.exception = Some(ClaimedException { ground: Ground::AuthorityRequest, evidence: vec![] });
+            r.exception = Some(ClaimedException::new(Ground::AuthorityRequest, vec![]));
             r
         }),
         ("the same request with the legal documents", {
             let mut r = Request::new(Action::Share, adult("alice"), cats(&["user.contact.phone_number"])?, may)
                 .purpose("legal_compliance")
                 .recipient("authority.law_enforcement");
-            r.exception =
-                Some(ClaimedException { ground: Ground::AuthorityRequest, evidence: vec![Evidence::LegalDocuments] });
+            r.exception = Some(ClaimedException::new(Ground::AuthorityRequest, vec![Evidence::LegalDocuments]));
             r
         }),
         ("deleting transaction records two years after the transaction", {
@@ -169,7 +156,7 @@ fn main() -> Result<()> {
         ("keeping account data after cancellation, under a legal hold", {
             let mut r = Request::new(Action::Retain, adult("alice"), cats(&["user.contact.phone_number"])?, may);
             r.events.account_cancelled = Some("2024-03-01T12:00:00+08:00".parse()?);
-            r.events.legal_hold = Some(LegalHold { since: "2024-04-01T00:00:00+08:00".parse()?, until: None });
+            r.events.legal_hold = Some(LegalHold::new("2024-04-01T00:00:00+08:00".parse()?, None));
             r
         }),
         ("de-identified statistics entrusted to a processor for an optional purpose, without consent", {
@@ -183,7 +170,7 @@ fn main() -> Result<()> {
             let mut r = Request::new(Action::Transfer, adult("alice"), cats(&["user.account.username"])?, may)
                 .purpose("registration_login")
                 .recipient("acquirer.successor");
-            r.exception = Some(ClaimedException { ground: Ground::Merger, evidence: vec![Evidence::NewHolderBound] });
+            r.exception = Some(ClaimedException::new(Ground::Merger, vec![Evidence::NewHolderBound]));
             r
         }),
         (

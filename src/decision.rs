@@ -34,6 +34,7 @@ pub enum Verdict {
 /// [`Ruling`](crate::Ruling) that borrows from the policy and the request,
 /// rendered by [`Ruling::to_decision`](crate::Ruling::to_decision).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Decision {
     /// Permit or deny.
     pub verdict: Verdict,
@@ -52,6 +53,19 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A decision with `verdict` on `action` and nothing else: no category
+    /// outcome, reason, obligation or unmet requirement.
+    pub fn new(verdict: Verdict, action: Action) -> Self {
+        Self {
+            verdict,
+            action,
+            categories: Vec::new(),
+            reasons: Vec::new(),
+            obligations: Vec::new(),
+            unmet: Vec::new(),
+        }
+    }
+
     /// Whether the verdict is [`Verdict::Permit`].
     pub fn is_permit(&self) -> bool {
         self.verdict == Verdict::Permit
@@ -70,6 +84,7 @@ impl Decision {
 
 /// The outcome for one category.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CategoryOutcome {
     /// The category.
     pub category: CategoryKey,
@@ -77,6 +92,13 @@ pub struct CategoryOutcome {
     pub verdict: Verdict,
     /// The rules that decided it.
     pub rules: Vec<RuleId>,
+}
+
+impl CategoryOutcome {
+    /// The outcome for `category`, decided by `rules`.
+    pub fn new(category: CategoryKey, verdict: Verdict, rules: Vec<RuleId>) -> Self {
+        Self { category, verdict, rules }
+    }
 }
 
 /// Whether a reason permitted, denied, or only informs.
@@ -94,6 +116,7 @@ pub enum Effect {
 
 /// A rule that decided, and why.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reason {
     /// The rule: a policy rule id, or `builtin.*` for the engine's defaults.
     pub rule: RuleId,
@@ -104,6 +127,13 @@ pub struct Reason {
     pub cites: Option<Cites>,
     /// A sentence for people.
     pub message: Cow<'static, str>,
+}
+
+impl Reason {
+    /// A reason citing no clause.
+    pub fn new(rule: RuleId, effect: Effect, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule, effect, cites: None, message: message.into() }
+    }
 }
 
 /// A field a notice to the person must hold (PIPL art. 17, 23, 30, 39).

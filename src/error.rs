@@ -29,7 +29,15 @@ pub enum ErrorKind {
     Receipt,
     /// A key is malformed, too short or unknown.
     Key,
+    /// A data category key is malformed.
+    Category,
+    /// A retention period is malformed or out of range.
+    Period,
 }
+
+/// The longest field name, key or path segment an error message repeats, in
+/// characters; a longer one is cut and marked with `…`.
+pub(crate) const MAX_SHOWN_NAME: usize = 64;
 
 /// An error from loading a policy, appending to a ledger or reading a
 /// request.
@@ -74,13 +82,52 @@ impl Error {
     }
 
     pub(crate) fn format(path: String, e: serde_json::Error) -> Self {
-        // A field name from the document may hold control characters.
-        let mut err = Self::new(ErrorKind::Format, one_line(&strip_position(&e.to_string())));
-        err.inner.path = Some(one_line(&path));
-        err.inner.line = Some(e.line());
-        err.inner.column = Some(e.column());
-        err.inner.source = Some(Box::new(e));
-        err
+        let message = serde_detail(&e).unwrap_or_else(|| one_line(&strip_position(&e.to_string())));
+        Self::new(ErrorKind::Format, message).at(path, e)
+    }
+
+    /// A request (or a line of the JSON-lines interface) that is not JSON or
+    /// does not fit the format, at `path`. The message names fields only: a
+    /// value of the request is never repeated.
+    pub(crate) fn request_format(what: &str, path: String, e: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let message = match e.classify() {
+            Category::Syntax | Category::Eof => format!("{what} is not valid JSON"),
+            Category::Io => format!("{what} could not be read"),
+            Category::Data => match serde_detail(&e).filter(|d| !d.starts_with("unknown variant")) {
+                Some(detail) => format!("{what} does not fit the format: {detail}"),
+                None => format!("{what} does not fit the format"),
+            },
+        };
+        Self::new(ErrorKind::Request, message).at(path, e)
+    }
+
+    /// Sets the path (unless it is the whole document), line and column of
+    /// `e`, and chains it. serde reports an unknown or duplicate field at the
+    /// object that holds it; the path given is the field's own.
+    fn at(mut self, mut path: String, e: serde_json::Error) -> Self {
+        if let Some(field) = misplaced_field(&e) {
+            let own = field.replace('~', "~0").replace('/', "~1");
+            if path.rsplit('/').next() != Some(own.as_str()) {
+                path = format!("{}/{own}", path.trim_end_matches('/'));
+            }
+        }
+        let whole_document = path.is_empty() || path == "." || path == "/";
+        if !whole_document || self.inner.kind == ErrorKind::Format {
+            self.inner.path = Some(shown_path(&path));
+        }
+        self.inner.line = Some(e.line());
+        self.inner.column = Some(e.column());
+        self.inner.source = Some(Box::new(e));
+        self
+    }
+
+    pub(crate) fn category(message: String) -> Self {
+        Self::new(ErrorKind::Category, message)
+    }
+
+    pub(crate) fn period(message: String) -> Self {
+        Self::new(ErrorKind::Period, message)
     }
 
     pub(crate) fn invalid(diagnostics: Vec<Diagnostic>) -> Self {
@@ -97,10 +144,6 @@ impl Error {
 
     pub(crate) fn ledger(message: String) -> Self {
         Self::new(ErrorKind::Ledger, message)
-    }
-
-    pub(crate) fn request(message: String) -> Self {
-        Self::new(ErrorKind::Request, message)
     }
 
     pub(crate) fn audit(message: String) -> Self {
@@ -149,7 +192,66 @@ impl Error {
     }
 }
 
-/// serde_json appends " at line L column C"; the accessors carry those.
+/// A name from a document (a field name, a key, a path segment) as a
+/// message shows it: at most [`MAX_SHOWN_NAME`] characters, cut with `…`,
+/// with control characters and backticks escaped, so that a message stays
+/// short, on one line, and its backticks still delimit the name. The one
+/// place every message that repeats a name goes through.
+pub(crate) fn shown_name(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if i == MAX_SHOWN_NAME {
+            out.push('…');
+            break;
+        }
+        if c == '`' {
+            out.push_str("\\`");
+        } else if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A path with each segment shown as [`shown_name`] shows a name.
+fn shown_path(path: &str) -> String {
+    path.split('/').map(shown_name).collect::<Vec<_>>().join("/")
+}
+
+/// serde's message for an unknown, duplicate or missing field or an unknown
+/// variant, with the name shown as [`shown_name`] shows it; `None` for any
+/// other message (which may hold a value).
+fn serde_detail(e: &serde_json::Error) -> Option<String> {
+    let text = strip_position(&e.to_string());
+    for lead in ["unknown field `", "duplicate field `", "missing field `", "unknown variant `"] {
+        if let Some(rest) = text.strip_prefix(lead) {
+            let end = name_end(rest);
+            let (name, tail) = (rest.get(..end).unwrap_or(rest), rest.get(end..).unwrap_or("`"));
+            return Some(format!("{lead}{}{tail}", shown_name(name)));
+        }
+    }
+    None
+}
+
+/// The name of an unknown or duplicate field that `e` reports.
+fn misplaced_field(e: &serde_json::Error) -> Option<String> {
+    let text = strip_position(&e.to_string());
+    let rest = text.strip_prefix("unknown field `").or_else(|| text.strip_prefix("duplicate field `"))?;
+    Some(rest.get(..name_end(rest)).unwrap_or(rest).to_owned())
+}
+
+/// Where the name ends in the rest of serde's message after its opening
+/// backtick.
+fn name_end(rest: &str) -> usize {
+    ["`, expected ", "`, there are no "]
+        .iter()
+        .filter_map(|tail| rest.find(tail))
+        .min()
+        .unwrap_or_else(|| rest.len().saturating_sub(1))
+}
+
 /// `s` with its control characters escaped (`\n` for a newline), so that
 /// a message stays on one line whatever the document held.
 fn one_line(s: &str) -> String {
@@ -159,6 +261,7 @@ fn one_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
+/// serde_json appends " at line L column C"; the accessors carry those.
 fn strip_position(s: &str) -> String {
     match s.rfind(" at line ") {
         Some(i) => s.get(..i).unwrap_or(s).to_owned(),
@@ -171,9 +274,13 @@ impl fmt::Display for Error {
         match self.inner.kind {
             ErrorKind::Syntax => write!(f, "policy is not valid JSON: {}", self.inner.message)?,
             ErrorKind::Format | ErrorKind::Invalid => write!(f, "{}", self.inner.message)?,
-            ErrorKind::Ledger | ErrorKind::Request | ErrorKind::Audit | ErrorKind::Receipt | ErrorKind::Key => {
-                f.write_str(&self.inner.message)?
-            }
+            ErrorKind::Ledger
+            | ErrorKind::Request
+            | ErrorKind::Audit
+            | ErrorKind::Receipt
+            | ErrorKind::Key
+            | ErrorKind::Category
+            | ErrorKind::Period => f.write_str(&self.inner.message)?,
         }
         if let Some(p) = &self.inner.path {
             write!(f, ": at `{p}`")?;

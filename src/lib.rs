@@ -13,7 +13,7 @@
 //! let consents = InMemoryLedger::new();
 //! let request = Request::new(
 //!     Action::Collect,
-//!     Subject { age: Some(30), ..Subject::new("user-42") },
+//!     Subject::new("user-42").age(30),
 //!     vec![CategoryKey::new("user.contact.phone_number")?],
 //!     "2024-05-01T10:00:00+08:00".parse()?,
 //! )
@@ -40,6 +40,11 @@
 //!   the person, and the keyed pseudonyms both use.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
 //! - [`Error`]: the one error type of the fallible boundaries.
+//! - [`DateTime`], [`FixedOffset`], [`NaiveDate`], [`Utc`] (from `chrono`)
+//!   and [`Uuid`] (from `uuid`): the time and id types of the interface,
+//!   re-exported so that a caller needs no other dependency.
+//! - [`policy_format`]: the policy document format, field by field, and the
+//!   forms of times and ids every document and request is read with.
 //!
 //! # Cookbook
 //!
@@ -53,24 +58,17 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
 //! let mut ledger = InMemoryLedger::new();
-//! let at: chrono::DateTime<chrono::FixedOffset> = "2024-05-01T09:00:00+08:00".parse()?;
-//! let event = |n, change| ConsentEvent {
-//!     id: uuid::Uuid::from_u128(n), at, subject: "u".into(),
-//!     policy_id: "seed-004".into(), policy_version: "2021-08-20".into(), change,
-//! };
+//! let at: DateTime<FixedOffset> = "2024-05-01T09:00:00+08:00".parse()?;
+//! let event = |n, change| ConsentEvent::new(Uuid::from_u128(n), at, "u", "seed-004", "2021-08-20", change);
 //! ledger.append(event(1, ConsentChange::PermissionOn { permission: Permission::Camera }))?;
 //! ledger.append(event(2, ConsentChange::Grant {
 //!     qualities: ConsentQualities::separate(),
-//!     scope: Scope {
-//!         purposes: vec!["face_verification".into()],
-//!         categories: vec![CategoryKey::new("user.biometric.face")?],
-//!         recipient: None,
-//!     },
+//!     scope: Scope::new(vec!["face_verification".into()], vec![CategoryKey::new("user.biometric.face")?]),
 //!     expires: None,
 //! }))?;
 //! let request = Request::new(
 //!     Action::Collect,
-//!     Subject { age: Some(30), ..Subject::new("u") },
+//!     Subject::new("u").age(30),
 //!     vec![CategoryKey::new("user.biometric.face")?],
 //!     "2024-05-01T10:00:00+08:00".parse()?,
 //! )
@@ -90,7 +88,7 @@
 //! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
 //! let request = Request::new(
 //!     Action::Share,
-//!     Subject { age: Some(30), ..Subject::new("u") },
+//!     Subject::new("u").age(30),
 //!     vec![CategoryKey::new("user.contact.address")?],
 //!     "2024-05-01T10:00:00+08:00".parse()?,
 //! )
@@ -112,7 +110,7 @@
 //! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
 //! let mut request = Request::new(
 //!     Action::Delete,
-//!     Subject { age: Some(30), ..Subject::new("u") },
+//!     Subject::new("u").age(30),
 //!     vec![CategoryKey::new("user.financial.transaction")?],
 //!     "2023-05-01T10:00:00+08:00".parse()?,
 //! );
@@ -158,10 +156,14 @@ mod receipt;
 mod request;
 mod retention;
 mod taxonomy;
+mod timestamp;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[doc = include_str!("../docs/policy-format.md")]
+pub mod policy_format {}
 
 // The public interface is:
 pub use crate::audit::{
@@ -195,4 +197,9 @@ pub use crate::receipt::{
 };
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
 pub use crate::retention::{Due, RetentionPlanner, RetentionRecord};
-pub use crate::taxonomy::{CategoryInfo, CategoryKey, InvalidCategoryKey, Sensitivity, Taxonomy};
+pub use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
+
+// The time and id types of the public interface, so that a caller needs no
+// direct dependency on `chrono` or `uuid`.
+pub use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+pub use uuid::Uuid;

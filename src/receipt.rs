@@ -51,6 +51,7 @@ impl ReceiptDetails {
 /// names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Controller {
     /// Its name.
     pub name: String,
@@ -58,9 +59,17 @@ pub struct Controller {
     pub contact: String,
 }
 
+impl Controller {
+    /// The controller's name and how to contact it.
+    pub fn new(name: impl Into<String>, contact: impl Into<String>) -> Self {
+        Self { name: name.into(), contact: contact.into() }
+    }
+}
+
 /// The privacy notice a consent was given under.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReceiptNotice {
     /// The policy's id.
     pub policy_id: PolicyId,
@@ -75,6 +84,7 @@ pub struct ReceiptNotice {
 /// A purpose on a receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReceiptPurpose {
     /// The purpose's id.
     pub id: PurposeId,
@@ -88,6 +98,7 @@ pub struct ReceiptPurpose {
 /// A data category on a receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReceiptCategory {
     /// The category.
     pub key: CategoryKey,
@@ -98,6 +109,7 @@ pub struct ReceiptCategory {
 /// A recipient on a receipt (PIPL art. 23: name, contact).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReceiptRecipient {
     /// The recipient's id.
     pub id: RecipientId,
@@ -113,6 +125,7 @@ pub struct ReceiptRecipient {
 /// A retention rule that applies to the consented data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReceiptRetention {
     /// The rule's id.
     pub rule: RuleId,
@@ -140,6 +153,7 @@ pub struct ReceiptRetention {
 /// into a [`SignedReceipt`] by a [`ReceiptKey`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConsentReceipt {
     /// [`RECEIPT_SCHEMA`].
     pub schema: String,
@@ -196,23 +210,18 @@ impl ConsentReceipt {
     /// use privacy_engine::*;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let policy = Policy::from_json(include_str!("../examples/policies/seed-004.json"))?;
-    /// let event = ConsentEvent {
-    ///     id: uuid::Uuid::from_u128(1),
-    ///     at: "2024-05-01T09:00:00+08:00".parse()?,
-    ///     subject: "user-42".into(),
-    ///     policy_id: policy.id.clone(),
-    ///     policy_version: policy.version.clone(),
-    ///     change: ConsentChange::Withdraw {
-    ///         scope: Scope {
-    ///             purposes: vec!["face_verification".into()],
-    ///             categories: vec![CategoryKey::new("user.biometric.face")?],
-    ///             recipient: None,
-    ///         },
-    ///     },
-    /// };
+    /// let scope = Scope::new(vec!["face_verification".into()], vec![CategoryKey::new("user.biometric.face")?]);
+    /// let event = ConsentEvent::new(
+    ///     Uuid::from_u128(1),
+    ///     "2024-05-01T09:00:00+08:00".parse()?,
+    ///     "user-42",
+    ///     policy.id.clone(),
+    ///     policy.version.clone(),
+    ///     ConsentChange::Withdraw { scope },
+    /// );
     /// let details = ReceiptDetails::new(
-    ///     uuid::Uuid::from_u128(2),
-    ///     Controller { name: "Example Co.".into(), contact: "privacy@example.com".into() },
+    ///     Uuid::from_u128(2),
+    ///     Controller::new("Example Co.", "privacy@example.com"),
     ///     "Settings > Privacy > Face verification",
     /// );
     /// let pseudonyms = Pseudonymiser::new(PseudonymKey::from_bytes("k1", &[7; 32])?);

@@ -2,12 +2,12 @@
 //! recipient, at a time, for a subject.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ids::{PurposeId, RecipientId, SubjectId};
-use crate::policy::{Action, DataState};
-use crate::policy::{Evidence, Ground};
+use crate::policy::{Action, DataState, Evidence, Ground, pointer};
 use crate::taxonomy::CategoryKey;
 
 /// The oldest age a decision accepts: a stated age above it, or a birth
@@ -33,6 +33,7 @@ pub const MAX_AGE: u8 = 150;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Request {
     /// What the app wants to do.
     pub action: Action,
@@ -63,6 +64,7 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_region: Option<String>,
     /// When the processing happens.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub at: DateTime<FixedOffset>,
     /// The events retention runs from.
     #[serde(default, skip_serializing_if = "RecordEvents::is_empty")]
@@ -84,8 +86,11 @@ fn is_false(b: &bool) -> bool {
 /// The data subject as the request describes them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Subject {
-    /// An opaque id chosen by the caller.
+    /// An opaque id chosen by the caller: not empty or blank, and free of
+    /// control characters.
+    #[serde(deserialize_with = "subject_id")]
     pub id: SubjectId,
     /// The stated age in years.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,11 +111,50 @@ impl Subject {
     pub fn new(id: impl Into<SubjectId>) -> Self {
         Self { id: id.into(), age: None, birth_date: None, region: None, real_name_verified: false }
     }
+
+    /// Sets the stated age in years.
+    pub fn age(mut self, age: u8) -> Self {
+        self.age = Some(age);
+        self
+    }
+
+    /// Sets the birth date, which overrides the stated age.
+    pub fn birth_date(mut self, date: NaiveDate) -> Self {
+        self.birth_date = Some(date);
+        self
+    }
+
+    /// Sets where the subject is, e.g. `CN`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Sets whether the age comes from a real-name verification.
+    pub fn real_name_verified(mut self, verified: bool) -> Self {
+        self.real_name_verified = verified;
+        self
+    }
+}
+
+impl ClaimedException {
+    /// A ground claimed with the evidence in hand.
+    pub fn new(ground: Ground, evidence: Vec<Evidence>) -> Self {
+        Self { ground, evidence }
+    }
+}
+
+impl LegalHold {
+    /// A hold from `since`, until `until` if known.
+    pub fn new(since: DateTime<FixedOffset>, until: Option<DateTime<FixedOffset>>) -> Self {
+        Self { since, until }
+    }
 }
 
 /// A ground claimed for processing without consent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ClaimedException {
     /// The ground.
     pub ground: Ground,
@@ -122,21 +166,42 @@ pub struct ClaimedException {
 /// The times of the events retention periods run from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RecordEvents {
     /// When the data was collected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub collected: Option<DateTime<FixedOffset>>,
     /// When the transaction completed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transaction_completed: Option<DateTime<FixedOffset>>,
     /// When the account was cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_cancelled: Option<DateTime<FixedOffset>>,
     /// When the data was last used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_used: Option<DateTime<FixedOffset>>,
     /// When the purpose was fulfilled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub purpose_fulfilled: Option<DateTime<FixedOffset>>,
     /// A legal hold on the data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,7 +210,11 @@ pub struct RecordEvents {
     /// the data must be kept: deleting or anonymising it earlier is denied.
     /// Compared with the request's time to the second, not rounded to a
     /// calendar day as retention periods are.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retain_until: Option<DateTime<FixedOffset>>,
 }
 
@@ -170,11 +239,17 @@ impl RecordEvents {
 /// A legal hold: while it lasts, only storage and security are permitted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct LegalHold {
     /// When it started.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub since: DateTime<FixedOffset>,
     /// When it ends, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::timestamp::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub until: Option<DateTime<FixedOffset>>,
 }
 
@@ -209,6 +284,36 @@ impl Request {
         self
     }
 
+    /// Sets the state the data is in.
+    pub fn data_state(mut self, state: DataState) -> Self {
+        self.data_state = state;
+        self
+    }
+
+    /// Sets whether non-personal data is linked to an identity.
+    pub fn linked_to_identity(mut self, linked: bool) -> Self {
+        self.linked_to_identity = linked;
+        self
+    }
+
+    /// Claims a ground for processing without consent.
+    pub fn exception(mut self, exception: ClaimedException) -> Self {
+        self.exception = Some(exception);
+        self
+    }
+
+    /// Sets where the data goes, for a cross-border transfer.
+    pub fn destination_region(mut self, region: impl Into<String>) -> Self {
+        self.destination_region = Some(region.into());
+        self
+    }
+
+    /// Sets the events retention runs from.
+    pub fn events(mut self, events: RecordEvents) -> Self {
+        self.events = events;
+        self
+    }
+
     /// Parses a request from JSON.
     ///
     /// # Errors
@@ -218,17 +323,35 @@ impl Request {
     /// request (a birth date, an id): it names the field and what was
     /// expected.
     pub fn from_json(json: &str) -> Result<Request, Error> {
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let req: Request = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let what = match inner.classify() {
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "is not valid JSON",
-                serde_json::error::Category::Io => "could not be read",
-                serde_json::error::Category::Data => "does not fit the request format",
-            };
-            Error::request(format!("request {what} at `{path}`: line {}, column {}", inner.line(), inner.column()))
-        })?;
-        Ok(req)
+        parse_json(json, "request")
     }
+}
+
+/// Parses `json`, a whole document of one request (`what` names it in
+/// errors: `request`, `line`), the one way every request is read: one pass,
+/// duplicate keys refused (every struct of the format refuses them), nothing
+/// after the value. An error has the JSON pointer of the field at fault.
+///
+/// # Errors
+///
+/// An error of kind [`Request`](crate::ErrorKind::Request).
+pub(crate) fn parse_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = pointer(e.path());
+        Error::request_format(what, path, e.into_inner())
+    })?;
+    de.end().map_err(|e| Error::request_format(what, String::new(), e))?;
+    Ok(value)
+}
+
+/// Deserialises a subject id, the one reading of it in a request and a
+/// consent event: not empty or blank, no control character (a NUL, a line
+/// break).
+pub(crate) fn subject_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SubjectId, D::Error> {
+    let id = String::deserialize(d)?;
+    if id.trim().is_empty() || id.chars().any(char::is_control) {
+        return Err(serde::de::Error::custom("a subject id must not be empty or blank, nor hold a control character"));
+    }
+    Ok(SubjectId::from(id))
 }

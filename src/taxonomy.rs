@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::{Error, shown_name};
+
 use serde::{Deserialize, Serialize};
 
 /// How much harm the processing of a category can do, in increasing order.
@@ -45,21 +47,14 @@ pub enum Sensitivity {
 #[serde(try_from = "String", into = "String")]
 pub struct CategoryKey(Arc<str>);
 
-/// The reason a text is not a valid [`CategoryKey`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid data category key `{key}`: {why}")]
-pub struct InvalidCategoryKey {
-    key: String,
-    why: &'static str,
-}
-
 impl CategoryKey {
     /// Parses a dotted key.
     ///
     /// # Errors
     ///
-    /// Fails on an empty key, an empty segment, or a character other than
-    /// `a-z`, `0-9`, `_` and `.`.
+    /// An error of kind [`Category`](crate::ErrorKind::Category) on an empty
+    /// key, an empty segment, a key over 200 characters, or a character other
+    /// than `a-z`, `0-9`, `_` and `.`.
     ///
     /// # Example
     ///
@@ -69,9 +64,9 @@ impl CategoryKey {
     /// let device = CategoryKey::new("user.device")?;
     /// assert!(imei.is_within(&device));
     /// assert!(CategoryKey::new("User.Device").is_err());
-    /// # Ok::<(), privacy_engine::InvalidCategoryKey>(())
+    /// # Ok::<(), privacy_engine::Error>(())
     /// ```
-    pub fn new(key: impl Into<String>) -> Result<Self, InvalidCategoryKey> {
+    pub fn new(key: impl Into<String>) -> Result<Self, Error> {
         let key = key.into();
         let why = if key.is_empty() {
             Some("it is empty")
@@ -85,7 +80,7 @@ impl CategoryKey {
             None
         };
         match why {
-            Some(why) => Err(InvalidCategoryKey { key, why }),
+            Some(why) => Err(Error::category(format!("invalid data category key `{}`: {why}", shown_name(&key)))),
             None => Ok(Self(Arc::from(key))),
         }
     }
@@ -115,14 +110,14 @@ impl CategoryKey {
 }
 
 impl std::str::FromStr for CategoryKey {
-    type Err = InvalidCategoryKey;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::new(s)
     }
 }
 
 impl TryFrom<String> for CategoryKey {
-    type Error = InvalidCategoryKey;
+    type Error = Error;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         Self::new(s)
     }
@@ -148,6 +143,7 @@ impl fmt::Display for CategoryKey {
 
 /// What the taxonomy knows of one category.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CategoryInfo {
     /// The category's sensitivity (the built-in default, raised by the policy
     /// where it says so).

@@ -47,10 +47,13 @@ fn scope() -> impl Strategy<Value = Scope> {
         prop_oneof![1 => Just(Vec::new()), 7 => prop::collection::vec(0usize..CATEGORIES.len() - 1, 1..3)],
         prop::option::of(0usize..RECIPIENTS.len() - 1),
     )
-        .prop_map(|(p, c, r)| Scope {
-            purposes: p.into_iter().map(|i| PurposeId::from(PURPOSES[i])).collect(),
-            categories: c.into_iter().map(|i| CategoryKey::new(CATEGORIES[i]).unwrap()).collect(),
-            recipient: r.map(|i| RecipientId::from(RECIPIENTS[i])),
+        .prop_map(|(p, c, r)| {
+            let mut scope = Scope::new(
+                p.into_iter().map(|i| PurposeId::from(PURPOSES[i])).collect(),
+                c.into_iter().map(|i| CategoryKey::new(CATEGORIES[i]).unwrap()).collect(),
+            );
+            scope.recipient = r.map(|i| RecipientId::from(RECIPIENTS[i]));
+            scope
         })
 }
 
@@ -76,14 +79,14 @@ fn change() -> impl Strategy<Value = ConsentChange> {
 /// no id is shared between subjects here.
 fn event() -> impl Strategy<Value = ConsentEvent> {
     (0usize..SUBJECTS.len(), 0u128..16, time(), 0usize..2, change()).prop_map(|(s, n, at, policy, change)| {
-        ConsentEvent {
-            id: uuid::Uuid::from_u128(((s as u128) << 64) | n),
+        ConsentEvent::new(
+            uuid::Uuid::from_u128(((s as u128) << 64) | n),
             at,
-            subject: SUBJECTS[s].into(),
-            policy_id: ["seed-004", "seed-007"][policy].into(),
-            policy_version: ["2021-08-20", "2023-01-01"][policy].into(),
+            SUBJECTS[s],
+            ["seed-004", "seed-007"][policy],
+            ["2021-08-20", "2023-01-01"][policy],
             change,
-        }
+        )
     })
 }
 
@@ -161,11 +164,11 @@ fn compare(model: &InMemoryLedger, compact: &CompactLedger, queries: &[Query]) -
         prop_assert_eq!(offsets(&want), offsets(&got));
     }
     for q in queries {
-        let mut query = ConsentQuery::new(&q.subject, &q.purpose, &q.category, q.at);
-        query.covering = &q.covering;
+        let mut query = ConsentQuery::new(&q.subject, &q.purpose, &q.category, q.at)
+            .covering(&q.covering)
+            .required(q.required)
+            .excluded(q.excluded);
         query.recipient = q.recipient.as_ref();
-        query.required = q.required;
-        query.excluded = q.excluded;
         prop_assert_eq!(model.has_consent(&query), compact.has_consent(&query), "has_consent {:?}", q);
         // One pass over the events and the trait's default (32 look-ups) agree.
         let grants = model.grants(&query);
@@ -211,13 +214,9 @@ proptest! {
 #[test]
 fn extend_stops_at_the_first_refused_event() {
     let at: DateTime<FixedOffset> = "2024-01-01T00:00:00+08:00".parse().unwrap();
-    let ev = |n| ConsentEvent {
-        id: uuid::Uuid::from_u128(n),
-        at,
-        subject: "u".into(),
-        policy_id: "p".into(),
-        policy_version: "1".into(),
-        change: ConsentChange::PermissionOn { permission: Permission::Camera },
+    let ev = |n| {
+        let change = ConsentChange::PermissionOn { permission: Permission::Camera };
+        ConsentEvent::new(uuid::Uuid::from_u128(n), at, "u", "p", "1", change)
     };
     let mut compact = CompactLedger::new();
     assert!(compact.extend([ev(1), ev(2), ev(1), ev(3)]).is_err());

@@ -41,7 +41,7 @@ fn legal_hold_ending_past_chronos_local_range_does_not_panic() {
     );
     let until: DateTime<FixedOffset> =
         DateTime::<Utc>::MAX_UTC.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
-    request.events.legal_hold = Some(LegalHold { since: "2024-05-01T00:00:00Z".parse().unwrap(), until: Some(until) });
+    request.events.legal_hold = Some(LegalHold::new("2024-05-01T00:00:00Z".parse().unwrap(), Some(until)));
     let decision = engine.evaluate(&request, &InMemoryLedger::new());
     let _ = decision.to_json();
     let _ = decision.to_string();
@@ -62,7 +62,7 @@ fn decision_times_in_a_policy_offset_with_seconds_read_back_unchanged() {
     let engine = Engine::new(policy).unwrap();
     let mut request = Request::new(
         Action::Delete,
-        Subject { age: Some(30), ..Subject::new("u") },
+        Subject::new("u").age(30),
         vec![CategoryKey::new("user.financial.transaction").unwrap()],
         "2023-05-01T10:00:00+08:00".parse().unwrap(),
     );

@@ -71,27 +71,13 @@ fn t(s: &str) -> DateTime<FixedOffset> {
 const AT: &str = "2024-05-20T10:00:00+08:00";
 
 fn req(action: Action, cat: &str, purpose: &str, age: u8) -> Request {
-    Request::new(action, Subject { age: Some(age), ..Subject::new("u") }, vec![CategoryKey::new(cat).unwrap()], t(AT))
-        .purpose(purpose)
+    Request::new(action, Subject::new("u").age(age), vec![CategoryKey::new(cat).unwrap()], t(AT)).purpose(purpose)
 }
 
 fn grant(n: u128, purpose: &str, cat: &str, qualities: ConsentQualities) -> ConsentEvent {
-    ConsentEvent {
-        id: uuid::Uuid::from_u128(n),
-        at: t("2024-01-01T00:00:00+08:00"),
-        subject: "u".into(),
-        policy_id: "regimes".into(),
-        policy_version: "1".into(),
-        change: ConsentChange::Grant {
-            qualities,
-            scope: Scope {
-                purposes: vec![purpose.into()],
-                categories: vec![CategoryKey::new(cat).unwrap()],
-                recipient: None,
-            },
-            expires: None,
-        },
-    }
+    let scope = Scope::new(vec![purpose.into()], vec![CategoryKey::new(cat).unwrap()]);
+    let change = ConsentChange::Grant { qualities, scope, expires: None };
+    ConsentEvent::new(uuid::Uuid::from_u128(n), t("2024-01-01T00:00:00+08:00"), "u", "regimes", "1", change)
 }
 
 /// Both ledgers with the same events.
@@ -185,12 +171,7 @@ fn the_planner_skips_records_kept_until_a_deadline() {
     let mut v = base();
     v["retention"] = json!([{"id": "max", "trigger": "collected", "maximum": "P30D", "end_action": "delete"}]);
     let e = engine(&v);
-    let mut record = privacy_engine::RetentionRecord {
-        subject: "u".into(),
-        category: CategoryKey::new("user.contact.address").unwrap(),
-        purpose: None,
-        events: Default::default(),
-    };
+    let mut record = privacy_engine::RetentionRecord::new("u", CategoryKey::new("user.contact.address").unwrap());
     record.events.collected = Some(t("2024-01-01T00:00:00+08:00"));
     let planner = privacy_engine::RetentionPlanner::new(&e);
     assert_eq!(planner.due(std::slice::from_ref(&record), t(AT)).len(), 1);
@@ -335,8 +316,7 @@ fn an_action_may_ask_for_de_identified_data_by_purpose_or_recipient_kind() {
     assert_eq!(d.reasons.iter().find(|r| r.effect == Effect::Deny).unwrap().cites.as_deref(), Some("share clause"));
     let mut on_ground = share("adv", "orders");
     on_ground.categories = vec![CategoryKey::new("user.contact.address").unwrap()];
-    on_ground.exception =
-        Some(privacy_engine::ClaimedException { ground: privacy_engine::Ground::Law, evidence: vec![] });
+    on_ground.exception = Some(privacy_engine::ClaimedException::new(privacy_engine::Ground::Law, vec![]));
     let d = decide(&e, &on_ground, &[]);
     assert_eq!(denied_by(&d), vec!["r.share"]);
     assert_eq!(d.reasons.iter().find(|r| r.effect == Effect::Deny).unwrap().cites.as_deref(), Some("to advertisers"));

@@ -214,11 +214,9 @@ pub(crate) fn request(s: &Scenario, keying: Keying) -> Request {
         "delete" => Action::Delete,
         other => panic!("scenario {}: unknown action `{other}`", s.id),
     };
-    let subject = Subject {
-        age: Some(u8::try_from(s.subject.age).expect("peer ages fit")),
-        region: Some(s.subject.region.clone()),
-        ..Subject::new(subject_key(s, keying))
-    };
+    let subject = Subject::new(subject_key(s, keying))
+        .age(u8::try_from(s.subject.age).expect("peer ages fit"))
+        .region(s.subject.region.clone());
     let mut req = Request::new(action, subject, vec![category(&s.item.category)], time(s.context.now))
         .purpose(s.context.purpose.as_str());
     // A public disclosure has no named recipient.
@@ -233,12 +231,12 @@ pub(crate) fn request(s: &Scenario, keying: Keying) -> Request {
         if s.context.legal_documents {
             evidence.push(Evidence::LegalDocuments);
         }
-        ClaimedException { ground, evidence }
+        ClaimedException::new(ground, evidence)
     });
     let collected = time(s.item.collected_at);
     req.events.collected = Some(collected);
     if s.item.legal_hold {
-        req.events.legal_hold = Some(LegalHold { since: collected, until: None });
+        req.events.legal_hold = Some(LegalHold::new(collected, None));
     }
     req.events.retain_until = Some(time(s.item.retain_until));
     req
@@ -259,18 +257,18 @@ pub(crate) fn consent_events(scenarios: &[Scenario], keying: Keying) -> Vec<Cons
     let mut n: u128 = 0;
     let mut push = |out: &mut Vec<ConsentEvent>, subject: &str, at: &str, change: ConsentChange| {
         n += 1;
-        out.push(ConsentEvent {
-            id: uuid::Uuid::from_u128(n),
-            at: at.parse().expect("a fixed time"),
-            subject: subject.into(),
-            policy_id: "peer-bench".into(),
-            policy_version: "2026-11-23".into(),
+        out.push(ConsentEvent::new(
+            uuid::Uuid::from_u128(n),
+            at.parse().expect("a fixed time"),
+            subject,
+            "peer-bench",
+            "2026-11-23",
             change,
-        });
+        ));
     };
     let scope = |key: &str| {
         let (purpose, cat) = key.split_once('/').expect("a peer consent key is purpose/category");
-        Scope { purposes: vec![purpose.into()], categories: vec![category(cat)], recipient: None }
+        Scope::new(vec![purpose.into()], vec![category(cat)])
     };
     for s in scenarios {
         let subject = subject_key(s, keying);
@@ -294,11 +292,10 @@ pub(crate) fn consent_events(scenarios: &[Scenario], keying: Keying) -> Vec<Cons
         if p.guardian_consent {
             let change = ConsentChange::Grant {
                 qualities: ConsentQualities::AFFIRMATIVE | ConsentQualities::GUARDIAN,
-                scope: Scope {
-                    purposes: PURPOSES.iter().map(|p| (*p).into()).collect(),
-                    categories: CATEGORIES.iter().map(|c| category(c)).collect(),
-                    recipient: None,
-                },
+                scope: Scope::new(
+                    PURPOSES.iter().map(|p| (*p).into()).collect(),
+                    CATEGORIES.iter().map(|c| category(c)).collect(),
+                ),
                 expires: None,
             };
             push(&mut out, &subject, GUARDIAN, change);

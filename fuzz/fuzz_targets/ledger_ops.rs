@@ -33,16 +33,11 @@ fuzz_target!(|ops: Vec<LedgerOp>| {
             LedgerOp::HasConsent { subject: s, purpose: p, category: c, covering, recipient: r, required, at } => {
                 let (s, p, r) = (subject(*s), purpose(*p), r.map(recipient));
                 let (category, covering) = category_with_covering(*c, *covering);
-                let _ = ledger.has_consent(&ConsentQuery {
-                    subject: &s,
-                    purpose: &p,
-                    category: &category,
-                    covering: &covering,
-                    recipient: r.as_ref(),
-                    required: ConsentQualities::from_bits_truncate(*required),
-                    excluded: ConsentQualities::empty(),
-                    at: at.get().to_utc(),
-                });
+                let mut query = ConsentQuery::new(&s, &p, &category, at.get().to_utc())
+                    .covering(&covering)
+                    .required(ConsentQualities::from_bits_truncate(*required));
+                query.recipient = r.as_ref();
+                let _ = ledger.has_consent(&query);
             }
             LedgerOp::Status { subject: s, purpose: p, category: c, recipient: r, at } => {
                 let (category, _) = category_with_covering(*c, false);

@@ -301,11 +301,12 @@ pub struct ArbScope {
 
 impl ArbScope {
     fn get(&self) -> Scope {
-        Scope {
-            purposes: self.purposes.iter().take(4).map(|&i| purpose(i)).collect(),
-            categories: self.categories.iter().take(4).map(|&i| category(i)).collect(),
-            recipient: self.recipient.map(recipient),
-        }
+        let mut scope = Scope::new(
+            self.purposes.iter().take(4).map(|&i| purpose(i)).collect(),
+            self.categories.iter().take(4).map(|&i| category(i)).collect(),
+        );
+        scope.recipient = self.recipient.map(recipient);
+        scope
     }
 }
 
@@ -364,14 +365,14 @@ impl ArbEvent {
             ArbChange::PermissionOn(p) => ConsentChange::PermissionOn { permission: permission(*p) },
             ArbChange::PermissionOff(p) => ConsentChange::PermissionOff { permission: permission(*p) },
         };
-        ConsentEvent {
-            id: Uuid::from_u128(u128::from(self.id)),
-            at: self.at.get(),
-            subject: subject(self.subject),
-            policy_id: "seed-004".into(),
-            policy_version: "2021-08-20".into(),
+        ConsentEvent::new(
+            Uuid::from_u128(u128::from(self.id)),
+            self.at.get(),
+            subject(self.subject),
+            "seed-004",
+            "2021-08-20",
             change,
-        }
+        )
     }
 }
 
@@ -478,13 +479,10 @@ pub struct ArbRequest {
 impl ArbRequest {
     /// The request this stands for.
     pub fn request(&self) -> Request {
-        let subject = Subject {
-            id: subject(self.subject),
-            age: self.age,
-            birth_date: self.birth_date.map(ArbDate::get),
-            region: self.region.map(|r| pick(REGIONS, r).to_owned()),
-            real_name_verified: self.real_name_verified,
-        };
+        let mut subject = Subject::new(subject(self.subject)).real_name_verified(self.real_name_verified);
+        subject.age = self.age;
+        subject.birth_date = self.birth_date.map(ArbDate::get);
+        subject.region = self.region.map(|r| pick(REGIONS, r).to_owned());
         let categories = self
             .categories
             .iter()
@@ -505,23 +503,19 @@ impl ArbRequest {
         });
         req.data_state = pick(&DATA_STATES, self.data_state);
         req.linked_to_identity = self.linked_to_identity;
-        req.exception = self.exception.as_ref().map(|(g, ev)| ClaimedException {
-            ground: pick(&Ground::ALL, *g),
-            evidence: ev.iter().take(4).map(|&e| pick(&EVIDENCE, e)).collect(),
+        req.exception = self.exception.as_ref().map(|(g, ev)| {
+            ClaimedException::new(pick(&Ground::ALL, *g), ev.iter().take(4).map(|&e| pick(&EVIDENCE, e)).collect())
         });
         req.destination_region = self.destination_region.map(|r| pick(REGIONS, r).to_owned());
         let e = &self.events;
-        req.events = RecordEvents {
-            collected: e.collected.map(ArbTime::get),
-            transaction_completed: e.transaction_completed.map(ArbTime::get),
-            account_cancelled: e.account_cancelled.map(ArbTime::get),
-            last_used: e.last_used.map(ArbTime::get),
-            purpose_fulfilled: e.purpose_fulfilled.map(ArbTime::get),
-            legal_hold: e
-                .legal_hold
-                .map(|(since, until)| LegalHold { since: since.get(), until: until.map(ArbTime::get) }),
-            retain_until: None,
-        };
+        let mut events = RecordEvents::default();
+        events.collected = e.collected.map(ArbTime::get);
+        events.transaction_completed = e.transaction_completed.map(ArbTime::get);
+        events.account_cancelled = e.account_cancelled.map(ArbTime::get);
+        events.last_used = e.last_used.map(ArbTime::get);
+        events.purpose_fulfilled = e.purpose_fulfilled.map(ArbTime::get);
+        events.legal_hold = e.legal_hold.map(|(since, until)| LegalHold::new(since.get(), until.map(ArbTime::get)));
+        req.events = events;
         req
     }
 }

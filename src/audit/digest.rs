@@ -135,6 +135,7 @@ pub fn policy_digest(policy: &Policy) -> Digest {
 /// decision recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PolicyRef {
     /// The policy's id.
     pub id: PolicyId,

@@ -35,6 +35,7 @@ use crate::taxonomy::CategoryKey;
 /// keyed pseudonym, so it cannot be reversed by trying every id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AuditEntry {
     /// The entry's position in the log, from 0.
     pub seq: u64,
@@ -83,6 +84,7 @@ pub struct ChainKeyRotation {
 /// A decision as the audit log keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DecisionRecord {
     /// The action decided on.
     pub action: Action,
@@ -104,6 +106,7 @@ pub struct DecisionRecord {
 /// replayed (see [`replay`](crate::replay)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AuditedRequest {
     /// The action.
     pub action: Action,
@@ -132,6 +135,7 @@ pub struct AuditedRequest {
 /// A request's subject with its identifiers pseudonymised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AuditedSubject {
     /// The pseudonym of the subject id.
     pub id: Pseudonym,
@@ -148,6 +152,7 @@ pub struct AuditedSubject {
 /// A consent event as the audit log keeps it: the subject pseudonymised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConsentRecord {
     /// The ledger event's id.
     pub event: Uuid,

@@ -73,14 +73,14 @@ pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, TornRecord};
 ///
 /// let request = Request::new(
 ///     Action::Collect,
-///     Subject { age: Some(30), ..Subject::new("user-42") },
+///     Subject::new("user-42").age(30),
 ///     vec![CategoryKey::new("user.contact.phone_number")?],
 ///     "2024-05-01T10:00:00+08:00".parse()?,
 /// )
 /// .purpose("registration_login");
 /// let decision = engine.evaluate(&request, &ledger);
 /// let at = "2024-05-01T10:00:01+08:00".parse()?;
-/// let entry = log.record_decision(uuid::Uuid::from_u128(1), at, &request, &decision, &policy_ref)?;
+/// let entry = log.record_decision(Uuid::from_u128(1), at, &request, &decision, &policy_ref)?;
 /// assert!(!entry.to_json()?.windows(7).any(|w| w == b"user-42"));
 ///
 /// let head = log.verify(None)?.into_result()?;
@@ -312,13 +312,13 @@ impl<S: AuditStore> AuditLog<S> {
     /// )?;
     /// let request = Request::new(
     ///     Action::Collect,
-    ///     Subject { age: Some(30), ..Subject::new("user-42") },
+    ///     Subject::new("user-42").age(30),
     ///     vec![CategoryKey::new("user.contact.phone_number")?],
     ///     "2024-05-01T10:00:00+08:00".parse()?,
     /// )
     /// .purpose("registration_login");
     /// let decision = engine.evaluate(&request, &ledger);
-    /// let entry = log.record_decision(uuid::Uuid::nil(), request.at, &request, &decision, &policy_ref)?;
+    /// let entry = log.record_decision(Uuid::nil(), request.at, &request, &decision, &policy_ref)?;
     ///
     /// let replayed = log.replay(&entry, &engine, &ReplaySubject::new("user-42"), &ledger)?;
     /// assert!(replayed.matches);

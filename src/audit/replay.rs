@@ -16,6 +16,7 @@ use crate::request::{Request, Subject};
 /// The real identifiers of the subject of a recorded decision, which the
 /// log holds only as pseudonyms.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplaySubject {
     /// The subject id.
     pub id: SubjectId,
@@ -32,6 +33,7 @@ impl ReplaySubject {
 
 /// A replayed decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Replay {
     /// The decision the engine gives now.
     pub decision: Decision,

@@ -21,25 +21,13 @@ use crate::taxonomy::CategoryKey;
 /// # Example
 ///
 /// ```
-/// use privacy_engine::{ConsentEvent, ConsentChange, ConsentQualities, InMemoryLedger, Scope};
+/// use privacy_engine::{InMemoryLedger, ConsentChange, ConsentEvent, ConsentQualities, Scope, Uuid};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut ledger = InMemoryLedger::new();
-/// ledger.append(ConsentEvent {
-///     id: uuid::Uuid::nil(),
-///     at: "2024-01-01T10:00:00+08:00".parse()?,
-///     subject: "u1".into(),
-///     policy_id: "seed-004".into(),
-///     policy_version: "2021-08-20".into(),
-///     change: ConsentChange::Grant {
-///         qualities: ConsentQualities::separate(),
-///         scope: Scope {
-///             purposes: vec!["face_verification".into()],
-///             categories: vec!["user.biometric.face".parse()?],
-///             recipient: None,
-///         },
-///         expires: None,
-///     },
-/// })?;
+/// let scope = Scope::new(vec!["face_verification".into()], vec!["user.biometric.face".parse()?]);
+/// let change = ConsentChange::Grant { qualities: ConsentQualities::separate(), scope, expires: None };
+/// let at = "2024-01-01T10:00:00+08:00".parse()?;
+/// ledger.append(ConsentEvent::new(Uuid::nil(), at, "u1", "seed-004", "2021-08-20", change))?;
 /// assert_eq!(ledger.len(), 1);
 /// # Ok(()) }
 /// ```

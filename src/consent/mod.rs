@@ -20,12 +20,15 @@ pub use qualities::{ConsentQualities, Grants};
 /// One event in a subject's consent history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConsentEvent {
     /// The event's id.
     pub id: Uuid,
     /// When it happened.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
     pub at: DateTime<FixedOffset>,
     /// Whose consent it is.
+    #[serde(deserialize_with = "crate::request::subject_id")]
     pub subject: SubjectId,
     /// The policy it was given under.
     pub policy_id: PolicyId,
@@ -39,6 +42,7 @@ pub struct ConsentEvent {
 /// about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Scope {
     /// The purposes.
     pub purposes: Vec<PurposeId>,
@@ -54,6 +58,42 @@ pub struct Scope {
     pub recipient: Option<RecipientId>,
 }
 
+impl ConsentEvent {
+    /// An event: its id, time, subject, the policy (id and version) it
+    /// happened under, and what changed.
+    pub fn new(
+        id: Uuid,
+        at: DateTime<FixedOffset>,
+        subject: impl Into<SubjectId>,
+        policy_id: impl Into<PolicyId>,
+        policy_version: impl Into<String>,
+        change: ConsentChange,
+    ) -> Self {
+        Self {
+            id,
+            at,
+            subject: subject.into(),
+            policy_id: policy_id.into(),
+            policy_version: policy_version.into(),
+            change,
+        }
+    }
+}
+
+impl Scope {
+    /// A scope of purposes × categories, for the controller and every
+    /// recipient of the purposes.
+    pub fn new(purposes: Vec<PurposeId>, categories: Vec<CategoryKey>) -> Self {
+        Self { purposes, categories, recipient: None }
+    }
+
+    /// Narrows the scope to one recipient.
+    pub fn recipient(mut self, recipient: impl Into<RecipientId>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
+    }
+}
+
 /// What a consent event does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -65,7 +105,11 @@ pub enum ConsentChange {
         /// What it covers.
         scope: Scope,
         /// When it lapses by itself, if it does.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "crate::timestamp::deserialize_option",
+            skip_serializing_if = "Option::is_none"
+        )]
         expires: Option<DateTime<FixedOffset>>,
     },
     /// The person said no.
@@ -198,6 +242,7 @@ impl ConsentStatus {
 /// A question to a [`ConsentStore`]: is a grant with all of `required`'s
 /// qualities, and none of `excluded`'s, in force at `at`?
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ConsentQuery<'a> {
     /// Whose consent.
     pub subject: &'a SubjectId,
@@ -239,6 +284,30 @@ impl<'a> ConsentQuery<'a> {
             at,
             numbered: None,
         }
+    }
+
+    /// Sets the ancestors of the category whose grants cover it.
+    pub fn covering(mut self, covering: &'a [CategoryKey]) -> Self {
+        self.covering = covering;
+        self
+    }
+
+    /// Asks for consent to provide the data to `recipient`.
+    pub fn recipient(mut self, recipient: &'a RecipientId) -> Self {
+        self.recipient = Some(recipient);
+        self
+    }
+
+    /// Sets the qualities a single grant must all have.
+    pub fn required(mut self, required: ConsentQualities) -> Self {
+        self.required = required;
+        self
+    }
+
+    /// Sets the qualities the grant must not have.
+    pub fn excluded(mut self, excluded: ConsentQualities) -> Self {
+        self.excluded = excluded;
+        self
     }
 }
 

@@ -81,7 +81,7 @@ static NEXT_STAMP: AtomicU64 = AtomicU64::new(0);
 /// let ledger = InMemoryLedger::new();
 /// let request = Request::new(
 ///     Action::Collect,
-///     Subject { age: Some(30), ..Subject::new("u-1") },
+///     Subject::new("u-1").age(30),
 ///     vec![CategoryKey::new("user.contact.phone_number")?],
 ///     "2024-05-01T10:00:00+08:00".parse()?,
 /// )
@@ -214,7 +214,7 @@ impl Engine {
     /// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
     /// let request = Request::new(
     ///     Action::Collect,
-    ///     Subject { age: Some(30), ..Subject::new("u-1") },
+    ///     Subject::new("u-1").age(30),
     ///     vec![CategoryKey::new("user.contact.phone_number")?],
     ///     "2024-05-01T10:00:00+08:00".parse()?,
     /// )

@@ -18,26 +18,12 @@ use crate::ids::PolicyId;
 /// use privacy_engine::{Policy, Purpose, PurposeBasis, CategoryKey};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let policy = Policy::builder("shop", "1")
-///     .purpose(Purpose {
-///         id: "delivery".into(),
-///         description: None,
-///         basis: PurposeBasis::Core,
-///         categories: vec![CategoryKey::new("user.contact.address")?],
-///         permission: None,
-///         cites: Some("terms §2".into()),
-///     })
+///     .purpose(Purpose::new("delivery", PurposeBasis::Core, vec![CategoryKey::new("user.contact.address")?]))
 ///     .build()?;
 /// assert_eq!(policy.purposes.len(), 1);
 ///
 /// let err = Policy::builder("shop", "1")
-///     .purpose(Purpose {
-///         id: "delivery".into(),
-///         description: None,
-///         basis: PurposeBasis::Core,
-///         categories: vec![CategoryKey::new("user.contact.fax")?],
-///         permission: None,
-///         cites: None,
-///     })
+///     .purpose(Purpose::new("delivery", PurposeBasis::Core, vec![CategoryKey::new("user.contact.fax")?]))
 ///     .build()
 ///     .unwrap_err();
 /// assert_eq!(err.path(), Some("/purposes/0/categories/0"));

@@ -6,6 +6,7 @@
 
 mod builder;
 mod categories;
+mod construct;
 mod ground;
 mod period;
 mod validate;
@@ -22,6 +23,7 @@ pub use builder::PolicyBuilder;
 pub use ground::{Evidence, Ground};
 pub use period::Period;
 use validate::Findings;
+pub(crate) use validate::pointer;
 pub use validate::{Diagnostic, DiagnosticCode, Severity};
 
 /// The version of the policy document format this crate reads.
@@ -30,6 +32,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A privacy policy as typed, validated data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Policy {
     /// Document format version; must be [`SCHEMA_VERSION`].
     pub schema: u32,
@@ -82,6 +85,7 @@ pub struct Policy {
 /// A warning the policy's authors accept, recorded in the file itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AcknowledgedWarning {
     /// The warning's code, e.g. `ground-without-pipl-basis`.
     pub code: DiagnosticCode,
@@ -237,6 +241,7 @@ pub enum UnknownAge {
 /// built-in one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CategoryDecl {
     /// The key; its parent must be known.
     pub key: CategoryKey,
@@ -291,6 +296,7 @@ pub enum Permission {
 /// A purpose of processing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Purpose {
     /// The purpose's id.
     pub id: PurposeId,
@@ -313,6 +319,7 @@ pub struct Purpose {
 /// Which consent some processing needs, and of what quality.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConsentRequirement {
     /// The rule's id.
     pub id: RuleId,
@@ -451,6 +458,7 @@ impl DataState {
 /// A party that may receive data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Recipient {
     /// The recipient's id.
     pub id: RecipientId,
@@ -561,6 +569,7 @@ impl Action {
 /// recipient must have in place, its exceptions, and its duties.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ActionRule {
     /// The rule's id.
     pub id: RuleId,
@@ -633,6 +642,7 @@ fn yes() -> bool {
 /// request's purpose and recipient kind match.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DataStateRule {
     /// The purposes it applies to; empty means every purpose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -703,6 +713,7 @@ impl RecipientRequirement {
 /// An exception: a ground on which an action is permitted without consent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Exception {
     /// The rule's id.
     pub id: RuleId,
@@ -769,6 +780,7 @@ pub enum Duty {
 /// The policy's rules for minors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Minors {
     /// The rule id for the guardian requirement.
     pub id: RuleId,
@@ -789,6 +801,7 @@ pub struct Minors {
 /// A rule for subjects below an age.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MinorRule {
     /// The rule's id.
     pub id: RuleId,
@@ -866,6 +879,7 @@ pub enum EndAction {
 /// How long data is kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RetentionRule {
     /// The rule's id.
     pub id: RuleId,

@@ -7,6 +7,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::MonthEnd;
+use crate::error::{Error, shown_name};
 
 /// A calendar period, written as an ISO 8601 duration with years, months,
 /// weeks and days only: `P3Y`, `P6M`, `P2W`, `P1Y6M`, `P0D`.
@@ -18,11 +19,6 @@ pub struct Period {
     /// Days (weeks count seven).
     pub days: u32,
 }
-
-/// Why a text is not a [`Period`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid period `{0}`: expected an ISO 8601 duration of years, months, weeks and days such as `P3Y` or `P30D`")]
-pub struct InvalidPeriod(String);
 
 impl Period {
     /// A period of years.
@@ -55,9 +51,14 @@ impl Period {
 }
 
 impl FromStr for Period {
-    type Err = InvalidPeriod;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || InvalidPeriod(s.to_owned());
+        let bad = || {
+            Error::period(format!(
+                "invalid period `{}`: expected an ISO 8601 duration of years, months, weeks and days such as `P3Y` or `P30D`",
+                shown_name(s)
+            ))
+        };
         let rest = s.strip_prefix('P').ok_or_else(bad)?;
         if rest.is_empty() {
             return Err(bad());
@@ -102,7 +103,7 @@ fn within_limit(months: u32, days: u32) -> bool {
 }
 
 impl TryFrom<String> for Period {
-    type Error = InvalidPeriod;
+    type Error = Error;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
     }

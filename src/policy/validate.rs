@@ -121,6 +121,7 @@ impl DiagnosticCode {
 
 /// One problem found in a policy, with its path in the document.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -162,7 +163,7 @@ pub(super) fn parse(json: &str) -> Result<Policy, Error> {
 /// Built from the segments, not from the printed form
 /// (`purposes[3].categories[0]`), which cannot tell a key `a.b` from a key
 /// `a` holding `b`.
-fn pointer(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for seg in path.iter() {

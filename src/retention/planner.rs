@@ -15,6 +15,7 @@ use crate::taxonomy::CategoryKey;
 /// A record the retention planner looks at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RetentionRecord {
     /// Whose data.
     pub subject: SubjectId,
@@ -28,8 +29,23 @@ pub struct RetentionRecord {
     pub events: RecordEvents,
 }
 
+impl RetentionRecord {
+    /// A record of `subject`'s data in `category`, for no stated purpose,
+    /// with no event times.
+    pub fn new(subject: impl Into<SubjectId>, category: CategoryKey) -> Self {
+        Self { subject: subject.into(), category, purpose: None, events: RecordEvents::default() }
+    }
+
+    /// Sets the purpose.
+    pub fn purpose(mut self, purpose: impl Into<PurposeId>) -> Self {
+        self.purpose = Some(purpose.into());
+        self
+    }
+}
+
 /// A record due for deletion or anonymisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Due {
     /// The record's index in the planner's input.
     pub index: usize,

@@ -20,7 +20,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 fn scope(purpose: &str, category: &str) -> Scope {
-    Scope { purposes: vec![purpose.into()], categories: vec![key(category)], recipient: None }
+    Scope::new(vec![purpose.into()], vec![key(category)])
 }
 
 fn to(mut s: Scope, recipient: &str) -> Scope {
@@ -33,14 +33,7 @@ fn event(id: u128, at: &str, change: ConsentChange) -> ConsentEvent {
 }
 
 fn event_for(subject: &str, id: u128, at: &str, change: ConsentChange) -> ConsentEvent {
-    ConsentEvent {
-        id: Uuid::from_u128(id),
-        at: at.parse().unwrap(),
-        subject: subject.into(),
-        policy_id: "seed-004".into(),
-        policy_version: "2021-08-20".into(),
-        change,
-    }
+    ConsentEvent::new(Uuid::from_u128(id), at.parse().unwrap(), subject, "seed-004", "2021-08-20", change)
 }
 
 fn grant(qualities: ConsentQualities, scope: Scope) -> ConsentChange {
@@ -85,10 +78,10 @@ impl Ask {
     }
 
     fn at(&self, store: &impl ConsentStore, at: &str) -> bool {
-        let mut query = ConsentQuery::new(&self.subject, &self.purpose, &self.category, t(at));
-        query.covering = &self.covering;
+        let mut query = ConsentQuery::new(&self.subject, &self.purpose, &self.category, t(at))
+            .covering(&self.covering)
+            .required(self.required);
         query.recipient = self.recipient.as_ref();
-        query.required = self.required;
         store.has_consent(&query)
     }
 }
@@ -204,21 +197,14 @@ fn incoherent_grants_are_refused() {
 #[test]
 fn empty_scopes_are_refused() {
     let mut l = InMemoryLedger::new();
-    let no_purpose = Scope { purposes: vec![], categories: vec![key("user")], recipient: None };
-    let no_category = Scope { purposes: vec!["ads".into()], categories: vec![], recipient: None };
+    let no_purpose = Scope::new(vec![], vec![key("user")]);
+    let no_category = Scope::new(vec!["ads".into()], vec![]);
     for (n, s) in [no_purpose, no_category].into_iter().enumerate() {
         let err = l.append(event(n as u128, T0, grant(ConsentQualities::explicit(), s))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Ledger);
     }
-    let err = l
-        .append(event(
-            9,
-            T0,
-            ConsentChange::Withdraw {
-                scope: Scope { purposes: vec![], categories: vec![key("user")], recipient: None },
-            },
-        ))
-        .unwrap_err();
+    let err =
+        l.append(event(9, T0, ConsentChange::Withdraw { scope: Scope::new(vec![], vec![key("user")]) })).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Ledger);
     assert!(l.is_empty());
 }

@@ -380,14 +380,7 @@ fn errors_and_warnings_come_together_in_diagnostics() {
     // the warnings, and `validate` refuses it.
     let mut policy = load(&base().to_string()).unwrap();
     policy.schema = 2;
-    policy.actions[1].exceptions.push(privacy_engine::Exception {
-        id: "protect".into(),
-        ground: privacy_engine::Ground::ProtectRights,
-        requires: vec![],
-        recipient_kinds: vec![],
-        duties: vec![],
-        cites: None,
-    });
+    policy.actions[1].exceptions.push(privacy_engine::Exception::new("protect", privacy_engine::Ground::ProtectRights));
     let all = policy.diagnostics();
     assert!(all.iter().any(|d| d.severity == Severity::Error && d.code == DiagnosticCode::SchemaVersion));
     assert!(all.iter().any(|d| d.severity == Severity::Warning && d.code == DiagnosticCode::GroundWithoutPiplBasis));

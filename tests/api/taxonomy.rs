@@ -176,6 +176,8 @@ fn keys_deserialise_through_validation() {
 fn keys_parse_from_str() {
     let k: CategoryKey = "user.biometric.face".parse().unwrap();
     assert_eq!(k, key("user.biometric.face"));
-    assert_eq!("User.X".parse::<CategoryKey>(), CategoryKey::new("User.X"));
+    let (parsed, built) = ("User.X".parse::<CategoryKey>().unwrap_err(), CategoryKey::new("User.X").unwrap_err());
+    assert_eq!(parsed.to_string(), built.to_string());
+    assert_eq!(parsed.kind(), privacy_engine::ErrorKind::Category);
     assert!("User.X".parse::<CategoryKey>().is_err());
 }

@@ -89,13 +89,9 @@ fn an_absurd_age_in_json_is_denied_like_a_typed_one() {
 
 #[test]
 fn an_absurd_age_built_in_rust_is_denied_with_a_reason() {
-    let r = Request::new(
-        Action::Collect,
-        Subject { age: Some(200), ..Subject::new("u-1") },
-        keys(&["user.contact.phone_number"]),
-        t(crate::AT),
-    )
-    .purpose("registration_login");
+    let r =
+        Request::new(Action::Collect, Subject::new("u-1").age(200), keys(&["user.contact.phone_number"]), t(crate::AT))
+            .purpose("registration_login");
     let d = eval0(&r);
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "builtin.invalid_age", Effect::Deny);
@@ -105,7 +101,7 @@ fn an_absurd_age_built_in_rust_is_denied_with_a_reason() {
 fn born(date: NaiveDate) -> Request {
     Request::new(
         Action::Collect,
-        Subject { birth_date: Some(date), ..Subject::new("u-1") },
+        Subject::new("u-1").birth_date(date),
         keys(&["user.contact.phone_number"]),
         t(crate::AT),
     )

@@ -14,6 +14,7 @@ mod bad_input;
 mod categories;
 mod consent;
 mod determinism;
+mod lines;
 mod minors;
 mod retention;
 mod seed004_rules;
@@ -65,12 +66,12 @@ pub(crate) fn keys(s: &[&str]) -> Vec<CategoryKey> {
 
 /// An adult (30) known by id.
 pub(crate) fn adult(id: &str) -> Subject {
-    Subject { age: Some(30), ..Subject::new(id) }
+    Subject::new(id).age(30)
 }
 
 /// A subject of the given age.
 pub(crate) fn aged(id: &str, age: u8) -> Subject {
-    Subject { age: Some(age), ..Subject::new(id) }
+    Subject::new(id).age(age)
 }
 
 /// The usual time of a request.
@@ -83,7 +84,7 @@ pub(crate) fn req(action: Action, cats: &[&str], purpose: &str) -> Request {
 
 /// A request claiming an exception.
 pub(crate) fn claiming(mut r: Request, ground: Ground, evidence: &[Evidence]) -> Request {
-    r.exception = Some(ClaimedException { ground, evidence: evidence.to_vec() });
+    r.exception = Some(ClaimedException::new(ground, evidence.to_vec()));
     r
 }
 
@@ -102,14 +103,7 @@ impl Ledger {
     pub(crate) fn push(&mut self, subject: &str, at: &str, change: ConsentChange) -> &mut Self {
         self.n += 1;
         self.ledger
-            .append(ConsentEvent {
-                id: uuid::Uuid::from_u128(self.n),
-                at: t(at),
-                subject: subject.into(),
-                policy_id: "seed-004".into(),
-                policy_version: "2021-08-20".into(),
-                change,
-            })
+            .append(ConsentEvent::new(uuid::Uuid::from_u128(self.n), t(at), subject, "seed-004", "2021-08-20", change))
             .unwrap();
         self
     }
@@ -164,7 +158,9 @@ impl Ledger {
 
 /// A consent scope.
 pub(crate) fn scope(purpose: &str, cats: &[&str], recipient: Option<&str>) -> Scope {
-    Scope { purposes: vec![purpose.into()], categories: keys(cats), recipient: recipient.map(Into::into) }
+    let mut scope = Scope::new(vec![purpose.into()], keys(cats));
+    scope.recipient = recipient.map(Into::into);
+    scope
 }
 
 /// Evaluates against the seed-004 engine.

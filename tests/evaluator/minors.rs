@@ -133,7 +133,7 @@ fn guardian_for_ordering(subject: &str) -> Ledger {
 #[test]
 fn a_real_name_verified_minor_may_not_transact_even_with_a_guardians_consent() {
     let l = guardian_for_ordering("carol");
-    let d = eval(&order(Subject { real_name_verified: true, ..aged("carol", 16) }), &l);
+    let d = eval(&order(aged("carol", 16).real_name_verified(true)), &l);
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "004.minors.no_transactions", Effect::Deny);
     assert_eq!(d.unmet, vec![Unmet::AgeAtLeast { age: 18 }]);
@@ -156,7 +156,7 @@ fn no_transactions_rule_is_limited_to_transaction_purposes() {
     // 16-year-old registers with a guardian's consent.
     let mut l = Ledger::new();
     l.grant("carol", "2024-05-01T09:00:00+08:00", guardian_separate(), REG, &[PHONE], None);
-    let d = eval(&register(Subject { real_name_verified: true, ..aged("carol", 16) }), &l);
+    let d = eval(&register(aged("carol", 16).real_name_verified(true)), &l);
     assert_verdict(&d, Verdict::Permit);
 }
 
@@ -182,7 +182,7 @@ fn an_unknown_age_is_taken_as_a_child() {
 }
 
 fn born(date: &str) -> Subject {
-    Subject { birth_date: Some(date.parse::<NaiveDate>().unwrap()), ..Subject::new("frank") }
+    Subject::new("frank").birth_date(date.parse::<NaiveDate>().unwrap())
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn a_birth_date_gives_the_age_on_the_policys_calendar() {
 
 #[test]
 fn a_birth_date_overrides_the_stated_age() {
-    let subject = Subject { age: Some(30), birth_date: Some("2012-01-01".parse().unwrap()), ..Subject::new("gina") };
+    let subject = Subject::new("gina").age(30).birth_date("2012-01-01".parse().unwrap());
     let d = eval0(&register(subject));
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "004.minors", Effect::Deny);

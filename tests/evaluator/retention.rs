@@ -108,7 +108,7 @@ fn deleting_with_an_unknown_transaction_time_is_denied() {
 }
 
 fn held(mut r: Request, since: &str, until: Option<&str>) -> Request {
-    r.events.legal_hold = Some(LegalHold { since: t(since), until: until.map(t) });
+    r.events.legal_hold = Some(LegalHold::new(t(since), until.map(t)));
     r
 }
 
@@ -271,7 +271,7 @@ fn keeping_data_under_a_legal_hold_is_restricted() {
 // The retention planner.
 
 fn record(cat: &str) -> RetentionRecord {
-    RetentionRecord { subject: "alice".into(), category: key(cat), purpose: None, events: Default::default() }
+    RetentionRecord::new("alice", key(cat))
 }
 
 fn records() -> Vec<RetentionRecord> {
@@ -283,7 +283,7 @@ fn records() -> Vec<RetentionRecord> {
     phone.events.account_cancelled = Some(t("2024-05-20T09:00:00+08:00"));
 
     let mut held_phone = phone.clone();
-    held_phone.events.legal_hold = Some(LegalHold { since: t("2024-05-20T12:00:00+08:00"), until: None });
+    held_phone.events.legal_hold = Some(LegalHold::new(t("2024-05-20T12:00:00+08:00"), None));
 
     let mut transaction = record(TRANSACTION);
     transaction.events.transaction_completed = Some(t("2021-06-01T12:00:00+08:00"));
@@ -338,7 +338,7 @@ fn planner_lists_a_held_record_once_the_hold_ends() {
     let mut phone = record(PHONE);
     phone.events.account_cancelled = Some(t("2024-05-20T09:00:00+08:00"));
     phone.events.legal_hold =
-        Some(LegalHold { since: t("2024-05-20T12:00:00+08:00"), until: Some(t("2024-06-01T00:00:00+08:00")) });
+        Some(LegalHold::new(t("2024-05-20T12:00:00+08:00"), Some(t("2024-06-01T00:00:00+08:00"))));
     assert!(planner.due(&[phone.clone()], t("2024-05-31T23:59:59+08:00")).is_empty());
     assert_eq!(planner.due(&[phone], t("2024-06-01T00:00:00+08:00")).len(), 1);
 }

@@ -7,8 +7,7 @@
 use std::collections::BTreeSet;
 
 use privacy_engine::{
-    Action, ConsentQualities as Q, Effect, Engine, Evidence as Ev, Ground as G, InMemoryLedger, Request, Subject,
-    Verdict,
+    Action, ConsentQualities as Q, Effect, Engine, Evidence as Ev, Ground as G, InMemoryLedger, Request, Verdict,
 };
 use serde_json::json;
 
@@ -87,13 +86,8 @@ fn overseas() -> Request {
 }
 
 fn minor(age: u8, real_name: bool, cats: &[&str], purpose: &str) -> Request {
-    Request::new(
-        Action::Collect,
-        Subject { real_name_verified: real_name, ..aged("kid", age) },
-        keys(cats),
-        t(crate::AT),
-    )
-    .purpose(purpose)
+    Request::new(Action::Collect, aged("kid", age).real_name_verified(real_name), keys(cats), t(crate::AT))
+        .purpose(purpose)
 }
 
 fn retention(action: Action, cat: &str, f: impl FnOnce(&mut Request)) -> Request {

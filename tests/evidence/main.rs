@@ -58,19 +58,12 @@ pub(crate) fn chain_key() -> ChainKey {
 /// A ledger event for subject `u` under seed 004.
 pub(crate) fn event(n: u128, at: &str, subject: &str, change: ConsentChange) -> ConsentEvent {
     let p = policy();
-    ConsentEvent {
-        id: Uuid::from_u128(n),
-        at: t(at),
-        subject: subject.into(),
-        policy_id: p.id,
-        policy_version: p.version,
-        change,
-    }
+    ConsentEvent::new(Uuid::from_u128(n), t(at), subject, p.id, p.version, change)
 }
 
 /// The face-verification scope.
 pub(crate) fn face_scope() -> Scope {
-    Scope { purposes: vec!["face_verification".into()], categories: vec![key("user.biometric.face")], recipient: None }
+    Scope::new(vec!["face_verification".into()], vec![key("user.biometric.face")])
 }
 
 /// Separate consent to face verification and the camera switched on for
@@ -100,7 +93,7 @@ pub(crate) fn ledger(subject: &str) -> InMemoryLedger {
 /// A few requests by `subject`: permitted and denied, with a birth date,
 /// a share with obligations.
 pub(crate) fn requests(subject: &str) -> Vec<Request> {
-    let adult = Subject { age: Some(30), ..Subject::new(subject) };
+    let adult = Subject::new(subject).age(30);
     let mut with_birth = Subject::new(subject);
     with_birth.birth_date = Some("1990-02-03".parse().unwrap());
     vec![

@@ -13,7 +13,7 @@ use crate::{event, face_events, key, policy, pseudonyms};
 fn details() -> ReceiptDetails {
     ReceiptDetails::new(
         Uuid::from_u128(77),
-        Controller { name: "Example Co.".into(), contact: "privacy@example.com".into() },
+        Controller::new("Example Co.", "privacy@example.com"),
         "Settings > Privacy > Face verification > Withdraw",
     )
 }
@@ -93,11 +93,8 @@ fn status_follows_the_ledger_event() {
 
 #[test]
 fn a_consent_to_a_recipient_names_it() {
-    let scope = Scope {
-        purposes: vec!["payment_delivery".into()],
-        categories: vec![key("user.contact.address")],
-        recipient: Some("partner.logistics".into()),
-    };
+    let scope =
+        Scope::new(vec!["payment_delivery".into()], vec![key("user.contact.address")]).recipient("partner.logistics");
     let e = event(
         5,
         "2024-05-01T09:00:00+08:00",
