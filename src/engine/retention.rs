@@ -147,6 +147,9 @@ fn delete_blocked<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, f
 fn permit_delete<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, facts: &Facts<'a>) {
     let action_rule = ctx.rule;
     d.permit(&action_rule.id, action_rule.cites.as_ref(), "the policy permits it once no retention minimum holds");
+    if facts.bounds.is_empty() {
+        d.permit(builtin!("delete_permitted"), None, "no retention rule applies to keep the data");
+    }
     for b in facts.bounds.iter() {
         let rule = b.rule;
         d.permit(&rule.id, rule.cites.as_ref(), "no retention minimum is pending");

@@ -45,23 +45,7 @@ struct Contradiction {
 /// The contradictions reported to the lead and not yet settled. The model
 /// follows the document; until the engine or the document changes, a
 /// difference that is exactly one of these is printed, not failed.
-const OPEN: &[Contradiction] = &[Contradiction {
-    clause: "\"How `retain`, `delete` and `anonymise` are decided\": \"With no applicable rule at all it is \
-             permitted as `builtin.delete_permitted`\" (the engine permits by the action rule alone)",
-    case: "policy: a `delete` rule `rule.delete`, no retention rules; request: delete \
-           `user.contact.phone_number`, age 30",
-    explains: |engine, model| without_rule(model, "builtin.delete_permitted") == *engine,
-}];
-
-/// `o` without any reason or category rule `rule`.
-fn without_rule(o: &Outcome, rule: &str) -> Outcome {
-    let mut o = o.clone();
-    o.reasons.retain(|r| r.rule.as_str() != rule);
-    for (_, _, rules) in &mut o.categories {
-        rules.retain(|r| r.as_str() != rule);
-    }
-    o
-}
+const OPEN: &[Contradiction] = &[];
 
 /// Whether the difference is an open contradiction; prints it the first
 /// time.
