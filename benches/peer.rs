@@ -34,7 +34,8 @@
 //! `one_decision_ours` and exits (`PEER_LEDGER=in_memory` for the in-memory
 //! ledger; the compact one otherwise, bound to the engine unless
 //! `PEER_UNBOUND=1`); `PEER_PROFILE=native` does the same
-//! through `one_decision_native`:
+//! through `one_decision_native`, and `PEER_PROFILE=evaluate` through
+//! `one_decision_evaluate` (prepare, decide and render, compact ledger):
 //!
 //! ```sh
 //! PEER_PROFILE=1 valgrind --tool=callgrind --toggle-collect='*one_decision_ours*' \
@@ -233,6 +234,7 @@ fn main() {
         Ok("1") if std::env::var_os("PEER_LEDGER").is_some_and(|v| v == "in_memory") => Some("decide/in_memory_ledger"),
         Ok("1") => Some("decide/compact_ledger"),
         Ok("native") => Some("native"),
+        Ok("evaluate") => Some("evaluate/compact_ledger"),
         _ => None,
     };
     if let Some(name) = profiled {
