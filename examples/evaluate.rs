@@ -17,7 +17,7 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
-use privacy_engine::{Engine, Policy, decide_line};
+use privacy_engine::{Engine, decide_line};
 use serde_json::json;
 
 fn main() -> ExitCode {
@@ -28,8 +28,7 @@ fn main() -> ExitCode {
     };
     let engine = match std::fs::read_to_string(policy_path)
         .map_err(|e| e.to_string())
-        .and_then(|text| Policy::from_json(&text).map_err(|e| e.to_string()))
-        .and_then(|p| Engine::new(p).map_err(|e| e.to_string()))
+        .and_then(|text| Engine::from_json(&text).map_err(|e| e.to_string()))
     {
         Ok(engine) => engine,
         Err(e) => {

@@ -6,13 +6,15 @@
 
 use privacy_engine::{
     Action, CategoryKey, ClaimedException, ConsentChange, ConsentEvent, ConsentQualities, DataState, Engine, Evidence,
-    Ground, InMemoryLedger, LegalHold, Permission, Policy, Request, Scope, Subject, Uuid,
+    Ground, InMemoryLedger, LegalHold, Permission, Request, Scope, Subject, Uuid,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Result<()> {
-    let policy = Policy::from_json(include_str!("policies/seed-004.json"))?;
+    // One validation: parse, validate and compile in one step.
+    let engine = Engine::from_json(include_str!("policies/seed-004.json"))?;
+    let policy = engine.policy();
     println!(
         "policy `{}` version {} ({}): {} purposes, {} recipients, {} consent requirements, {} action rules, {} retention rules",
         policy.id,
@@ -29,7 +31,6 @@ fn main() -> Result<()> {
     for w in &warnings {
         println!("  {w}");
     }
-    let engine = Engine::new(policy)?;
 
     let mut ledger = InMemoryLedger::new();
     let mut n = 0u128;

@@ -8,8 +8,7 @@
 //! ```
 //! use privacy_engine::{Action, CategoryKey, Engine, InMemoryLedger, Policy, Request, Subject};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let policy = Policy::from_json(include_str!("../examples/policies/seed-004.json"))?;
-//! let engine = Engine::new(policy)?;
+//! let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
 //! let consents = InMemoryLedger::new();
 //! let request = Request::new(
 //!     Action::Collect,
@@ -56,7 +55,7 @@
 //! ```
 //! # use privacy_engine::*;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+//! # let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
 //! let mut ledger = InMemoryLedger::new();
 //! let at: DateTime<FixedOffset> = "2024-05-01T09:00:00+08:00".parse()?;
 //! let event = |n, change| ConsentEvent::new(Uuid::from_u128(n), at, "u", "seed-004", "2021-08-20", change);
@@ -85,7 +84,7 @@
 //! ```
 //! # use privacy_engine::*;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+//! # let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
 //! let request = Request::new(
 //!     Action::Share,
 //!     Subject::new("u").age(30),
@@ -107,7 +106,7 @@
 //! ```
 //! # use privacy_engine::*;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+//! # let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
 //! let mut request = Request::new(
 //!     Action::Delete,
 //!     Subject::new("u").age(30),

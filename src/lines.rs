@@ -116,7 +116,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<A> {
 /// ```
 /// # use privacy_engine::*;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let engine = Engine::new(Policy::from_json(include_str!("../examples/policies/seed-004.json"))?)?;
+/// let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
 /// let line = r#"{"action":"collect","subject":{"id":"u","age":30},"categories":["user.contact.phone_number"],"purpose":"registration_login","at":"2024-05-01T10:00:00+08:00"}"#;
 /// assert!(decide_line(&engine, line)?.is_permit());
 /// assert!(decide_line(&engine, "{").is_err());

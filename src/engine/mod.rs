@@ -76,8 +76,7 @@ static NEXT_STAMP: AtomicU64 = AtomicU64::new(0);
 /// ```
 /// use privacy_engine::{Action, Engine, InMemoryLedger, Policy, Request, Subject, CategoryKey};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let policy = Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?;
-/// let engine = Engine::new(policy)?;
+/// let engine = Engine::from_json(include_str!("../../examples/policies/seed-004.json"))?;
 /// let ledger = InMemoryLedger::new();
 /// let request = Request::new(
 ///     Action::Collect,
@@ -211,7 +210,7 @@ impl Engine {
     /// ```
     /// use privacy_engine::{Action, Engine, InMemoryLedger, Policy, Request, Subject, CategoryKey};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
+    /// let engine = Engine::from_json(include_str!("../../examples/policies/seed-004.json"))?;
     /// let request = Request::new(
     ///     Action::Collect,
     ///     Subject::new("u-1").age(30),

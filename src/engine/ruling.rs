@@ -24,7 +24,7 @@ use crate::request::Request;
 /// ```
 /// use privacy_engine::{Action, CategoryKey, Engine, InMemoryLedger, Policy, Request, Subject, Verdict};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
+/// let engine = Engine::from_json(include_str!("../../examples/policies/seed-004.json"))?;
 /// let request = Request::new(
 ///     Action::Collect,
 ///     Subject::new("u-1").age(30),
