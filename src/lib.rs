@@ -39,6 +39,8 @@
 //!   tamper-evident log of decisions and consent events, signed receipts for
 //!   the person, and the keyed pseudonyms both use.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
+//! - [`limits`]: the limits every request, line and policy is read within
+//!   ([`MAX_LINE_BYTES`], [`MAX_CATEGORIES_PER_REQUEST`], ...).
 //! - [`Error`]: the one error type of the fallible boundaries.
 //! - [`DateTime`], [`FixedOffset`], [`NaiveDate`], [`Utc`] (from `chrono`)
 //!   and [`Uuid`] (from `uuid`): the time and id types of the interface,

@@ -195,6 +195,7 @@ fn lenient_times_and_ids_are_refused() {
     let good = line_with(r#""user.contact.phone_number""#);
     assert!(decide_line(&engine, &good).unwrap().is_permit());
     let long_id = format!(r#""id":"{}""#, "u".repeat(MAX_ID_BYTES + 1));
+    let long_purpose = "p".repeat(MAX_ID_BYTES + 1);
     let bad = [
         ("2024-05-01T10:00:00+08:00", "2024-05-01T10:00:00+0800"),
         ("2024-05-01T10:00:00+08:00", "10000-05-01T10:00:00+08:00"),
@@ -203,6 +204,7 @@ fn lenient_times_and_ids_are_refused() {
         (r#""id":"u-1""#, r#""id":"  ""#),
         (r#""id":"u-1""#, r#""id":"u\u0000""#),
         (r#""id":"u-1""#, long_id.as_str()),
+        ("registration_login", long_purpose.as_str()),
     ];
     for (from, to) in bad {
         let line = good.replacen(from, to, 1);
