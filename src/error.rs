@@ -122,6 +122,14 @@ impl Error {
         self
     }
 
+    /// An input over one of the [limits](crate::limits), at `path` (none
+    /// for the whole document of a request).
+    pub(crate) fn over_limit(kind: ErrorKind, path: String, message: String) -> Self {
+        let mut err = Self::new(kind, message);
+        err.inner.path = (!path.is_empty()).then_some(path);
+        err
+    }
+
     pub(crate) fn category(message: String) -> Self {
         Self::new(ErrorKind::Category, message)
     }

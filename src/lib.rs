@@ -38,6 +38,8 @@
 //!   tamper-evident log of decisions and consent events, signed receipts for
 //!   the person, and the keyed pseudonyms both use.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
+//! - [`limits`]: the limits every request, line and policy is read within
+//!   ([`MAX_LINE_BYTES`], [`MAX_CATEGORIES_PER_REQUEST`], ...).
 //! - [`Error`]: the one error type of the fallible boundaries.
 //! - [`DateTime`], [`FixedOffset`], [`NaiveDate`], [`Utc`] (from `chrono`)
 //!   and [`Uuid`] (from `uuid`): the time and id types of the interface,
@@ -148,6 +150,7 @@ mod decision;
 mod engine;
 mod error;
 mod ids;
+pub mod limits;
 mod lines;
 mod policy;
 mod pseudonym;
@@ -181,6 +184,10 @@ pub use crate::decision::{
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
+pub use crate::limits::{
+    MAX_CATEGORIES_PER_REQUEST, MAX_CATEGORY_KEY_BYTES, MAX_CONSENT_EVENTS_PER_LINE, MAX_ID_BYTES, MAX_JSON_DEPTH,
+    MAX_LINE_BYTES, MAX_POLICY_BYTES,
+};
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,

@@ -62,7 +62,7 @@ fn envelope<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<Line, A
     while let Some(k) = key {
         let duplicate = match k.as_str() {
             "request" => request.replace(map.next_value::<Request>()?).is_some(),
-            "consents" => consents.replace(map.next_value::<Vec<ConsentEvent>>()?).is_some(),
+            "consents" => consents.replace(map.next_value::<ConsentEvents>()?.0).is_some(),
             "id" => std::mem::replace(&mut id, map.next_value::<IgnoredAny>().map(|_| true)?),
             other => return Err(de::Error::unknown_field(other, ENVELOPE_FIELDS)),
         };
@@ -73,6 +73,16 @@ fn envelope<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<Line, A
     }
     let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
     Ok(Line { request, consents: consents.unwrap_or_default() })
+}
+
+/// A line's consent events, at most
+/// [`MAX_CONSENT_EVENTS_PER_LINE`](crate::MAX_CONSENT_EVENTS_PER_LINE).
+struct ConsentEvents(Vec<ConsentEvent>);
+
+impl<'de> Deserialize<'de> for ConsentEvents {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::limits::consent_events(deserializer).map(ConsentEvents)
+    }
 }
 
 /// A map whose first key has been read already: hands that key out again,

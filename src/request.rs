@@ -5,8 +5,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::ids::{PurposeId, RecipientId, SubjectId};
+use crate::limits;
 use crate::policy::{Action, DataState, Evidence, Ground, pointer};
 use crate::taxonomy::CategoryKey;
 
@@ -40,14 +41,15 @@ pub struct Request {
     /// Whom the data is about.
     pub subject: Subject,
     /// The categories concerned; the request is permitted only if every one
-    /// is.
+    /// is. At most [`MAX_CATEGORIES_PER_REQUEST`](crate::MAX_CATEGORIES_PER_REQUEST).
+    #[serde(deserialize_with = "crate::limits::categories")]
     pub categories: Vec<CategoryKey>,
     /// The purpose. Needed by every action but retain, delete and anonymise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::limits::optional_id", skip_serializing_if = "Option::is_none")]
     pub purpose: Option<PurposeId>,
     /// The recipient, for share, entrust, transfer and cross-border (and a
     /// disclosure to a named party).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::limits::optional_id", skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientId>,
     /// The state the data is in.
     #[serde(default = "identifiable", skip_serializing_if = "is_identifiable")]
@@ -336,6 +338,9 @@ impl Request {
 ///
 /// An error of kind [`Request`](crate::ErrorKind::Request).
 pub(crate) fn parse_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
+    if let Some(message) = limits::oversized(what, json.len(), limits::MAX_LINE_BYTES) {
+        return Err(Error::over_limit(ErrorKind::Request, String::new(), message));
+    }
     let de = &mut serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = pointer(e.path());
@@ -347,11 +352,14 @@ pub(crate) fn parse_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<
 
 /// Deserialises a subject id, the one reading of it in a request and a
 /// consent event: not empty or blank, no control character (a NUL, a line
-/// break).
+/// break), at most [`MAX_ID_BYTES`](crate::MAX_ID_BYTES).
 pub(crate) fn subject_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SubjectId, D::Error> {
     let id = String::deserialize(d)?;
     if id.trim().is_empty() || id.chars().any(char::is_control) {
         return Err(serde::de::Error::custom("a subject id must not be empty or blank, nor hold a control character"));
+    }
+    if let Some(message) = limits::id_too_long("the subject id", &id) {
+        return Err(serde::de::Error::custom(message));
     }
     Ok(SubjectId::from(id))
 }

@@ -18,6 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, shown_name};
+use crate::limits::MAX_CATEGORY_KEY_BYTES;
 
 use serde::{Deserialize, Serialize};
 
@@ -53,8 +54,9 @@ impl CategoryKey {
     /// # Errors
     ///
     /// An error of kind [`Category`](crate::ErrorKind::Category) on an empty
-    /// key, an empty segment, a key over 200 characters, or a character other
-    /// than `a-z`, `0-9`, `_` and `.`.
+    /// key, an empty segment, a key over
+    /// [`MAX_CATEGORY_KEY_BYTES`](crate::MAX_CATEGORY_KEY_BYTES) (200)
+    /// bytes, or a character other than `a-z`, `0-9`, `_` and `.`.
     ///
     /// # Example
     ///
@@ -70,8 +72,8 @@ impl CategoryKey {
         let key = key.into();
         let why = if key.is_empty() {
             Some("it is empty")
-        } else if key.len() > 200 {
-            Some("it is longer than 200 characters")
+        } else if key.len() > MAX_CATEGORY_KEY_BYTES {
+            Some("it is longer than the limit of 200 bytes")
         } else if key.split('.').any(str::is_empty) {
             Some("it has an empty segment")
         } else if !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {

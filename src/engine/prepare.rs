@@ -54,6 +54,9 @@ impl Prepared<'_> {
 /// categories, the recipient's kind, the times and the age.
 pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     let mut top: Vec<Reason> = Vec::new();
+    if let Some(message) = crate::limits::request_exceeds(req) {
+        deny_top(&mut top, builtin!("over_limit"), message);
+    }
     let cat_ids = resolve_categories(engine, req, &mut top);
     let rule = engine.action_rules.get(req.action as usize).copied().flatten();
     if rule.is_none() {

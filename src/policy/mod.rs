@@ -932,6 +932,10 @@ impl Policy {
     /// assert_eq!(err.path(), Some("/colour"));
     /// ```
     pub fn from_json(json: &str) -> Result<Policy, crate::Error> {
+        use crate::limits::{MAX_POLICY_BYTES, oversized};
+        if let Some(message) = oversized("policy document", json.len(), MAX_POLICY_BYTES) {
+            return Err(crate::Error::over_limit(crate::ErrorKind::Format, "/".to_owned(), message));
+        }
         Ok(validate::parse(json)?.validated()?.policy)
     }
 

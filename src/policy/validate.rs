@@ -84,6 +84,8 @@ pub enum DiagnosticCode {
     LowGuardianAge,
     /// `settings.child_data_sensitive` is off.
     ChildDataNotSensitive,
+    /// An id is longer than [`MAX_ID_BYTES`](crate::MAX_ID_BYTES).
+    IdTooLong,
 }
 
 impl DiagnosticCode {
@@ -115,6 +117,7 @@ impl DiagnosticCode {
             Self::CoreProvidingWithoutAgreement => "core-providing-without-agreement",
             Self::LowGuardianAge => "low-guardian-age",
             Self::ChildDataNotSensitive => "child-data-not-sensitive",
+            Self::IdTooLong => "id-too-long",
         }
     }
 }
@@ -321,7 +324,9 @@ fn check_ids(c: &mut Checker<'_>) {
     }
     let mut dups = Vec::new();
     for (id, path) in ids {
-        if id.starts_with("builtin.") {
+        if let Some(message) = crate::limits::id_too_long("the id", id) {
+            c.error(DiagnosticCode::IdTooLong, path, message);
+        } else if id.starts_with("builtin.") {
             dups.push((path, format!("id `{id}` uses the reserved prefix `builtin.`")));
         } else if let Some(first) = seen.get(id) {
             dups.push((path, format!("duplicate id `{id}`, first used at `{first}`")));

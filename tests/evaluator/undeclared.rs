@@ -116,21 +116,27 @@ fn a_category_outside_the_purpose_is_denied() {
 /// 16·N² bytes.
 #[test]
 fn many_undeclared_categories_render_in_linear_space() {
-    // Repeated: one category, one reason left after merging.
+    // Repeated: one category, one reason left after merging, and one for
+    // the count over `MAX_CATEGORIES_PER_REQUEST` (a typed request over a
+    // limit is denied, not refused).
     let r = req(Action::Collect, &vec!["user.x"; 20_000], "registration_login");
     let d = eval0(&r);
     assert_verdict(&d, Verdict::Deny);
     assert_eq!(d.categories.len(), 1);
-    assert_eq!(d.reasons.len(), 1, "{d}");
+    assert_eq!(d.reasons.len(), 2, "{d}");
+    assert_reason(&d, "builtin.over_limit", Effect::Deny);
     assert!(d.to_json().len() < 1_000, "{}", d.to_json().len());
-    // Distinct: one outcome per category, each naming the one rule that
-    // denied, with no capacity kept for the others' denials.
+    // Distinct: one outcome per category, each naming the rules that denied
+    // it (its own undeclared category and the request over the limit), with
+    // no capacity kept for the others' denials.
     let names: Vec<String> = (0..2_000).map(|i| format!("user.x{i}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let d = eval0(&req(Action::Collect, &names, "registration_login"));
     assert_eq!(d.categories.len(), 2_000);
-    assert!(d.categories.iter().all(|c| c.rules.len() == 1 && c.rules[0].as_str() == "builtin.undeclared_category"));
+    let rules = ["builtin.over_limit", "builtin.undeclared_category"];
+    assert!(d.categories.iter().all(|c| c.rules.iter().map(|r| r.as_str()).eq(rules)));
     let kept: usize = d.categories.iter().map(|c| c.rules.capacity()).sum();
-    assert!(kept <= 2 * d.categories.len(), "rule lists keep room for {kept} ids");
-    assert!(d.to_json().len() < 200 * 2_000, "{}", d.to_json().len());
+    assert!(kept <= 3 * d.categories.len(), "rule lists keep room for {kept} ids");
+    // Each category also names `builtin.over_limit`: some 22 bytes more.
+    assert!(d.to_json().len() < 250 * 2_000, "{}", d.to_json().len());
 }
