@@ -324,6 +324,10 @@ struct Events {
     /// The arrival index and recording time of each event appended with one,
     /// in arrival order.
     recorded: Vec<(usize, Stamp)>,
+    /// Whether an event arrived dated before one that arrived earlier: until
+    /// then arrival order is time order, and a look-up finds the events at
+    /// or before its time by a binary search.
+    unordered: bool,
 }
 
 /// What a look-up reads of an event.
@@ -370,8 +374,25 @@ impl Events {
         if let Some(r) = recorded {
             self.recorded.push((self.hot.len(), r));
         }
+        let last = self.hot.last().zip(self.cold.last());
+        self.unordered |= last.is_some_and(|(h, c)| (h.secs, c.nanos) > (hot.secs, cold.nanos));
         self.hot.push(hot);
         self.cold.push(cold);
+    }
+
+    /// How many events may be at or before `at`: all of them once they are
+    /// out of time order; else by the seconds alone, then by the nanoseconds
+    /// among the events in `at`'s second.
+    fn upto(&self, at: (i64, u32)) -> usize {
+        if self.unordered {
+            return self.hot.len();
+        }
+        let last = self.hot.partition_point(|h| h.secs <= at.0);
+        if self.hot.get(last.wrapping_sub(1)).is_none_or(|h| h.secs < at.0) {
+            return last; // no event in `at`'s second
+        }
+        let first = self.hot.partition_point(|h| h.secs < at.0);
+        first + self.cold.get(first..last).map_or(0, |same| same.partition_point(|c| c.nanos <= at.1))
     }
 
     /// The events at or before `at`, in arrival order, with their keys.
@@ -793,9 +814,11 @@ impl CompactLedger {
         // The events at or before `at` that may concern the purpose; the
         // rest of an event is read for its time only then, and for the
         // expiry of a grant that applies.
-        let effects = events.hot.iter().zip(&events.cold).enumerate().filter_map(|(i, (r, c))| {
-            if r.purpose_bits & bit == 0 || r.secs > at.0 || (r.secs == at.0 && c.nanos > at.1) {
-                return None; // another purpose's event, a permission switch, or later
+        let upto = events.upto(at);
+        let (hot, cold) = (events.hot.get(..upto).unwrap_or_default(), events.cold.get(..upto).unwrap_or_default());
+        let effect = |r: &Hot, c: &Cold| {
+            if r.purpose_bits & bit == 0 {
+                return None; // another purpose's event, or a permission switch
             }
             let slot = cache.get((r.scope % 8) as usize)?;
             let mut answer = slot.get();
@@ -803,15 +826,34 @@ impl CompactLedger {
                 answer = self.answer(r.scope, purpose, q, covers, ids);
                 slot.set(answer);
             }
-            let effect = match r.kind {
+            // Only the events that grant or end count.
+            match r.kind {
                 Kind::Grant if answer.grant && self.expiry(r, c).is_none_or(|e| e > at) => {
-                    Effect::Grant(ConsentQualities::from_bits_retain(r.detail))
+                    Some(Effect::Grant(ConsentQualities::from_bits_retain(r.detail)))
                 }
-                Kind::Grant => Effect::Nothing,
-                _ if answer.ends => Effect::End,
-                _ => Effect::Nothing,
-            };
-            Some(((r.secs, c.nanos, i), effect))
+                Kind::Grant => None,
+                _ => answer.ends.then_some(Effect::End),
+            }
+        };
+        if !events.unordered {
+            // In time order, and only those at or before `at`: the fold in
+            // arrival order, as `in_force` does while the keys ascend.
+            let mut grants = Grants::NONE;
+            for (r, c) in hot.iter().zip(cold) {
+                match effect(r, c) {
+                    Some(Effect::Grant(q)) => grants.insert(q),
+                    Some(Effect::End) => grants = Grants::NONE,
+                    None => {}
+                }
+            }
+            return grants;
+        }
+        let effects = hot.iter().zip(cold).enumerate().filter_map(|(i, (r, c))| {
+            let later = r.secs > at.0 || (r.secs == at.0 && c.nanos > at.1);
+            if later {
+                return None;
+            }
+            effect(r, c).map(|e| ((r.secs, c.nanos, i), e))
         });
         super::in_force(effects)
     }

@@ -241,7 +241,7 @@ impl ConsentStore for InMemoryLedger {
         // Skip another purpose's event, a permission switch, or a later one.
         let effects = e.marks.iter().zip(&e.events).enumerate();
         let effects = effects.filter(move |(_, (mark, _))| mark.purposes & bit != 0 && mark.at <= q.at);
-        let effects = effects.map(|(i, (mark, event))| ((mark.at, i), effect(event, q)));
+        let effects = effects.filter_map(|(i, (mark, event))| effect(event, q).map(|e| ((mark.at, i), e)));
         super::in_force(effects)
     }
 
@@ -255,33 +255,24 @@ impl ConsentStore for InMemoryLedger {
     }
 }
 
-/// What `event`, at or before the query's time, means for the query.
-fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Effect {
-    let Some(scope) = event.change.scope() else {
-        return Effect::Nothing;
-    };
+/// What `event`, at or before the query's time, means for the query:
+/// `None` when it neither grants nor ends.
+fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {
+    let scope = event.change.scope()?;
     if !scope.purposes.contains(q.purpose) {
-        return Effect::Nothing;
+        return None;
     }
     match &event.change {
         ConsentChange::Grant { qualities, expires, .. } => {
             let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
             let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
-            if covers && recipient_matches(scope, q.recipient) && !lapsed {
-                Effect::Grant(*qualities)
-            } else {
-                Effect::Nothing
-            }
+            (covers && recipient_matches(scope, q.recipient) && !lapsed).then_some(Effect::Grant(*qualities))
         }
         _ => {
             // An ending event for one recipient ends every grant as far as
             // that recipient is concerned, general ones too.
             let to_query = scope.recipient.as_ref().is_none_or(|r| q.recipient == Some(r));
-            if to_query && scope.categories.iter().any(|c| related(c, q.category)) {
-                Effect::End
-            } else {
-                Effect::Nothing
-            }
+            (to_query && scope.categories.iter().any(|c| related(c, q.category))).then_some(Effect::End)
         }
     }
 }

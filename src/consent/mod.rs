@@ -224,7 +224,8 @@ pub(crate) fn check_recorded(event: &ConsentEvent, recorded: DateTime<Utc>) -> R
 }
 
 /// What one event means for one question about a grant, once the event
-/// is known to be at or before the time asked about.
+/// is known to be at or before the time asked about (an event that neither
+/// grants nor ends is left out).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Effect {
     /// A grant of these qualities that covers the question and has not
@@ -232,8 +233,6 @@ pub(crate) enum Effect {
     Grant(ConsentQualities),
     /// An ending event that ends the question's grants.
     End,
-    /// Nothing for this question.
-    Nothing,
 }
 
 /// The grants in force, from the effects of a subject's events at or before
@@ -242,8 +241,27 @@ pub(crate) enum Effect {
 /// arrival order): the latest ending event counts, and every grant after it
 /// by key adds its qualities. This is the one fold both ledgers answer
 /// with, so that an event appended late counts from its own time and the
-/// cost stays linear in the events.
+/// cost stays linear in the events: one pass while the keys ascend (a
+/// history appended in time order), two once one does not.
 pub(crate) fn in_force<K: Ord + Copy>(effects: impl Iterator<Item = (K, Effect)> + Clone) -> Grants {
+    let mut grants = Grants::NONE;
+    let mut last = None;
+    for (k, e) in effects.clone() {
+        if last.is_some_and(|l| k < l) {
+            return in_force_unordered(effects);
+        }
+        last = Some(k);
+        match e {
+            Effect::Grant(q) => grants.insert(q),
+            Effect::End => grants = Grants::NONE,
+        }
+    }
+    grants
+}
+
+/// [`in_force`] for events in any order: the latest ending event, then
+/// the grants after it.
+fn in_force_unordered<K: Ord + Copy>(effects: impl Iterator<Item = (K, Effect)> + Clone) -> Grants {
     let ended = effects.clone().filter_map(|(k, e)| matches!(e, Effect::End).then_some(k)).max();
     let mut grants = Grants::NONE;
     for (k, e) in effects {
