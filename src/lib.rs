@@ -175,8 +175,8 @@ pub use crate::audit::{
     verify_store,
 };
 pub use crate::consent::{
-    CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants,
-    InMemoryLedger, Scope,
+    CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery,
+    ConsentStatus, ConsentStore, Grants, InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,

@@ -136,6 +136,9 @@ pub fn decide_line(engine: &Engine, line: &str) -> Result<Decision, Error> {
     let Line { request, consents } = parse_json(line, "line")?;
     let mut ledger = InMemoryLedger::new();
     for event in consents {
+        // A history handed in whole, as of the request's time: no horizon
+        // or skew (see `InMemoryLedger::append`); events after the request's
+        // time are kept and do not count.
         ledger.append(event)?;
     }
     Ok(engine.evaluate(&request, &ledger))

@@ -1,5 +1,6 @@
 //! A compact consent ledger: interned vocabulary and fixed-size records.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -7,7 +8,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
 use super::{
-    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Grants, Numbered, Scope,
+    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Effect, Grants, Numbered,
+    Scope,
 };
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
@@ -20,9 +22,12 @@ use crate::taxonomy::CategoryKey;
 /// Purposes, categories, recipients, scopes and policy versions are
 /// interned once for the whole ledger; each event takes 48 bytes (its id,
 /// its time with offset, the change, the interned scope and policy), kept
-/// per subject in time order, ties in append order. A look-up reads 16 of
-/// them per event (four events to a cache line) and compares categories by
-/// id.
+/// per subject in the order they arrived (appending is O(1) amortised,
+/// whatever the events' times), with the time each was recorded where the
+/// caller gave it ([`append_at`](Self::append_at)). A look-up reads 16 of
+/// them per event (four events to a cache line), compares categories by id,
+/// and goes by each event's own time, ties in arrival order, in one pass
+/// whatever the order of arrival.
 /// Nothing appended is lost: [`events`](Self::events) gives back every event
 /// exactly as it was appended, offset and nanoseconds included.
 ///
@@ -308,14 +313,21 @@ enum Kind {
     PermissionOff,
 }
 
-/// A subject's events in time order (ties in append order), each kept in
-/// two parts at the same index: what a look-up reads, four to a cache line,
-/// and the rest, read to rebuild an event or to order events within one
-/// second. 48 bytes an event.
+/// A subject's events in arrival order, each kept in two parts at the same
+/// index: what a look-up reads, four to a cache line, and the rest, read to
+/// rebuild an event or to order events within one second. 48 bytes an
+/// event, and 32 more for one whose recording time was given.
 #[derive(Clone, Debug, Default)]
 struct Events {
     hot: Vec<Hot>,
     cold: Vec<Cold>,
+    /// The arrival index and recording time of each event appended with one,
+    /// in arrival order.
+    recorded: Vec<(usize, Stamp)>,
+    /// Whether an event arrived dated before one that arrived earlier: until
+    /// then arrival order is time order, and a look-up finds the events at
+    /// or before its time by a binary search.
+    unordered: bool,
 }
 
 /// What a look-up reads of an event.
@@ -348,10 +360,33 @@ struct Cold {
     expires: u32,
 }
 
+/// An event's place in time: its UTC seconds and nanoseconds, then its
+/// arrival among the subject's events.
+type Key = (i64, u32, usize);
+
 impl Events {
-    /// How many events are at or before `at`: by the seconds alone, then by
-    /// the nanoseconds among the events in `at`'s second.
+    fn push(&mut self, hot: Hot, cold: Cold, recorded: Option<Stamp>) {
+        // Grow by about 1/16th so that capacity stays close to the length.
+        if self.hot.len() == self.hot.capacity() {
+            self.hot.reserve_exact(1 + self.hot.len() / 16);
+            self.cold.reserve_exact(1 + self.cold.len() / 16);
+        }
+        if let Some(r) = recorded {
+            self.recorded.push((self.hot.len(), r));
+        }
+        let last = self.hot.last().zip(self.cold.last());
+        self.unordered |= last.is_some_and(|(h, c)| (h.secs, c.nanos) > (hot.secs, cold.nanos));
+        self.hot.push(hot);
+        self.cold.push(cold);
+    }
+
+    /// How many events may be at or before `at`: all of them once they are
+    /// out of time order; else by the seconds alone, then by the nanoseconds
+    /// among the events in `at`'s second.
     fn upto(&self, at: (i64, u32)) -> usize {
+        if self.unordered {
+            return self.hot.len();
+        }
         let last = self.hot.partition_point(|h| h.secs <= at.0);
         if self.hot.get(last.wrapping_sub(1)).is_none_or(|h| h.secs < at.0) {
             return last; // no event in `at`'s second
@@ -360,22 +395,19 @@ impl Events {
         first + self.cold.get(first..last).map_or(0, |same| same.partition_point(|c| c.nanos <= at.1))
     }
 
-    fn insert(&mut self, at: (i64, u32), hot: Hot, cold: Cold) {
-        // Grow by about 1/16th so that capacity stays close to the length.
-        if self.hot.len() == self.hot.capacity() {
-            self.hot.reserve_exact(1 + self.hot.len() / 16);
-            self.cold.reserve_exact(1 + self.cold.len() / 16);
-        }
-        // Keep (time, append order): insert after every event at or before `at`.
-        let pos = self.upto(at);
-        self.hot.insert(pos, hot);
-        self.cold.insert(pos, cold);
+    /// The events at or before `at`, in arrival order, with their keys.
+    fn as_of(&self, at: (i64, u32)) -> impl Iterator<Item = (Key, &Hot, &Cold)> {
+        self.hot.iter().zip(&self.cold).enumerate().filter_map(move |(i, (h, c))| {
+            let key = (h.secs, c.nanos, i);
+            (h.secs < at.0 || (h.secs == at.0 && c.nanos <= at.1)).then_some((key, h, c))
+        })
     }
 
-    /// The events at or before `at`.
-    fn as_of(&self, at: (i64, u32)) -> impl Iterator<Item = (&Hot, &Cold)> {
-        let upto = self.upto(at);
-        self.hot.iter().zip(&self.cold).take(upto)
+    /// The events in time order, ties in arrival order.
+    fn in_time_order(&self) -> Vec<(&Hot, &Cold)> {
+        let mut events: Vec<(&Hot, &Cold)> = self.hot.iter().zip(&self.cold).collect();
+        events.sort_by_key(|(h, c)| (h.secs, c.nanos));
+        events
     }
 }
 
@@ -412,6 +444,26 @@ impl CompactLedger {
     /// whose time or expiry chrono could not give back identically (none
     /// that chrono can parse or build).
     pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
+        self.record(event, None)
+    }
+
+    /// Appends an event recorded now, at `recorded`: the service's own
+    /// clock when the event reached it (the crate reads no clock).
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append), and refuses an event dated more than
+    /// [`CONSENT_HORIZON`](crate::CONSENT_HORIZON) (400 days) before
+    /// `recorded` or more than [`CONSENT_SKEW`](crate::CONSENT_SKEW)
+    /// (5 minutes) after it.
+    pub fn append_at(&mut self, event: ConsentEvent, recorded: DateTime<Utc>) -> Result<(), Error> {
+        super::check_recorded(&event, recorded)?;
+        let stamp = Stamp::encode(&recorded.fixed_offset())
+            .ok_or_else(|| Error::ledger(format!("consent event `{}` has a time out of range", event.id)))?;
+        self.record(event, Some(stamp))
+    }
+
+    fn record(&mut self, event: ConsentEvent, recorded: Option<Stamp>) -> Result<(), Error> {
         let id = *event.id.as_bytes();
         if self.events_of(&event.subject).is_some_and(|e| e.cold.iter().any(|c| c.id == id)) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
@@ -452,7 +504,7 @@ impl CompactLedger {
         };
         let hot = Hot { secs: at.secs, scope, purpose_bits, kind, detail, lapses: expires != NONE };
         let cold = Cold { id, nanos: at.nanos, offset: at.offset, policy, expires };
-        self.subjects.entry(SubjectKey::new(&event.subject)).or_default().insert(at.key(), hot, cold);
+        self.subjects.entry(SubjectKey::new(&event.subject)).or_default().push(hot, cold, recorded);
         self.len = self.len.saturating_add(1);
         Ok(())
     }
@@ -574,11 +626,26 @@ impl CompactLedger {
         self.len == 0
     }
 
-    /// A subject's events, in time order (ties in append order), rebuilt
+    /// A subject's events, in time order (ties in arrival order), rebuilt
     /// exactly as they were appended.
     pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = ConsentEvent> + '_ {
+        let events = self.events_of(subject).map(Events::in_time_order).unwrap_or_default();
+        let subject = subject.clone();
+        events.into_iter().filter_map(move |r| self.rebuild(&subject, r))
+    }
+
+    /// A subject's events in the order they arrived, rebuilt exactly as they
+    /// were appended, each with the time it was recorded where
+    /// [`append_at`](Self::append_at) was told.
+    pub fn arrivals(&self, subject: &SubjectId) -> impl Iterator<Item = (ConsentEvent, Option<DateTime<Utc>>)> + '_ {
         let events = self.events_of(subject).map(|e| (e, subject.clone()));
-        events.into_iter().flat_map(move |(e, s)| e.hot.iter().zip(&e.cold).filter_map(move |r| self.rebuild(&s, r)))
+        events.into_iter().flat_map(move |(e, s)| {
+            let mut recorded = e.recorded.iter().peekable();
+            e.hot.iter().zip(&e.cold).enumerate().filter_map(move |(i, r)| {
+                let at = recorded.next_if(|(j, _)| *j == i).and_then(|(_, stamp)| stamp.decode());
+                Some((self.rebuild(&s, r)?, at.map(|t| t.with_timezone(&Utc))))
+            })
+        })
     }
 
     fn events_of(&self, subject: &SubjectId) -> Option<&Events> {
@@ -648,37 +715,42 @@ impl CompactLedger {
         let category_id = self.categories.get(category);
         let recipient = recipient.map(|r| self.recipients.get(r));
         let at_key = utc_key(at);
-        let mut granted_before = false;
-        for (r, cold) in self.as_of(subject, at_key) {
+        // The latest relevant event (by time, then arrival) sets the
+        // status; a grant renews when an earlier one was relevant too.
+        let mut grants = 0_usize;
+        let relevant = self.as_of(subject, at_key).filter(|(_, r, _)| {
             let Some(scope) = self.scopes.value(r.scope) else {
-                continue;
+                return false;
             };
             if !scope.purposes.contains(&purpose) || !recipient_matches(scope.recipient, recipient) {
-                continue;
+                return false;
             }
             if r.kind == Kind::Grant {
-                if !scope.categories.iter().any(|c| self.within(category, category_id, *c)) {
-                    continue;
-                }
-                status = if granted_before { ConsentStatus::RenewedGiven } else { ConsentStatus::Given };
-                granted_before = true;
-                if self.expiry(r, cold).is_some_and(|e| e <= at_key) {
-                    status = ConsentStatus::Expired;
-                }
-            } else if scope.categories.iter().any(|c| self.related(category, category_id, *c)) {
-                status = match r.kind {
-                    Kind::Refuse => ConsentStatus::Refused,
-                    Kind::Withdraw => ConsentStatus::Withdrawn,
-                    Kind::Expire => ConsentStatus::Expired,
-                    Kind::Revoke => ConsentStatus::Revoked,
-                    Kind::Grant | Kind::PermissionOn | Kind::PermissionOff => status,
-                };
+                let covers = scope.categories.iter().any(|c| self.within(category, category_id, *c));
+                grants += usize::from(covers);
+                covers
+            } else {
+                scope.categories.iter().any(|c| self.related(category, category_id, *c))
             }
-        }
+        });
+        let Some((_, r, cold)) = relevant.max_by_key(|(key, _, _)| *key) else {
+            return status;
+        };
+        status = match r.kind {
+            Kind::Grant => {
+                let expires = self.expiry(r, cold).and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos));
+                super::grant_status(grants > 1, expires.as_ref(), at)
+            }
+            Kind::Refuse => ConsentStatus::Refused,
+            Kind::Withdraw => ConsentStatus::Withdrawn,
+            Kind::Expire => ConsentStatus::Expired,
+            Kind::Revoke => ConsentStatus::Revoked,
+            Kind::PermissionOn | Kind::PermissionOff => status,
+        };
         status
     }
 
-    fn as_of(&self, subject: &SubjectId, at: (i64, u32)) -> impl Iterator<Item = (&Hot, &Cold)> {
+    fn as_of(&self, subject: &SubjectId, at: (i64, u32)) -> impl Iterator<Item = (Key, &Hot, &Cold)> {
         self.events_of(subject).into_iter().flat_map(move |e| e.as_of(at))
     }
 
@@ -737,38 +809,53 @@ impl CompactLedger {
     fn scan(&self, events: &Events, q: &ConsentQuery<'_>, purpose: u32, covers: &IdSet, ids: QueryIds) -> Grants {
         let at = utc_key(q.at);
         // Each scope is examined once per query (a direct-mapped cache).
-        let mut cache = [ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }; 8];
-        // The grants in force since the last ending event, folded as the
-        // in-memory ledger folds them.
-        let mut grants = Grants::NONE;
+        let cache = [const { Cell::new(ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }) }; 8];
         let bit = purpose_bit(purpose);
-        // The events at or before `at`: a binary search, then a scan that
-        // compares no times and reads the rest of an event only for the
+        // The events at or before `at` that may concern the purpose; the
+        // rest of an event is read for its time only then, and for the
         // expiry of a grant that applies.
         let upto = events.upto(at);
-        for (i, r) in events.hot.get(..upto).unwrap_or_default().iter().enumerate() {
+        let (hot, cold) = (events.hot.get(..upto).unwrap_or_default(), events.cold.get(..upto).unwrap_or_default());
+        let effect = |r: &Hot, c: &Cold| {
             if r.purpose_bits & bit == 0 {
-                continue; // another purpose's event, or a permission switch
+                return None; // another purpose's event, or a permission switch
             }
-            let Some(slot) = cache.get_mut((r.scope % 8) as usize) else {
-                continue;
-            };
-            if slot.scope != r.scope {
-                *slot = self.answer(r.scope, purpose, q, covers, ids);
+            let slot = cache.get((r.scope % 8) as usize)?;
+            let mut answer = slot.get();
+            if answer.scope != r.scope {
+                answer = self.answer(r.scope, purpose, q, covers, ids);
+                slot.set(answer);
             }
-            if !slot.purpose {
-                continue;
-            }
-            if r.kind == Kind::Grant {
-                let lapsed = || events.cold.get(i).and_then(|c| self.expiry(r, c)).is_some_and(|e| e <= at);
-                if slot.grant && !lapsed() {
-                    grants.insert(ConsentQualities::from_bits_retain(r.detail));
+            // Only the events that grant or end count.
+            match r.kind {
+                Kind::Grant if answer.grant && self.expiry(r, c).is_none_or(|e| e > at) => {
+                    Some(Effect::Grant(ConsentQualities::from_bits_retain(r.detail)))
                 }
-            } else if slot.ends {
-                grants = Grants::NONE;
+                Kind::Grant => None,
+                _ => answer.ends.then_some(Effect::End),
             }
+        };
+        if !events.unordered {
+            // In time order, and only those at or before `at`: the fold in
+            // arrival order, as `in_force` does while the keys ascend.
+            let mut grants = Grants::NONE;
+            for (r, c) in hot.iter().zip(cold) {
+                match effect(r, c) {
+                    Some(Effect::Grant(q)) => grants.insert(q),
+                    Some(Effect::End) => grants = Grants::NONE,
+                    None => {}
+                }
+            }
+            return grants;
         }
-        grants
+        let effects = hot.iter().zip(cold).enumerate().filter_map(|(i, (r, c))| {
+            let later = r.secs > at.0 || (r.secs == at.0 && c.nanos > at.1);
+            if later {
+                return None;
+            }
+            effect(r, c).map(|e| ((r.secs, c.nanos, i), e))
+        });
+        super::in_force(effects)
     }
 }
 
@@ -879,14 +966,11 @@ impl ConsentStore for CompactLedger {
             return false;
         };
         let mut on = false;
-        for (r, _) in self.as_of(subject, utc_key(at)) {
-            if matches!(r.kind, Kind::PermissionOn | Kind::PermissionOff) && usize::from(r.detail) == index {
-                match r.kind {
-                    Kind::PermissionOn => on = true,
-                    Kind::PermissionOff => on = false,
-                    Kind::Grant | Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => {}
-                }
-            }
+        let switches = self.as_of(subject, utc_key(at)).filter(|(_, r, _)| {
+            matches!(r.kind, Kind::PermissionOn | Kind::PermissionOff) && usize::from(r.detail) == index
+        });
+        if let Some((_, r, _)) = switches.max_by_key(|(key, _, _)| *key) {
+            on = r.kind == Kind::PermissionOn;
         }
         on
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{ConsentChange, ConsentEvent, ConsentQuery, ConsentStatus, ConsentStore, Grants, Scope};
+use super::{ConsentChange, ConsentEvent, ConsentQuery, ConsentStatus, ConsentStore, Effect, Grants, Scope};
 use crate::error::Error;
 use crate::ids::{PurposeId, RecipientId, SubjectId};
 use crate::policy::Permission;
@@ -13,10 +13,13 @@ use crate::taxonomy::CategoryKey;
 
 /// An append-only, in-memory consent ledger.
 ///
-/// Events are kept per subject in the order of their time, ties in append
-/// order; nothing appended is ever removed or changed. As-of queries count
-/// the events at or before the asked time, including those at exactly that
-/// time.
+/// Events are kept per subject in the order they arrived, with the time
+/// each was recorded where the caller gave it ([`append_at`](Self::append_at));
+/// nothing appended is ever removed or changed. As-of queries go by each
+/// event's own time (`at`), ties in arrival order, and count the events at
+/// or before the asked time, including those at exactly that time: an event
+/// appended late counts from its own time. Appending costs O(1) amortised
+/// and a look-up one pass over the subject's events, whatever their order.
 ///
 /// # Example
 ///
@@ -37,13 +40,15 @@ pub struct InMemoryLedger {
     ids: std::collections::HashSet<Uuid>,
 }
 
-/// A subject's events in time order (ties in append order), with a mark of
-/// each at the same index, kept apart: a look-up scans the marks and reads
-/// an event only when its mark says it may concern the query.
+/// A subject's events in arrival order, with a mark of each at the same
+/// index, kept apart: a look-up scans the marks and reads an event only when
+/// its mark says it may concern the query.
 #[derive(Clone, Debug, Default)]
 struct Events {
     marks: Vec<Mark>,
     events: Vec<ConsentEvent>,
+    /// When each event was recorded, where the caller said.
+    recorded: Vec<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -69,7 +74,27 @@ impl InMemoryLedger {
         Self::default()
     }
 
-    /// Appends an event.
+    /// Appends an event recorded now, at `recorded`: the service's own
+    /// clock when the event reached it (the crate reads no clock).
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append), and refuses an event dated more than
+    /// [`CONSENT_HORIZON`](crate::CONSENT_HORIZON) (400 days) before
+    /// `recorded` or more than [`CONSENT_SKEW`](crate::CONSENT_SKEW)
+    /// (5 minutes) after it.
+    pub fn append_at(&mut self, event: ConsentEvent, recorded: DateTime<Utc>) -> Result<(), Error> {
+        self.check(&event)?;
+        super::check_recorded(&event, recorded)?;
+        self.push(event, Some(recorded));
+        Ok(())
+    }
+
+    /// Appends an event whose recording time is not known here: one loaded
+    /// back from a store that checked it when it was recorded, or a history
+    /// handed in whole. Its time is taken as it is, with no horizon and no
+    /// skew check; use [`append_at`](Self::append_at) for an event being
+    /// recorded now.
     ///
     /// # Errors
     ///
@@ -78,19 +103,26 @@ impl InMemoryLedger {
     /// explicit, explicit but not affirmative), or a scope with no purpose or
     /// no category.
     pub fn append(&mut self, event: ConsentEvent) -> Result<(), Error> {
+        self.check(&event)?;
+        self.push(event, None);
+        Ok(())
+    }
+
+    fn check(&self, event: &ConsentEvent) -> Result<(), Error> {
         if self.ids.contains(&event.id) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
-        super::check_event(&event)?;
+        super::check_event(event)
+    }
+
+    fn push(&mut self, event: ConsentEvent, recorded: Option<DateTime<Utc>>) {
         let at = event.at.with_timezone(&Utc);
         self.ids.insert(event.id);
         let events = self.subjects.entry(event.subject.clone()).or_default();
-        // Keep (time, append order): insert after every event at or before `at`.
-        let pos = events.upto(at);
         let purposes = event.change.scope().map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(p)));
-        events.marks.insert(pos, Mark { at, purposes });
-        events.events.insert(pos, event);
-        Ok(())
+        events.marks.push(Mark { at, purposes });
+        events.events.push(event);
+        events.recorded.push(recorded);
     }
 
     /// Appends every event, stopping at the first one refused.
@@ -112,9 +144,19 @@ impl InMemoryLedger {
         self.ids.is_empty()
     }
 
-    /// A subject's events, in time order (ties in append order).
+    /// A subject's events, in time order (ties in arrival order).
     pub fn events(&self, subject: &SubjectId) -> impl Iterator<Item = &ConsentEvent> {
-        self.subjects.get(subject).into_iter().flat_map(|e| e.events.iter())
+        let mut events: Vec<&ConsentEvent> =
+            self.subjects.get(subject).map(|e| e.events.iter().collect()).unwrap_or_default();
+        // A stable sort: ties stay in arrival order.
+        events.sort_by_key(|e| e.at.with_timezone(&Utc));
+        events.into_iter()
+    }
+
+    /// A subject's events in the order they arrived, each with the time it
+    /// was recorded where [`append_at`](Self::append_at) was told.
+    pub fn arrivals(&self, subject: &SubjectId) -> impl Iterator<Item = (&ConsentEvent, Option<DateTime<Utc>>)> {
+        self.subjects.get(subject).into_iter().flat_map(|e| e.events.iter().zip(e.recorded.iter().copied()))
     }
 
     /// The DPV status of the consent for `purpose` × `category` (and
@@ -131,48 +173,44 @@ impl InMemoryLedger {
         recipient: Option<&RecipientId>,
         at: DateTime<Utc>,
     ) -> ConsentStatus {
-        let mut status = ConsentStatus::Unknown;
-        let mut granted_before = false;
-        for event in self.as_of(subject, at) {
+        // The latest relevant event (by time, then arrival) sets the
+        // status; a grant renews when an earlier one was relevant too.
+        let mut grants = 0_usize;
+        let relevant = self.as_of(subject, at).filter(|(_, event)| {
             let Some(scope) = event.change.scope() else {
-                continue;
+                return false;
             };
             if !scope.purposes.contains(purpose) || !recipient_matches(scope, recipient) {
-                continue;
+                return false;
             }
             match &event.change {
-                ConsentChange::Grant { expires, .. } => {
-                    if !scope.categories.iter().any(|c| category.is_within(c)) {
-                        continue;
-                    }
-                    status = if granted_before { ConsentStatus::RenewedGiven } else { ConsentStatus::Given };
-                    granted_before = true;
-                    if expires.is_some_and(|e| e.with_timezone(&Utc) <= at) {
-                        status = ConsentStatus::Expired;
-                    }
+                ConsentChange::Grant { .. } => {
+                    let covers = scope.categories.iter().any(|c| category.is_within(c));
+                    grants += usize::from(covers);
+                    covers
                 }
-                other => {
-                    if scope.categories.iter().any(|c| related(c, category))
-                        && let Some(st) = other.status()
-                    {
-                        status = st;
-                    }
-                }
+                _ => scope.categories.iter().any(|c| related(c, category)),
             }
+        });
+        let latest = relevant.max_by_key(|(key, _)| *key).map(|(_, event)| event);
+        match latest.map(|e| &e.change) {
+            Some(ConsentChange::Grant { expires, .. }) => super::grant_status(grants > 1, expires.as_ref(), at),
+            Some(other) => other.status().unwrap_or(ConsentStatus::Unknown),
+            None => ConsentStatus::Unknown,
         }
-        status
     }
 
-    /// The subject's events at or before `at`.
-    fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> impl Iterator<Item = &ConsentEvent> {
-        self.subjects.get(subject).into_iter().flat_map(move |e| e.events.get(..e.upto(at)).unwrap_or_default())
-    }
-}
-
-impl Events {
-    /// How many events are at or before `at`.
-    fn upto(&self, at: DateTime<Utc>) -> usize {
-        self.marks.partition_point(|m| m.at <= at)
+    /// The subject's events at or before `at`, in arrival order, each with
+    /// its key: its time, then its arrival.
+    fn as_of(
+        &self,
+        subject: &SubjectId,
+        at: DateTime<Utc>,
+    ) -> impl Iterator<Item = ((DateTime<Utc>, usize), &ConsentEvent)> {
+        self.subjects.get(subject).into_iter().flat_map(move |e| {
+            let keyed = e.marks.iter().zip(&e.events).enumerate();
+            keyed.filter(move |(_, (m, _))| m.at <= at).map(|(i, (m, event))| ((m.at, i), event))
+        })
     }
 }
 
@@ -196,58 +234,46 @@ impl ConsentStore for InMemoryLedger {
     }
 
     fn grants(&self, q: &ConsentQuery<'_>) -> Grants {
-        // The kinds of grant in force so far: a grant adds its qualities
-        // unless it has lapsed by the time asked about; an ending event
-        // clears them.
-        let mut grants = Grants::NONE;
-        let bit = purpose_bit(q.purpose);
         let Some(e) = self.subjects.get(q.subject) else {
-            return grants;
+            return Grants::NONE;
         };
-        for (i, mark) in e.marks.get(..e.upto(q.at)).unwrap_or_default().iter().enumerate() {
-            if mark.purposes & bit == 0 {
-                continue; // another purpose's event, or a permission switch
-            }
-            let Some(event) = e.events.get(i) else {
-                continue;
-            };
-            let Some(scope) = event.change.scope() else {
-                continue;
-            };
-            if !scope.purposes.contains(q.purpose) {
-                continue;
-            }
-            match &event.change {
-                ConsentChange::Grant { qualities, expires, .. } => {
-                    let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
-                    let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
-                    if covers && recipient_matches(scope, q.recipient) && !lapsed {
-                        grants.insert(*qualities);
-                    }
-                }
-                _ => {
-                    // An ending event for one recipient ends every grant as
-                    // far as that recipient is concerned, general ones too.
-                    let to_query = scope.recipient.as_ref().is_none_or(|r| q.recipient == Some(r));
-                    if to_query && scope.categories.iter().any(|c| related(c, q.category)) {
-                        grants = Grants::NONE;
-                    }
-                }
-            }
-        }
-        grants
+        let bit = purpose_bit(q.purpose);
+        // Skip another purpose's event, a permission switch, or a later one.
+        let effects = e.marks.iter().zip(&e.events).enumerate();
+        let effects = effects.filter(move |(_, (mark, _))| mark.purposes & bit != 0 && mark.at <= q.at);
+        let effects = effects.filter_map(|(i, (mark, event))| effect(event, q).map(|e| ((mark.at, i), e)));
+        super::in_force(effects)
     }
 
     fn permission_on(&self, subject: &SubjectId, permission: Permission, at: DateTime<Utc>) -> bool {
-        let mut on = false;
-        for event in self.as_of(subject, at) {
-            match &event.change {
-                ConsentChange::PermissionOn { permission: p } if *p == permission => on = true,
-                ConsentChange::PermissionOff { permission: p } if *p == permission => on = false,
-                _ => {}
-            }
+        let switches = self.as_of(subject, at).filter_map(|(key, event)| match &event.change {
+            ConsentChange::PermissionOn { permission: p } if *p == permission => Some((key, true)),
+            ConsentChange::PermissionOff { permission: p } if *p == permission => Some((key, false)),
+            _ => None,
+        });
+        switches.max_by_key(|(key, _)| *key).is_some_and(|(_, on)| on)
+    }
+}
+
+/// What `event`, at or before the query's time, means for the query:
+/// `None` when it neither grants nor ends.
+fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {
+    let scope = event.change.scope()?;
+    if !scope.purposes.contains(q.purpose) {
+        return None;
+    }
+    match &event.change {
+        ConsentChange::Grant { qualities, expires, .. } => {
+            let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
+            let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
+            (covers && recipient_matches(scope, q.recipient) && !lapsed).then_some(Effect::Grant(*qualities))
         }
-        on
+        _ => {
+            // An ending event for one recipient ends every grant as far as
+            // that recipient is concerned, general ones too.
+            let to_query = scope.recipient.as_ref().is_none_or(|r| q.recipient == Some(r));
+            (to_query && scope.categories.iter().any(|c| related(c, q.category))).then_some(Effect::End)
+        }
     }
 }
 

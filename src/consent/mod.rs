@@ -5,7 +5,7 @@ mod compact;
 mod ledger;
 mod qualities;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -189,6 +189,106 @@ pub(crate) fn check_event(event: &ConsentEvent) -> Result<(), crate::Error> {
         return Err(crate::Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
     }
     Ok(())
+}
+
+/// How long before the time it is recorded an event may be dated: 400
+/// days, long enough for a mobile client that was offline for a year to
+/// hand in what the person did meanwhile, short enough that a history
+/// cannot be rewritten years back. Checked by
+/// [`InMemoryLedger::append_at`] and [`CompactLedger::append_at`].
+pub const CONSENT_HORIZON: TimeDelta = TimeDelta::days(400);
+
+/// How far after the time it is recorded an event may be dated: 5 minutes
+/// of clock skew between the device that dated it and the service that
+/// records it. Checked by the `append_at` of both ledgers.
+pub const CONSENT_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// Refuses an event dated more than [`CONSENT_HORIZON`] before `recorded`
+/// or more than [`CONSENT_SKEW`] after it.
+pub(crate) fn check_recorded(event: &ConsentEvent, recorded: DateTime<Utc>) -> Result<(), crate::Error> {
+    if recorded.checked_add_signed(CONSENT_SKEW).is_some_and(|latest| event.at > latest) {
+        return Err(crate::Error::ledger(format!(
+            "consent event `{}` is dated more than {} minutes after it was recorded",
+            event.id,
+            CONSENT_SKEW.num_minutes()
+        )));
+    }
+    if recorded.checked_sub_signed(CONSENT_HORIZON).is_some_and(|oldest| event.at < oldest) {
+        return Err(crate::Error::ledger(format!(
+            "consent event `{}` is dated more than {} days before it was recorded",
+            event.id,
+            CONSENT_HORIZON.num_days()
+        )));
+    }
+    Ok(())
+}
+
+/// What one event means for one question about a grant, once the event
+/// is known to be at or before the time asked about (an event that neither
+/// grants nor ends is left out).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Effect {
+    /// A grant of these qualities that covers the question and has not
+    /// lapsed.
+    Grant(ConsentQualities),
+    /// An ending event that ends the question's grants.
+    End,
+}
+
+/// The grants in force, from the effects of a subject's events at or before
+/// the time asked about, each with its key: its own time, then its arrival
+/// order. The events may come in any order (the ledgers keep them in
+/// arrival order): the latest ending event counts, and every grant after it
+/// by key adds its qualities. This is the one fold both ledgers answer
+/// with, so that an event appended late counts from its own time and the
+/// cost stays linear in the events: one pass while the keys ascend (a
+/// history appended in time order), two once one does not.
+pub(crate) fn in_force<K: Ord + Copy>(effects: impl Iterator<Item = (K, Effect)> + Clone) -> Grants {
+    let mut grants = Grants::NONE;
+    let mut last = None;
+    for (k, e) in effects.clone() {
+        if last.is_some_and(|l| k < l) {
+            return in_force_unordered(effects);
+        }
+        last = Some(k);
+        match e {
+            Effect::Grant(q) => grants.insert(q),
+            Effect::End => grants = Grants::NONE,
+        }
+    }
+    grants
+}
+
+/// [`in_force`] for events in any order: the latest ending event, then
+/// the grants after it.
+fn in_force_unordered<K: Ord + Copy>(effects: impl Iterator<Item = (K, Effect)> + Clone) -> Grants {
+    let ended = effects.clone().filter_map(|(k, e)| matches!(e, Effect::End).then_some(k)).max();
+    let mut grants = Grants::NONE;
+    for (k, e) in effects {
+        if let Effect::Grant(q) = e
+            && ended.is_none_or(|end| k > end)
+        {
+            grants.insert(q);
+        }
+    }
+    grants
+}
+
+/// The status a grant leaves a consent in, when it is the latest relevant
+/// event at `at`: expired once `expires` has passed, else given, or given
+/// again when an earlier grant was relevant too.
+pub(crate) fn grant_status<T: chrono::TimeZone>(
+    renewed: bool,
+    expires: Option<&DateTime<T>>,
+    at: DateTime<Utc>,
+) -> ConsentStatus {
+    if expires.is_some_and(|e| *e <= at) {
+        ConsentStatus::Expired
+    } else if renewed {
+        ConsentStatus::RenewedGiven
+    } else {
+        ConsentStatus::Given
+    }
 }
 
 /// The state of a consent, as the W3C Data Privacy Vocabulary names it

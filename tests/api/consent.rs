@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use privacy_engine::{
-    CategoryKey, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, ErrorKind,
-    InMemoryLedger, Permission, PurposeId, RecipientId, Scope, SubjectId,
+    CONSENT_HORIZON, CONSENT_SKEW, CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities,
+    ConsentQuery, ConsentStatus, ConsentStore, ErrorKind, InMemoryLedger, Permission, PurposeId, RecipientId, Scope,
+    SubjectId,
 };
 use uuid::Uuid;
 
@@ -630,4 +631,177 @@ fn consent_event_json_form() {
     ] {
         assert!(serde_json::from_str::<ConsentEvent>(&bad).is_err(), "{bad}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Arrival order, late events, and the recording horizon (issue 13 item 2).
+
+/// The same events in both ledgers, in the order given.
+fn both(events: &[ConsentEvent]) -> (InMemoryLedger, CompactLedger) {
+    let (mut memory, mut compact) = (InMemoryLedger::new(), CompactLedger::new());
+    for e in events {
+        memory.append(e.clone()).unwrap();
+        compact.append(e.clone()).unwrap();
+    }
+    (memory, compact)
+}
+
+#[test]
+fn reversed_appends_are_kept_in_arrival_order_and_answered_by_time() {
+    // 30,000 events, newest first, alternating grant (even seconds) and
+    // withdrawal (odd): appending pushes (the ledgers used to insert at the
+    // event's time, O(n²): 6 s for this history), and the arrival order
+    // coming back unchanged shows no event was moved.
+    const N: i64 = 30_000;
+    let base = t("2024-01-01T00:00:00Z");
+    let events: Vec<ConsentEvent> = (0..N)
+        .map(|i| {
+            let secs = N - i;
+            let at = (base + chrono::TimeDelta::seconds(secs)).fixed_offset().to_rfc3339();
+            let s = scope("ads", "user.device");
+            let change = if secs % 2 == 0 {
+                grant(ConsentQualities::explicit(), s)
+            } else {
+                ConsentChange::Withdraw { scope: s }
+            };
+            event(i as u128, &at, change)
+        })
+        .collect();
+    let (memory, compact) = both(&events);
+    let arrived: Vec<u128> = memory.arrivals(&"alice".into()).map(|(e, _)| e.id.as_u128()).collect();
+    assert_eq!(arrived, (0..N as u128).collect::<Vec<_>>());
+    let arrived: Vec<u128> = compact.arrivals(&"alice".into()).map(|(e, _)| e.id.as_u128()).collect();
+    assert_eq!(arrived, (0..N as u128).collect::<Vec<_>>());
+    let in_time: Vec<u128> = compact.events(&"alice".into()).map(|e| e.id.as_u128()).collect();
+    assert_eq!(in_time, (0..N as u128).rev().collect::<Vec<_>>());
+    let ask = Ask::new("ads", "user.device");
+    for secs in [1, 2, 3, 10_000, 10_001, N - 1, N] {
+        let at = (base + chrono::TimeDelta::seconds(secs)).to_rfc3339();
+        assert_eq!(ask.at(&memory, &at), secs % 2 == 0, "in memory at {secs}");
+        assert_eq!(ask.at(&compact, &at), secs % 2 == 0, "compact at {secs}");
+    }
+}
+
+#[test]
+fn a_late_grant_counts_from_its_own_time() {
+    // A withdrawal at T1 arrives first; the grant at T0 and a grant at T2,
+    // recorded later by an offline client, arrive after it.
+    let s = || scope("ads", "user.device");
+    let (memory, compact) = both(&[
+        event(1, T1, ConsentChange::Withdraw { scope: s() }),
+        event(2, T0, grant(ConsentQualities::explicit(), s())),
+        event(3, "2024-01-15T10:00:00+08:00", grant(ConsentQualities::explicit(), s())),
+        event(4, T2, grant(ConsentQualities::explicit(), s())),
+    ]);
+    let ask = Ask::new("ads", "user.device");
+    for (at, want) in [
+        ("2023-12-31T10:00:00+08:00", false),
+        (T0, true),
+        ("2024-01-20T10:00:00+08:00", true),
+        (T1, false),
+        ("2024-02-15T10:00:00+08:00", false),
+        (T2, true),
+    ] {
+        assert_eq!(ask.at(&memory, at), want, "in memory at {at}");
+        assert_eq!(ask.at(&compact, at), want, "compact at {at}");
+    }
+    assert_eq!(status(&memory, "ads", "user.device", None, "2024-01-20T10:00:00+08:00"), ConsentStatus::RenewedGiven);
+    assert_eq!(status(&memory, "ads", "user.device", None, "2024-02-15T10:00:00+08:00"), ConsentStatus::Withdrawn);
+    let at = t("2024-01-20T10:00:00+08:00");
+    let c = compact.status(&"alice".into(), &"ads".into(), &key("user.device"), None, at);
+    assert_eq!(c, ConsentStatus::RenewedGiven);
+}
+
+#[test]
+fn a_late_withdrawal_ends_grants_from_its_time() {
+    let s = || scope("ads", "user.device");
+    let (memory, compact) = both(&[
+        event(1, T0, grant(ConsentQualities::explicit(), s())),
+        event(2, T2, grant(ConsentQualities::explicit(), s())),
+        event(3, "2024-01-01T10:00:00+08:00", ConsentChange::PermissionOn { permission: Permission::Camera }),
+        // Arrives last, dated between the two grants.
+        event(4, T1, ConsentChange::Withdraw { scope: s() }),
+        event(5, T1, ConsentChange::PermissionOff { permission: Permission::Camera }),
+    ]);
+    let ask = Ask::new("ads", "user.device");
+    for (at, want) in [(T0, true), ("2024-01-31T10:00:00+08:00", true), (T1, false), (T2, true)] {
+        assert_eq!(ask.at(&memory, at), want, "in memory at {at}");
+        assert_eq!(ask.at(&compact, at), want, "compact at {at}");
+    }
+    for store in [&memory as &dyn ConsentStore, &compact] {
+        assert!(store.permission_on(&"alice".into(), Permission::Camera, t(T0)));
+        assert!(!store.permission_on(&"alice".into(), Permission::Camera, t(T2)));
+    }
+}
+
+#[test]
+fn an_event_outside_the_horizon_or_the_skew_is_refused_with_its_id() {
+    assert_eq!(CONSENT_HORIZON, chrono::TimeDelta::days(400));
+    assert_eq!(CONSENT_SKEW, chrono::TimeDelta::minutes(5));
+    let recorded = t("2025-06-01T00:00:00Z");
+    let dated = |id: u128, at: DateTime<Utc>| {
+        event(id, &at.to_rfc3339(), grant(ConsentQualities::explicit(), scope("ads", "user.device")))
+    };
+    let too_old = dated(1, recorded - CONSENT_HORIZON - chrono::TimeDelta::seconds(1));
+    let oldest = dated(2, recorded - CONSENT_HORIZON);
+    let latest = dated(3, recorded + CONSENT_SKEW);
+    let too_new = dated(4, recorded + CONSENT_SKEW + chrono::TimeDelta::nanoseconds(1));
+    let (mut memory, mut compact) = (InMemoryLedger::new(), CompactLedger::new());
+    for (e, ok) in [(too_old, false), (oldest, true), (latest, true), (too_new, false)] {
+        let results = [memory.append_at(e.clone(), recorded), compact.append_at(e.clone(), recorded)];
+        for r in results {
+            match r {
+                Ok(()) => assert!(ok, "event {} accepted", e.id),
+                Err(err) => {
+                    assert!(!ok, "event {} refused: {err}", e.id);
+                    assert_eq!(err.kind(), ErrorKind::Ledger);
+                    assert!(err.to_string().contains(&format!("`{}`", e.id)), "{err}");
+                }
+            }
+        }
+    }
+    assert_eq!((memory.len(), compact.len()), (2, 2));
+    // The recording time is kept beside each event; `append` records none.
+    memory.append(dated(5, recorded - chrono::TimeDelta::days(4000))).unwrap();
+    let recorded_at: Vec<_> = memory.arrivals(&"alice".into()).map(|(_, r)| r).collect();
+    assert_eq!(recorded_at, vec![Some(recorded), Some(recorded), None]);
+    compact.append(dated(5, recorded - chrono::TimeDelta::days(4000))).unwrap();
+    let recorded_at: Vec<_> = compact.arrivals(&"alice".into()).map(|(_, r)| r).collect();
+    assert_eq!(recorded_at, vec![Some(recorded), Some(recorded), None]);
+}
+
+#[test]
+fn a_line_with_a_long_reversed_history_is_decided_in_one_pass() {
+    // As many events as a line may hold, newest first (30,000 events with
+    // 30,000 categories took 93 s before; a line now holds at most
+    // `MAX_CONSENT_EVENTS_PER_LINE`): the consents are appended as they come
+    // and the request is answered by the events' own times.
+    // Even, so that the newest event is a grant.
+    const N: i64 = privacy_engine::MAX_CONSENT_EVENTS_PER_LINE as i64 - 2;
+    let policy = privacy_engine::Policy::from_json(include_str!("../../examples/policies/seed-004.json")).unwrap();
+    let engine = privacy_engine::Engine::new(policy).unwrap();
+    let base = t("2024-01-01T00:00:00Z");
+    let events: Vec<ConsentEvent> = (0..N)
+        .map(|i| {
+            let secs = N - i;
+            let at = (base + chrono::TimeDelta::seconds(secs)).to_rfc3339();
+            let s = scope("face_verification", "user.biometric.face");
+            let change = if secs % 2 == 0 {
+                grant(ConsentQualities::separate(), s)
+            } else {
+                ConsentChange::Withdraw { scope: s }
+            };
+            event_for("u", i as u128, &at, change)
+        })
+        .chain([event_for("u", N as u128, T0, ConsentChange::PermissionOn { permission: Permission::Camera })])
+        .collect();
+    let line = |secs: i64| {
+        let at = (base + chrono::TimeDelta::seconds(secs)).to_rfc3339();
+        let request = format!(
+            r#"{{"action":"collect","subject":{{"id":"u","age":30}},"categories":["user.biometric.face"],"purpose":"face_verification","at":"{at}"}}"#
+        );
+        format!(r#"{{"request":{request},"consents":{}}}"#, serde_json::to_string(&events).unwrap())
+    };
+    assert!(privacy_engine::decide_line(&engine, &line(N)).unwrap().is_permit());
+    assert!(!privacy_engine::decide_line(&engine, &line(N - 1)).unwrap().is_permit());
 }
