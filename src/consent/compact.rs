@@ -33,9 +33,10 @@ use crate::taxonomy::CategoryKey;
 ///
 /// The one difference from `InMemoryLedger`: an event id is checked for
 /// duplicates **among the events of the same subject only** (a ledger-wide
-/// set of ids would cost about 27 more bytes per event); finding a
-/// duplicate scans that subject's events. The same id appended for
-/// two different subjects is accepted twice.
+/// set of ids would cost about 27 more bytes per event); a subject's first
+/// 64 events are scanned, and a subject with more keeps a set of its ids, so
+/// appending stays linear in the events. The same id appended for two
+/// different subjects is accepted twice.
 ///
 /// # Example
 ///
@@ -328,7 +329,17 @@ struct Events {
     /// then arrival order is time order, and a look-up finds the events at
     /// or before its time by a binary search.
     unordered: bool,
+    /// The ids of a subject with more than [`ID_SCAN_LIMIT`] events, so that
+    /// checking a new id for a duplicate costs the same however long the
+    /// history; below the limit the ids are scanned (no memory spent on the
+    /// many short histories).
+    #[expect(clippy::box_collection, reason = "8 bytes in every subject's entry instead of 48; most never have a set")]
+    ids: Option<Box<std::collections::HashSet<[u8; 16]>>>,
 }
+
+/// How many events of one subject are scanned for a duplicate id before the
+/// subject gets a set of its ids.
+const ID_SCAN_LIMIT: usize = 64;
 
 /// What a look-up reads of an event.
 #[derive(Clone, Copy, Debug)]
@@ -365,7 +376,32 @@ struct Cold {
 type Key = (i64, u32, usize);
 
 impl Events {
+    /// Whether an event with this id is among the subject's events.
+    fn has_id(&self, id: &[u8; 16]) -> bool {
+        match &self.ids {
+            Some(ids) => ids.contains(id),
+            None => self.cold.iter().any(|c| c.id == *id),
+        }
+    }
+
+    /// Records a new event's id in the subject's set, making the set once
+    /// the history outgrows a scan.
+    fn note_id(&mut self, id: [u8; 16]) {
+        match &mut self.ids {
+            Some(ids) => {
+                ids.insert(id);
+            }
+            None if self.cold.len() >= ID_SCAN_LIMIT => {
+                let mut ids: std::collections::HashSet<[u8; 16]> = self.cold.iter().map(|c| c.id).collect();
+                ids.insert(id);
+                self.ids = Some(Box::new(ids));
+            }
+            None => {}
+        }
+    }
+
     fn push(&mut self, hot: Hot, cold: Cold, recorded: Option<Stamp>) {
+        self.note_id(cold.id);
         // Grow by about 1/16th so that capacity stays close to the length.
         if self.hot.len() == self.hot.capacity() {
             self.hot.reserve_exact(1 + self.hot.len() / 16);
@@ -465,7 +501,7 @@ impl CompactLedger {
 
     fn record(&mut self, event: ConsentEvent, recorded: Option<Stamp>) -> Result<(), Error> {
         let id = *event.id.as_bytes();
-        if self.events_of(&event.subject).is_some_and(|e| e.cold.iter().any(|c| c.id == id)) {
+        if self.events_of(&event.subject).is_some_and(|e| e.has_id(&id)) {
             return Err(Error::ledger(format!("duplicate consent event id `{}`", event.id)));
         }
         super::check_event(&event)?;

@@ -233,6 +233,23 @@ fn duplicate_event_ids_are_refused_and_nothing_is_lost() {
 }
 
 #[test]
+fn a_long_history_still_refuses_every_duplicate_id() {
+    // Past its first 64 events a subject's ids are kept in a set in the
+    // compact ledger: a duplicate of the first, of one near the switch and
+    // of the last is refused all the same, and nothing is added.
+    let mut c = CompactLedger::new();
+    for id in 0..200u128 {
+        c.append(event(id, T0, grant(ConsentQualities::explicit(), scope("ads", "user.device")))).unwrap();
+    }
+    for id in [0u128, 63, 64, 65, 199] {
+        let err = c.append(event(id, T1, ConsentChange::Withdraw { scope: scope("ads", "user.device") })).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Ledger, "id {id}");
+    }
+    assert_eq!(c.len(), 200);
+    assert!(Ask::new("ads", "user.device").at(&c, T2));
+}
+
+#[test]
 fn extend_stops_at_the_first_refused_event_and_keeps_the_earlier_ones() {
     let mut l = InMemoryLedger::new();
     let err = l
