@@ -3,8 +3,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::{
-    ActionRule, CategoryDecl, ConsentRequirement, Minors, Policy, Purpose, Recipient, RetentionRule, SCHEMA_VERSION,
-    Settings,
+    ActionRule, CategoryDecl, ConsentRequirement, Minors, Policy, Purpose, Recipient, RetentionRule, Settings,
 };
 use crate::error::Error;
 use crate::ids::PolicyId;
@@ -36,26 +35,7 @@ pub struct PolicyBuilder {
 
 impl PolicyBuilder {
     pub(super) fn new(id: PolicyId, version: String) -> Self {
-        Self {
-            policy: Policy {
-                schema: SCHEMA_VERSION,
-                id,
-                version,
-                effective: DateTime::<FixedOffset>::MIN_UTC.fixed_offset(),
-                language: "en".to_owned(),
-                source: None,
-                notes: Vec::new(),
-                acknowledged_warnings: Vec::new(),
-                settings: Settings::default(),
-                categories: Vec::new(),
-                purposes: Vec::new(),
-                consent_requirements: Vec::new(),
-                recipients: Vec::new(),
-                actions: Vec::new(),
-                minors: None,
-                retention: Vec::new(),
-            },
-        }
+        Self { policy: Policy::new(id, version) }
     }
 
     /// When the policy takes effect.
