@@ -6,6 +6,7 @@
 
 mod builder;
 mod categories;
+mod change;
 mod construct;
 mod ground;
 mod period;
@@ -20,6 +21,7 @@ use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId};
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 pub use builder::PolicyBuilder;
+pub use change::FreshConsent;
 pub use ground::{Evidence, Ground};
 pub use period::Period;
 use validate::Findings;
