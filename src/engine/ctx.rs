@@ -81,12 +81,13 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
 
     /// The claimed exception, if the policy lists it for this action and the
     /// request brings its evidence.
-    pub(super) fn exception(&self, d: &mut CatDraft<'a>) -> Option<&'a Exception> {
+    /// Returns the exception with its index in the action rule.
+    pub(super) fn exception(&self, d: &mut CatDraft<'a>) -> Option<(usize, &'a Exception)> {
         let claim = self.req.exception.as_ref()?;
         let kind = self.recipient.map(|(_, r)| r.kind);
         let rule: &'a ActionRule = self.rule;
         let mut listed = false;
-        for e in rule.exceptions.iter().filter(|e| e.ground == claim.ground) {
+        for (j, e) in rule.exceptions.iter().enumerate().filter(|(_, e)| e.ground == claim.ground) {
             if let Some(k) = kind {
                 let kinds = if e.recipient_kinds.is_empty() { &rule.recipient_kinds } else { &e.recipient_kinds };
                 if !kinds.is_empty() && !kinds.contains(&k) {
@@ -97,7 +98,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             let mut missing =
                 claim.ground.evidence().iter().chain(&e.requires).filter(|ev| !claim.evidence.contains(ev));
             let Some(first) = missing.next() else {
-                return Some(e);
+                return Some((j, e));
             };
             d.note(
                 &e.id,
@@ -121,14 +122,41 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         None
     }
 
-    pub(super) fn permit_by_exception(&self, d: &mut CatDraft<'a>, e: &'a Exception) {
-        d.by_exception = Some(e.ground);
+    /// Permits the category on exception `e` (the `j`th of the action
+    /// rule), with its duties. A ground with no basis in PIPL art. 13
+    /// permits only where the policy acknowledges its warning, and the
+    /// decision notes it; otherwise it denies.
+    pub(super) fn permit_by_exception(&self, d: &mut CatDraft<'a>, (j, e): (usize, &'a Exception)) {
+        let ground = Arg::S(e.ground.as_str());
         let message = match e.ground.pipl_basis() {
-            Some(b) => {
-                Msg::new(&["permitted without consent on ground `", "` (", ")"], [Arg::S(e.ground.as_str()), Arg::S(b)])
+            Some(b) => Msg::new(&["permitted without consent on ground `", "` (", ")"], [ground, Arg::S(b)]),
+            None if self.engine.policy.acknowledges_unbased_exception(self.rule_index, j) => {
+                d.note(
+                    builtin!("ground_without_pipl_basis"),
+                    e.cites.as_ref(),
+                    Msg::new(
+                        &[
+                            "ground `",
+                            "` has no basis in PIPL art. 13: permitted only because the policy acknowledges it",
+                        ],
+                        [ground],
+                    ),
+                );
+                Msg::new(&["permitted without consent on ground `", "`"], [ground])
             }
-            None => Msg::new(&["permitted without consent on ground `", "`"], [Arg::S(e.ground.as_str())]),
+            None => {
+                d.deny(
+                    builtin!("ground_without_pipl_basis"),
+                    e.cites.as_ref(),
+                    Msg::new(
+                        &["ground `", "` has no basis in PIPL art. 13 and the policy does not acknowledge it"],
+                        [ground],
+                    ),
+                );
+                return;
+            }
         };
+        d.by_exception = Some(e.ground);
         d.permit(&e.id, e.cites.as_ref(), message);
         for duty in e.ground.duties().iter().chain(&e.duties) {
             self.duty(d, *duty);

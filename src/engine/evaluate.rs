@@ -181,7 +181,13 @@ fn conclude<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>) {
 }
 
 fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft<'a>) {
-    let Some((pi, p)) = ctx.purpose else { return };
+    let Some((pi, p)) = ctx.purpose else {
+        // No purpose: `prepare` let the request through on a listed
+        // exception ground, which is the whole basis.
+        ctx.data_states(d);
+        by_exception(ctx, sensitivity, d);
+        return;
+    };
     if !ctx.within_purpose(c, d) {
         return;
     }
@@ -199,14 +205,7 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
         );
         d.unmet.push(UnmetRef::Permission(perm));
     }
-    if let Some(e) = ctx.exception(d) {
-        if !d.has_deny() {
-            ctx.permit_by_exception(d, e);
-            if sensitivity == Sensitivity::Sensitive {
-                d.obligations.push(ObligationRef::Encrypt);
-            }
-            d.minimise = true;
-        }
+    if by_exception(ctx, sensitivity, d) {
         return;
     }
     if ctx.minors_deny(d) {
@@ -243,4 +242,18 @@ fn collect_use<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sen
         }
         d.minimise = true;
     }
+}
+
+/// Permits collection or use on the claimed exception, unless a check has
+/// denied; `true` if the exception applies (it then decides).
+fn by_exception<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, sensitivity: Sensitivity, d: &mut CatDraft<'a>) -> bool {
+    let Some(e) = ctx.exception(d) else { return false };
+    if !d.has_deny() {
+        ctx.permit_by_exception(d, e);
+        if sensitivity == Sensitivity::Sensitive {
+            d.obligations.push(ObligationRef::Encrypt);
+        }
+        d.minimise = true;
+    }
+    true
 }

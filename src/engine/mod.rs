@@ -282,7 +282,8 @@ impl Engine {
             .iter()
             .zip(&self.policy.recipients)
             .filter(|(cr, r)| {
-                cr.cats.contains(c) && !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller)
+                cr.cats.contains(c)
+                    && !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller | RecipientKind::DataSubject)
             })
             .map(|(_, r)| r.id.clone())
             .collect::<std::collections::BTreeSet<_>>()

@@ -63,10 +63,10 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
         let message = format!("the policy has no rule for action `{}`", req.action.as_str());
         deny_top(&mut top, builtin!("undeclared_action"), message);
     }
-    let purpose = resolve_purpose(engine, req, &mut top);
-    let recipient = resolve_recipient(engine, req, &mut top);
     let policy = &engine.policy;
     let rule_ref = rule.and_then(|i| policy.actions.get(i));
+    let purpose = resolve_purpose(engine, req, rule_ref, &mut top);
+    let recipient = resolve_recipient(engine, req, &mut top);
     if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| policy.recipients.get(i)))
         && !kind_allowed(rule, req, r.kind)
     {
@@ -122,11 +122,25 @@ fn resolve_categories(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> 
 }
 
 /// The purpose's id; denies an undeclared purpose, and a missing one
-/// unless the action is a retention action.
-fn resolve_purpose(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<usize> {
+/// unless the action is a retention action or the request claims a ground
+/// the action rule lists as an exception: the ground is then the basis
+/// (PIPL art. 13(2)–(7)), and the request states only what is done, to
+/// what data, for whom.
+fn resolve_purpose(engine: &Engine, req: &Request, rule: Option<&ActionRule>, top: &mut Vec<Reason>) -> Option<usize> {
     let named = req.purpose.as_ref().map(|id| (engine.purpose_index.get(id).copied(), id.as_str()));
-    let missing = (!req.action.is_retention()).then(|| builtin!("missing_purpose"));
+    let missing = match named {
+        Some(_) => None,
+        None => (!req.action.is_retention() && !on_listed_ground(rule, req)).then(|| builtin!("missing_purpose")),
+    };
     resolve(req, top, named, ("purpose", builtin!("undeclared_purpose")), missing)
+}
+
+/// Whether the request claims a ground that the action rule lists among
+/// its exceptions.
+fn on_listed_ground(rule: Option<&ActionRule>, req: &Request) -> bool {
+    req.exception
+        .as_ref()
+        .is_some_and(|claim| rule.is_some_and(|r| r.exceptions.iter().any(|e| e.ground == claim.ground)))
 }
 
 /// The recipient's id; denies an undeclared recipient, and a missing one

@@ -10,10 +10,12 @@ use crate::taxonomy::Sensitivity;
 
 /// Decides a providing action for one category: the purpose, the recipient
 /// and the region, then the exception, minors rules and legal basis.
+///
+/// A request with no purpose reaches here only on a listed exception
+/// ground (see `prepare`): the ground is the basis, so the recipient's
+/// purposes are not asked and nothing but the exception can permit it.
 pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivity: Sensitivity, d: &mut CatDraft<'a>) {
-    let Some((pi, _)) = ctx.purpose else {
-        return;
-    };
+    let pi = ctx.purpose.map(|(i, _)| i);
     ctx.within_purpose(c, d);
     // A cross-border request that is not one, which the rule permits.
     let mut domestic = false;
@@ -26,7 +28,7 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
         return;
     }
     ctx.data_states(d);
-    if domestic {
+    if domestic && pi.is_some() {
         // The minors deny rules are consulted even when a check above has
         // denied, so that the decision lists every rule that denies.
         if !ctx.minors_deny(d) && !d.has_deny() {
@@ -47,7 +49,7 @@ pub(super) fn provide<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, c: usize, sensitivi
         }
         return;
     }
-    if ctx.minors_deny(d) {
+    if pi.is_none() || ctx.minors_deny(d) {
         return;
     }
     let mut needs = Requirements::default();
@@ -119,7 +121,7 @@ fn abroad_check<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, r: 
 fn recipient_checks<'a, S: ConsentStore>(
     ctx: &Ctx<'a, S>,
     c: usize,
-    pi: usize,
+    pi: Option<usize>,
     d: &mut CatDraft<'a>,
     ri: usize,
     r: &'a Recipient,
@@ -134,7 +136,9 @@ fn recipient_checks<'a, S: ConsentStore>(
         let args = [Arg::Id(r.id.as_str()), Arg::Id(d.key.as_str())];
         deny(d, Msg::new(&["recipient `", "` may not receive `", "`"], args));
     }
-    if !cr.is_some_and(|cr| cr.purposes.contains(pi)) {
+    if let Some(pi) = pi
+        && !cr.is_some_and(|cr| cr.purposes.contains(pi))
+    {
         let purpose = ctx.purpose.map_or("", |(_, p)| p.id.as_str());
         let args = [Arg::Id(r.id.as_str()), Arg::Id(purpose)];
         deny(d, Msg::new(&["recipient `", "` may not receive data for purpose `", "`"], args));

@@ -189,6 +189,10 @@ fn retain<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, facts: &F
         );
         return;
     }
+    if facts.pending_minimum.is_none() && facts.bounds.iter().any(|b| b.rule.keeps_nothing()) {
+        not_kept(ctx, d, facts);
+        return;
+    }
     let cancelled = cancelled_by(&ctx.req.events, at);
     let account_closed = cancelled.is_some();
     // A maximum still running gives the data until then, cancelled or not.
@@ -232,6 +236,19 @@ fn keep_for_minimum<'a, S: ConsentStore>(
     let ending = if facts.passed_max.is_empty() { &minimum_rules } else { &facts.passed_max };
     d.obligations.push(ObligationRef::RestrictToStorageAndSecurity);
     d.obligations.push(ObligationRef::DeleteBy(end, end_action(ending.iter().map(|(rule, _)| *rule))));
+}
+
+/// A maximum of zero from collection: the data is not kept at all, so
+/// keeping it is denied and it is deleted now, whether or not the time of
+/// collection is known.
+fn not_kept<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, facts: &Facts<'a>) {
+    for rule in facts.bounds.iter().map(|b| b.rule).filter(|r| r.keeps_nothing()) {
+        d.deny(&rule.id, rule.cites.as_ref(), "the policy keeps none of this data: its retention maximum is zero");
+        d.obligations.push(ObligationRef::DeleteBy(ctx.req.at, rule.end_action));
+        if rule.backups_at_next_cycle {
+            d.obligations.push(ObligationRef::PurgeBackupsAtNextCycle);
+        }
+    }
 }
 
 /// The retention period has ended and no minimum holds the data.

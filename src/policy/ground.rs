@@ -17,8 +17,12 @@ use super::Duty;
 pub enum Ground {
     /// National security or national defence.
     NationalSecurity,
-    /// Public security, public health, or a (major) public interest.
+    /// Public security or a (major) public interest.
     PublicInterest,
+    /// Public health: responding to a public-health emergency (PIPL art.
+    /// 13(4); seed 004 §1.2 item 11(2) names it apart from the public
+    /// interest).
+    PublicHealth,
     /// Criminal investigation, prosecution, trial, enforcement of judgments.
     CriminalProceedings,
     /// Life, property or other major interests when consent is hard to get.
@@ -91,9 +95,10 @@ pub enum Evidence {
 
 impl Ground {
     /// Every ground.
-    pub const ALL: [Ground; 22] = [
+    pub const ALL: [Ground; 23] = [
         Self::NationalSecurity,
         Self::PublicInterest,
+        Self::PublicHealth,
         Self::CriminalProceedings,
         Self::VitalInterests,
         Self::SelfPublished,
@@ -121,6 +126,7 @@ impl Ground {
         match self {
             Self::NationalSecurity => "national_security",
             Self::PublicInterest => "public_interest",
+            Self::PublicHealth => "public_health",
             Self::CriminalProceedings => "criminal_proceedings",
             Self::VitalInterests => "vital_interests",
             Self::SelfPublished => "self_published",
@@ -151,7 +157,7 @@ impl Ground {
         match self {
             Self::NationalSecurity | Self::CriminalProceedings | Self::Law => Some("PIPL art. 13(3) and (7)"),
             Self::AuthorityRequest => Some("PIPL art. 13(3)"),
-            Self::PublicInterest | Self::VitalInterests => Some("PIPL art. 13(4)"),
+            Self::PublicInterest | Self::PublicHealth | Self::VitalInterests => Some("PIPL art. 13(4)"),
             Self::NewsReporting => Some("PIPL art. 13(5)"),
             Self::SelfPublished | Self::LawfullyPublicSource => Some("PIPL art. 13(6), 27"),
             Self::Contract | Self::ServiceProvision | Self::Agreement => Some("PIPL art. 13(2)"),

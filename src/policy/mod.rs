@@ -373,6 +373,10 @@ pub enum RecipientKind {
     /// where a rule set treats it as one (the peer benchmark's `self`). It
     /// signs no agreement with itself and is never told to delete.
     Controller,
+    /// The data subject, or the guardian acting for them: data provided at
+    /// their own lawful request (seed 004 §3.1 items 6 and 7). They sign no
+    /// agreement and are never told to delete.
+    DataSubject,
 }
 
 /// An agreement or mechanism in place with a recipient.
@@ -400,7 +404,13 @@ impl ActionRule {
     /// but an authority, the public and the controller itself.
     pub(crate) fn requires_of(&self, kind: RecipientKind) -> bool {
         if self.recipient_requires_kinds.is_empty() {
-            !matches!(kind, RecipientKind::Authority | RecipientKind::Public | RecipientKind::Controller)
+            !matches!(
+                kind,
+                RecipientKind::Authority
+                    | RecipientKind::Public
+                    | RecipientKind::Controller
+                    | RecipientKind::DataSubject
+            )
         } else {
             self.recipient_requires_kinds.contains(&kind)
         }
@@ -594,7 +604,8 @@ pub struct ActionRule {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipient_requires: Vec<RecipientRequirement>,
     /// The recipient kinds `recipient_requires` is asked of; empty means
-    /// every kind but an authority, the public and the controller itself.
+    /// every kind but an authority, the public, the controller itself and
+    /// the data subject.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipient_requires_kinds: Vec<RecipientKind>,
     /// The least protected state the data may be in for this action, for
@@ -917,6 +928,16 @@ pub struct RetentionRule {
     pub cites: Option<Cites>,
 }
 
+impl RetentionRule {
+    /// Whether the rule keeps nothing at all: a maximum of zero from
+    /// collection ("the platform keeps no face data", seed 004 §1.2.2).
+    /// Such data is deleted at once, whether or not the time of its
+    /// collection is known.
+    pub fn keeps_nothing(&self) -> bool {
+        self.trigger == Trigger::Collected && self.maximum.is_some_and(Period::is_zero)
+    }
+}
+
 impl Policy {
     /// Parses and validates a policy document.
     ///
@@ -1000,6 +1021,23 @@ impl Policy {
     pub fn action_rule(&self, action: Action) -> Option<&ActionRule> {
         self.actions.iter().find(|r| r.action == action)
     }
+
+    /// The acknowledgement of the warning `code` at `path`, if the policy
+    /// records one: the one matching of warnings to acknowledgements.
+    pub(crate) fn acknowledgement(&self, code: DiagnosticCode, path: &str) -> Option<usize> {
+        self.acknowledged_warnings.iter().position(|a| a.code == code && a.path == path)
+    }
+
+    /// Whether the policy acknowledges that exception `j` of action rule
+    /// `rule` rests on a ground with no basis in PIPL art. 13.
+    pub(crate) fn acknowledges_unbased_exception(&self, rule: usize, j: usize) -> bool {
+        self.acknowledgement(DiagnosticCode::GroundWithoutPiplBasis, &exception_path(rule, j)).is_some()
+    }
+}
+
+/// The JSON pointer of exception `j` of action rule `rule`.
+pub(crate) fn exception_path(rule: usize, j: usize) -> String {
+    format!("/actions/{rule}/exceptions/{j}")
 }
 
 /// The error of every error-level diagnostic, if there is one.

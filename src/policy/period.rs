@@ -36,6 +36,11 @@ impl Period {
         Self { months: 0, days: n }
     }
 
+    /// Whether the period is empty (`P0D`).
+    pub fn is_zero(self) -> bool {
+        self.months == 0 && self.days == 0
+    }
+
     /// The date `self` after `date`, with the month-end convention for
     /// months that are too short. `None` past the calendar's range.
     pub fn after(self, date: NaiveDate, month_end: MonthEnd) -> Option<NaiveDate> {

@@ -416,7 +416,7 @@ fn check_actions(c: &mut Checker<'_>) {
             if e.ground.pipl_basis().is_none() {
                 c.warn(
                     DiagnosticCode::GroundWithoutPiplBasis,
-                    format!("{path}/exceptions/{j}"),
+                    super::exception_path(i, j),
                     format!(
                         "exception `{}` rests on ground `{}`, which has no basis in PIPL art. 13",
                         e.id,
@@ -666,7 +666,7 @@ fn separate_required(policy: &Policy, purpose: &PurposeId, key: &CategoryKey) ->
 fn acknowledge(policy: &Policy, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut used = BTreeSet::new();
     for d in out.iter_mut().filter(|d| d.severity == Severity::Warning) {
-        if let Some(i) = policy.acknowledged_warnings.iter().position(|a| a.code == d.code && a.path == d.path) {
+        if let Some(i) = policy.acknowledgement(d.code, &d.path) {
             d.acknowledged = true;
             used.insert(i);
         }

@@ -312,12 +312,18 @@ fn cases() -> Vec<Case> {
                 r.events.collected = Some(t("2024-05-19T23:59:59+08:00"));
             }),
         ),
-        permit(
+        // 004 §1.2.2: the platform keeps no face data, so not even until
+        // the end of the day it was collected (issue 14), nor when the
+        // collection time is not given.
+        case(
             "004.retention.face",
+            D,
+            Verdict::Deny,
             retention(Action::Retain, "user.biometric.face", |r| {
                 r.events.collected = Some(t("2024-05-20T00:00:00+08:00"));
             }),
         ),
+        case("004.retention.face", D, Verdict::Deny, retention(Action::Retain, "user.biometric.face", |_| {})),
         case(
             "004.retention.account",
             D,
