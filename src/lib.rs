@@ -194,7 +194,7 @@ pub use crate::policy::{
     CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence,
     Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
     PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
-    SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge,
+    SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge, Witness,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

@@ -10,6 +10,7 @@ mod change;
 mod construct;
 mod ground;
 mod period;
+mod reach;
 mod validate;
 mod widening;
 
@@ -24,6 +25,7 @@ pub use builder::PolicyBuilder;
 pub use change::FreshConsent;
 pub use ground::{Evidence, Ground};
 pub use period::Period;
+pub use reach::Witness;
 use validate::Findings;
 pub(crate) use validate::pointer;
 pub use validate::{Diagnostic, DiagnosticCode, Severity};
@@ -967,6 +969,15 @@ impl Policy {
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let (taxonomy, found) = categories::taxonomy_of(self);
         validate::check(self, &taxonomy, found, Findings::All)
+    }
+
+    /// A witness for every exception, recipient, retention rule and consent
+    /// requirement that some well-formed request can reach, in document
+    /// order: a request (with the consents it needs) that an engine of this
+    /// policy decides by that rule. The others are reported by
+    /// [`Policy::diagnostics`] as `unreachable-rule` warnings.
+    pub fn witnesses(&self) -> Vec<Witness> {
+        reach::reach(self, &self.taxonomy()).into_iter().filter_map(|r| r.witness).collect()
     }
 
     /// The warnings the policy has not acknowledged.

@@ -86,6 +86,10 @@ pub enum DiagnosticCode {
     ChildDataNotSensitive,
     /// An id is longer than [`MAX_ID_BYTES`](crate::MAX_ID_BYTES).
     IdTooLong,
+    /// An exception, recipient, retention rule or consent requirement that
+    /// no well-formed request can reach (see
+    /// [`Policy::witnesses`](crate::Policy::witnesses)).
+    UnreachableRule,
 }
 
 impl DiagnosticCode {
@@ -118,6 +122,7 @@ impl DiagnosticCode {
             Self::LowGuardianAge => "low-guardian-age",
             Self::ChildDataNotSensitive => "child-data-not-sensitive",
             Self::IdTooLong => "id-too-long",
+            Self::UnreachableRule => "unreachable-rule",
         }
     }
 }
@@ -290,6 +295,9 @@ pub(super) fn check(
     check_warnings(&mut c);
     for (code, path, message) in super::widening::widenings(policy, taxonomy) {
         c.warn(code, path, message);
+    }
+    for r in super::reach::reach(policy, taxonomy).into_iter().filter(|r| r.witness.is_none() && !r.warned_elsewhere) {
+        c.warn(DiagnosticCode::UnreachableRule, r.path, format!("{} can be reached by no well-formed request", r.what));
     }
     acknowledge(policy, c.out)
 }

@@ -39,7 +39,8 @@ fn base() -> Value {
         ],
         "actions": [
             {"id": "collect", "action": "collect"},
-            {"id": "entrust", "action": "entrust", "recipient_requires": ["processing_contract"]}
+            {"id": "entrust", "action": "entrust", "recipient_requires": ["processing_contract"]},
+            {"id": "delete", "action": "delete"}
         ],
         "minors": {
             "id": "minors",
@@ -240,7 +241,7 @@ fn declared_categories_may_come_in_any_order_and_inherit_sensitivity() {
 #[test]
 fn duplicate_action_rule() {
     let json = with(|v| v["actions"].as_array_mut().unwrap().push(json!({"id": "collect-again", "action": "collect"})));
-    assert_only_error(&json, DiagnosticCode::DuplicateActionRule, "/actions/2/action");
+    assert_only_error(&json, DiagnosticCode::DuplicateActionRule, "/actions/3/action");
     let msg = &invalid(&json)[0].message;
     assert!(msg.contains("collect") && msg.contains("`collect`"), "names the first rule: {msg}");
 }
@@ -435,7 +436,7 @@ fn ground_without_pipl_basis() {
 #[test]
 fn cross_border_without_mechanism() {
     let json = with(|v| v["actions"].as_array_mut().unwrap().push(json!({"id": "abroad", "action": "cross_border"})));
-    assert_only_warning(&json, DiagnosticCode::CrossBorderWithoutMechanism, "/actions/2/recipient_requires");
+    assert_only_warning(&json, DiagnosticCode::CrossBorderWithoutMechanism, "/actions/3/recipient_requires");
     let json = with(|v| {
         v["actions"]
             .as_array_mut()

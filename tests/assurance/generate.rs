@@ -176,6 +176,7 @@ const KINDS: &[RecipientKind] = &[
     RecipientKind::Authority,
     RecipientKind::Acquirer,
     RecipientKind::Public,
+    RecipientKind::DataSubject,
 ];
 
 const AGREEMENTS: &[Agreement] = &[
@@ -545,8 +546,9 @@ fn category_decls(declared: bool) -> BoxedStrategy<Vec<Value>> {
 
 /// A small random policy that passes `Policy::validate`.
 pub(crate) fn policy() -> impl Strategy<Value = Policy> {
-    (prop_oneof![1 => Just(0usize), 6 => 1usize..=3], 0usize..=3, 0usize..=3, 0usize..=3, proptest::bool::weighted(0.2))
-        .prop_flat_map(|(np, nq, nr, nt, declared)| {
+    let sizes = (prop_oneof![1 => Just(0usize), 6 => 1usize..=3], 0usize..=3, 0usize..=3, 0usize..=3);
+    (sizes, proptest::bool::weighted(0.2), proptest::bool::ANY)
+        .prop_flat_map(|((np, nq, nr, nt), declared, acknowledge)| {
             let pool = pool(declared);
             (
                 settings(declared),
@@ -558,29 +560,48 @@ pub(crate) fn policy() -> impl Strategy<Value = Policy> {
                     .prop_flat_map(move |acts| acts.into_iter().map(|a| action_rule(a, np)).collect::<Vec<_>>()),
                 proptest::option::weighted(0.7, minors(np)),
                 (0..nt).map(|i| retention_rule(i, np, pool.clone())).collect::<Vec<_>>(),
+                Just(acknowledge),
             )
         })
-        .prop_map(|(settings, categories, purposes, consent_requirements, recipients, actions, minors, retention)| {
-            let doc = strip_nulls(json!({
-                "schema": 1,
-                "id": "gen",
-                "version": "1",
-                "effective": base_time() - Duration::days(3650),
-                "language": "en",
-                "settings": settings,
-                "categories": categories,
-                "purposes": purposes,
-                "consent_requirements": consent_requirements,
-                "recipients": recipients,
-                "actions": actions,
-                "minors": minors,
-                "retention": retention,
-            }));
-            match Policy::from_json(&doc.to_string()) {
-                Ok(p) => p,
-                Err(e) => panic!("generated policy is invalid: {e}\n{doc:#}"),
-            }
-        })
+        .prop_map(
+            |(settings, categories, purposes, consent_requirements, recipients, actions, minors, retention, ack)| {
+                let doc = strip_nulls(json!({
+                    "schema": 1,
+                    "id": "gen",
+                    "version": "1",
+                    "effective": base_time() - Duration::days(3650),
+                    "language": "en",
+                    "settings": settings,
+                    "categories": categories,
+                    "purposes": purposes,
+                    "consent_requirements": consent_requirements,
+                    "recipients": recipients,
+                    "actions": actions,
+                    "minors": minors,
+                    "retention": retention,
+                }));
+                match Policy::from_json(&doc.to_string()) {
+                    Ok(p) if ack => acknowledge_unbased_grounds(p),
+                    Ok(p) => p,
+                    Err(e) => panic!("generated policy is invalid: {e}\n{doc:#}"),
+                }
+            },
+        )
+}
+
+/// The policy with every exception on a ground without a PIPL basis
+/// acknowledged, so that half the policies permit on those grounds (with
+/// the decision's note) and half deny (docs "Exceptions").
+fn acknowledge_unbased_grounds(p: Policy) -> Policy {
+    let mut doc = serde_json::to_value(&p).unwrap();
+    let acks: Vec<serde_json::Value> = p
+        .diagnostics()
+        .iter()
+        .filter(|d| d.code == privacy_engine::DiagnosticCode::GroundWithoutPiplBasis)
+        .map(|d| json!({"code": "ground-without-pipl-basis", "path": d.path, "reason": "generated"}))
+        .collect();
+    doc["acknowledged_warnings"] = serde_json::Value::Array(acks);
+    Policy::from_json(&doc.to_string()).unwrap()
 }
 
 /// An offset from the request time: around it to the second, and a day,

@@ -29,10 +29,10 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use privacy_engine::{
     Action, ActionRule, Agreement, CategoryKey, Cites, ConsentChange, ConsentEvent, ConsentFrom, ConsentGrants,
-    ConsentQualities, CrossBorderOrigin, DataState, Domestic, Duty, Effect, EndAction, Evidence, Exception, Ground,
-    MinorEffect, MinorRule, MonthEnd, NoticeField, Obligation, Period, Permission, Policy, Purpose, PurposeBasis,
-    PurposeId, Recipient, RecipientId, RecipientKind, RecipientRequirement, Request, RetentionRule, RuleId, Scope,
-    Sensitivity, SubjectId, TaxonomySource, Trigger, UnknownAge, Unmet, Verdict,
+    ConsentQualities, CrossBorderOrigin, DataState, DiagnosticCode, Domestic, Duty, Effect, EndAction, Evidence,
+    Exception, Ground, MinorEffect, MinorRule, MonthEnd, NoticeField, Obligation, Period, Permission, Policy, Purpose,
+    PurposeBasis, PurposeId, Recipient, RecipientId, RecipientKind, RecipientRequirement, Request, RetentionRule,
+    RuleId, Scope, Sensitivity, SubjectId, TaxonomySource, Trigger, UnknownAge, Unmet, Verdict,
 };
 use serde::de::DeserializeOwned;
 
@@ -72,6 +72,8 @@ struct Tables {
     taxonomy: BTreeMap<String, Sensitivity>,
     /// "Grounds": each ground's built-in duties and evidence.
     grounds: BTreeMap<Ground, (Vec<Duty>, Vec<Evidence>)>,
+    /// "Grounds": those with a PIPL basis (the others' cell is `none`).
+    based: Vec<Ground>,
     /// "`agreements` values": the recipient requirement each agreement
     /// satisfies.
     agreements: Vec<(Agreement, RecipientRequirement)>,
@@ -95,6 +97,11 @@ fn tables() -> &'static Tables {
                 let evidence = ticked(row[4]).into_iter().map(named).collect();
                 (named(ticked(row[0])[0]), (duties, evidence))
             })
+            .collect(),
+        based: doc_table("| value | meaning | PIPL basis | built-in duties | built-in evidence |")
+            .iter()
+            .filter(|row| !row[2].starts_with("none"))
+            .map(|row| named(ticked(row[0])[0]))
             .collect(),
         agreements: doc_table("| value | meaning | satisfies `recipient_requires` |")
             .iter()
@@ -525,7 +532,13 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) ->
             p
         }
         None => {
-            if !retention_action {
+            // docs "Exceptions": a request claiming a ground its action
+            // rule lists needs no purpose; the ground is the basis.
+            let on_ground = req
+                .exception
+                .as_ref()
+                .is_some_and(|c| rule.is_some_and(|r| r.exceptions.iter().any(|e| e.ground == c.ground)));
+            if !retention_action && !on_ground {
                 deny(&mut top, "missing_purpose");
             }
             None
@@ -726,7 +739,13 @@ impl Ctx<'_> {
     fn signs_agreements(&self, r: &Recipient) -> bool {
         let kinds = &self.rule.recipient_requires_kinds;
         if kinds.is_empty() {
-            !matches!(r.kind, RecipientKind::Authority | RecipientKind::Public | RecipientKind::Controller)
+            !matches!(
+                r.kind,
+                RecipientKind::Authority
+                    | RecipientKind::Public
+                    | RecipientKind::Controller
+                    | RecipientKind::DataSubject
+            )
         } else {
             kinds.contains(&r.kind)
         }
@@ -891,10 +910,10 @@ impl Ctx<'_> {
     /// The claimed exception, if the action rule lists its ground (for the
     /// recipient's kind) and the request carries the evidence the ground
     /// and the exception need.
-    fn exception(&self, d: &mut Draft) -> Option<&Exception> {
+    fn exception(&self, d: &mut Draft) -> Option<(usize, &Exception)> {
         let claim = self.req.exception.as_ref()?;
         let mut listed = false;
-        for e in self.rule.exceptions.iter().filter(|e| e.ground == claim.ground) {
+        for (j, e) in self.rule.exceptions.iter().enumerate().filter(|(_, e)| e.ground == claim.ground) {
             if let Some(r) = self.recipient {
                 let kinds = if e.recipient_kinds.is_empty() { &self.rule.recipient_kinds } else { &e.recipient_kinds };
                 if !kinds.is_empty() && !kinds.contains(&r.kind) {
@@ -908,7 +927,7 @@ impl Ctx<'_> {
                 .filter(|ev| !claim.evidence.contains(ev))
                 .collect();
             if missing.is_empty() {
-                return Some(e);
+                return Some((j, e));
             }
             d.note(e.id.clone(), e.cites.as_ref());
             for ev in missing {
@@ -921,7 +940,25 @@ impl Ctx<'_> {
         None
     }
 
-    fn permit_by_exception(&self, d: &mut Draft, e: &Exception) {
+    /// docs "Exceptions": a ground the ground table gives no PIPL basis
+    /// permits only where the policy acknowledges its
+    /// `ground-without-pipl-basis` warning (noted in the decision), and
+    /// denies otherwise.
+    fn permit_by_exception(&self, d: &mut Draft, (j, e): (usize, &Exception)) {
+        if !tables().based.contains(&e.ground) {
+            let index = self.policy.actions.iter().position(|a| a.action == self.rule.action).unwrap_or(0);
+            let path = format!("/actions/{index}/exceptions/{j}");
+            let acknowledged = self
+                .policy
+                .acknowledged_warnings
+                .iter()
+                .any(|a| a.code == DiagnosticCode::GroundWithoutPiplBasis && a.path == path);
+            if !acknowledged {
+                d.deny(reason(builtin("ground_without_pipl_basis"), Effect::Deny, e.cites.as_ref()));
+                return;
+            }
+            d.note(builtin("ground_without_pipl_basis"), e.cites.as_ref());
+        }
         d.by_exception = Some(e.ground);
         d.permit(reason(e.id.clone(), Effect::Permit, e.cites.as_ref()));
         for duty in ground_duties(e.ground).iter().chain(&e.duties) {
@@ -943,7 +980,8 @@ impl Ctx<'_> {
             .recipients
             .iter()
             .filter(|r| {
-                !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller) && within_any(key, &r.categories)
+                !matches!(r.kind, RecipientKind::Public | RecipientKind::Controller | RecipientKind::DataSubject)
+                    && within_any(key, &r.categories)
             })
             .map(|r| r.id.clone())
             .collect();
@@ -1059,7 +1097,21 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
 }
 
 fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
-    let Some(p) = ctx.purpose else { return };
+    let Some(p) = ctx.purpose else {
+        // docs "Exceptions": no purpose, on a listed ground: the data
+        // states, then the exception alone.
+        ctx.data_states(d);
+        if let Some(e) = ctx.exception(d)
+            && !d.has_deny()
+        {
+            ctx.permit_by_exception(d, e);
+            if sensitivity == Sensitivity::Sensitive {
+                d.obligations.push(Obligation::Encrypt);
+            }
+            d.obligations.push(Obligation::Minimise { categories: ctx.request_categories() });
+        }
+        return;
+    };
     if !ctx.within_purpose(d) {
         return;
     }
@@ -1115,7 +1167,9 @@ fn collect_use(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
 }
 
 fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
-    let Some(p) = ctx.purpose else { return };
+    // docs "Exceptions": with no purpose (a listed ground claimed), the
+    // recipient's purposes are not asked and only the exception permits.
+    let p = ctx.purpose;
     let rule = ctx.rule;
     let action = ctx.req.action;
     let key = d.key.clone();
@@ -1130,7 +1184,7 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
         if !within_any(&key, &r.categories) {
             d.deny(reason(rid.clone(), Effect::Deny, r.cites.as_ref()));
         }
-        if !r.purposes.contains(&p.id) {
+        if p.is_some_and(|p| !r.purposes.contains(&p.id)) {
             d.deny(reason(rid.clone(), Effect::Deny, r.cites.as_ref()));
         }
         if protection(ctx.req.data_state) < protection(r.data_state) {
@@ -1160,7 +1214,7 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
         return;
     }
     ctx.data_states(d);
-    if domestic {
+    if domestic && p.is_some() {
         // Permitted by the rule after the checks above and the minors deny
         // rules: no exception, no consent, no cross-border obligations.
         ctx.minors_deny(d);
@@ -1177,6 +1231,7 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
         }
         return;
     }
+    let Some(p) = p else { return };
     if ctx.minors_deny(d) {
         return;
     }
@@ -1346,6 +1401,23 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
             }
             if rules.is_empty() {
                 d.deny(reason(builtin("no_retention_rule"), Effect::Deny, None));
+                return;
+            }
+            // docs "Retention": a maximum of zero from collection keeps
+            // nothing: denied, and deleted at the request's time, whether
+            // or not the collection time is known (unless a statutory
+            // minimum still runs).
+            let keeps_nothing = |r: &RetentionRule| {
+                r.trigger == Trigger::Collected && r.maximum.is_some_and(|m| months_and_days(m) == (0, 0))
+            };
+            if pending_minimum.is_none() && rules.iter().any(|r| keeps_nothing(r)) {
+                for r in rules.iter().filter(|r| keeps_nothing(r)) {
+                    d.deny(rr(r, Effect::Deny));
+                    d.obligations.push(Obligation::DeleteBy { by: req.at, end: r.end_action });
+                    if r.backups_at_next_cycle {
+                        d.obligations.push(Obligation::PurgeBackupsAtNextCycle);
+                    }
+                }
                 return;
             }
             let cancelled = req.events.account_cancelled.filter(|c| c.with_timezone(&Utc) <= at);

@@ -61,6 +61,12 @@ fn use_(cats: &[&str], purpose: &str) -> Request {
     req(Action::Use, cats, purpose)
 }
 
+/// The request with no purpose: processing on an exception ground alone.
+fn on_ground(mut r: Request) -> Request {
+    r.purpose = None;
+    r
+}
+
 fn collect_phone() -> Request {
     req(Action::Collect, &[PHONE], "registration_login")
 }
@@ -203,6 +209,9 @@ fn cases() -> Vec<Case> {
         // Collection exceptions (§1.2 item 11).
         permit("004.collect.exc.1", claiming(collect_phone(), G::NationalSecurity, &[])),
         permit("004.collect.exc.2", claiming(collect_phone(), G::PublicInterest, &[Ev::MajorPublicInterest])),
+        // 004 §1.2 item 11(2): public health is a ground of its own, and
+        // the ground is the basis: no purpose is named.
+        permit("004.collect.exc.2.health", claiming(on_ground(collect_phone()), G::PublicHealth, &[])),
         case(
             "004.collect.exc.2",
             N,
@@ -243,6 +252,16 @@ fn cases() -> Vec<Case> {
         permit("004.share.exc.5.law", claiming(to_logistics(), G::Law, &[])),
         permit("004.share.exc.6", claiming(to_logistics(), G::SubjectRequest, &[Ev::SubjectRequested])),
         permit("004.share.exc.7", claiming(to_logistics(), G::GuardianRequest, &[Ev::GuardianRequested])),
+        // 004 §3.1 item 7: the guardian's own request, with the data going
+        // to the guardian, on the ground alone (no purpose).
+        permit(
+            "004.share.exc.7",
+            claiming(
+                on_ground(req(Action::Share, &[PHONE], "")).recipient("subject.self_or_guardian"),
+                G::GuardianRequest,
+                &[Ev::GuardianRequested],
+            ),
+        ),
         permit("004.share.exc.9", claiming(to_logistics(), G::AcademicResearch, &[Ev::ResultsDeIdentified])),
         permit("004.share.exc.10", claiming(to_logistics(), G::PublicInterest, &[Ev::MajorPublicInterest])),
         permit(

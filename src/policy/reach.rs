@@ -1,0 +1,408 @@
+//! Which rules of a policy some well-formed request can reach: for each
+//! exception, recipient, retention rule and consent requirement, a witness
+//! request that the engine decides by it, or the reason there is none (the
+//! `unreachable-rule` warning).
+//!
+//! The analysis follows the engine's order of checks (`engine::prepare`,
+//! `engine::provide`, `engine::retention`) without running it; the tests
+//! decide every witness with the engine and check that the decision cites
+//! its rule, so the two cannot drift apart unnoticed.
+
+use chrono::{DateTime, FixedOffset};
+use uuid::Uuid;
+
+use super::{
+    Action, ActionRule, ConsentRequirement, DataState, Domestic, Exception, Policy, Purpose, PurposeBasis, Recipient,
+    RecipientKind, RetentionRule,
+};
+use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, Scope};
+use crate::ids::RuleId;
+use crate::policy::Evidence;
+use crate::request::{ClaimedException, Request, Subject};
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
+
+/// The subject every witness is about: an adult, so that no minors rule
+/// stands in the way.
+const WITNESS_SUBJECT: &str = "witness";
+const WITNESS_AGE: u8 = 30;
+
+/// A request that reaches one rule of a policy, with the consents it needs.
+///
+/// Decided by an engine of the policy, it is decided by the rule: an
+/// exception, retention rule or consent requirement is cited among the
+/// decision's reasons (as `rule`); a recipient's request is permitted.
+/// Made by [`Policy::witnesses`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Witness {
+    /// The rule's path in the policy document, e.g. `/actions/0/exceptions/3`.
+    pub path: String,
+    /// The rule's id as a decision cites it (a recipient's id for a
+    /// recipient).
+    pub rule: RuleId,
+    /// What the rule is: `exception`, `recipient`, `retention rule` or
+    /// `consent requirement`.
+    pub kind: &'static str,
+    /// The request.
+    pub request: Request,
+    /// The consent events the request needs (grants of every quality for
+    /// its purpose and category), oldest first.
+    pub consents: Vec<ConsentEvent>,
+}
+
+/// One rule of the policy and whether some request reaches it.
+pub(super) struct Reach {
+    pub(super) path: String,
+    pub(super) what: String,
+    pub(super) witness: Option<Witness>,
+    /// Whether another warning already says why the rule is never reached
+    /// (an exception on a ground with no PIPL basis that the policy does
+    /// not acknowledge: acknowledging it makes it reachable).
+    pub(super) warned_elsewhere: bool,
+}
+
+/// Every exception, recipient, retention rule and consent requirement of
+/// the policy, in document order, each with its witness if it has one.
+pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
+    let w = Finder { policy, taxonomy, at: policy.effective };
+    let mut out = Vec::new();
+    for (i, a) in policy.actions.iter().enumerate() {
+        for (j, e) in a.exceptions.iter().enumerate() {
+            let path = super::exception_path(i, j);
+            let found = w.exception(i, a, j, e, None).map(|r| w.witness(&path, &e.id, "exception", r));
+            let warned_elsewhere = e.ground.pipl_basis().is_none() && !policy.acknowledges_unbased_exception(i, j);
+            out.push(Reach { path, what: format!("exception `{}`", e.id), witness: found, warned_elsewhere });
+        }
+    }
+    for (k, r) in policy.recipients.iter().enumerate() {
+        let path = format!("/recipients/{k}");
+        let found = w.recipient(r).map(|req| w.witness(&path, &RuleId::new(r.id.as_str()), "recipient", req));
+        out.push(Reach { path, what: format!("recipient `{}`", r.id), witness: found, warned_elsewhere: false });
+    }
+    for (k, q) in policy.consent_requirements.iter().enumerate() {
+        let path = format!("/consent_requirements/{k}");
+        let found = w.requirement(q).map(|req| w.witness(&path, &q.id, "consent requirement", req));
+        out.push(Reach {
+            path,
+            what: format!("consent requirement `{}`", q.id),
+            witness: found,
+            warned_elsewhere: false,
+        });
+    }
+    for (k, rule) in policy.retention.iter().enumerate() {
+        let path = format!("/retention/{k}");
+        let found = w.retention(rule).map(|req| w.witness(&path, &rule.id, "retention rule", req));
+        out.push(Reach {
+            path,
+            what: format!("retention rule `{}`", rule.id),
+            witness: found,
+            warned_elsewhere: false,
+        });
+    }
+    out
+}
+
+/// Builds witnesses for one policy.
+struct Finder<'p> {
+    policy: &'p Policy,
+    taxonomy: &'p Taxonomy,
+    at: DateTime<FixedOffset>,
+}
+
+impl Finder<'_> {
+    /// A request for `action` on `key` by the witness subject.
+    fn request(&self, action: Action, key: &CategoryKey) -> Request {
+        let mut r = Request::new(action, Subject::new(WITNESS_SUBJECT).age(WITNESS_AGE), vec![key.clone()], self.at);
+        // Non-personal data is in scope only when linked to an identity.
+        r.linked_to_identity = self.taxonomy.get(key).is_some_and(|info| info.sensitivity == Sensitivity::NonPersonal);
+        r
+    }
+
+    /// The witness of a rule reached by `req`, with grants of every
+    /// quality for its purpose and category.
+    fn witness(&self, path: &str, rule: &RuleId, kind: &'static str, request: Request) -> Witness {
+        let purpose = request.purpose.as_ref().and_then(|id| self.policy.purpose(id));
+        let consents = match purpose {
+            Some(p) => grants(self.policy, self.at, p, Scope::new(vec![p.id.clone()], request.categories.clone())),
+            None => Vec::new(),
+        };
+        Witness { path: path.to_owned(), rule: rule.clone(), kind, request, consents }
+    }
+
+    /// A declared category of personal data, for rules that name none.
+    fn some_category(&self) -> Option<&CategoryKey> {
+        let declared = self.policy.purposes.iter().flat_map(|p| &p.categories);
+        declared.chain(self.taxonomy.iter().map(|(k, _)| k)).find(|k| {
+            self.taxonomy
+                .get(k)
+                .is_some_and(|i| matches!(i.sensitivity, Sensitivity::Personal | Sensitivity::Sensitive))
+        })
+    }
+
+    /// Exception `j` of action rule `i`: reached by a request that claims
+    /// its ground with its evidence and names no purpose (the ground is the
+    /// basis), to a recipient it covers if the action provides data (`to`,
+    /// if given, else any).
+    fn exception(&self, i: usize, a: &ActionRule, j: usize, e: &Exception, to: Option<&Recipient>) -> Option<Request> {
+        if a.action.is_retention()
+            || e.ground.pipl_basis().is_none() && !self.policy.acknowledges_unbased_exception(i, j)
+        {
+            return None;
+        }
+        let mut evidence: Vec<Evidence> = e.ground.evidence().iter().chain(&e.requires).copied().collect();
+        evidence.sort_unstable();
+        evidence.dedup();
+        let earlier = a.exceptions.get(..j).unwrap_or_default();
+        let shadowed = |kind: Option<RecipientKind>| {
+            earlier.iter().any(|x| {
+                x.ground == e.ground && covers(a, x, kind) && x.requires.iter().all(|ev| evidence.contains(ev))
+            })
+        };
+        let claim = ClaimedException::new(e.ground, evidence.clone());
+        if to.is_none() && !a.action.needs_recipient() && !shadowed(None) {
+            let state = state_for(a, None, None, DataState::Identifiable)?;
+            let mut r = self.request(a.action, self.some_category()?).exception(claim);
+            r.data_state = state;
+            return Some(r);
+        }
+        let listed = |kind| a.exceptions.iter().any(|x| x.ground == e.ground && x.recipient_kinds.contains(&kind));
+        let candidates: Vec<&Recipient> = match to {
+            Some(rec) => vec![rec],
+            None => self.policy.recipients.iter().collect(),
+        };
+        candidates.into_iter().find_map(|rec| {
+            let kind_allowed =
+                a.recipient_kinds.is_empty() || a.recipient_kinds.contains(&rec.kind) || listed(rec.kind);
+            if !kind_allowed || !covers(a, e, Some(rec.kind)) || shadowed(Some(rec.kind)) || !self.route(a, rec) {
+                return None;
+            }
+            let state = state_for(a, None, Some(rec.kind), rec.data_state)?;
+            let mut r =
+                self.request(a.action, rec.categories.first()?).recipient(rec.id.clone()).exception(claim.clone());
+            r.data_state = state;
+            Some(r)
+        })
+    }
+
+    /// A recipient reached only on an exception ground: a request to it
+    /// that some exception of a providing rule permits.
+    fn recipient_by_exception(&self, rec: &Recipient) -> Option<Request> {
+        let rules = self.policy.actions.iter().enumerate().filter(|(_, a)| a.action.has_recipient());
+        rules
+            .flat_map(|(i, a)| a.exceptions.iter().enumerate().map(move |(j, e)| (i, a, j, e)))
+            .find_map(|(i, a, j, e)| self.exception(i, a, j, e, Some(rec)))
+    }
+
+    /// A recipient: reached by a permitted request naming it, for one of
+    /// its purposes, under a providing rule that lets it receive the data.
+    fn recipient(&self, rec: &Recipient) -> Option<Request> {
+        let rules = self.policy.actions.iter().filter(|a| a.action.has_recipient());
+        for a in rules.filter(|a| a.recipient_kinds.is_empty() || a.recipient_kinds.contains(&rec.kind)) {
+            if !rec.data_state.is_personal() {
+                // Data no longer personal is out of scope: it may go to
+                // such a recipient whatever the rules.
+                let mut r = self.request(a.action, rec.categories.first()?).recipient(rec.id.clone());
+                r.purpose = rec.purposes.first().cloned();
+                r.data_state = rec.data_state;
+                return Some(r);
+            }
+            let found = rec
+                .purposes
+                .iter()
+                .filter_map(|id| self.policy.purpose(id))
+                .find_map(|p| self.provision(a, p, rec, &[]));
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.recipient_by_exception(rec)
+    }
+
+    /// A request under providing rule `a`, for purpose `p`, to `rec`, of a
+    /// category within `cats` (any if empty), that passes every check of
+    /// the recipient and has a basis that consults consent.
+    fn provision(&self, a: &ActionRule, p: &Purpose, rec: &Recipient, cats: &[CategoryKey]) -> Option<Request> {
+        if !self.route(a, rec) || !has_basis(a, p) || !rec.purposes.contains(&p.id) {
+            return None;
+        }
+        let within: &[CategoryKey] = if a.within_purpose { &p.categories } else { &[] };
+        let key = meet(&[&rec.categories, within, cats])?;
+        let state = state_for(a, Some(p), Some(rec.kind), rec.data_state)?;
+        let mut r = self.request(a.action, &key).purpose(p.id.clone()).recipient(rec.id.clone());
+        r.data_state = state;
+        Some(r)
+    }
+
+    /// A consent requirement: reached by a request of one of its actions,
+    /// purposes and categories, which then asks for its consent.
+    fn requirement(&self, q: &ConsentRequirement) -> Option<Request> {
+        let purposes: Vec<&Purpose> = if q.purposes.is_empty() {
+            self.policy.purposes.iter().collect()
+        } else {
+            q.purposes.iter().filter_map(|id| self.policy.purpose(id)).collect()
+        };
+        for a in self.policy.actions.iter().filter(|a| q.actions.contains(&a.action) && !a.action.is_retention()) {
+            for p in &purposes {
+                let within: &[CategoryKey] = if a.within_purpose { &p.categories } else { &[] };
+                let found = if a.action.has_recipient() {
+                    self.requirement_recipient(q, a, p, within)
+                } else if q.recipient_kinds.is_empty() {
+                    self.own_processing(a, p, &q.categories, within)
+                } else {
+                    None
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
+    }
+
+    /// A providing request for requirement `q` under rule `a` and purpose
+    /// `p`: to a recipient of a kind the rule and the requirement both
+    /// name, on a basis that consults the requirements.
+    fn requirement_recipient(
+        &self,
+        q: &ConsentRequirement,
+        a: &ActionRule,
+        p: &Purpose,
+        within: &[CategoryKey],
+    ) -> Option<Request> {
+        if !has_basis(a, p) {
+            return None;
+        }
+        let allowed = |k: RecipientKind| {
+            (a.recipient_kinds.is_empty() || a.recipient_kinds.contains(&k))
+                && (q.recipient_kinds.is_empty() || q.recipient_kinds.contains(&k))
+        };
+        if q.recipient_kinds.is_empty() && !a.action.needs_recipient() {
+            return self.own_processing(a, p, &q.categories, within);
+        }
+        self.policy
+            .recipients
+            .iter()
+            .filter(|r| allowed(r.kind))
+            .find_map(|rec| self.provision(a, p, rec, &q.categories))
+    }
+
+    /// A request with no recipient under rule `a` for purpose `p`, of a
+    /// category within `cats` and `within` (any if empty), in a state the
+    /// rule lets through.
+    fn own_processing(
+        &self,
+        a: &ActionRule,
+        p: &Purpose,
+        cats: &[CategoryKey],
+        within: &[CategoryKey],
+    ) -> Option<Request> {
+        let key = meet(&[cats, within])?;
+        let state = state_for(a, Some(p), None, DataState::Identifiable)?;
+        let mut r = self.request(a.action, &key).purpose(p.id.clone());
+        r.data_state = state;
+        Some(r)
+    }
+
+    /// A retention rule: reached by a request to keep (or else delete or
+    /// anonymise) a category it governs, for its purpose.
+    fn retention(&self, rule: &RetentionRule) -> Option<Request> {
+        let action = [Action::Retain, Action::Delete, Action::Anonymise]
+            .into_iter()
+            .find(|act| self.policy.action_rule(*act).is_some())?;
+        let key = match rule.categories.first() {
+            Some(k) => k,
+            None => self.some_category()?,
+        };
+        let r = self.request(action, key);
+        Some(match rule.purposes.first() {
+            Some(p) => r.purpose(p.clone()),
+            None => r,
+        })
+    }
+
+    /// Whether the rule lets data go to this recipient at all: abroad only
+    /// by the cross-border rule (or a rule that allows it), and with the
+    /// agreements the rule asks of it.
+    fn route(&self, a: &ActionRule, rec: &Recipient) -> bool {
+        let abroad = rec.region != self.policy.settings.home_region;
+        let domestic = a.action == Action::CrossBorder && !abroad;
+        let region_ok = match a.action {
+            Action::CrossBorder => abroad || a.domestic == Domestic::Permit,
+            _ => !abroad || a.allow_abroad,
+        };
+        let agreements_ok = !a.requires_of(rec.kind)
+            || a.recipient_requires.iter().all(|rr| {
+                (domestic && *rr == super::RecipientRequirement::TransferMechanism) || rr.satisfied_by(&rec.agreements)
+            });
+        region_ok && agreements_ok
+    }
+}
+
+/// Whether exception `x` of rule `a` covers a request to a recipient of
+/// this kind (any, for a request without one).
+fn covers(a: &ActionRule, x: &Exception, kind: Option<RecipientKind>) -> bool {
+    kind.is_none_or(|k| {
+        let kinds = if x.recipient_kinds.is_empty() { &a.recipient_kinds } else { &x.recipient_kinds };
+        kinds.is_empty() || kinds.contains(&k)
+    })
+}
+
+/// Whether a providing rule has a basis for purpose `p` that leads to the
+/// consent requirements: entrustment on its contract, a core purpose the
+/// rule serves, or the rule's consent.
+fn has_basis(a: &ActionRule, p: &Purpose) -> bool {
+    (a.action == Action::Entrust && a.consent.is_none())
+        || (a.core_purposes && p.basis == PurposeBasis::Core)
+        || a.consent.is_some()
+}
+
+/// The least protected state of personal data the rule lets go for this
+/// purpose and recipient kind, no less protected than `floor`; `None` when
+/// only data that is no longer personal may.
+fn state_for(a: &ActionRule, p: Option<&Purpose>, kind: Option<RecipientKind>, floor: DataState) -> Option<DataState> {
+    let applies = |ds: &&super::DataStateRule| {
+        (ds.purposes.is_empty() || p.is_some_and(|p| ds.purposes.contains(&p.id)))
+            && (ds.recipient_kinds.is_empty() || kind.is_some_and(|k| ds.recipient_kinds.contains(&k)))
+    };
+    let state = a
+        .data_states
+        .iter()
+        .filter(applies)
+        .map(|ds| ds.at_least)
+        .fold(floor, |s, t| if t.protection() > s.protection() { t } else { s });
+    state.is_personal().then_some(state)
+}
+
+/// The most specific category within some key of every non-empty list
+/// (an empty list stands for every category).
+fn meet(lists: &[&[CategoryKey]]) -> Option<CategoryKey> {
+    let named: Vec<&[CategoryKey]> = lists.iter().copied().filter(|l| !l.is_empty()).collect();
+    let within_all = |k: &CategoryKey| named.iter().all(|l| l.iter().any(|o| k.is_within(o)));
+    named.iter().flat_map(|l| l.iter()).filter(|k| within_all(k)).max_by_key(|k| k.depth()).cloned()
+}
+
+/// Grants of `scope` with every coherent mix of qualities an adult's
+/// consent can have, at `at`: whichever the policy's requirements ask, one
+/// of them answers (one grant per requirement or one for all).
+/// With the purpose's device permission switched on.
+fn grants(policy: &Policy, at: DateTime<FixedOffset>, p: &Purpose, scope: Scope) -> Vec<ConsentEvent> {
+    let base = ConsentQualities::AFFIRMATIVE | ConsentQualities::EXPLICIT | ConsentQualities::WRITTEN;
+    let mixes = [base, base | ConsentQualities::SEPARATE];
+    let changes = mixes
+        .into_iter()
+        .map(|qualities| ConsentChange::Grant { qualities, scope: scope.clone(), expires: None })
+        .chain(p.permission.map(|permission| ConsentChange::PermissionOn { permission }));
+    changes
+        .zip(1u128..)
+        .map(|(change, n)| {
+            ConsentEvent::new(
+                Uuid::from_u128(n),
+                at,
+                WITNESS_SUBJECT,
+                policy.id.clone(),
+                policy.version.clone(),
+                change,
+            )
+        })
+        .collect()
+}

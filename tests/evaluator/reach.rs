@@ -1,0 +1,73 @@
+//! The unreachable-rule check against the engine: every witness that
+//! `Policy::witnesses` gives for a seed policy is decided by its rule (an
+//! exception, retention rule or consent requirement cited among the
+//! reasons, a recipient's request permitted), and every seed policy keeps
+//! its unreachable rules at zero, or acknowledged with a reason.
+
+use privacy_engine::{DiagnosticCode, Engine, InMemoryLedger, Policy, Severity, Verdict};
+
+/// Every seed policy file, with its name.
+const SEEDS: [(&str, &str); 5] = [
+    ("seed-001", include_str!("../../examples/policies/seed-001.json")),
+    ("seed-002", include_str!("../../examples/policies/seed-002.json")),
+    ("seed-003", include_str!("../../examples/policies/seed-003.json")),
+    ("seed-004", include_str!("../../examples/policies/seed-004.json")),
+    ("peer-bench", include_str!("../../examples/policies/peer-bench.json")),
+];
+
+/// At most this many unreachable rules a seed file may acknowledge.
+const MAX_ACKNOWLEDGED: usize = 3;
+
+#[test]
+fn every_witness_is_decided_by_its_rule() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, text) in SEEDS {
+        let policy = Policy::from_json(text).unwrap();
+        let witnesses = policy.witnesses();
+        let engine = Engine::new(policy).unwrap();
+        for w in witnesses {
+            let mut ledger = InMemoryLedger::new();
+            for e in &w.consents {
+                ledger.append(e.clone()).unwrap();
+            }
+            let d = engine.evaluate(&w.request, &ledger);
+            let reached = if w.kind == "recipient" {
+                d.verdict == Verdict::Permit
+                    && w.request.recipient.as_ref().map(|r| r.as_str()) == Some(w.rule.as_str())
+            } else {
+                d.reasons.iter().any(|r| r.rule == w.rule)
+            };
+            checked += 1;
+            if !reached {
+                failures.push(format!("{name} {} `{}` at {}: witness not decided by it:\n{d}", w.kind, w.rule, w.path));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(checked > 200, "only {checked} witnesses");
+}
+
+#[test]
+fn seed_files_have_no_unacknowledged_unreachable_rules() {
+    for (name, text) in SEEDS {
+        let d = Policy::from_json(text).unwrap().diagnostics();
+        let unreachable: Vec<_> =
+            d.iter().filter(|d| d.code == DiagnosticCode::UnreachableRule && d.severity == Severity::Warning).collect();
+        let open: Vec<String> = unreachable.iter().filter(|d| !d.acknowledged).map(|d| d.to_string()).collect();
+        assert!(open.is_empty(), "{name}: {}", open.join("\n"));
+        assert!(unreachable.len() <= MAX_ACKNOWLEDGED, "{name}: {} acknowledged unreachable rules", unreachable.len());
+    }
+}
+
+/// Prints the unreachable rules of each seed file (`--nocapture`), for the
+/// closing note's counts.
+#[test]
+fn unreachable_counts() {
+    for (name, text) in SEEDS {
+        let d = Policy::from_json(text).unwrap().diagnostics();
+        let list: Vec<String> =
+            d.iter().filter(|d| d.code == DiagnosticCode::UnreachableRule).map(|d| d.to_string()).collect();
+        println!("{name}: {} unreachable\n  {}", list.len(), list.join("\n  "));
+    }
+}
