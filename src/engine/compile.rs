@@ -49,8 +49,19 @@ pub(super) fn compile(validated: Validated) -> Engine {
     // (empty: any purpose).
     let data_state_purposes =
         policy.actions.iter().map(|a| a.data_states.iter().map(|ds| sets.purposes(&ds.purposes)).collect()).collect();
+    // For each action rule, which of its exceptions may permit: those on a
+    // ground with a PIPL basis, and those the policy acknowledges.
+    let exceptions_usable = (policy.actions.iter().enumerate())
+        .map(|(i, a)| {
+            let usable = |(j, e): (usize, &crate::policy::Exception)| {
+                e.ground.pipl_basis().is_some() || policy.acknowledges_unbased_exception(i, j)
+            };
+            a.exceptions.iter().enumerate().map(usable).collect()
+        })
+        .collect();
     Engine {
         retention_by_cat: retention_by_cat(&retention, cats.len()),
+        exceptions_usable,
         purpose_rules: policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect(),
         recipient_rules: policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())).collect(),
         action_rules: action_rules(&policy),

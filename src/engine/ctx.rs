@@ -130,7 +130,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         let ground = Arg::S(e.ground.as_str());
         let message = match e.ground.pipl_basis() {
             Some(b) => Msg::new(&["permitted without consent on ground `", "` (", ")"], [ground, Arg::S(b)]),
-            None if self.engine.policy.acknowledges_unbased_exception(self.rule_index, j) => {
+            None if self.engine.exceptions_usable.get(self.rule_index).and_then(|r| r.get(j)) == Some(&true) => {
                 d.note(
                     builtin!("ground_without_pipl_basis"),
                     e.cites.as_ref(),

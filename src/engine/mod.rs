@@ -114,6 +114,9 @@ pub struct Engine {
     /// entries, as ids.
     data_state_purposes: Vec<Vec<BitSet>>,
     retention: Vec<CRetention>,
+    /// For each action rule, whether each exception may permit: its ground
+    /// has a PIPL basis, or the policy acknowledges that it has none.
+    exceptions_usable: Vec<Vec<bool>>,
     /// Which engine this is (see [`Prepared`]).
     stamp: u64,
 }
