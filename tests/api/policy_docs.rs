@@ -434,6 +434,44 @@ fn ground_without_pipl_basis() {
 }
 
 #[test]
+fn unreachable_retention_rule_without_a_retention_action() {
+    // The base's only retention rule is reached through its `delete` rule.
+    let json = with(|v| {
+        v["actions"].as_array_mut().unwrap().pop();
+    });
+    assert_only_warning(&json, DiagnosticCode::UnreachableRule, "/retention/0");
+}
+
+#[test]
+fn unreachable_recipient_and_exception() {
+    // An entrust rule that takes processors only: a partner is never
+    // reached, and the exception covers partners alone.
+    let json = with(|v| {
+        v["recipients"].as_array_mut().unwrap().push(json!({
+            "id": "partner", "kind": "partner", "region": "CN", "categories": ["user.contact.phone_number"],
+            "purposes": ["registration"], "data_state": "identifiable"
+        }));
+        v["actions"][1]["recipient_kinds"] = json!(["processor"]);
+        v["actions"][1]["exceptions"] = json!([{"id": "law", "ground": "law", "recipient_kinds": ["affiliate"]}]);
+    });
+    let found: Vec<(DiagnosticCode, String)> = warnings(&json).into_iter().map(|d| (d.code, d.path)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (DiagnosticCode::UnreachableRule, "/actions/1/exceptions/0".to_owned()),
+            (DiagnosticCode::UnreachableRule, "/recipients/1".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn every_reachable_rule_of_the_base_has_a_witness() {
+    let policy = load(&base().to_string()).unwrap();
+    let paths: Vec<String> = policy.witnesses().into_iter().map(|w| w.path).collect();
+    assert_eq!(paths, ["/recipients/0", "/consent_requirements/0", "/retention/0"]);
+}
+
+#[test]
 fn cross_border_without_mechanism() {
     let json = with(|v| v["actions"].as_array_mut().unwrap().push(json!({"id": "abroad", "action": "cross_border"})));
     assert_only_warning(&json, DiagnosticCode::CrossBorderWithoutMechanism, "/actions/3/recipient_requires");

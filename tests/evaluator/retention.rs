@@ -249,6 +249,23 @@ fn face_data_is_not_kept_past_the_day_of_collection() {
     );
 }
 
+/// Issue 14: a maximum of zero keeps nothing (004 §1.2.2, "the platform
+/// does not keep face data"): not with the collection time unknown, and not
+/// until the end of the day it was collected; the delete is due at once.
+#[test]
+fn face_data_is_never_kept_whether_or_not_its_collection_time_is_known() {
+    let at = "2024-05-20T10:00:00+08:00";
+    let unknown = retain(FACE, at);
+    let mut same_day = retain(FACE, at);
+    same_day.events.collected = Some(t("2024-05-20T09:59:00+08:00"));
+    for r in [unknown, same_day] {
+        let d = eval0(&r);
+        assert_verdict(&d, Verdict::Deny);
+        assert_reason(&d, "004.retention.face", Effect::Deny);
+        assert_eq!(d.obligations, vec![Obligation::DeleteBy { by: t(at), end: EndAction::Delete }], "{d}");
+    }
+}
+
 #[test]
 fn data_with_no_retention_rule_may_not_be_kept() {
     let d = eval0(&retain("user.name", crate::AT));
