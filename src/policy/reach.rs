@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     Action, ActionRule, ConsentRequirement, DataState, Domestic, Exception, Policy, Purpose, PurposeBasis, Recipient,
-    RecipientKind, RetentionRule,
+    RecipientKind, RetentionRule, exception_path,
 };
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, Scope};
 use crate::ids::RuleId;
@@ -68,36 +68,19 @@ pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
     let mut out = Vec::new();
     for (i, a) in policy.actions.iter().enumerate() {
         for (j, e) in a.exceptions.iter().enumerate() {
-            let path = super::exception_path(i, j);
-            let found = w.exception(i, a, j, e, None).map(|r| w.witness(&path, &e.id, "exception", r));
-            let warned_elsewhere = e.ground.pipl_basis().is_none() && !policy.acknowledges_unbased_exception(i, j);
-            out.push(Reach { path, what: format!("exception `{}`", e.id), witness: found, warned_elsewhere });
+            let mut r = w.reach(exception_path(i, j), "exception", &e.id, w.exception(i, a, j, e, None));
+            r.warned_elsewhere = e.ground.pipl_basis().is_none() && !policy.acknowledges_unbased_exception(i, j);
+            out.push(r);
         }
     }
     for (k, r) in policy.recipients.iter().enumerate() {
-        let path = format!("/recipients/{k}");
-        let found = w.recipient(r).map(|req| w.witness(&path, &RuleId::new(r.id.as_str()), "recipient", req));
-        out.push(Reach { path, what: format!("recipient `{}`", r.id), witness: found, warned_elsewhere: false });
+        out.push(w.reach(format!("/recipients/{k}"), "recipient", &RuleId::new(r.id.as_str()), w.recipient(r)));
     }
     for (k, q) in policy.consent_requirements.iter().enumerate() {
-        let path = format!("/consent_requirements/{k}");
-        let found = w.requirement(q).map(|req| w.witness(&path, &q.id, "consent requirement", req));
-        out.push(Reach {
-            path,
-            what: format!("consent requirement `{}`", q.id),
-            witness: found,
-            warned_elsewhere: false,
-        });
+        out.push(w.reach(format!("/consent_requirements/{k}"), "consent requirement", &q.id, w.requirement(q)));
     }
     for (k, rule) in policy.retention.iter().enumerate() {
-        let path = format!("/retention/{k}");
-        let found = w.retention(rule).map(|req| w.witness(&path, &rule.id, "retention rule", req));
-        out.push(Reach {
-            path,
-            what: format!("retention rule `{}`", rule.id),
-            witness: found,
-            warned_elsewhere: false,
-        });
+        out.push(w.reach(format!("/retention/{k}"), "retention rule", &rule.id, w.retention(rule)));
     }
     out
 }
@@ -110,6 +93,13 @@ struct Finder<'p> {
 }
 
 impl Finder<'_> {
+    /// The rule at `path` (a `kind` with id `rule`), with the witness of
+    /// `request` if there is one.
+    fn reach(&self, path: String, kind: &'static str, rule: &RuleId, request: Option<Request>) -> Reach {
+        let witness = request.map(|r| self.witness(&path, rule, kind, r));
+        Reach { what: format!("{kind} `{rule}`"), path, witness, warned_elsewhere: false }
+    }
+
     /// A request for `action` on `key` by the witness subject.
     fn request(&self, action: Action, key: &CategoryKey) -> Request {
         let mut r = Request::new(action, Subject::new(WITNESS_SUBJECT).age(WITNESS_AGE), vec![key.clone()], self.at);
