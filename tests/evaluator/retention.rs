@@ -312,10 +312,15 @@ fn records() -> Vec<RetentionRecord> {
     vec![face, phone, held_phone, transaction, unknown, live_phone]
 }
 
+/// Face data is due from its collection (004 §1.2.2: the platform keeps
+/// none, issue 14); the cancelled account's data only from the next day.
 #[test]
-fn planner_finds_nothing_due_on_the_day_of_collection_or_cancellation() {
+fn planner_finds_only_face_data_due_on_the_day_of_collection_or_cancellation() {
     let planner = RetentionPlanner::new(engine());
-    assert!(planner.due(&records(), t("2024-05-20T23:59:59+08:00")).is_empty());
+    assert!(planner.due(&records(), t("2024-05-20T09:59:59+08:00")).is_empty());
+    let due = planner.due(&records(), t("2024-05-20T23:59:59+08:00"));
+    assert_eq!(due.iter().map(|d| d.index).collect::<Vec<_>>(), vec![0]);
+    assert_eq!(due[0].since, t("2024-05-20T10:00:00+08:00"));
 }
 
 #[test]
@@ -328,7 +333,7 @@ fn planner_lists_face_and_cancelled_account_data_the_next_day() {
     assert_eq!(indexes, vec![0, 1]);
 
     assert_eq!(due[0].end, EndAction::Delete);
-    assert_eq!(due[0].since, t("2024-05-21T00:00:00+08:00"));
+    assert_eq!(due[0].since, t("2024-05-20T10:00:00+08:00"));
     assert_eq!(due[0].rules, crate::rules(&["004.retention.face"]));
     assert!(due[0].obligations.is_empty());
 
