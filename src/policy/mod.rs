@@ -971,8 +971,8 @@ impl Policy {
         validate::check(self, &taxonomy, found, Findings::All)
     }
 
-    /// A witness for every exception, recipient, retention rule and consent
-    /// requirement that some well-formed request can reach, in document
+    /// A witness for every exception, recipient, retention rule, consent
+    /// requirement and minors rule that some well-formed request can reach, in document
     /// order: a request (with the consents it needs) that an engine of this
     /// policy decides by that rule. The others are reported by
     /// [`Policy::diagnostics`] as `unreachable-rule` warnings.

@@ -1,5 +1,6 @@
 //! Which rules of a policy some well-formed request can reach: for each
-//! exception, recipient, retention rule and consent requirement, a witness
+//! exception, recipient, retention rule, consent requirement and minors
+//! rule, a witness
 //! request that the engine decides by it, or the reason there is none (the
 //! `unreachable-rule` warning).
 //!
@@ -12,8 +13,8 @@ use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
 use super::{
-    Action, ActionRule, ConsentRequirement, DataState, Domestic, Exception, Policy, Purpose, PurposeBasis, Recipient,
-    RecipientKind, RetentionRule, exception_path,
+    Action, ActionRule, ConsentRequirement, DataState, Domestic, Exception, MinorEffect, MinorRule, Policy, Purpose,
+    PurposeBasis, Recipient, RecipientKind, RetentionRule, exception_path,
 };
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, Scope};
 use crate::ids::RuleId;
@@ -29,8 +30,9 @@ const WITNESS_AGE: u8 = 30;
 /// A request that reaches one rule of a policy, with the consents it needs.
 ///
 /// Decided by an engine of the policy, it is decided by the rule: an
-/// exception, retention rule or consent requirement is cited among the
-/// decision's reasons (as `rule`); a recipient's request is permitted.
+/// exception, retention rule, consent requirement or minors rule is cited
+/// among the decision's reasons (as `rule`); a recipient's request is
+/// permitted.
 /// Made by [`Policy::witnesses`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -40,8 +42,8 @@ pub struct Witness {
     /// The rule's id as a decision cites it (a recipient's id for a
     /// recipient).
     pub rule: RuleId,
-    /// What the rule is: `exception`, `recipient`, `retention rule` or
-    /// `consent requirement`.
+    /// What the rule is: `exception`, `recipient`, `retention rule`,
+    /// `consent requirement` or `minors rule`.
     pub kind: &'static str,
     /// The request.
     pub request: Request,
@@ -81,6 +83,10 @@ pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
     }
     for (k, rule) in policy.retention.iter().enumerate() {
         out.push(w.reach(format!("/retention/{k}"), "retention rule", &rule.id, w.retention(rule)));
+    }
+    let minor_rules = policy.minors.as_ref().map_or(&[][..], |m| m.rules.as_slice());
+    for (k, rule) in minor_rules.iter().enumerate() {
+        out.push(w.reach(format!("/minors/rules/{k}"), "minors rule", &rule.id, w.minor(rule, minor_rules)));
     }
     out
 }
@@ -291,6 +297,37 @@ impl Finder<'_> {
         let mut r = self.request(a.action, &key).purpose(p.id.clone());
         r.data_state = state;
         Some(r)
+    }
+
+    /// A minors rule: reached by a request of a subject below its age, of
+    /// one of its actions (collect or use) and purposes, that no other
+    /// rule denies first (a denying rule is consulted before the others).
+    fn minor(&self, rule: &MinorRule, all: &[MinorRule]) -> Option<Request> {
+        let acts = [Action::Collect, Action::Use];
+        let rules = self.policy.actions.iter().filter(|a| acts.contains(&a.action));
+        let rules = rules.filter(|a| rule.actions.is_empty() || rule.actions.contains(&a.action));
+        let purposes =
+            self.policy.purposes.iter().filter(|p| rule.purposes.is_empty() || rule.purposes.contains(&p.id));
+        let candidates: Vec<(&ActionRule, &Purpose)> =
+            rules.flat_map(|a| purposes.clone().map(move |p| (a, p))).collect();
+        for age in (0..rule.below_age).rev() {
+            for (a, p) in &candidates {
+                let applies = |r: &MinorRule| {
+                    age < r.below_age
+                        && (!r.requires_real_name || rule.requires_real_name)
+                        && (r.actions.is_empty() || r.actions.contains(&a.action))
+                        && (r.purposes.is_empty() || r.purposes.contains(&p.id))
+                };
+                let denied = all.iter().any(|r| r.effect == MinorEffect::Deny && r.id != rule.id && applies(r));
+                if rule.effect != MinorEffect::Deny && denied {
+                    continue;
+                }
+                let Some(mut r) = self.own_processing(a, p, &p.categories, &[]) else { continue };
+                r.subject = Subject::new(WITNESS_SUBJECT).age(age).real_name_verified(rule.requires_real_name);
+                return Some(r);
+            }
+        }
+        None
     }
 
     /// A retention rule: reached by a request to keep (or else delete or

@@ -86,8 +86,8 @@ pub enum DiagnosticCode {
     ChildDataNotSensitive,
     /// An id is longer than [`MAX_ID_BYTES`](crate::MAX_ID_BYTES).
     IdTooLong,
-    /// An exception, recipient, retention rule or consent requirement that
-    /// no well-formed request can reach (see
+    /// An exception, recipient, retention rule, consent requirement or
+    /// minors rule that no well-formed request can reach (see
     /// [`Policy::witnesses`](crate::Policy::witnesses)).
     UnreachableRule,
 }

@@ -468,7 +468,7 @@ fn unreachable_recipient_and_exception() {
 fn every_reachable_rule_of_the_base_has_a_witness() {
     let policy = load(&base().to_string()).unwrap();
     let paths: Vec<String> = policy.witnesses().into_iter().map(|w| w.path).collect();
-    assert_eq!(paths, ["/recipients/0", "/consent_requirements/0", "/retention/0"]);
+    assert_eq!(paths, ["/recipients/0", "/consent_requirements/0", "/retention/0", "/minors/rules/0"]);
 }
 
 #[test]
