@@ -176,7 +176,7 @@ pub use crate::audit::{
 };
 pub use crate::consent::{
     CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery,
-    ConsentStatus, ConsentStore, Grants, InMemoryLedger, Scope,
+    ConsentStatus, ConsentStore, Described, Grants, InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
@@ -192,9 +192,9 @@ pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
     CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence,
-    Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
-    PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
-    SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge,
+    Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period,
+    Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement,
+    RetentionRule, SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

@@ -266,7 +266,9 @@ fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {
         ConsentChange::Grant { qualities, expires, .. } => {
             let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
             let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
-            (covers && recipient_matches(scope, q.recipient) && !lapsed).then_some(Effect::Grant(*qualities))
+            let described = super::describes(scope.described.as_ref(), q);
+            (covers && recipient_matches(scope, q.recipient) && described && !lapsed)
+                .then_some(Effect::Grant(*qualities))
         }
         _ => {
             // An ending event for one recipient ends every grant as far as
@@ -294,7 +296,7 @@ mod tests {
     }
 
     fn scope(cat: &str) -> Scope {
-        Scope { purposes: vec!["ads".into()], categories: vec![CategoryKey::new(cat).unwrap()], recipient: None }
+        Scope::new(vec!["ads".into()], vec![CategoryKey::new(cat).unwrap()])
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! grant per requirement as the policy says.
 
 use super::ctx::{Ctx, PIPL_CHILD_AGE};
-use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small};
+use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small, UnmetRef};
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, Numbered};
 use crate::ids::{Cites, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
@@ -34,17 +34,22 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             return Grants::NONE;
         };
         let recipient = if with_recipient { self.recipient } else { None };
+        let named_recipient = self.named_recipient.filter(|_| with_recipient);
+        let named = self.named_purpose.is_some() || named_recipient.is_some();
         let query = ConsentQuery {
             subject: &self.req.subject.id,
-            purpose: &p.id,
+            purpose: if named { self.purpose_id().unwrap_or(&p.id) } else { &p.id },
             category: &cat.key,
             covering: &cat.covering,
-            recipient: recipient.map(|(_, r)| &r.id),
+            recipient: if with_recipient { self.recipient_id() } else { None },
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at: self.at,
-            // For a ledger bound to this engine (`Engine::bind_ledger`).
-            numbered: Some(Numbered {
+            purpose_undeclared: self.named_purpose.is_some(),
+            recipient_kind: named_recipient.and_then(|r| r.recipient_kind),
+            // For a ledger bound to this engine (`Engine::bind_ledger`),
+            // which knows the declared names only.
+            numbered: (!named).then_some(Numbered {
                 vocabulary: self.engine.stamp,
                 purpose: pi,
                 category: c,
@@ -104,6 +109,9 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The consent the policy's requirements ask of this category.
     pub(super) fn policy_requirements(&self, c: usize, needs: &mut Requirements<'a>) {
         let bit = super::action_bit(self.req.action);
+        if let Some(r) = self.named_purpose {
+            needs.push(r.qualities, &r.id, r.cites.as_ref());
+        }
         let e: &'a super::Engine = self.engine;
         let by_purpose =
             self.purpose.and_then(|(i, _)| e.requirements_by_purpose.get(i)).map_or(&[][..], Vec::as_slice);
@@ -163,12 +171,19 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             }
             return;
         }
-        let Some((_, p)) = self.purpose else { return };
+        let Some(purpose) = self.purpose_id() else { return };
         let message = Msg::new(&["needs consent `", "`, which is not in force"], [Arg::Qualities(q)]);
         for (_, rule, cites) in needs.clone() {
             d.deny(rule, *cites, message);
         }
-        let recipient = if with_recipient { self.recipient.map(|(_, r)| &r.id) } else { None };
-        d.need_consent(&p.id, q, recipient, needs.map(|(_, rule, _)| *rule));
+        let recipient = if with_recipient { self.recipient_id() } else { None };
+        d.need_consent(purpose, q, recipient, needs.map(|(_, rule, _)| *rule));
+        // A purpose or recipient the policy does not declare: the grant
+        // must describe it.
+        let named_recipient = self.named_recipient.filter(|_| with_recipient).and_then(|r| r.recipient_kind);
+        if self.named_purpose.is_some() || named_recipient.is_some() {
+            let purpose = self.named_purpose.map(|_| purpose);
+            d.unmet.push(UnmetRef::Described(purpose, recipient.zip(named_recipient)));
+        }
     }
 }

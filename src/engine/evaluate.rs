@@ -37,7 +37,7 @@ pub(super) fn decide<'a>(engine: &'a Engine, prepared: &'a Prepared<'a>, store: 
         fresh = again;
         (&fresh, Cow::Owned(top))
     };
-    let mut ruling = Ruling::new(engine, prepared.req, top, prepared.top_denied);
+    let mut ruling = Ruling::new(engine, prepared.req, (top, prepared.top_denied), prepared.policy_change);
     decide_categories(engine, prepared, store, &mut ruling);
     ruling
 }
@@ -65,8 +65,10 @@ fn decide_categories<'a>(
                 rule_index,
                 origin_home: prepared.origin_home,
                 destination_home: prepared.destination_home,
-                purpose: prepared.purpose.and_then(|i| policy.purposes.get(i).map(|p| (i, p))),
-                recipient: prepared.recipient.and_then(|i| policy.recipients.get(i).map(|r| (i, r))),
+                purpose: prepared.purpose.and_then(|i| engine.purpose_at(i).map(|p| (i, p))),
+                recipient: prepared.recipient.and_then(|i| engine.recipient_at(i).map(|r| (i, r))),
+                named_purpose: prepared.purpose.and_then(|i| engine.named_purpose_rule(i)),
+                named_recipient: prepared.recipient.and_then(|i| engine.named_recipient_rule(i)),
                 age: prepared.age,
             };
             for (key, idx) in req.categories.iter().zip(prepared.cat_ids.iter()) {

@@ -38,6 +38,7 @@ mod ctx;
 mod draft;
 mod evaluate;
 mod index;
+mod named;
 mod outcome;
 mod prepare;
 mod provide;
@@ -114,6 +115,9 @@ pub struct Engine {
     /// entries, as ids.
     data_state_purposes: Vec<Vec<BitSet>>,
     retention: Vec<CRetention>,
+    /// The purposes and recipients a consent may name (`named_in_consent`),
+    /// numbered after the declared ones in `purposes` and `recipients`.
+    named: named::NamedRoutes,
     /// Which engine this is (see [`Prepared`]).
     stamp: u64,
 }

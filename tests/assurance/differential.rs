@@ -22,6 +22,7 @@ pub(crate) fn comparable(d: &Decision) -> Outcome {
             .collect(),
         obligations: d.obligations.clone(),
         unmet: d.unmet.clone(),
+        not_liftable: d.not_liftable,
     }
 }
 
@@ -99,6 +100,9 @@ pub(crate) fn check(
         }
         if g.unmet != w.unmet {
             why.push("unmet");
+        }
+        if g.not_liftable != w.not_liftable {
+            why.push("not_liftable");
         }
         // The rules on which the two disagree: the document's clauses to
         // read first (docs/policy-format.md decides, not the engine).
