@@ -7,6 +7,8 @@
 //! 1. `bitset`, `draft`: the vocabulary a decision is recorded in while it
 //!    is made (borrowed ids, message templates, [`ObligationRef`] and
 //!    [`UnmetRef`], the compact forms of [`Obligation`] and [`Unmet`]);
+//!    `named`: the purposes and recipients a consent may name, compiled
+//!    after the declared ones;
 //! 2. `outcome` (rendering a decision), then `ruling` (the verdict, once);
 //! 3. `prepare`: a request resolved to ids, with the request-level checks;
 //! 4. `ctx`: what every category check reads, and the checks that several
