@@ -966,7 +966,7 @@ impl CompactLedger {
         if answer.purpose {
             answer.grant = scope.categories.iter().any(|c| covers.contains(*c))
                 && recipient_matches(scope.recipient, ids.recipient)
-                && super::describes(self.described.value(scope.described), q);
+                && super::describes(|| self.described.value(scope.described), q);
             // An ending event for one recipient ends every grant as far as
             // that recipient is concerned, general ones too.
             let to_query = scope.recipient == NONE || ids.recipient == Some(Some(scope.recipient));

@@ -101,11 +101,17 @@ impl Described {
     }
 }
 
-/// Whether a grant with description `d` answers `query` as far as the
-/// description goes: a query about a purpose the policy does not declare
-/// needs a described purpose, one about such a recipient a recipient
-/// described as of the query's kind. Both ledgers ask this.
-pub(crate) fn describes(d: Option<&Described>, query: &ConsentQuery<'_>) -> bool {
+/// Whether a grant whose description `d` gives answers `query` as far as
+/// the description goes: a query about a purpose the policy does not
+/// declare needs a described purpose, one about such a recipient a
+/// recipient described as of the query's kind. Both ledgers ask this; the
+/// description is looked up only for such a query.
+#[inline]
+pub(crate) fn describes<'d>(d: impl FnOnce() -> Option<&'d Described>, query: &ConsentQuery<'_>) -> bool {
+    if !query.purpose_undeclared && query.recipient_kind.is_none() {
+        return true;
+    }
+    let d = d();
     (!query.purpose_undeclared || d.is_some_and(|d| d.purpose.is_some()))
         && query.recipient_kind.is_none_or(|k| d.is_some_and(|d| d.recipient_kind == Some(k)))
 }

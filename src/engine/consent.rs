@@ -30,26 +30,26 @@ impl<'a> Requirements<'a> {
 impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The grants in force for the category, asked of the store once.
     fn grants(&self, c: usize, with_recipient: bool) -> Grants {
+        if self.named {
+            return self.named_grants(c, with_recipient);
+        }
         let (Some((pi, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
             return Grants::NONE;
         };
         let recipient = if with_recipient { self.recipient } else { None };
-        let named_recipient = self.named_recipient.filter(|_| with_recipient);
-        let named = self.named_purpose.is_some() || named_recipient.is_some();
         let query = ConsentQuery {
             subject: &self.req.subject.id,
-            purpose: if named { self.purpose_id().unwrap_or(&p.id) } else { &p.id },
+            purpose: &p.id,
             category: &cat.key,
             covering: &cat.covering,
-            recipient: if with_recipient { self.recipient_id() } else { None },
+            recipient: recipient.map(|(_, r)| &r.id),
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at: self.at,
-            purpose_undeclared: self.named_purpose.is_some(),
-            recipient_kind: named_recipient.and_then(|r| r.recipient_kind),
-            // For a ledger bound to this engine (`Engine::bind_ledger`),
-            // which knows the declared names only.
-            numbered: (!named).then_some(Numbered {
+            purpose_undeclared: false,
+            recipient_kind: None,
+            // For a ledger bound to this engine (`Engine::bind_ledger`).
+            numbered: Some(Numbered {
                 vocabulary: self.engine.stamp,
                 purpose: pi,
                 category: c,
@@ -57,6 +57,24 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
                 recipient: recipient.map(|(ri, _)| ri),
             }),
         };
+        self.store.grants(&query)
+    }
+
+    /// [`grants`](Self::grants) for a purpose or recipient named in consent:
+    /// by the request's names, which a bound ledger does not number, and
+    /// only from grants that describe them.
+    #[cold]
+    #[inline(never)]
+    fn named_grants(&self, c: usize, with_recipient: bool) -> Grants {
+        let (Some(purpose), Some(cat)) = (self.purpose_id(), self.engine.cats.get(c)) else {
+            return Grants::NONE;
+        };
+        let mut query = ConsentQuery::new(&self.req.subject.id, purpose, &cat.key, self.at).covering(&cat.covering);
+        query.purpose_undeclared = self.named_purpose.is_some();
+        if let Some(recipient) = self.recipient_id().filter(|_| with_recipient) {
+            query.recipient = Some(recipient);
+            query.recipient_kind = self.named_recipient.and_then(|r| r.recipient_kind);
+        }
         self.store.grants(&query)
     }
 

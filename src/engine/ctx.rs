@@ -34,6 +34,8 @@ pub(super) struct Ctx<'a, S> {
     /// for, when the policy does not declare them.
     pub(super) named_purpose: Option<&'a NamedInConsent>,
     pub(super) named_recipient: Option<&'a NamedInConsent>,
+    /// Whether either is: the one test the declared path makes.
+    pub(super) named: bool,
     /// The age the decision uses: stated, from the birth date, or assumed.
     pub(super) age: Option<u8>,
 }

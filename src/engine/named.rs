@@ -37,6 +37,15 @@ impl PolicyChange {
     }
 }
 
+/// A request's purpose and recipient resolved, and the `named_in_consent`
+/// rules they stand for.
+pub(super) type NamedParts<'e> = (
+    Option<(usize, &'e Purpose)>,
+    Option<(usize, &'e Recipient)>,
+    Option<&'e NamedInConsent>,
+    Option<&'e NamedInConsent>,
+);
+
 /// The rules as purposes and recipients: the policy's declarations they
 /// stand for, and their compiled sets (`within` makes a category set).
 pub(super) fn compile(
@@ -111,6 +120,19 @@ impl Engine {
     pub(super) fn named_recipient_for(&self, action: Action) -> Option<usize> {
         let slot = self.named.by_action.get(action as usize)?.1?;
         Some(self.policy.recipients.len() + slot)
+    }
+
+    /// The purpose and recipient with these ids (declared, or named in
+    /// consent), and the rules those named in consent stand for.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn named_parts(&self, purpose: Option<usize>, recipient: Option<usize>) -> NamedParts<'_> {
+        (
+            purpose.and_then(|i| self.purpose_at(i).map(|p| (i, p))),
+            recipient.and_then(|i| self.recipient_at(i).map(|r| (i, r))),
+            purpose.and_then(|i| self.named_purpose_rule(i)),
+            recipient.and_then(|i| self.named_recipient_rule(i)),
+        )
     }
 
     /// The purpose with this id: declared, or named in consent.

@@ -40,6 +40,8 @@ pub struct Prepared<'r> {
     pub(super) top: Vec<Reason>,
     /// The undeclared names that only a revised policy can permit.
     pub(super) policy_change: PolicyChange,
+    /// Whether the purpose or the recipient is one named in consent.
+    pub(super) named: bool,
     pub(super) top_denied: bool,
     pub(super) age: Option<u8>,
     pub(super) at: DateTime<Utc>,
@@ -99,6 +101,8 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
         recipient,
         top,
         policy_change,
+        named: purpose.is_some_and(|i| i >= policy.purposes.len())
+            || recipient.is_some_and(|i| i >= policy.recipients.len()),
         top_denied,
         age,
         at: req.at.with_timezone(&Utc),
