@@ -109,9 +109,14 @@ fn as_recipient(r: &NamedInConsent, home: &str) -> Recipient {
 
 impl Engine {
     /// The id of the purpose a consent may name for `action`, if a rule
-    /// lets it.
+    /// lets it. Data kept for such a purpose is retained, deleted and
+    /// anonymised under the first rule that names purposes (the retention
+    /// rules that name no purpose govern it).
     pub(super) fn named_purpose_for(&self, action: Action) -> Option<usize> {
-        let slot = self.named.by_action.get(action as usize)?.0?;
+        let slot = match action.is_retention() {
+            true => (!self.named.purposes.is_empty()).then_some(0)?,
+            false => self.named.by_action.get(action as usize)?.0?,
+        };
         Some(self.policy.purposes.len() + slot)
     }
 

@@ -120,8 +120,10 @@ proptest! {
                 2 => Some(privacy_engine::Names::Recipient),
                 _ => None,
             };
+            // Retention actions take any rule that names purposes.
+            let kept = req.action.is_retention() && names == Some(privacy_engine::Names::Purpose);
             let named = names.and_then(|n| {
-                policy.named_in_consent.iter().find(|r| r.names == n && r.actions.contains(&req.action))
+                policy.named_in_consent.iter().find(|r| r.names == n && (kept || r.actions.contains(&req.action)))
             });
             if let Some(r) = named {
                 prop_assert!(has_reason(&d, r.id.as_str(), Effect::Note), "{}", d.to_json());

@@ -517,7 +517,11 @@ struct Ctx<'a> {
 /// rule's agreements, for the rule's purposes (every purpose when it lists
 /// none).
 fn named_rule(policy: &Policy, names: Names, action: Action) -> Option<&NamedInConsent> {
-    policy.named_in_consent.iter().find(|r| r.names == names && r.actions.contains(&action))
+    // Data kept for a purpose named in consent: retention actions take the
+    // first rule that names purposes.
+    let retention = matches!(action, Action::Retain | Action::Delete | Action::Anonymise);
+    let for_action = |r: &&NamedInConsent| r.actions.contains(&action) || (retention && names == Names::Purpose);
+    policy.named_in_consent.iter().filter(|r| r.names == names).find(for_action)
 }
 
 fn named_purpose(rule: &NamedInConsent, id: &PurposeId) -> Purpose {
