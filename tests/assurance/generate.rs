@@ -742,7 +742,29 @@ pub(crate) fn history_for(policy: &Policy, max: usize) -> BoxedStrategy<Vec<Cons
     let named = policy.named_in_consent.iter().flat_map(|r| r.categories.clone());
     let cats: Vec<CategoryKey> = policy.purposes.iter().flat_map(|p| p.categories.clone()).chain(named).collect();
     let cats = if cats.is_empty() { vec![key("user")] } else { cats };
-    vec(event_about(purposes, cats), 0..=max).prop_map(with_ids).boxed()
+    // Half of the time where a rule names purposes, a grant the rule asks
+    // for (all the qualities, the guardian's too, described) on its
+    // categories, so that a request for the undeclared purpose gets as far
+    // as a permit.
+    let named_grant = policy.named_in_consent.iter().find(|r| r.names == privacy_engine::Names::Purpose).map(|r| {
+        let scope = json!({"purposes": [UNDECLARED_PURPOSE], "categories": r.categories,
+                               "described": {"purpose": "a purpose named in consent"}});
+        let all = ["affirmative", "explicit", "separate", "written", "guardian"];
+        strip_nulls(json!({
+            "id": uuid::Uuid::nil(), "at": base_time() - Duration::days(1), "subject": SUBJECT,
+            "policy_id": "gen", "policy_version": "1",
+            "change": {"type": "grant", "qualities": all, "scope": scope},
+        }))
+    });
+    let extra = proptest::bool::weighted(0.5).prop_map(move |add| if add { named_grant.clone() } else { None });
+    (vec(event_about(purposes, cats), 0..=max), extra)
+        .prop_map(|(mut evs, extra)| {
+            if let Some(event) = extra {
+                evs.push(serde_json::from_value(event).unwrap());
+            }
+            with_ids(evs)
+        })
+        .boxed()
 }
 
 /// A policy, a consent history and requests about it.
