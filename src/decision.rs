@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
 use crate::ids::{Cites, PurposeId, RecipientId, RuleId};
-use crate::policy::{Action, DataState, EndAction, Permission, RecipientRequirement, Trigger};
+use crate::policy::{Action, DataState, EndAction, Permission, RecipientKind, RecipientRequirement, Trigger};
 use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
 
@@ -50,6 +50,15 @@ pub struct Decision {
     pub obligations: Vec<Obligation>,
     /// For a denial, everything the app must obtain for a permit.
     pub unmet: Vec<Unmet>,
+    /// Whether nothing can lift the denial: a rule forbids the processing
+    /// whatever the consent, evidence or agreement (004 §1.2.2: no
+    /// transaction services under 18). `unmet` is then empty.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_liftable: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Decision {
@@ -63,6 +72,7 @@ impl Decision {
             reasons: Vec::new(),
             obligations: Vec::new(),
             unmet: Vec::new(),
+            not_liftable: false,
         }
     }
 
@@ -304,7 +314,9 @@ pub enum Unmet {
         /// The earliest permitted time.
         at: DateTime<FixedOffset>,
     },
-    /// The subject must be at least this old.
+    /// The subject must be at least this old. (Not produced any more: a
+    /// minors rule that denies whatever the consent makes the decision
+    /// [`not_liftable`](Decision::not_liftable).)
     AgeAtLeast {
         /// The age.
         age: u8,
@@ -313,6 +325,30 @@ pub enum Unmet {
     EventTime {
         /// The event.
         trigger: Trigger,
+    },
+    /// The consent must describe a purpose or a recipient the policy does
+    /// not declare (its `named_in_consent`), which the consent requirement
+    /// beside this one names: a fresh consent (004 §1.2 item 9).
+    Described {
+        /// The purpose it must describe.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<PurposeId>,
+        /// The recipient it must describe.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recipient: Option<RecipientId>,
+        /// As a recipient of this kind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recipient_kind: Option<RecipientKind>,
+    },
+    /// Only a revised policy can permit this: it declares no such purpose or
+    /// recipient, and lets no consent name one for this action.
+    PolicyChange {
+        /// The undeclared purpose.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<PurposeId>,
+        /// The undeclared recipient.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recipient: Option<RecipientId>,
     },
 }
 

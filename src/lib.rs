@@ -124,6 +124,36 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ### Ask fresh consent for a purpose the policy does not name
+//!
+//! Where the policy lets a consent name a new purpose (`named_in_consent`,
+//! seed 004 §1.2 item 9), a denial asks for that consent; a grant that names
+//! and describes the purpose permits it. Where it does not, the decision
+//! asks for a revised policy instead ([`Unmet::PolicyChange`]).
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
+//! let request = Request::new(
+//!     Action::Use,
+//!     Subject::new("u").age(30),
+//!     vec![CategoryKey::new("user.contact.phone_number")?],
+//!     "2024-05-01T10:00:00+08:00".parse()?,
+//! )
+//! .purpose("satisfaction_survey");
+//! let mut ledger = InMemoryLedger::new();
+//! let decision = engine.evaluate(&request, &ledger);
+//! assert!(decision.unmet.iter().any(|u| matches!(u, Unmet::Described { .. })));
+//! let scope = Scope::new(vec!["satisfaction_survey".into()], vec![CategoryKey::new("user.contact")?])
+//!     .described(Described::purpose("a survey after an order, as the page prompt explains it"));
+//! let at = "2024-05-01T09:00:00+08:00".parse()?;
+//! let grant = ConsentChange::Grant { qualities: ConsentQualities::separate(), scope, expires: None };
+//! ledger.append(ConsentEvent::new(Uuid::from_u128(1), at, "u", "seed-004", "2021-08-20", grant))?;
+//! assert!(engine.evaluate(&request, &ledger).is_permit());
+//! # Ok(()) }
+//! ```
+//!
 //! # Crate features
 //!
 //! None yet: the core has no optional parts.
@@ -131,7 +161,9 @@
 //! # Guarantees
 //!
 //! - **Default deny**: anything the policy does not declare is denied, with
-//!   the reason; the policy's silence is never permission.
+//!   the reason; the policy's silence is never permission. (A purpose or
+//!   recipient the policy lets a consent name is permitted only on a grant
+//!   that names and describes it.)
 //! - **No panics on untrusted input**: policy documents, requests and ledger
 //!   events give an [`Error`] with a path; [`Engine::evaluate`] always
 //!   returns a [`Decision`].
@@ -176,7 +208,7 @@ pub use crate::audit::{
 };
 pub use crate::consent::{
     CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery,
-    ConsentStatus, ConsentStore, Grants, InMemoryLedger, Scope,
+    ConsentStatus, ConsentStore, Described, Grants, InMemoryLedger, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
@@ -192,9 +224,9 @@ pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
     CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence,
-    Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
-    PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
-    SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge, Witness,
+    Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period,
+    Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement,
+    RetentionRule, SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge, Witness,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

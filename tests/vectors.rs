@@ -41,6 +41,8 @@ struct Expected {
     obligations: Option<Vec<Value>>,
     #[serde(default)]
     unmet: Option<Vec<Value>>,
+    #[serde(default)]
+    not_liftable: Option<bool>,
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -93,6 +95,11 @@ fn check(v: &Vector, d: &Decision) -> Vec<String> {
         && json["unmet"] != Value::Array(unmet.clone())
     {
         problems.push(format!("unmet: expected {}, got {}", Value::Array(unmet.clone()), json["unmet"]));
+    }
+    if let Some(final_) = v.expected.not_liftable
+        && d.not_liftable != final_
+    {
+        problems.push(format!("not_liftable: expected {final_}, got {}", d.not_liftable));
     }
     problems
 }

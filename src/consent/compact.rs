@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
 use super::{
-    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Effect, Grants, Numbered,
-    Scope,
+    ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Described, Effect,
+    Grants, Numbered, Scope,
 };
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
@@ -63,6 +63,9 @@ pub struct CompactLedger {
     recipients: Interner<RecipientId>,
     policies: Interner<(PolicyId, String)>,
     scopes: Interner<ScopeIds>,
+    /// What grants told the person of purposes and recipients the policy
+    /// does not name.
+    described: Interner<Described>,
     permissions: Vec<Permission>,
     expiries: Vec<Stamp>,
     len: usize,
@@ -267,6 +270,8 @@ struct ScopeIds {
     purposes: Box<[u32]>,
     categories: Box<[u32]>,
     recipient: u32,
+    /// The description, [`NONE`] for none.
+    described: u32,
 }
 
 /// A time with its offset, losslessly: UTC seconds and nanoseconds (which
@@ -569,7 +574,11 @@ impl CompactLedger {
             }
             None => NONE,
         };
-        self.scopes.intern(&ScopeIds { purposes, categories, recipient })
+        let described = match &scope.described {
+            Some(d) => self.described.intern(d)?,
+            None => NONE,
+        };
+        self.scopes.intern(&ScopeIds { purposes, categories, recipient, described })
     }
 
     /// Interns a category and, before it, each of its ancestors not yet
@@ -729,6 +738,10 @@ impl CompactLedger {
             recipient: match ids.recipient {
                 NONE => None,
                 id => Some(self.recipients.value(id)?.clone()),
+            },
+            described: match ids.described {
+                NONE => None,
+                id => Some(self.described.value(id)?.clone()),
             },
         })
     }
@@ -952,7 +965,8 @@ impl CompactLedger {
         answer.purpose = scope.purposes.contains(&purpose);
         if answer.purpose {
             answer.grant = scope.categories.iter().any(|c| covers.contains(*c))
-                && recipient_matches(scope.recipient, ids.recipient);
+                && recipient_matches(scope.recipient, ids.recipient)
+                && super::describes(|| self.described.value(scope.described), q);
             // An ending event for one recipient ends every grant as far as
             // that recipient is concerned, general ones too.
             let to_query = scope.recipient == NONE || ids.recipient == Some(Some(scope.recipient));

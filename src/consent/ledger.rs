@@ -266,7 +266,11 @@ fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {
         ConsentChange::Grant { qualities, expires, .. } => {
             let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
             let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
-            (covers && recipient_matches(scope, q.recipient) && !lapsed).then_some(Effect::Grant(*qualities))
+            let answers = covers
+                && recipient_matches(scope, q.recipient)
+                && !lapsed
+                && super::describes(|| scope.described.as_ref(), q);
+            answers.then_some(Effect::Grant(*qualities))
         }
         _ => {
             // An ending event for one recipient ends every grant as far as
@@ -294,7 +298,7 @@ mod tests {
     }
 
     fn scope(cat: &str) -> Scope {
-        Scope { purposes: vec!["ads".into()], categories: vec![CategoryKey::new(cat).unwrap()], recipient: None }
+        Scope::new(vec!["ads".into()], vec![CategoryKey::new(cat).unwrap()])
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
-use crate::policy::Permission;
+use crate::policy::{Permission, RecipientKind};
 use crate::taxonomy::CategoryKey;
 
 pub use compact::CompactLedger;
@@ -56,7 +56,69 @@ pub struct Scope {
     /// as that recipient is concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientId>,
+    /// On a grant for a purpose or a recipient the policy does not declare
+    /// (its `named_in_consent`): what the consent told the person about
+    /// them. Such a grant counts only with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub described: Option<Described>,
 }
+
+/// What a consent told the person about a purpose or a recipient that the
+/// policy does not name (seed 004 §1.2 item 9: the new use is explained in
+/// the page prompt that asks for the consent).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Described {
+    /// What the scope's purposes are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Who the scope's recipient is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// What kind of party the scope's recipient is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_kind: Option<RecipientKind>,
+}
+
+impl Described {
+    /// A description of the scope's purposes.
+    pub fn purpose(description: impl Into<String>) -> Self {
+        Self { purpose: Some(description.into()), recipient: None, recipient_kind: None }
+    }
+
+    /// A description of the scope's recipient and its kind.
+    pub fn recipient(description: impl Into<String>, kind: RecipientKind) -> Self {
+        Self { purpose: None, recipient: Some(description.into()), recipient_kind: Some(kind) }
+    }
+
+    /// Adds a description of the scope's recipient and its kind.
+    #[must_use]
+    pub fn and_recipient(mut self, description: impl Into<String>, kind: RecipientKind) -> Self {
+        self.recipient = Some(description.into());
+        self.recipient_kind = Some(kind);
+        self
+    }
+}
+
+/// Whether a grant whose description `d` gives answers `query` as far as
+/// the description goes: a query about a purpose the policy does not
+/// declare needs a described purpose, one about such a recipient a
+/// recipient described as of the query's kind. Both ledgers ask this; the
+/// description is looked up only for such a query.
+#[inline]
+pub(crate) fn describes<'d>(d: impl FnOnce() -> Option<&'d Described>, query: &ConsentQuery<'_>) -> bool {
+    if !query.purpose_undeclared && query.recipient_kind.is_none() {
+        return true;
+    }
+    let d = d();
+    (!query.purpose_undeclared || d.is_some_and(|d| d.purpose.is_some()))
+        && query.recipient_kind.is_none_or(|k| d.is_some_and(|d| d.recipient_kind == Some(k)))
+}
+
+/// The longest description a grant may give of a purpose or a recipient,
+/// in bytes.
+const MAX_DESCRIPTION_BYTES: usize = 4096;
 
 impl ConsentEvent {
     /// An event: its id, time, subject, the policy (id and version) it
@@ -84,12 +146,18 @@ impl Scope {
     /// A scope of purposes × categories, for the controller and every
     /// recipient of the purposes.
     pub fn new(purposes: Vec<PurposeId>, categories: Vec<CategoryKey>) -> Self {
-        Self { purposes, categories, recipient: None }
+        Self { purposes, categories, recipient: None, described: None }
     }
 
     /// Narrows the scope to one recipient.
     pub fn recipient(mut self, recipient: impl Into<RecipientId>) -> Self {
         self.recipient = Some(recipient.into());
+        self
+    }
+
+    /// Describes a purpose or recipient the policy does not name.
+    pub fn described(mut self, described: Described) -> Self {
+        self.described = Some(described);
         self
     }
 }
@@ -187,6 +255,33 @@ pub(crate) fn check_event(event: &ConsentEvent) -> Result<(), crate::Error> {
         && (scope.purposes.is_empty() || scope.categories.is_empty())
     {
         return Err(crate::Error::ledger(format!("consent event `{}` names no purpose or no category", event.id)));
+    }
+    if let Some(d) = event.change.scope().and_then(|s| s.described.as_ref()) {
+        check_described(event, d)?;
+    }
+    Ok(())
+}
+
+/// What a description must be: on a grant, of a recipient the scope names
+/// with its kind, and not empty or over [`MAX_DESCRIPTION_BYTES`].
+fn check_described(event: &ConsentEvent, d: &Described) -> Result<(), crate::Error> {
+    let refuse = |what: &str| Err(crate::Error::ledger(format!("consent event `{}` {what}", event.id)));
+    let has_recipient = event.change.scope().is_some_and(|s| s.recipient.is_some());
+    if !matches!(event.change, ConsentChange::Grant { .. }) {
+        return refuse("describes a purpose or recipient, which only a grant does");
+    }
+    if d.purpose.is_none() && d.recipient.is_none() {
+        return refuse("has a description that describes nothing");
+    }
+    if d.recipient.is_some() != d.recipient_kind.is_some() {
+        return refuse("describes a recipient without its kind, or a kind without the recipient");
+    }
+    if d.recipient.is_some() && !has_recipient {
+        return refuse("describes a recipient but names none");
+    }
+    let texts = [&d.purpose, &d.recipient];
+    if texts.iter().copied().flatten().any(|t| t.trim().is_empty() || t.len() > MAX_DESCRIPTION_BYTES) {
+        return refuse(&format!("has a description that is empty or longer than {MAX_DESCRIPTION_BYTES} bytes"));
     }
     Ok(())
 }
@@ -364,6 +459,12 @@ pub struct ConsentQuery<'a> {
     pub excluded: ConsentQualities,
     /// The time of the processing; events at exactly this time count.
     pub at: DateTime<Utc>,
+    /// The purpose is one the policy does not declare (a `named_in_consent`
+    /// purpose): only grants that describe their purpose count.
+    pub purpose_undeclared: bool,
+    /// The recipient is one the policy does not declare: only grants that
+    /// describe it as a recipient of this kind count.
+    pub recipient_kind: Option<RecipientKind>,
     /// The same names as numbers, for the crate's own bound ledgers.
     pub(crate) numbered: Option<Numbered<'a>>,
 }
@@ -382,8 +483,24 @@ impl<'a> ConsentQuery<'a> {
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at,
+            purpose_undeclared: false,
+            recipient_kind: None,
             numbered: None,
         }
+    }
+
+    /// Asks about a purpose the policy does not declare: only grants that
+    /// describe it count.
+    pub fn purpose_undeclared(mut self) -> Self {
+        self.purpose_undeclared = true;
+        self
+    }
+
+    /// Asks about a recipient the policy does not declare: only grants that
+    /// describe it as of `kind` count.
+    pub fn recipient_kind(mut self, kind: RecipientKind) -> Self {
+        self.recipient_kind = Some(kind);
+        self
     }
 
     /// Sets the ancestors of the category whose grants cover it.

@@ -18,8 +18,9 @@ pub(super) fn compile(validated: Validated) -> Engine {
         policy.purposes.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
     let sets =
         Sets { cats: &cats, cat_index: &cat_index, purposes: &purpose_index, purpose_count: policy.purposes.len() };
-    let purposes = policy.purposes.iter().map(|p| CPurpose { cats: sets.within(&p.categories) }).collect();
-    let recipients = policy
+    let mut purposes: Vec<CPurpose> =
+        policy.purposes.iter().map(|p| CPurpose { cats: sets.within(&p.categories) }).collect();
+    let mut recipients: Vec<CRecipient> = policy
         .recipients
         .iter()
         .map(|r| CRecipient {
@@ -28,6 +29,10 @@ pub(super) fn compile(validated: Validated) -> Engine {
             at_home: r.region == policy.settings.home_region,
         })
         .collect();
+    let (named, named_purposes, named_recipients) =
+        super::named::compile(&policy, |keys| sets.within(keys), |ids| sets.purposes(ids));
+    purposes.extend(named_purposes);
+    recipients.extend(named_recipients);
     let recipient_index: IdMap<RecipientId, usize> =
         policy.recipients.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
     let requirements = policy
@@ -63,7 +68,10 @@ pub(super) fn compile(validated: Validated) -> Engine {
         retention_by_cat: retention_by_cat(&retention, cats.len()),
         exceptions_usable,
         purpose_rules: policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect(),
-        recipient_rules: policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())).collect(),
+        recipient_rules: (policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())))
+            .chain(named.recipients.iter().map(|(r, _)| RuleId::new(r.id.as_str())))
+            .collect(),
+        named,
         action_rules: action_rules(&policy),
         data_state_purposes,
         cats,

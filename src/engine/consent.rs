@@ -3,7 +3,7 @@
 //! grant per requirement as the policy says.
 
 use super::ctx::{Ctx, PIPL_CHILD_AGE};
-use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small};
+use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small, UnmetRef};
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, Numbered};
 use crate::ids::{Cites, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
@@ -30,6 +30,9 @@ impl<'a> Requirements<'a> {
 impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The grants in force for the category, asked of the store once.
     fn grants(&self, c: usize, with_recipient: bool) -> Grants {
+        if self.named {
+            return self.named_grants(c, with_recipient);
+        }
         let (Some((pi, p)), Some(cat)) = (self.purpose, self.engine.cats.get(c)) else {
             return Grants::NONE;
         };
@@ -43,6 +46,8 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at: self.at,
+            purpose_undeclared: false,
+            recipient_kind: None,
             // For a ledger bound to this engine (`Engine::bind_ledger`).
             numbered: Some(Numbered {
                 vocabulary: self.engine.stamp,
@@ -52,6 +57,24 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
                 recipient: recipient.map(|(ri, _)| ri),
             }),
         };
+        self.store.grants(&query)
+    }
+
+    /// [`grants`](Self::grants) for a purpose or recipient named in consent:
+    /// by the request's names, which a bound ledger does not number, and
+    /// only from grants that describe them.
+    #[cold]
+    #[inline(never)]
+    fn named_grants(&self, c: usize, with_recipient: bool) -> Grants {
+        let (Some(purpose), Some(cat)) = (self.purpose_id(), self.engine.cats.get(c)) else {
+            return Grants::NONE;
+        };
+        let mut query = ConsentQuery::new(&self.req.subject.id, purpose, &cat.key, self.at).covering(&cat.covering);
+        query.purpose_undeclared = self.named_purpose.is_some();
+        if let Some(recipient) = self.recipient_id().filter(|_| with_recipient) {
+            query.recipient = Some(recipient);
+            query.recipient_kind = self.named_recipient.and_then(|r| r.recipient_kind);
+        }
         self.store.grants(&query)
     }
 
@@ -104,6 +127,9 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The consent the policy's requirements ask of this category.
     pub(super) fn policy_requirements(&self, c: usize, needs: &mut Requirements<'a>) {
         let bit = super::action_bit(self.req.action);
+        if let Some(r) = self.named_purpose {
+            needs.push(r.qualities, &r.id, r.cites.as_ref());
+        }
         let e: &'a super::Engine = self.engine;
         let by_purpose =
             self.purpose.and_then(|(i, _)| e.requirements_by_purpose.get(i)).map_or(&[][..], Vec::as_slice);
@@ -163,12 +189,19 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             }
             return;
         }
-        let Some((_, p)) = self.purpose else { return };
+        let Some(purpose) = self.purpose_id() else { return };
         let message = Msg::new(&["needs consent `", "`, which is not in force"], [Arg::Qualities(q)]);
         for (_, rule, cites) in needs.clone() {
             d.deny(rule, *cites, message);
         }
-        let recipient = if with_recipient { self.recipient.map(|(_, r)| &r.id) } else { None };
-        d.need_consent(&p.id, q, recipient, needs.map(|(_, rule, _)| *rule));
+        let recipient = if with_recipient { self.recipient_id() } else { None };
+        d.need_consent(purpose, q, recipient, needs.map(|(_, rule, _)| *rule));
+        // A purpose or recipient the policy does not declare: the grant
+        // must describe it.
+        let named_recipient = self.named_recipient.filter(|_| with_recipient).and_then(|r| r.recipient_kind);
+        if self.named_purpose.is_some() || named_recipient.is_some() {
+            let purpose = self.named_purpose.map(|_| purpose);
+            d.unmet.push(UnmetRef::Described(purpose, recipient.zip(named_recipient)));
+        }
     }
 }

@@ -6,7 +6,8 @@ use super::Engine;
 use super::draft::{Arg, CatDraft, Msg, ObligationRef, UnmetRef};
 use crate::consent::ConsentStore;
 use crate::decision::NoticeField;
-use crate::policy::{Action, ActionRule, DataState, Duty, Exception, MinorEffect, Purpose, Recipient};
+use crate::ids::{PurposeId, RecipientId};
+use crate::policy::{Action, ActionRule, DataState, Duty, Exception, MinorEffect, NamedInConsent, Purpose, Recipient};
 use crate::request::Request;
 use crate::taxonomy::Sensitivity;
 
@@ -29,6 +30,12 @@ pub(super) struct Ctx<'a, S> {
     pub(super) destination_home: Option<bool>,
     pub(super) purpose: Option<(usize, &'a Purpose)>,
     pub(super) recipient: Option<(usize, &'a Recipient)>,
+    /// The `named_in_consent` rules the purpose and the recipient stand
+    /// for, when the policy does not declare them.
+    pub(super) named_purpose: Option<&'a NamedInConsent>,
+    pub(super) named_recipient: Option<&'a NamedInConsent>,
+    /// Whether either is: the one test the declared path makes.
+    pub(super) named: bool,
     /// The age the decision uses: stated, from the birth date, or assumed.
     pub(super) age: Option<u8>,
 }
@@ -45,6 +52,22 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         } else {
             base
         }
+    }
+
+    /// The purpose's name: the policy's id, or the request's for a purpose
+    /// named in consent.
+    pub(super) fn purpose_id(&self) -> Option<&'a PurposeId> {
+        let (_, p) = self.purpose?;
+        let req: &'a Request = self.req;
+        Some(if self.named_purpose.is_some() { req.purpose.as_ref().unwrap_or(&p.id) } else { &p.id })
+    }
+
+    /// The recipient's name: the policy's id, or the request's for a
+    /// recipient named in consent.
+    pub(super) fn recipient_id(&self) -> Option<&'a RecipientId> {
+        let (_, r) = self.recipient?;
+        let req: &'a Request = self.req;
+        Some(if self.named_recipient.is_some() { req.recipient.as_ref().unwrap_or(&r.id) } else { &r.id })
     }
 
     pub(super) fn is_minor_below(&self, age: u8) -> bool {
@@ -73,7 +96,8 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
                     [Arg::Num(r.below_age)],
                 ),
             );
-            d.unmet.push(UnmetRef::AgeAtLeast(r.below_age));
+            // Whatever the consent (004 §1.2.2): nothing lifts it.
+            d.not_liftable = true;
             denied = true;
         }
         denied
@@ -165,7 +189,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
 
     /// Turns a duty into an obligation.
     pub(super) fn duty(&self, d: &mut CatDraft<'a>, duty: Duty) {
-        let recipient = self.recipient.map(|(_, r)| &r.id);
+        let recipient = self.recipient_id();
         let o = match duty {
             Duty::DeIdentifyFirst if self.req.data_state == DataState::Identifiable => ObligationRef::DeIdentifyFirst,
             Duty::DeIdentifyFirst => return,
@@ -176,8 +200,8 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             }
             Duty::Encrypt => ObligationRef::Encrypt,
             Duty::NotifySubject => ObligationRef::NotifySubject(self.notice_fields()),
-            Duty::BindRecipientToPurpose => match (recipient, self.purpose) {
-                (Some(recipient), Some((_, p))) => ObligationRef::BindRecipientToPurpose(recipient, &p.id),
+            Duty::BindRecipientToPurpose => match (recipient, self.purpose_id()) {
+                (Some(recipient), Some(purpose)) => ObligationRef::BindRecipientToPurpose(recipient, purpose),
                 _ => return,
             },
             Duty::ConfidentialityAgreement => match recipient {
@@ -256,7 +280,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
                 p.cites.as_ref(),
                 Msg::new(
                     &["`", "` is not among the categories of purpose `", "`"],
-                    [Arg::Id(d.key.as_str()), Arg::Id(p.id.as_str())],
+                    [Arg::Id(d.key.as_str()), Arg::Id(self.purpose_id().unwrap_or(&p.id).as_str())],
                 ),
             );
         }

@@ -28,7 +28,7 @@ use super::Engine;
 use crate::consent::ConsentQualities;
 use crate::decision::{ConsentFrom, Effect, NoticeField, Obligation, Reason, Unmet};
 use crate::ids::{Cites, PurposeId, RecipientId, RuleId};
-use crate::policy::{DataState, EndAction, Permission, RecipientRequirement, Trigger};
+use crate::policy::{DataState, EndAction, Permission, RecipientKind, RecipientRequirement, Trigger};
 use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
 
@@ -267,8 +267,10 @@ pub(super) enum UnmetRef<'a> {
     Evidence(Ground, Evidence),
     DataState(DataState),
     NotBefore(DateTime<FixedOffset>),
-    AgeAtLeast(u8),
     EventTime(Trigger),
+    /// The purpose and the recipient (with its kind) the grant must
+    /// describe, those the policy does not declare.
+    Described(Option<&'a PurposeId>, Option<(&'a RecipientId, RecipientKind)>),
 }
 
 /// A category's outcome in the decision's own types.
@@ -279,6 +281,7 @@ pub(super) struct RichDraft {
     pub(super) obligations: Vec<Obligation>,
     pub(super) unmet: Vec<Unmet>,
     pub(super) minimise: bool,
+    pub(super) not_liftable: bool,
 }
 
 /// The outcome for one category while it is being decided.
@@ -296,6 +299,9 @@ pub(super) struct CatDraft<'a> {
     /// Whether a permit must keep to the request's categories (one
     /// `Minimise` obligation for the whole decision).
     pub(super) minimise: bool,
+    /// Whether a rule denied that nothing lifts (a minors rule that denies
+    /// whatever the consent).
+    pub(super) not_liftable: bool,
 }
 
 impl<'a> CatDraft<'a> {
@@ -309,6 +315,7 @@ impl<'a> CatDraft<'a> {
             consent_rules: Small::default(),
             by_exception: None,
             minimise: false,
+            not_liftable: false,
         }
     }
 
@@ -381,15 +388,27 @@ impl<'a> CatDraft<'a> {
             UnmetRef::Evidence(ground, evidence) => Unmet::Evidence { ground, evidence },
             UnmetRef::DataState(at_least) => Unmet::DataState { at_least },
             UnmetRef::NotBefore(at) => Unmet::NotBefore { at },
-            UnmetRef::AgeAtLeast(age) => Unmet::AgeAtLeast { age },
             UnmetRef::EventTime(trigger) => Unmet::EventTime { trigger },
+            UnmetRef::Described(purpose, recipient) => Unmet::Described {
+                purpose: purpose.cloned(),
+                recipient: recipient.map(|(r, _)| r.clone()),
+                recipient_kind: recipient.map(|(_, k)| k),
+            },
         }));
         let mut reasons = Vec::with_capacity(self.reasons.len());
         reasons.extend(self.reasons.iter().map(Why::render));
         // Room for the decision's one `Minimise`.
         let mut obligations = Vec::with_capacity(self.obligations.len() + usize::from(self.minimise));
         obligations.extend(self.obligations.iter().map(|o| o.render(engine)));
-        RichDraft { key: self.key.clone(), permit: self.permit, reasons, obligations, unmet, minimise: self.minimise }
+        RichDraft {
+            key: self.key.clone(),
+            permit: self.permit,
+            reasons,
+            obligations,
+            unmet,
+            minimise: self.minimise,
+            not_liftable: self.not_liftable,
+        }
     }
 }
 

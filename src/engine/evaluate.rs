@@ -37,7 +37,7 @@ pub(super) fn decide<'a>(engine: &'a Engine, prepared: &'a Prepared<'a>, store: 
         fresh = again;
         (&fresh, Cow::Owned(top))
     };
-    let mut ruling = Ruling::new(engine, prepared.req, top, prepared.top_denied);
+    let mut ruling = Ruling::new(engine, prepared.req, (top, prepared.top_denied), prepared.policy_change);
     decide_categories(engine, prepared, store, &mut ruling);
     ruling
 }
@@ -56,6 +56,12 @@ fn decide_categories<'a>(
     let rule = prepared.rule.and_then(|i| policy.actions.get(i).map(|r| (i, r)));
     match rule {
         Some((rule_index, rule)) if !prepared.top_denied => {
+            let (purpose, recipient, named_purpose, named_recipient) = if prepared.named {
+                engine.named_parts(prepared.purpose, prepared.recipient)
+            } else {
+                let purpose = prepared.purpose.and_then(|i| policy.purposes.get(i).map(|p| (i, p)));
+                (purpose, prepared.recipient.and_then(|i| policy.recipients.get(i).map(|r| (i, r))), None, None)
+            };
             let ctx = Ctx {
                 engine,
                 req,
@@ -65,8 +71,11 @@ fn decide_categories<'a>(
                 rule_index,
                 origin_home: prepared.origin_home,
                 destination_home: prepared.destination_home,
-                purpose: prepared.purpose.and_then(|i| policy.purposes.get(i).map(|p| (i, p))),
-                recipient: prepared.recipient.and_then(|i| policy.recipients.get(i).map(|r| (i, r))),
+                purpose,
+                recipient,
+                named_purpose,
+                named_recipient,
+                named: prepared.named,
                 age: prepared.age,
             };
             for (key, idx) in req.categories.iter().zip(prepared.cat_ids.iter()) {

@@ -7,6 +7,8 @@
 //! 1. `bitset`, `draft`: the vocabulary a decision is recorded in while it
 //!    is made (borrowed ids, message templates, [`ObligationRef`] and
 //!    [`UnmetRef`], the compact forms of [`Obligation`] and [`Unmet`]);
+//!    `named`: the purposes and recipients a consent may name, compiled
+//!    after the declared ones;
 //! 2. `outcome` (rendering a decision), then `ruling` (the verdict, once);
 //! 3. `prepare`: a request resolved to ids, with the request-level checks;
 //! 4. `ctx`: what every category check reads, and the checks that several
@@ -38,6 +40,7 @@ mod ctx;
 mod draft;
 mod evaluate;
 mod index;
+mod named;
 mod outcome;
 mod prepare;
 mod provide;
@@ -117,6 +120,9 @@ pub struct Engine {
     /// For each action rule, whether each exception may permit: its ground
     /// has a PIPL basis, or the policy acknowledges that it has none.
     exceptions_usable: Vec<Vec<bool>>,
+    /// The purposes and recipients a consent may name (`named_in_consent`),
+    /// numbered after the declared ones in `purposes` and `recipients`.
+    named: named::NamedRoutes,
     /// Which engine this is (see [`Prepared`]).
     stamp: u64,
 }

@@ -6,6 +6,7 @@
 //! [`Ruling`]: super::Ruling
 
 use super::draft::{RichDraft, reason};
+use super::named::PolicyChange;
 use crate::decision::{CategoryOutcome, Decision, Effect, Obligation, Reason, Unmet, Verdict};
 use crate::ids::RuleId;
 use crate::request::Request;
@@ -37,6 +38,8 @@ pub(super) struct Outcome<'r> {
     /// What the denied categories bring: kept if it is denied.
     denied: Lists,
     denied_unmet: Vec<Unmet>,
+    /// A denied category that nothing lifts.
+    not_liftable: bool,
 }
 
 #[derive(Default)]
@@ -89,6 +92,7 @@ impl<'r> Outcome<'r> {
             permitted: Lists::default(),
             denied: Lists::default(),
             denied_unmet: Vec::new(),
+            not_liftable: false,
         }
     }
 
@@ -113,6 +117,7 @@ impl<'r> Outcome<'r> {
             &mut self.permitted
         } else {
             append(&mut self.denied_unmet, d.unmet);
+            self.not_liftable |= d.not_liftable;
             &mut self.denied
         };
         merge(&mut lists.reasons, d.reasons);
@@ -120,9 +125,22 @@ impl<'r> Outcome<'r> {
         lists.minimise |= d.minimise;
     }
 
+    /// Adds what only a revised policy permits: the undeclared names that no
+    /// rule lets a consent name.
+    pub(super) fn policy_change(&mut self, change: PolicyChange) {
+        if change.any() {
+            let (purpose, recipient) = (self.req.purpose.as_ref(), self.req.recipient.as_ref());
+            self.denied_unmet.push(Unmet::PolicyChange {
+                purpose: purpose.filter(|_| change.purpose).cloned(),
+                recipient: recipient.filter(|_| change.recipient).cloned(),
+            });
+        }
+    }
+
     /// The decision.
     pub(super) fn finish(self) -> Decision {
         let permit = self.permit;
+        let not_liftable = !permit && self.not_liftable;
         let mut reasons = self.top;
         let kept = if permit { self.permitted } else { self.denied };
         append(&mut reasons, kept.reasons);
@@ -130,7 +148,8 @@ impl<'r> Outcome<'r> {
         if kept.minimise {
             obligations.push(Obligation::Minimise { categories: sorted_categories(&self.req.categories) });
         }
-        let unmet = if permit { Vec::new() } else { self.denied_unmet };
+        // Nothing lifts the denial: it lists no requirement.
+        let unmet = if permit || not_liftable { Vec::new() } else { self.denied_unmet };
         reasons.retain(|r| reported(permit, r.effect));
         if reasons.is_empty() {
             let (rule, message) = default_deny();
@@ -150,6 +169,7 @@ impl<'r> Outcome<'r> {
             reasons,
             obligations,
             unmet: merge_unmet(unmet),
+            not_liftable,
         }
     }
 }

@@ -7,9 +7,10 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::Engine;
 use super::draft::{Small, reason};
+use super::named::PolicyChange;
 use crate::decision::{Effect, Reason};
 use crate::ids::RuleId;
-use crate::policy::{ActionRule, CrossBorderOrigin, RecipientKind, UnknownAge};
+use crate::policy::{ActionRule, CrossBorderOrigin, NamedInConsent, RecipientKind, UnknownAge};
 use crate::request::{MAX_AGE, Request};
 
 /// A request resolved against one engine: its names looked up once, and
@@ -37,6 +38,10 @@ pub struct Prepared<'r> {
     pub(super) recipient: Option<usize>,
     /// Request-level reasons: undeclared names, invalid times, age notes.
     pub(super) top: Vec<Reason>,
+    /// The undeclared names that only a revised policy can permit.
+    pub(super) policy_change: PolicyChange,
+    /// Whether the purpose or the recipient is one named in consent.
+    pub(super) named: bool,
     pub(super) top_denied: bool,
     pub(super) age: Option<u8>,
     pub(super) at: DateTime<Utc>,
@@ -65,9 +70,10 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     }
     let policy = &engine.policy;
     let rule_ref = rule.and_then(|i| policy.actions.get(i));
-    let purpose = resolve_purpose(engine, req, rule_ref, &mut top);
-    let recipient = resolve_recipient(engine, req, &mut top);
-    if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| policy.recipients.get(i)))
+    let mut policy_change = PolicyChange::default();
+    let purpose = resolve_purpose(engine, req, rule_ref, &mut top, &mut policy_change.purpose);
+    let recipient = resolve_recipient(engine, req, &mut top, &mut policy_change.recipient);
+    if let (Some(rule), Some(r)) = (rule_ref, recipient.and_then(|i| engine.recipient_at(i)))
         && !kind_allowed(rule, req, r.kind)
     {
         top.push(reason(
@@ -94,6 +100,9 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
         purpose,
         recipient,
         top,
+        policy_change,
+        named: purpose.is_some_and(|i| i >= policy.purposes.len())
+            || recipient.is_some_and(|i| i >= policy.recipients.len()),
         top_denied,
         age,
         at: req.at.with_timezone(&Utc),
@@ -121,13 +130,26 @@ fn resolve_categories(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> 
     cat_ids
 }
 
-/// The purpose's id; denies an undeclared purpose, and a missing one
-/// unless the action is a retention action or the request claims a ground
-/// the action rule lists as an exception: the ground is then the basis
-/// (PIPL art. 13(2)–(7)), and the request states only what is done, to
-/// what data, for whom.
-fn resolve_purpose(engine: &Engine, req: &Request, rule: Option<&ActionRule>, top: &mut Vec<Reason>) -> Option<usize> {
-    let named = req.purpose.as_ref().map(|id| (engine.purpose_index.get(id).copied(), id.as_str()));
+/// The purpose's id. An undeclared purpose is the one a consent may name
+/// for the action, if the policy lets it (`named_in_consent`), and is
+/// denied otherwise (`change`: only a revised policy permits it). A missing
+/// one is denied unless the action is a retention action or the request
+/// claims a ground the action rule lists as an exception: the ground is then
+/// the basis (PIPL art. 13(2)–(7)), and the request states only what is
+/// done, to what data, for whom.
+fn resolve_purpose(
+    engine: &Engine,
+    req: &Request,
+    rule: Option<&ActionRule>,
+    top: &mut Vec<Reason>,
+    change: &mut bool,
+) -> Option<usize> {
+    let mut named = req.purpose.as_ref().map(|id| (engine.purpose_index.get(id).copied(), id.as_str()));
+    if let Some((found @ None, name)) = &mut named {
+        *found = engine.named_purpose_for(req.action);
+        note_named(top, found.and_then(|i| engine.named_purpose_rule(i)), "purpose", name);
+        *change = found.is_none();
+    }
     let missing = match named {
         Some(_) => None,
         None => (!req.action.is_retention() && !on_listed_ground(rule, req)).then(|| builtin!("missing_purpose")),
@@ -143,14 +165,28 @@ fn on_listed_ground(rule: Option<&ActionRule>, req: &Request) -> bool {
         .is_some_and(|claim| rule.is_some_and(|r| r.exceptions.iter().any(|e| e.ground == claim.ground)))
 }
 
-/// The recipient's id; denies an undeclared recipient, and a missing one
+/// The recipient's id, as [`resolve_purpose`]; a missing one is denied
 /// where the action needs one ([`Action::needs_recipient`]).
 ///
 /// [`Action::needs_recipient`]: crate::Action::needs_recipient
-fn resolve_recipient(engine: &Engine, req: &Request, top: &mut Vec<Reason>) -> Option<usize> {
-    let named = req.recipient.as_ref().map(|id| (engine.recipient_index.get(id).copied(), id.as_str()));
+fn resolve_recipient(engine: &Engine, req: &Request, top: &mut Vec<Reason>, change: &mut bool) -> Option<usize> {
+    let mut named = req.recipient.as_ref().map(|id| (engine.recipient_index.get(id).copied(), id.as_str()));
+    if let Some((found @ None, name)) = &mut named {
+        *found = engine.named_recipient_for(req.action);
+        note_named(top, found.and_then(|i| engine.named_recipient_rule(i)), "recipient", name);
+        *change = found.is_none();
+    }
     let missing = req.action.needs_recipient().then(|| builtin!("missing_recipient"));
     resolve(req, top, named, ("recipient", builtin!("undeclared_recipient")), missing)
+}
+
+/// Notes that an undeclared name is decided as one a consent names, under
+/// `rule`.
+fn note_named(top: &mut Vec<Reason>, rule: Option<&NamedInConsent>, what: &str, name: &str) {
+    if let Some(rule) = rule {
+        let message = format!("{what} `{name}` is not declared: it may rest on a consent that names it");
+        top.push(reason(rule.id.clone(), Effect::Note, rule.cites.as_ref(), message));
+    }
 }
 
 /// The id of a name the request gives (`named`: the id found, if any, and

@@ -110,7 +110,7 @@ fn abroad_check<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, r: 
             None,
             Msg::new(
                 &["recipient `", "` is outside `", "`: the transfer is a cross-border one"],
-                [Arg::Id(r.id.as_str()), Arg::Id(&engine.policy.settings.home_region)],
+                [Arg::Id(ctx.recipient_id().unwrap_or(&r.id).as_str()), Arg::Id(&engine.policy.settings.home_region)],
             ),
         );
     }
@@ -132,19 +132,20 @@ fn recipient_checks<'a, S: ConsentStore>(
     // Every declared recipient has its rule id.
     let Some(rrule) = engine.recipient_rules.get(ri) else { return };
     let deny = |d: &mut CatDraft<'a>, msg| d.deny(rrule, r.cites.as_ref(), msg);
+    let name = ctx.recipient_id().unwrap_or(&r.id);
     if !cr.is_some_and(|cr| cr.cats.contains(c)) {
-        let args = [Arg::Id(r.id.as_str()), Arg::Id(d.key.as_str())];
+        let args = [Arg::Id(name.as_str()), Arg::Id(d.key.as_str())];
         deny(d, Msg::new(&["recipient `", "` may not receive `", "`"], args));
     }
     if let Some(pi) = pi
         && !cr.is_some_and(|cr| cr.purposes.contains(pi))
     {
-        let purpose = ctx.purpose.map_or("", |(_, p)| p.id.as_str());
-        let args = [Arg::Id(r.id.as_str()), Arg::Id(purpose)];
+        let purpose = ctx.purpose_id().map_or("", |p| p.as_str());
+        let args = [Arg::Id(name.as_str()), Arg::Id(purpose)];
         deny(d, Msg::new(&["recipient `", "` may not receive data for purpose `", "`"], args));
     }
     if ctx.req.data_state.protection() < r.data_state.protection() {
-        let args = [Arg::Id(r.id.as_str()), Arg::S(r.data_state.as_str())];
+        let args = [Arg::Id(name.as_str()), Arg::S(r.data_state.as_str())];
         deny(d, Msg::new(&["recipient `", "` may receive this data only ", " or better"], args));
         d.unmet.push(UnmetRef::DataState(r.data_state));
     }
@@ -159,9 +160,9 @@ fn recipient_checks<'a, S: ConsentStore>(
         d.deny(
             &rule.id,
             rule.cites.as_ref(),
-            Msg::new(&["recipient `", "` lacks the required ", ""], [Arg::Id(r.id.as_str()), Arg::S(rr.as_str())]),
+            Msg::new(&["recipient `", "` lacks the required ", ""], [Arg::Id(name.as_str()), Arg::S(rr.as_str())]),
         );
-        d.unmet.push(UnmetRef::Agreement(&r.id, *rr));
+        d.unmet.push(UnmetRef::Agreement(name, *rr));
     }
 }
 
@@ -172,6 +173,14 @@ fn basis<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, needs: &mu
     let rule: &'a ActionRule = ctx.rule;
     let action = ctx.req.action;
     let core = ctx.purpose.is_some_and(|(_, p)| p.basis == PurposeBasis::Core);
+    if let Some(named) = ctx.named_recipient {
+        // A recipient named only in a consent: that consent is the basis.
+        needs.push(named.qualities, &named.id, named.cites.as_ref());
+        if let Some(needed) = rule.consent {
+            needs.push(needed, &rule.id, rule.cites.as_ref());
+        }
+        return Some(true);
+    }
     if action == Action::Entrust && rule.consent.is_none() {
         d.permit(
             &rule.id,

@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::Engine;
 use super::draft::CatDraft;
+use super::named::PolicyChange;
 use super::outcome::{Outcome, default_deny, reported};
 use crate::decision::{Decision, Effect, Reason, Verdict};
 use crate::ids::RuleId;
@@ -47,6 +48,8 @@ pub struct Ruling<'a> {
     /// Request-level reasons, from the prepared request.
     top: Cow<'a, [Reason]>,
     top_denied: bool,
+    /// The undeclared names only a revised policy permits.
+    policy_change: PolicyChange,
     /// The first category's draft, then the others'.
     first: Option<CatDraft<'a>>,
     rest: Vec<CatDraft<'a>>,
@@ -54,8 +57,13 @@ pub struct Ruling<'a> {
 
 impl<'a> Ruling<'a> {
     #[inline]
-    pub(super) fn new(engine: &'a Engine, req: &'a Request, top: Cow<'a, [Reason]>, top_denied: bool) -> Self {
-        Ruling { engine, req, top, top_denied, first: None, rest: Vec::new() }
+    pub(super) fn new(
+        engine: &'a Engine,
+        req: &'a Request,
+        (top, top_denied): (Cow<'a, [Reason]>, bool),
+        policy_change: PolicyChange,
+    ) -> Self {
+        Ruling { engine, req, top, top_denied, policy_change, first: None, rest: Vec::new() }
     }
 
     /// A new draft for the next category, in place.
@@ -106,6 +114,7 @@ impl<'a> Ruling<'a> {
     /// messages written, lists sorted and merged.
     pub fn to_decision(&self) -> Decision {
         let mut out = Outcome::new(self.req, self.is_permit(), self.top.to_vec(), self.top_denied);
+        out.policy_change(self.policy_change);
         for d in self.drafts() {
             out.add(d.render(self.engine));
         }

@@ -33,6 +33,7 @@ impl Policy {
             purposes: Vec::new(),
             consent_requirements: Vec::new(),
             recipients: Vec::new(),
+            named_in_consent: Vec::new(),
             actions: Vec::new(),
             minors: None,
             retention: Vec::new(),

@@ -9,6 +9,7 @@ mod categories;
 mod change;
 mod construct;
 mod ground;
+mod named;
 mod period;
 mod reach;
 mod validate;
@@ -24,6 +25,7 @@ use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 pub use builder::PolicyBuilder;
 pub use change::FreshConsent;
 pub use ground::{Evidence, Ground};
+pub use named::{NamedInConsent, Names};
 pub use period::Period;
 pub use reach::Witness;
 use validate::Findings;
@@ -74,6 +76,10 @@ pub struct Policy {
     /// acquirers, the public.
     #[serde(default)]
     pub recipients: Vec<Recipient>,
+    /// Purposes and recipients the policy does not declare but a specific
+    /// consent may name, with the qualities that consent must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub named_in_consent: Vec<NamedInConsent>,
     /// One rule per action the policy permits at all, with its exceptions.
     /// An action without a rule is not permitted.
     #[serde(default)]

@@ -90,6 +90,10 @@ pub enum DiagnosticCode {
     /// minors rule that no well-formed request can reach (see
     /// [`Policy::witnesses`](crate::Policy::witnesses)).
     UnreachableRule,
+    /// A `named_in_consent` rule that cannot be applied: a recipient kind
+    /// missing or out of place, an action it cannot name its purpose or
+    /// recipient for, a guardian quality, or a second rule for one action.
+    InvalidNamedInConsent,
 }
 
 impl DiagnosticCode {
@@ -123,6 +127,7 @@ impl DiagnosticCode {
             Self::ChildDataNotSensitive => "child-data-not-sensitive",
             Self::IdTooLong => "id-too-long",
             Self::UnreachableRule => "unreachable-rule",
+            Self::InvalidNamedInConsent => "invalid-named-in-consent",
         }
     }
 }
@@ -284,6 +289,7 @@ pub(super) fn check(
     check_purposes(&mut c);
     check_requirements(&mut c);
     check_recipients(&mut c);
+    check_named(&mut c);
     check_actions(&mut c);
     check_minors(&mut c);
     check_retention(&mut c);
@@ -314,6 +320,9 @@ fn check_ids(c: &mut Checker<'_>) {
     }
     for (i, x) in p.recipients.iter().enumerate() {
         ids.push((x.id.as_str(), format!("/recipients/{i}/id")));
+    }
+    for (i, x) in p.named_in_consent.iter().enumerate() {
+        ids.push((x.id.as_str(), format!("/named_in_consent/{i}/id")));
     }
     for (i, a) in p.actions.iter().enumerate() {
         ids.push((a.id.as_str(), format!("/actions/{i}/id")));
@@ -394,6 +403,57 @@ fn check_recipients(c: &mut Checker<'_>) {
                 format!("{path}/data_state"),
                 format!("advertiser `{}` may receive identifiable data", r.id),
             );
+        }
+    }
+}
+
+/// The `named_in_consent` rules: their lists, their qualities, the
+/// recipient kind a recipient rule needs, the actions each can apply to, and
+/// at most one rule of each kind per action.
+fn check_named(c: &mut Checker<'_>) {
+    let mut seen: HashMap<(super::Names, Action), usize> = HashMap::new();
+    for (i, r) in c.policy.named_in_consent.iter().enumerate() {
+        let path = format!("/named_in_consent/{i}");
+        let owner = format!("rule `{}`", r.id);
+        c.non_empty(&r.actions, format!("{path}/actions"), &format!("the action list of {owner}"));
+        c.non_empty(&r.categories, format!("{path}/categories"), &format!("the category list of {owner}"));
+        c.categories(&r.categories, &format!("{path}/categories"), &owner);
+        c.purposes(&r.purposes, &format!("{path}/purposes"), &owner);
+        qualities(c, r.qualities, format!("{path}/qualities"), &owner);
+        let bad = |c: &mut Checker<'_>, field: &str, message: String| {
+            c.error(DiagnosticCode::InvalidNamedInConsent, format!("{path}/{field}"), message);
+        };
+        if r.qualities.contains(ConsentQualities::GUARDIAN) {
+            bad(c, "qualities", format!("{owner} asks for a guardian's consent: the minors rules add that"));
+        }
+        let recipient = r.names == super::Names::Recipient;
+        match (recipient, r.recipient_kind) {
+            (true, None) => bad(c, "names", format!("{owner} names recipients but gives no `recipient_kind`")),
+            (true, Some(RecipientKind::Controller)) => {
+                bad(c, "recipient_kind", format!("{owner} names the controller itself as a recipient"));
+            }
+            (false, Some(_)) => {
+                bad(c, "recipient_kind", format!("{owner} names purposes: a recipient kind has no effect"))
+            }
+            _ => {}
+        }
+        let recipient_fields = !(r.purposes.is_empty() && r.agreements.is_empty());
+        if !recipient && recipient_fields {
+            let field = if r.purposes.is_empty() { "agreements" } else { "purposes" };
+            bad(c, field, format!("{owner} names purposes: field `{field}` applies to recipients only"));
+        }
+        for (j, a) in r.actions.iter().enumerate() {
+            if a.is_retention() || (recipient && !(a.needs_recipient() || *a == Action::Disclose)) {
+                let message = format!("{owner} cannot name a {} for action `{}`", r.names.as_str(), a.as_str());
+                bad(c, &format!("actions/{j}"), message);
+            } else if let Some(first) = seen.insert((r.names, *a), i) {
+                let message = format!(
+                    "action `{}` already has a rule naming a {} in consent, at `/named_in_consent/{first}`",
+                    a.as_str(),
+                    r.names.as_str()
+                );
+                bad(c, &format!("actions/{j}"), message);
+            }
         }
     }
 }

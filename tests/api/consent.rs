@@ -822,3 +822,63 @@ fn a_line_with_a_long_reversed_history_is_decided_in_one_pass() {
     assert!(privacy_engine::decide_line(&engine, &line(N)).unwrap().is_permit());
     assert!(!privacy_engine::decide_line(&engine, &line(N - 1)).unwrap().is_permit());
 }
+
+// ---------------------------------------------------------------------------
+// Grants that describe a purpose or recipient the policy does not name.
+
+#[test]
+fn only_a_grant_that_describes_it_answers_for_an_undeclared_purpose_or_recipient() {
+    use privacy_engine::{Described, RecipientKind};
+    let described = to(scope("survey", "user.contact"), "acme")
+        .described(Described::purpose("a survey").and_recipient("Acme Ltd", RecipientKind::Partner));
+    let plain = scope("survey", "user.contact");
+    let events = [
+        event(1, "2024-01-01T00:00:00Z", grant(ConsentQualities::separate(), described.clone())),
+        event_for("bob", 2, "2024-01-01T00:00:00Z", grant(ConsentQualities::separate(), plain)),
+    ];
+    let mut memory = InMemoryLedger::new();
+    let mut compact = CompactLedger::new();
+    for e in &events {
+        memory.append(e.clone()).unwrap();
+        compact.append(e.clone()).unwrap();
+    }
+    // The compact ledger keeps the description.
+    assert_eq!(compact.events(&"alice".into()).collect::<Vec<_>>(), vec![events[0].clone()]);
+    let (purpose, category, recipient) = (PurposeId::from("survey"), key("user.contact"), RecipientId::from("acme"));
+    let stores: [&dyn ConsentStore; 2] = [&memory, &compact];
+    for store in stores {
+        for (subject, described) in [("alice", true), ("bob", false)] {
+            let subject = SubjectId::from(subject);
+            let q = ConsentQuery::new(&subject, &purpose, &category, t("2024-02-01T00:00:00Z")).recipient(&recipient);
+            assert!(store.has_consent(&q), "a plain query ignores descriptions");
+            assert_eq!(store.has_consent(&q.purpose_undeclared()), described);
+        }
+        let alice = SubjectId::from("alice");
+        let q = ConsentQuery::new(&alice, &purpose, &category, t("2024-02-01T00:00:00Z")).recipient(&recipient);
+        assert!(store.has_consent(&q.recipient_kind(RecipientKind::Partner)));
+        assert!(!store.has_consent(&q.recipient_kind(RecipientKind::Advertiser)));
+    }
+}
+
+#[test]
+fn descriptions_are_checked_when_appended() {
+    use privacy_engine::{Described, RecipientKind};
+    let bad = [
+        // A recipient described, but none named.
+        grant(
+            ConsentQualities::separate(),
+            scope("s", "user").described(Described::recipient("x", RecipientKind::Partner)),
+        ),
+        // An empty description.
+        grant(ConsentQualities::separate(), scope("s", "user").described(Described::purpose(" "))),
+        // Only a grant describes.
+        ConsentChange::Withdraw { scope: scope("s", "user").described(Described::purpose("a survey")) },
+    ];
+    for (i, change) in bad.into_iter().enumerate() {
+        let e = event(i as u128 + 1, "2024-01-01T00:00:00Z", change);
+        let err = InMemoryLedger::new().append(e.clone()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Ledger);
+        assert!(err.to_string().starts_with(&format!("consent event `{}`", e.id)), "{err}");
+        assert!(CompactLedger::new().append(e).is_err());
+    }
+}

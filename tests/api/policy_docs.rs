@@ -827,3 +827,66 @@ proptest! {
         let _ = Policy::from_json(&json);
     }
 }
+
+/// `base()` with one `named_in_consent` rule, changed by `f`.
+fn with_named(f: impl FnOnce(&mut Value)) -> String {
+    with(|v| {
+        v["named_in_consent"] = json!([{
+            "id": "new-purposes",
+            "names": "purpose",
+            "actions": ["collect"],
+            "categories": ["user.contact"],
+            "qualities": ["affirmative", "explicit", "separate"]
+        }]);
+        f(v);
+    })
+}
+
+#[test]
+fn a_named_in_consent_rule_loads_and_round_trips() {
+    let policy = load(&with_named(|_| {})).unwrap();
+    assert!(policy.diagnostics().is_empty(), "{:#?}", policy.diagnostics());
+    let again = load(&serde_json::to_string(&policy).unwrap()).unwrap();
+    assert_eq!(again, policy);
+}
+
+#[test]
+fn named_in_consent_rules_are_validated_with_their_paths() {
+    let json = with_named(|v| v["named_in_consent"][0]["categories"] = json!([]));
+    assert_only_error(&json, DiagnosticCode::EmptyList, "/named_in_consent/0/categories");
+    let json = with_named(|v| v["named_in_consent"][0]["categories"] = json!(["user.contact.fax"]));
+    assert_only_error(&json, DiagnosticCode::UnknownCategory, "/named_in_consent/0/categories/0");
+    let json = with_named(|v| v["named_in_consent"][0]["qualities"] = json!(["separate"]));
+    assert_only_error(&json, DiagnosticCode::InvalidQualities, "/named_in_consent/0/qualities");
+    let json = with_named(|v| v["named_in_consent"][0]["id"] = json!("registration"));
+    assert_only_error(&json, DiagnosticCode::DuplicateId, "/named_in_consent/0/id");
+    let code = DiagnosticCode::InvalidNamedInConsent;
+    assert_eq!(code.as_str(), "invalid-named-in-consent");
+    let json = with_named(|v| v["named_in_consent"][0]["actions"] = json!(["collect", "retain"]));
+    assert_only_error(&json, code, "/named_in_consent/0/actions/1");
+    let json = with_named(|v| v["named_in_consent"][0]["recipient_kind"] = json!("partner"));
+    assert_only_error(&json, code, "/named_in_consent/0/recipient_kind");
+    let json = with_named(|v| v["named_in_consent"][0]["qualities"] = json!(["affirmative", "guardian"]));
+    assert_only_error(&json, code, "/named_in_consent/0/qualities");
+    // A recipient rule needs its kind, not the controller, and a providing
+    // action.
+    let json = with_named(|v| {
+        v["named_in_consent"][0]["names"] = json!("recipient");
+        v["named_in_consent"][0]["actions"] = json!(["share"]);
+    });
+    assert_only_error(&json, code, "/named_in_consent/0/names");
+    let json = with_named(|v| {
+        v["named_in_consent"][0]["names"] = json!("recipient");
+        v["named_in_consent"][0]["recipient_kind"] = json!("partner");
+    });
+    assert_only_error(&json, code, "/named_in_consent/0/actions/0");
+    // Two rules for one action: the later is refused.
+    let json = with_named(|v| {
+        let mut second = v["named_in_consent"][0].clone();
+        second["id"] = json!("more-purposes");
+        v["named_in_consent"].as_array_mut().unwrap().push(second);
+    });
+    assert_only_error(&json, code, "/named_in_consent/1/actions/0");
+    let err = load(&json).unwrap_err();
+    assert!(err.to_string().contains("action `collect` already has a rule naming a purpose in consent"), "{err}");
+}

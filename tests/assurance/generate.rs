@@ -11,7 +11,10 @@
 //! `recipient_requires_kinds` (3 in 10 of the rules with
 //! `recipient_requires`), `domestic: "permit"` (1 in 2 cross-border rules),
 //! `allow_abroad` (3 in 10 share, entrust, transfer and disclose rules);
-//! recipients of kind `controller` (1 in 10); requests with a subject
+//! recipients of kind `controller` (1 in 10); a `named_in_consent` rule for
+//! purposes (1 in 2) and one for recipients (1 in 2), grants that describe
+//! what they name (1 in 2), requests for an undeclared purpose or recipient
+//! (1 in 8 each when a rule names one); requests with a subject
 //! region (4 in 10) and an `events.retain_until` around the request time
 //! (1 in 4).
 //!
@@ -544,6 +547,35 @@ fn category_decls(declared: bool) -> BoxedStrategy<Vec<Value>> {
         .boxed()
 }
 
+/// The `named_in_consent` rules: one naming purposes and one naming
+/// recipients, each half of the time.
+fn named_rules(n_purposes: usize, pool: Vec<&'static str>) -> impl Strategy<Value = Vec<Value>> {
+    let route_qualities = || {
+        required_qualities().prop_map(|q| {
+            let q = q.difference(ConsentQualities::GUARDIAN);
+            if q.is_empty() { ConsentQualities::AFFIRMATIVE } else { q }
+        })
+    };
+    let per_category = vec![Action::Collect, Action::Use, Action::Share, Action::Entrust, Action::Disclose];
+    let purpose = (subsequence(per_category, 1..=3), nonempty_cats(pool.clone(), 3), route_qualities(), cites())
+        .prop_map(|(actions, categories, qualities, cites)| {
+            json!({"id": "named.purpose", "names": "purpose", "actions": actions, "categories": categories,
+                   "qualities": qualities, "cites": cites})
+        });
+    let kinds: Vec<RecipientKind> = KINDS.iter().copied().filter(|k| *k != RecipientKind::Controller).collect();
+    let recipient = (
+        (subsequence(PROVIDING.to_vec(), 1..=3), nonempty_cats(pool, 3), select(kinds)),
+        (subsequence(AGREEMENTS, 0..=3), purpose_refs(n_purposes), route_qualities(), cites()),
+    )
+        .prop_map(|((actions, categories, kind), (agreements, purposes, qualities, cites))| {
+            json!({"id": "named.recipient", "names": "recipient", "actions": actions, "categories": categories,
+                   "recipient_kind": kind, "agreements": agreements, "purposes": purposes,
+                   "qualities": qualities, "cites": cites})
+        });
+    (proptest::option::weighted(0.5, purpose), proptest::option::weighted(0.5, recipient))
+        .prop_map(|(p, r)| p.into_iter().chain(r).collect())
+}
+
 /// A small random policy that passes `Policy::validate`.
 pub(crate) fn policy() -> impl Strategy<Value = Policy> {
     let sizes = (prop_oneof![1 => Just(0usize), 6 => 1usize..=3], 0usize..=3, 0usize..=3, 0usize..=3);
@@ -559,34 +591,37 @@ pub(crate) fn policy() -> impl Strategy<Value = Policy> {
                 subsequence(Action::ALL.to_vec(), 3..=10)
                     .prop_flat_map(move |acts| acts.into_iter().map(|a| action_rule(a, np)).collect::<Vec<_>>()),
                 proptest::option::weighted(0.7, minors(np)),
-                (0..nt).map(|i| retention_rule(i, np, pool.clone())).collect::<Vec<_>>(),
-                Just(acknowledge),
+                (
+                    (0..nt).map(|i| retention_rule(i, np, pool.clone())).collect::<Vec<_>>(),
+                    named_rules(np, pool),
+                    Just(acknowledge),
+                ),
             )
         })
-        .prop_map(
-            |(settings, categories, purposes, consent_requirements, recipients, actions, minors, retention, ack)| {
-                let doc = strip_nulls(json!({
-                    "schema": 1,
-                    "id": "gen",
-                    "version": "1",
-                    "effective": base_time() - Duration::days(3650),
-                    "language": "en",
-                    "settings": settings,
-                    "categories": categories,
-                    "purposes": purposes,
-                    "consent_requirements": consent_requirements,
-                    "recipients": recipients,
-                    "actions": actions,
-                    "minors": minors,
-                    "retention": retention,
-                }));
-                match Policy::from_json(&doc.to_string()) {
-                    Ok(p) if ack => acknowledge_unbased_grounds(p),
-                    Ok(p) => p,
-                    Err(e) => panic!("generated policy is invalid: {e}\n{doc:#}"),
-                }
-            },
-        )
+        .prop_map(|(settings, categories, purposes, consent_requirements, recipients, actions, minors, rest)| {
+            let (retention, named_in_consent, ack) = rest;
+            let doc = strip_nulls(json!({
+                "schema": 1,
+                "id": "gen",
+                "version": "1",
+                "effective": base_time() - Duration::days(3650),
+                "language": "en",
+                "settings": settings,
+                "categories": categories,
+                "purposes": purposes,
+                "consent_requirements": consent_requirements,
+                "recipients": recipients,
+                "named_in_consent": named_in_consent,
+                "actions": actions,
+                "minors": minors,
+                "retention": retention,
+            }));
+            match Policy::from_json(&doc.to_string()) {
+                Ok(p) if ack => acknowledge_unbased_grounds(p),
+                Ok(p) => p,
+                Err(e) => panic!("generated policy is invalid: {e}\n{doc:#}"),
+            }
+        })
 }
 
 /// The policy with every exception on a ground without a PIPL basis
@@ -625,10 +660,12 @@ fn time_zone() -> impl Strategy<Value = FixedOffset> {
 
 fn scope(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = Value> {
     let n = purposes.len().min(2);
+    let mut recipients = RECIPIENT_IDS.to_vec();
+    recipients.push(UNDECLARED_RECIPIENT);
     (
         subsequence(purposes, 1..=n.max(1)),
         vec(category_near(cats), 1..=2),
-        proptest::option::weighted(0.3, select(RECIPIENT_IDS.to_vec())),
+        proptest::option::weighted(0.3, select(recipients)),
     )
         .prop_map(|(purposes, categories, recipient)| {
             json!({"purposes": purposes, "categories": categories, "recipient": recipient})
@@ -644,8 +681,17 @@ fn change_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strate
     let ending = |kind: &'static str| move |scope: Value| json!({"type": kind, "scope": scope});
     let switch = |kind: &'static str| move |permission: Permission| json!({"type": kind, "permission": permission});
     prop_oneof![
-        6 => (qualities(), sc(), proptest::option::weighted(0.3, near(CONSENT_DAYS)))
-            .prop_map(move |(qualities, scope, exp)| {
+        6 => (qualities(), sc(), proptest::option::weighted(0.3, near(CONSENT_DAYS)), described())
+            .prop_map(move |(qualities, mut scope, exp, described)| {
+                // A description of the purpose, and of the recipient when
+                // the scope names one.
+                if let Some((purpose, kind)) = described {
+                    let mut d = json!({"purpose": purpose});
+                    if !scope["recipient"].is_null() {
+                        d = json!({"purpose": purpose, "recipient": "a party", "recipient_kind": kind});
+                    }
+                    scope["described"] = d;
+                }
                 json!({"type": "grant", "qualities": qualities, "scope": scope, "expires": exp.map(|d| at + d)})
             }),
         1 => sc().prop_map(ending("refuse")),
@@ -656,6 +702,16 @@ fn change_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strate
         1 => select(PERMISSIONS).prop_map(switch("permission_off")),
     ]
 }
+
+/// What a grant describes, half of the time: its purpose and the kind of
+/// its recipient.
+fn described() -> impl Strategy<Value = Option<(&'static str, RecipientKind)>> {
+    proptest::option::weighted(0.5, (Just("a purpose"), select(KINDS.to_vec())))
+}
+
+/// The names requests give for an undeclared purpose and recipient.
+const UNDECLARED_PURPOSE: &str = "purpose.undeclared";
+const UNDECLARED_RECIPIENT: &str = "recipient.undeclared";
 
 fn all_purposes() -> Vec<PurposeId> {
     PURPOSE_IDS.iter().map(|p| PurposeId::from(*p)).collect()
@@ -702,9 +758,35 @@ pub(crate) fn history_for(policy: &Policy, max: usize) -> BoxedStrategy<Vec<Cons
     if purposes.is_empty() {
         purposes = all_purposes();
     }
-    let cats: Vec<CategoryKey> = policy.purposes.iter().flat_map(|p| p.categories.clone()).collect();
+    if policy.named_in_consent.iter().any(|r| r.names == privacy_engine::Names::Purpose) {
+        purposes.push(PurposeId::from(UNDECLARED_PURPOSE));
+    }
+    let named = policy.named_in_consent.iter().flat_map(|r| r.categories.clone());
+    let cats: Vec<CategoryKey> = policy.purposes.iter().flat_map(|p| p.categories.clone()).chain(named).collect();
     let cats = if cats.is_empty() { vec![key("user")] } else { cats };
-    vec(event_about(purposes, cats), 0..=max).prop_map(with_ids).boxed()
+    // Half of the time where a rule names purposes, a grant the rule asks
+    // for (all the qualities, the guardian's too, described) on its
+    // categories, so that a request for the undeclared purpose gets as far
+    // as a permit.
+    let named_grant = policy.named_in_consent.iter().find(|r| r.names == privacy_engine::Names::Purpose).map(|r| {
+        let scope = json!({"purposes": [UNDECLARED_PURPOSE], "categories": r.categories,
+                               "described": {"purpose": "a purpose named in consent"}});
+        let all = ["affirmative", "explicit", "separate", "written", "guardian"];
+        strip_nulls(json!({
+            "id": uuid::Uuid::nil(), "at": base_time() - Duration::days(1), "subject": SUBJECT,
+            "policy_id": "gen", "policy_version": "1",
+            "change": {"type": "grant", "qualities": all, "scope": scope},
+        }))
+    });
+    let extra = proptest::bool::weighted(0.5).prop_map(move |add| if add { named_grant.clone() } else { None });
+    (vec(event_about(purposes, cats), 0..=max), extra)
+        .prop_map(|(mut evs, extra)| {
+            if let Some(event) = extra {
+                evs.push(serde_json::from_value(event).unwrap());
+            }
+            with_ids(evs)
+        })
+        .boxed()
 }
 
 /// A policy, a consent history and requests about it.
@@ -786,6 +868,10 @@ struct Names {
     /// The providing actions the policy has a rule for, each with a purpose
     /// and a recipient of a kind the rule takes that takes the purpose.
     provisions: Vec<(Action, (PurposeId, Vec<CategoryKey>), Taker)>,
+    /// Whether a `named_in_consent` rule names purposes, and recipients.
+    named: (bool, bool),
+    /// The categories of the rules (`user` when there is none).
+    named_cats: Vec<CategoryKey>,
 }
 
 /// A recipient with the purposes and categories it takes.
@@ -795,6 +881,14 @@ impl Names {
     fn of(p: &Policy) -> Self {
         Self {
             actions: p.actions.iter().map(|a| a.action).collect(),
+            named: (
+                p.named_in_consent.iter().any(|r| r.names == privacy_engine::Names::Purpose),
+                p.named_in_consent.iter().any(|r| r.names == privacy_engine::Names::Recipient),
+            ),
+            named_cats: {
+                let cats: Vec<CategoryKey> = p.named_in_consent.iter().flat_map(|r| r.categories.clone()).collect();
+                if cats.is_empty() { vec![key("user")] } else { cats }
+            },
             purposes: p.purposes.iter().map(|p| (p.id.clone(), p.categories.clone())).collect(),
             recipients: p.recipients.iter().map(|r| (r.id.clone(), r.purposes.clone(), r.categories.clone())).collect(),
             exceptions: p
@@ -873,23 +967,26 @@ fn pick<T: Clone + std::fmt::Debug + 'static>(declared: Vec<T>, others: Vec<T>) 
 fn request_from(names: Names, provision: bool) -> BoxedStrategy<Request> {
     let purpose_choice: BoxedStrategy<Option<(PurposeId, Vec<CategoryKey>)>> = {
         let declared = names.purposes.clone();
-        let undeclared = Just(Some((PurposeId::from("purpose.undeclared"), vec![key("user")])));
+        let undeclared = Just(Some((PurposeId::from(UNDECLARED_PURPOSE), names.named_cats.clone())));
+        // More often where a consent may name it.
+        let weight = if names.named.0 { 4 } else { 1 };
         if declared.is_empty() {
             prop_oneof![Just(None), undeclared].boxed()
         } else {
-            prop_oneof![1 => Just(None), 24 => select(declared).prop_map(Some), 1 => undeclared].boxed()
+            prop_oneof![1 => Just(None), 24 => select(declared).prop_map(Some), weight => undeclared].boxed()
         }
     };
     // Any recipient, or none; or, half of the time when there is one, a
     // recipient that takes the purpose.
     let recipients = names.recipients.clone();
+    let weight = if names.named.1 { 2 } else { 1 };
     let recipient_for = move |purpose: Option<&PurposeId>| -> BoxedStrategy<Option<Taker>> {
         let declared = recipients.clone();
-        let undeclared = Just(Some((privacy_engine::RecipientId::from("recipient.undeclared"), vec![], vec![])));
+        let undeclared = Just(Some((privacy_engine::RecipientId::from(UNDECLARED_RECIPIENT), vec![], vec![])));
         let any = if declared.is_empty() {
-            prop_oneof![3 => Just(None), 1 => undeclared].boxed()
+            prop_oneof![3 => Just(None), weight => undeclared].boxed()
         } else {
-            prop_oneof![1 => Just(None), 14 => select(declared.clone()).prop_map(Some), 1 => undeclared].boxed()
+            prop_oneof![1 => Just(None), 14 => select(declared.clone()).prop_map(Some), weight => undeclared].boxed()
         };
         let takers: Vec<Taker> = declared.into_iter().filter(|r| purpose.is_some_and(|p| r.1.contains(p))).collect();
         if takers.is_empty() { any } else { prop_oneof![any, select(takers).prop_map(Some)].boxed() }

@@ -173,7 +173,7 @@ proptest! {
                 q.excluded = excluded;
                 prop_assert_eq!(
                     ledger.has_consent(&q),
-                    events.has_consent(&subject, &purpose, &category, &cover.iter().map(|k| k.as_str().to_owned()).collect::<Vec<_>>(), recipient.as_ref(), required, excluded, at),
+                    events.has_consent(&subject, &purpose, &category, &cover.iter().map(|k| k.as_str().to_owned()).collect::<Vec<_>>(), recipient.as_ref(), (required, excluded), (false, None), at),
                     "has_consent {:?}", q
                 );
                 prop_assert_eq!(

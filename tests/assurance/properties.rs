@@ -84,7 +84,10 @@ proptest! {
     #![proptest_config(crate::property_config(module_path!()))]
 
     /// An undeclared category, purpose, recipient or action is denied, with
-    /// its `builtin.undeclared_*` reason.
+    /// its `builtin.undeclared_*` reason; an undeclared purpose or recipient
+    /// with a `policy_change` requirement too. (A purpose or recipient that
+    /// a `named_in_consent` rule lets a consent name is decided as one
+    /// instead: the rule is noted.)
     #[test]
     fn deny_by_default((policy, events, requests) in generate::case(), what in 0..4u8) {
         let engine = Engine::new(policy.clone()).unwrap();
@@ -112,8 +115,26 @@ proptest! {
                 },
             };
             let d = engine.evaluate(&req, &ledger);
+            let names = match what {
+                1 => Some(privacy_engine::Names::Purpose),
+                2 => Some(privacy_engine::Names::Recipient),
+                _ => None,
+            };
+            // Retention actions take any rule that names purposes.
+            let kept = req.action.is_retention() && names == Some(privacy_engine::Names::Purpose);
+            let named = names.and_then(|n| {
+                policy.named_in_consent.iter().find(|r| r.names == n && (kept || r.actions.contains(&req.action)))
+            });
+            if let Some(r) = named {
+                prop_assert!(has_reason(&d, r.id.as_str(), Effect::Note), "{}", d.to_json());
+                continue;
+            }
             prop_assert_eq!(d.verdict, Verdict::Deny);
             prop_assert!(has_reason(&d, rule, Effect::Deny), "{}", d.to_json());
+            if names.is_some() {
+                let change = d.unmet.iter().any(|u| matches!(u, privacy_engine::Unmet::PolicyChange { .. }));
+                prop_assert!(change, "{}", d.to_json());
+            }
             prop_assert!(d.categories.iter().all(|c| c.verdict == Verdict::Deny));
         }
     }

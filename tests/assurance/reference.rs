@@ -30,9 +30,9 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use privacy_engine::{
     Action, ActionRule, Agreement, CategoryKey, Cites, ConsentChange, ConsentEvent, ConsentFrom, ConsentGrants,
     ConsentQualities, CrossBorderOrigin, DataState, DiagnosticCode, Domestic, Duty, Effect, EndAction, Evidence,
-    Exception, Ground, MinorEffect, MinorRule, MonthEnd, NoticeField, Obligation, Period, Permission, Policy, Purpose,
-    PurposeBasis, PurposeId, Recipient, RecipientId, RecipientKind, RecipientRequirement, Request, RetentionRule,
-    RuleId, Scope, Sensitivity, SubjectId, TaxonomySource, Trigger, UnknownAge, Unmet, Verdict,
+    Exception, Ground, MinorEffect, MinorRule, MonthEnd, NamedInConsent, Names, NoticeField, Obligation, Period,
+    Permission, Policy, Purpose, PurposeBasis, PurposeId, Recipient, RecipientId, RecipientKind, RecipientRequirement,
+    Request, RetentionRule, RuleId, Scope, Sensitivity, SubjectId, TaxonomySource, Trigger, UnknownAge, Unmet, Verdict,
 };
 use serde::de::DeserializeOwned;
 
@@ -308,6 +308,8 @@ pub(crate) struct Outcome {
     pub(crate) reasons: BTreeSet<Why>,
     pub(crate) obligations: Vec<Obligation>,
     pub(crate) unmet: Vec<Unmet>,
+    /// A rule denies whatever the consent: nothing lifts the denial.
+    pub(crate) not_liftable: bool,
 }
 
 impl Outcome {
@@ -326,6 +328,7 @@ impl Outcome {
             "reasons": reasons,
             "obligations": self.obligations,
             "unmet": self.unmet,
+            "not_liftable": self.not_liftable,
         })
         .to_string()
     }
@@ -374,8 +377,8 @@ impl Events<'_> {
         category: &CategoryKey,
         covering: &[String],
         recipient: Option<&RecipientId>,
-        required: ConsentQualities,
-        excluded: ConsentQualities,
+        (required, excluded): (ConsentQualities, ConsentQualities),
+        described: (bool, Option<RecipientKind>),
         at: DateTime<Utc>,
     ) -> bool {
         struct Live {
@@ -395,7 +398,13 @@ impl Events<'_> {
                     (Some(r), Some(want)) => r == want,
                     (Some(_), None) => false,
                 };
-                if covers && to_recipient {
+                // A purpose or recipient the policy does not name: the
+                // grant must describe it, the recipient as of the rule's kind.
+                let d = scope.described.as_ref();
+                let (purpose_named, kind) = described;
+                let describes = (!purpose_named || d.is_some_and(|d| d.purpose.is_some()))
+                    && kind.is_none_or(|k| d.is_some_and(|d| d.recipient_kind == Some(k)));
+                if covers && to_recipient && describes {
                     live.push(Live { qualities: *qualities, expires: expires.map(|x| x.with_timezone(&Utc)) });
                 }
             } else if scope.recipient.as_ref().is_none_or(|r| recipient == Some(r))
@@ -433,6 +442,8 @@ struct Draft {
     unmet: Vec<Unmet>,
     /// The ground of the exception that permitted the category, if one did.
     by_exception: Option<Ground>,
+    /// A rule denied that no consent lifts.
+    not_liftable: bool,
 }
 
 impl Draft {
@@ -499,7 +510,45 @@ struct Ctx<'a> {
     rule: &'a ActionRule,
     purpose: Option<&'a Purpose>,
     recipient: Option<&'a Recipient>,
+    /// The `named_in_consent` rules an undeclared purpose and recipient
+    /// stand for.
+    named_purpose: Option<&'a NamedInConsent>,
+    named_recipient: Option<&'a NamedInConsent>,
     age: Option<u8>,
+}
+
+/// The `named_in_consent` rule that lets a consent name a purpose (or a
+/// recipient) for the request's action, and what it stands for: a
+/// purpose with the request's name, optional, on the rule's categories; a
+/// recipient with the request's name, of the rule's kind, at home, with the
+/// rule's agreements, for the rule's purposes (every purpose when it lists
+/// none).
+fn named_rule(policy: &Policy, names: Names, action: Action) -> Option<&NamedInConsent> {
+    // Data kept for a purpose named in consent: retention actions take the
+    // first rule that names purposes.
+    let retention = matches!(action, Action::Retain | Action::Delete | Action::Anonymise);
+    let for_action = |r: &&NamedInConsent| r.actions.contains(&action) || (retention && names == Names::Purpose);
+    policy.named_in_consent.iter().filter(|r| r.names == names).find(for_action)
+}
+
+fn named_purpose(rule: &NamedInConsent, id: &PurposeId) -> Purpose {
+    let mut p = Purpose::new(id.clone(), PurposeBasis::Optional, rule.categories.clone());
+    p.cites = rule.cites.clone();
+    p
+}
+
+fn named_recipient(policy: &Policy, rule: &NamedInConsent, id: &RecipientId, purpose: Option<&Purpose>) -> Recipient {
+    let kind = rule.recipient_kind.unwrap();
+    let mut r = Recipient::new(id.clone(), kind, policy.settings.home_region.clone());
+    r.categories = rule.categories.clone();
+    r.purposes = if rule.purposes.is_empty() {
+        policy.purposes.iter().map(|p| p.id.clone()).chain(purpose.map(|p| p.id.clone())).collect()
+    } else {
+        rule.purposes.clone()
+    };
+    r.agreements = rule.agreements.clone();
+    r.cites = rule.cites.clone();
+    r
 }
 
 /// Decides `req` under `policy` with the consent history `events` (the
@@ -523,11 +572,24 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) ->
         deny(&mut top, "undeclared_action");
     }
     let retention_action = matches!(req.action, Action::Retain | Action::Delete | Action::Anonymise);
+    // An undeclared purpose or recipient: what a consent may name instead
+    // (`named_in_consent`), or else only a revised policy permits it.
+    let mut change: (Option<PurposeId>, Option<RecipientId>) = (None, None);
+    let named_p = req.purpose.as_ref().filter(|id| !policy.purposes.iter().any(|p| &p.id == *id));
+    let named_p_rule = named_p.and_then(|_| named_rule(policy, Names::Purpose, req.action));
+    let synthetic_p = named_p.zip(named_p_rule).map(|(id, r)| named_purpose(r, id));
+    let named_r = req.recipient.as_ref().filter(|id| !policy.recipients.iter().any(|r| &r.id == *id));
+    let named_r_rule = named_r.and_then(|_| named_rule(policy, Names::Recipient, req.action));
+    let synthetic_r = named_r.zip(named_r_rule).map(|(id, r)| named_recipient(policy, r, id, synthetic_p.as_ref()));
+    for rule in named_p_rule.iter().chain(&named_r_rule) {
+        top.push(reason(rule.id.clone(), Effect::Note, rule.cites.as_ref()));
+    }
     let purpose = match &req.purpose {
         Some(id) => {
-            let p = policy.purposes.iter().find(|p| &p.id == id);
+            let p = policy.purposes.iter().find(|p| &p.id == id).or(synthetic_p.as_ref());
             if p.is_none() {
                 deny(&mut top, "undeclared_purpose");
+                change.0 = Some(id.clone());
             }
             p
         }
@@ -546,9 +608,10 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) ->
     };
     let recipient = match &req.recipient {
         Some(id) => {
-            let r = policy.recipients.iter().find(|r| &r.id == id);
+            let r = policy.recipients.iter().find(|r| &r.id == id).or(synthetic_r.as_ref());
             if r.is_none() {
                 deny(&mut top, "undeclared_recipient");
+                change.1 = Some(id.clone());
             }
             r
         }
@@ -583,6 +646,7 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) ->
             obligations: vec![],
             unmet: vec![],
             by_exception: None,
+            not_liftable: false,
         };
         if let (false, Some(rule), true) = (top_denied, rule, tax.contains_key(key.as_str())) {
             let ctx = Ctx {
@@ -594,13 +658,17 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) ->
                 rule,
                 purpose,
                 recipient,
+                named_purpose: synthetic_p.as_ref().and(named_p_rule),
+                named_recipient: synthetic_r.as_ref().and(named_r_rule),
                 age,
             };
             decide_category(&ctx, &mut d);
         }
         drafts.push(d);
     }
-    finish(req.action, top, drafts)
+    let changed = change.0.is_some() || change.1.is_some();
+    let policy_change = changed.then_some(Unmet::PolicyChange { purpose: change.0, recipient: change.1 });
+    finish(req.action, top, drafts, policy_change)
 }
 
 /// The age the decision uses: from the birth date (which overrides the
@@ -699,8 +767,11 @@ impl Ctx<'_> {
             key,
             &self.covering(key),
             if with_recipient { self.recipient.map(|r| &r.id) } else { None },
-            required,
-            excluded,
+            (required, excluded),
+            (
+                self.named_purpose.is_some(),
+                self.named_recipient.filter(|_| with_recipient).and_then(|r| r.recipient_kind),
+            ),
             self.at,
         )
     }
@@ -779,7 +850,8 @@ impl Ctx<'_> {
         let mut denied = false;
         for r in m.rules.iter().filter(|r| r.effect == MinorEffect::Deny && self.minor_rule_applies(r)) {
             d.deny(reason(r.id.clone(), Effect::Deny, r.cites.as_ref()));
-            d.unmet.push(Unmet::AgeAtLeast { age: r.below_age });
+            // Whatever the consent: the decision lists no requirement.
+            d.not_liftable = true;
             denied = true;
         }
         denied
@@ -822,6 +894,10 @@ impl Ctx<'_> {
     /// a request without a recipient).
     fn policy_requirements(&self, key: &CategoryKey) -> Needs {
         let mut needs = Needs::new();
+        // A purpose named only in a consent: the consent that names it.
+        if let Some(r) = self.named_purpose {
+            needs.push((r.id.clone(), r.qualities));
+        }
         for r in &self.policy.consent_requirements {
             let applies = r.actions.contains(&self.req.action)
                 && (r.purposes.is_empty() || self.purpose.is_some_and(|p| r.purposes.contains(&p.id)))
@@ -838,6 +914,9 @@ impl Ctx<'_> {
     fn cites_of(&self, id: &RuleId) -> Option<Cites> {
         let p = self.policy;
         if let Some(r) = p.consent_requirements.iter().find(|r| &r.id == id) {
+            return r.cites.clone();
+        }
+        if let Some(r) = p.named_in_consent.iter().find(|r| &r.id == id) {
             return r.cites.clone();
         }
         if let Some(m) = &p.minors {
@@ -904,6 +983,14 @@ impl Ctx<'_> {
                 recipient: if with_recipient { self.recipient.map(|r| r.id.clone()) } else { None },
                 rules,
             });
+            let kind = self.named_recipient.filter(|_| with_recipient).and_then(|r| r.recipient_kind);
+            if self.named_purpose.is_some() || kind.is_some() {
+                d.unmet.push(Unmet::Described {
+                    purpose: self.named_purpose.map(|_| p.id.clone()),
+                    recipient: kind.and(self.recipient.map(|r| r.id.clone())),
+                    recipient_kind: kind,
+                });
+            }
         }
     }
 
@@ -1180,7 +1267,8 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     if let Some(r) = ctx.recipient {
         let abroad = ctx.abroad(r);
         domestic = action == Action::CrossBorder && !abroad && rule.domestic == Domestic::Permit;
-        let rid = RuleId::new(r.id.as_str());
+        // A recipient named only in a consent answers to its rule.
+        let rid = ctx.named_recipient.map_or_else(|| RuleId::new(r.id.as_str()), |n| n.id.clone());
         if !within_any(&key, &r.categories) {
             d.deny(reason(rid.clone(), Effect::Deny, r.cites.as_ref()));
         }
@@ -1238,8 +1326,15 @@ fn provide(ctx: &Ctx<'_>, sensitivity: Sensitivity, d: &mut Draft) {
     let mut needs = Needs::new();
     let mut by_consent = false;
     // Entrustment rests on the processing contract (PIPL art. 21); core
-    // purposes may rest on the contract when the rule says so.
-    if (action == Action::Entrust && rule.consent.is_none()) || (rule.core_purposes && p.basis == PurposeBasis::Core) {
+    // purposes may rest on the contract when the rule says so; a recipient
+    // named only in a consent rests on that consent (and the rule's).
+    if let Some(named) = ctx.named_recipient {
+        needs.push((named.id.clone(), named.qualities));
+        needs.extend(rule.consent.map(|q| (rule.id.clone(), q)));
+        by_consent = true;
+    } else if (action == Action::Entrust && rule.consent.is_none())
+        || (rule.core_purposes && p.basis == PurposeBasis::Core)
+    {
         d.permit(reason(rule.id.clone(), Effect::Permit, rule.cites.as_ref()));
     } else if let Some(needed) = rule.consent {
         needs.push((rule.id.clone(), needed));
@@ -1506,14 +1601,15 @@ type ConsentKey = (PurposeId, ConsentQualities, ConsentFrom, Option<RecipientId>
 /// obligation, a denial what denied (and the notes), the obligations and
 /// unmet requirements of the denied categories, consent requirements merged
 /// across categories. Every list sorted and free of duplicates.
-fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>) -> Outcome {
+fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>, policy_change: Option<Unmet>) -> Outcome {
     let top_denied = top.iter().any(|r| r.effect == Effect::Deny);
     let permit = !top_denied && !drafts.is_empty() && drafts.iter().all(|d| d.permit);
     let top_rules: BTreeSet<RuleId> = top.iter().filter(|r| r.effect == Effect::Deny).map(|r| r.rule.clone()).collect();
     let mut reasons: BTreeSet<Why> = top.into_iter().collect();
     let mut obligations: BTreeSet<Obligation> = BTreeSet::new();
     let mut consents: BTreeMap<ConsentKey, (BTreeSet<CategoryKey>, BTreeSet<RuleId>)> = BTreeMap::new();
-    let mut other_unmet: BTreeSet<Unmet> = BTreeSet::new();
+    let mut other_unmet: BTreeSet<Unmet> = policy_change.into_iter().collect();
+    let mut not_liftable = false;
     let mut categories: BTreeSet<(CategoryKey, Verdict, Vec<RuleId>)> = BTreeSet::new();
     for d in drafts {
         let rules: BTreeSet<RuleId> = if top_denied {
@@ -1530,6 +1626,7 @@ fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>) -> Outcome {
             obligations.extend(d.obligations);
         }
         if !permit && !d.permit {
+            not_liftable |= d.not_liftable;
             for u in d.unmet {
                 match u {
                     Unmet::Consent { purpose, categories, qualities, from, recipient, rules } => {
@@ -1562,6 +1659,10 @@ fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>) -> Outcome {
         });
     }
     unmet.sort();
+    // Nothing lifts the denial: no requirement is listed.
+    if not_liftable {
+        unmet.clear();
+    }
     Outcome {
         verdict: if permit { Verdict::Permit } else { Verdict::Deny },
         action,
@@ -1569,6 +1670,7 @@ fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>) -> Outcome {
         reasons,
         obligations: obligations.into_iter().collect(),
         unmet,
+        not_liftable,
     }
 }
 

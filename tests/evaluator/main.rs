@@ -16,6 +16,7 @@ mod consent;
 mod determinism;
 mod lines;
 mod minors;
+mod named;
 mod reach;
 mod retention;
 mod seed004_rules;

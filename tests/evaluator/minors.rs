@@ -136,7 +136,8 @@ fn a_real_name_verified_minor_may_not_transact_even_with_a_guardians_consent() {
     let d = eval(&order(aged("carol", 16).real_name_verified(true)), &l);
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "004.minors.no_transactions", Effect::Deny);
-    assert_eq!(d.unmet, vec![Unmet::AgeAtLeast { age: 18 }]);
+    // Nothing lifts it: no requirement is listed (004 §1.2.2).
+    assert!(d.not_liftable && d.unmet.is_empty(), "{d}");
 }
 
 #[test]
@@ -147,7 +148,8 @@ fn a_stated_age_under_18_bars_transactions_even_without_a_real_name_check() {
     let d = eval(&order(aged("carol", 16)), &l);
     assert_verdict(&d, Verdict::Deny);
     assert_reason(&d, "004.minors.no_transactions", Effect::Deny);
-    assert_eq!(d.unmet, vec![Unmet::AgeAtLeast { age: 18 }]);
+    // Nothing lifts it: no requirement is listed (004 §1.2.2).
+    assert!(d.not_liftable && d.unmet.is_empty(), "{d}");
 }
 
 #[test]

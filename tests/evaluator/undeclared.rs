@@ -32,11 +32,12 @@ fn an_unknown_category_alongside_a_known_one_denies_both() {
 
 #[test]
 fn an_undeclared_purpose_is_denied() {
-    // §1.2 item 9: new purposes need a new policy version.
+    // §1.2 item 9: a purpose the policy does not state needs consent
+    // obtained anew (另行征得您的同意), which names and describes it.
     let d = eval0(&req(Action::Collect, &["user.contact.phone_number"], "marketing"));
     assert_verdict(&d, Verdict::Deny);
-    assert_reason(&d, "builtin.undeclared_purpose", Effect::Deny);
-    assert!(d.unmet.is_empty(), "{d}");
+    assert_reason(&d, "004.named_in_consent.purpose", Effect::Deny);
+    assert!(d.unmet.iter().any(|u| matches!(u, privacy_engine::Unmet::Described { .. })), "{d}");
 }
 
 #[test]
