@@ -86,6 +86,10 @@ pub enum DiagnosticCode {
     ChildDataNotSensitive,
     /// An id is longer than [`MAX_ID_BYTES`](crate::MAX_ID_BYTES).
     IdTooLong,
+    /// The policy leaves out something it must say about itself: its
+    /// controller, the responsible department, a contact or complaint
+    /// channel, the rights offered, or the latest impact assessment.
+    MissingDisclosure,
 }
 
 impl DiagnosticCode {
@@ -118,6 +122,7 @@ impl DiagnosticCode {
             Self::LowGuardianAge => "low-guardian-age",
             Self::ChildDataNotSensitive => "child-data-not-sensitive",
             Self::IdTooLong => "id-too-long",
+            Self::MissingDisclosure => "missing-disclosure",
         }
     }
 }
@@ -286,6 +291,9 @@ pub(super) fn check(
         // Loading a policy needs no more, and the warnings of a large one
         // cost as much as the rest of the load.
         return c.out;
+    }
+    for (code, path, message) in super::about::missing(policy) {
+        c.warn(code, path, message);
     }
     check_warnings(&mut c);
     for (code, path, message) in super::widening::widenings(policy, taxonomy) {
