@@ -190,12 +190,12 @@ pub use crate::limits::{
 };
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
-    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, Channel, ChannelKind, ConsentGrants,
-    ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty,
-    EndAction, Evidence, Exception, FreshConsent, Ground, Handler, ImpactAssessment, MinorEffect, MinorRule, Minors,
-    MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind,
-    RecipientRequirement, Responsible, RetentionRule, Right, RightOffer, SCHEMA_VERSION, Settings, Severity,
-    TaxonomySource, TimeLimit, Trigger, UnknownAge,
+    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, Change, ChangeDuty, ChangeKind, Changes, Channel,
+    ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic,
+    DiagnosticCode, Domestic, Duty, EndAction, Evidence, Exception, FreshConsent, Ground, Handler, ImpactAssessment,
+    MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy, PolicyBuilder, Purpose, PurposeBasis,
+    Recipient, RecipientKind, RecipientRequirement, Responsible, RetentionRule, Right, RightOffer, SCHEMA_VERSION,
+    Settings, Severity, TaxonomySource, TimeLimit, Trigger, UnknownAge, diff,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

@@ -70,6 +70,22 @@ pub enum ChannelKind {
     Court,
 }
 
+impl ChannelKind {
+    /// The kind's name as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnlineService => "online_service",
+            Self::InApp => "in_app",
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::Post => "post",
+            Self::ServiceAccount => "service_account",
+            Self::Regulator => "regulator",
+            Self::Court => "court",
+        }
+    }
+}
+
 /// How long the controller takes to answer through a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,6 +9,7 @@ mod builder;
 mod categories;
 mod change;
 mod construct;
+mod diff;
 mod ground;
 mod period;
 mod validate;
@@ -23,7 +24,8 @@ use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 pub use about::{Channel, ChannelKind, Handler, ImpactAssessment, Responsible, Right, RightOffer, TimeLimit};
 pub use builder::PolicyBuilder;
-pub use change::FreshConsent;
+pub use change::{Change, ChangeDuty, ChangeKind, Changes, FreshConsent};
+pub use diff::diff;
 pub use ground::{Evidence, Ground};
 pub use period::Period;
 use validate::Findings;

@@ -559,7 +559,7 @@ fn check_retention(c: &mut Checker<'_>) {
 /// `P1M` is neither longer nor shorter than `P30D`.
 ///
 /// Checked over every start day of a four-year cycle (one leap year).
-fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd) -> bool {
+pub(super) fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd) -> bool {
     let Some(first) = chrono::NaiveDate::from_ymd_opt(2001, 1, 1) else {
         return false;
     };
