@@ -14,21 +14,27 @@ fn seed_changes() -> Changes {
 }
 
 /// `diff(seed-004, seed-004-v2)` renders exactly as committed in
-/// `tests/data/seed-004-v2.diff.txt` and shown in the README. After a
-/// deliberate change, rerun with `BLESS=1` to rewrite the file, then copy it
-/// into the README section "Policy changes".
+/// `tests/data/seed-004-v2.diff.txt` and shown in the README section
+/// "Policy changes". After a deliberate change (or a regenerated v2), rerun
+/// with `BLESS=1` to rewrite both.
 #[test]
 fn the_seed_004_revision_renders_as_committed_and_in_the_readme() {
     let text = seed_changes().to_string();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(RENDERED);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (path, readme_path) = (root.join(RENDERED), root.join("README.md"));
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    // The first text block after the section's heading.
+    let section = readme.find("\n## Policy changes\n").expect("the README has a section \"Policy changes\"");
+    let start = section + readme[section..].find("```text\n").expect("the section shows a text block") + 8;
+    let end = start + readme[start..].find("```\n").unwrap();
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
+        std::fs::write(&readme_path, format!("{}{text}{}", &readme[..start], &readme[end..])).unwrap();
+        return;
     }
     let committed = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, committed, "rerun with BLESS=1 after a deliberate change");
-    let readme = include_str!("../../README.md");
-    let block = format!("```text\n{text}```\n");
-    assert!(readme.contains(&block), "the README section \"Policy changes\" does not show this rendering:\n{text}");
+    assert_eq!(&readme[start..end], text, "the README section \"Policy changes\" shows another rendering");
 }
 
 // ---------------------------------------------------------------------------
@@ -428,4 +434,24 @@ fn the_seed_004_revision_has_every_major_kind_and_a_stable_json_form() {
     assert_eq!(json["changes"][0]["kind"], "ownership");
     assert_eq!(json["duties"][0]["duty"], "notify");
     assert_eq!(json["fresh"].as_array().unwrap().len(), c.fresh_consent().len());
+}
+
+/// The one reading of a `FreshConsent`: a grant lapses for its purpose, for
+/// a category at, above or below the listed ones, and, when a recipient is
+/// named, only as far as that recipient is concerned.
+#[test]
+fn when_a_grant_lapses() {
+    use privacy_engine::FreshConsent;
+    let all = FreshConsent::new(purpose("ads"), ConsentQualities::affirmative());
+    assert!(all.lapses(&purpose("ads"), &key("user.behavior.click_history"), None));
+    assert!(!all.lapses(&purpose("orders"), &key("user.behavior.click_history"), None));
+    let some = all.clone().for_categories(vec![key("user.behavior")]);
+    assert!(some.lapses(&purpose("ads"), &key("user.behavior.click_history"), None), "below");
+    assert!(some.lapses(&purpose("ads"), &key("user"), None), "above: a grant for all of `user` covers it");
+    assert!(!some.lapses(&purpose("ads"), &key("user.location"), None));
+    let one = some.for_recipient(recipient("ad_network"));
+    let click = key("user.behavior.click_history");
+    assert!(one.lapses(&purpose("ads"), &click, Some(&recipient("ad_network"))));
+    assert!(!one.lapses(&purpose("ads"), &click, Some(&recipient("ad_partner"))));
+    assert!(!one.lapses(&purpose("ads"), &click, None), "the controller's own processing");
 }
