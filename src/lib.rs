@@ -33,6 +33,9 @@
 //! - [`Request`] in, [`Decision`] out: [`Verdict`], per-category
 //!   [`CategoryOutcome`]s, [`Reason`]s, [`Obligation`]s and [`Unmet`]
 //!   requirements.
+//! - [`diff`] and [`Changes`]: what changed between two versions of a
+//!   policy, major or minor and why, the duties a revision brings, and the
+//!   grants that need fresh consent ([`FreshConsent`]).
 //! - [`RetentionPlanner`]: what is due for deletion at a time.
 //! - [`AuditLog`], [`ConsentReceipt`] and [`Pseudonymiser`]: evidence — a
 //!   tamper-evident log of decisions and consent events, signed receipts for
@@ -121,6 +124,31 @@
 //!     decision.unmet,
 //!     vec![Unmet::NotBefore { at: "2024-02-01T00:00:00+08:00".parse()? }]
 //! );
+//! # Ok(()) }
+//! ```
+//!
+//! ### Classify a revision of the policy
+//!
+//! A purpose that gains a category is a major change (seed 004 §7 item 1):
+//! notice must be prominent, and grants given for the purpose before no
+//! longer cover the new category.
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let old = Policy::from_json(include_str!("../examples/policies/seed-004.json"))?;
+//! let mut new = old.clone();
+//! new.version = "2022-03-01".to_owned();
+//! new.effective = "2022-03-01T00:00:00+08:00".parse()?;
+//! let stats = PurposeId::from("usage_statistics");
+//! if let Some(p) = new.purposes.iter_mut().find(|p| p.id == stats) {
+//!     p.categories.push(CategoryKey::new("user.location.imprecise")?);
+//! }
+//! let changes = diff(&old, &new);
+//! assert_eq!(changes.changes[0].kind, ChangeKind::CategoriesAdded);
+//! assert_eq!(changes.duties[0], ChangeDuty::Notify { prominent: true, before: new.effective });
+//! let location = CategoryKey::new("user.location.imprecise")?;
+//! assert!(!changes.still_covers(&stats, &location, None));
 //! # Ok(()) }
 //! ```
 //!
