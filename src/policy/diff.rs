@@ -2,7 +2,8 @@
 //! 004 §7): each change with its kind, whether it is major and why, its
 //! paths, and what it asks of the grants given under the old version.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::Hash;
 
 use serde::Serialize;
 
@@ -18,6 +19,10 @@ use crate::taxonomy::CategoryKey;
 /// version is never edited in place, so they give no change. `cites`,
 /// `notes` and `acknowledged_warnings` are not the policy's content and are
 /// not compared.
+///
+/// Lists are matched by id in maps, so the cost grows with the documents'
+/// size, plus one pass over the consent requirements for each grant that
+/// lapses. The rules are in `docs/policy-format.md`, "Policy changes".
 ///
 /// # Example
 ///
@@ -106,26 +111,32 @@ type Matched<'a, T> = (Option<At<'a, T>>, usize, &'a T);
 
 /// Items of two lists matched by a key: the removed (with their old
 /// index), then each new item with its old match, if any, in document order.
-fn matched<'a, T, K: PartialEq>(
+/// Linear: the old items are found by key in a map.
+fn matched<'a, T, K: Eq + Hash>(
     old: &'a [T],
     new: &'a [T],
     key: impl Fn(&T) -> K,
 ) -> (Vec<At<'a, T>>, Vec<Matched<'a, T>>) {
-    let removed = old.iter().enumerate().filter(|(_, o)| !new.iter().any(|n| key(n) == key(o))).collect();
-    let rest =
-        new.iter().enumerate().map(|(j, n)| (old.iter().enumerate().find(|(_, o)| key(o) == key(n)), j, n)).collect();
+    let mut by_key: HashMap<K, At<'a, T>> = HashMap::with_capacity(old.len());
+    for (i, o) in old.iter().enumerate() {
+        by_key.entry(key(o)).or_insert((i, o));
+    }
+    let rest: Vec<Matched<'a, T>> = new.iter().enumerate().map(|(j, n)| (by_key.get(&key(n)).copied(), j, n)).collect();
+    let kept: HashSet<usize> = rest.iter().filter_map(|(o, ..)| o.map(|(i, _)| i)).collect();
+    let removed = old.iter().enumerate().filter(|(i, _)| !kept.contains(i)).collect();
     (removed, rest)
 }
 
 /// Whether a filter (empty: everything) covers less as `new` than as
 /// `old`.
-fn fewer<T: PartialEq>(old: &[T], new: &[T]) -> bool {
-    !new.is_empty() && (old.is_empty() || old.iter().any(|x| !new.contains(x)))
+fn fewer<T: Eq + Hash>(old: &[T], new: &[T]) -> bool {
+    !new.is_empty() && (old.is_empty() || !missing_from(old, new).is_empty())
 }
 
-/// Keys in `a` that are not in `b`.
-fn missing_from(a: &[CategoryKey], b: &[CategoryKey]) -> Vec<CategoryKey> {
-    a.iter().filter(|k| !b.contains(k)).cloned().collect()
+/// The items of `a` that are not in `b`, in order.
+fn missing_from<'a, T: Eq + Hash>(a: &'a [T], b: &[T]) -> Vec<&'a T> {
+    let b: HashSet<&T> = b.iter().collect();
+    a.iter().filter(|x| !b.contains(x)).collect()
 }
 
 /// Backticked, comma-separated names.
@@ -233,25 +244,27 @@ impl Differ<'_> {
         }
     }
 
-    /// Sensitivities the policies declare, compared in their taxonomies.
+    /// Sensitivities the policies declare, compared in their taxonomies:
+    /// the keys declared in the old version only, then those of the new one.
     fn sensitivities(&mut self) {
         let (old_tax, new_tax) = (self.old.taxonomy(), self.new.taxonomy());
-        let declared: BTreeSet<&CategoryKey> =
-            self.old.categories.iter().chain(&self.new.categories).map(|c| &c.key).collect();
-        for key in declared {
+        let (removed, rest) = matched(&self.old.categories, &self.new.categories, |c| c.key.clone());
+        let at = |i: usize| Some(format!("/categories/{i}/sensitivity"));
+        let keys = removed
+            .into_iter()
+            .map(|(i, c)| (&c.key, at(i), None))
+            .chain(rest.into_iter().map(|(o, j, c)| (&c.key, o.and_then(|(i, _)| at(i)), at(j))));
+        for (key, old_path, new_path) in keys {
             let (Some(before), Some(after)) = (old_tax.get(key), new_tax.get(key)) else { continue };
-            let path = |p: &Policy| {
-                p.categories.iter().position(|c| &c.key == key).map(|i| format!("/categories/{i}/sensitivity"))
-            };
             let (from, to) = (before.sensitivity, after.sensitivity);
+            if to == from {
+                continue;
+            }
+            let reason = format!("category `{key}` becomes {} (was {})", plain_name(&to), plain_name(&from));
             if to > from {
-                let reason = format!("category `{key}` becomes {} (was {})", plain_name(&to), plain_name(&from));
-                let (old_path, new_path) = (path(self.old), path(self.new));
                 self.push(ChangeKind::SensitivityRaised, reason, old_path, new_path);
                 self.sensitive_consents(key);
-            } else if to < from {
-                let reason = format!("category `{key}` becomes {} (was {})", plain_name(&to), plain_name(&from));
-                let (old_path, new_path) = (path(self.old), path(self.new));
+            } else {
                 self.push(ChangeKind::SensitivityLowered, reason, old_path, new_path);
             }
         }
@@ -287,7 +300,7 @@ impl Differ<'_> {
 
     fn purpose(&mut self, i: usize, o: &Purpose, j: usize, p: &Purpose) {
         let paths = |f: &str| (Some(format!("/purposes/{i}{f}")), Some(format!("/purposes/{j}{f}")));
-        let added = missing_from(&p.categories, &o.categories);
+        let added: Vec<CategoryKey> = missing_from(&p.categories, &o.categories).into_iter().cloned().collect();
         if !added.is_empty() {
             let reason = format!("purpose `{}` also processes {}", p.id, listed(&added));
             let (a, b) = paths("/categories");
@@ -332,7 +345,7 @@ impl Differ<'_> {
                 continue;
             }
             let weaker = !r.qualities.contains(o.qualities)
-                || o.actions.iter().any(|a| !r.actions.contains(a))
+                || !missing_from(&o.actions, &r.actions).is_empty()
                 || fewer(&o.purposes, &r.purposes)
                 || fewer(&o.categories, &r.categories)
                 || fewer(&o.recipient_kinds, &r.recipient_kinds);
@@ -389,11 +402,12 @@ impl Differ<'_> {
             return;
         }
         let (old_path, new_path) = (Some(format!("/recipients/{i}")), Some(format!("/recipients/{j}")));
-        let new_categories = missing_from(&r.categories, &o.categories);
-        let new_purposes = r.purposes.iter().any(|p| !o.purposes.contains(p));
+        let new_categories: Vec<CategoryKey> =
+            missing_from(&r.categories, &o.categories).into_iter().cloned().collect();
+        let new_purposes = !missing_from(&r.purposes, &o.purposes).is_empty();
         let another = o.kind != r.kind || o.name != r.name || o.region != r.region;
         let weaker = r.data_state.protection() < o.data_state.protection()
-            || o.agreements.iter().any(|a| !r.agreements.contains(a));
+            || !missing_from(&o.agreements, &r.agreements).is_empty();
         if another || new_purposes {
             let reason = format!("recipient `{}` is another party, in another region, or serves more purposes", r.id);
             self.push(ChangeKind::RecipientChanged, reason, old_path, new_path);
@@ -536,17 +550,12 @@ impl Differ<'_> {
         if old.language != new.language || old.source != new.source {
             self.field(ChangeKind::Wording, "source", "the published text or its language changes".to_owned());
         }
-        let descriptions = |p: &Policy| -> Vec<(CategoryKey, Option<String>)> {
-            p.categories.iter().map(|c| (c.key.clone(), c.description.clone())).collect()
-        };
-        let (a, b) = (descriptions(old), descriptions(new));
-        for (j, (key, text)) in b.iter().enumerate() {
-            if let Some(i) = a.iter().position(|(k, t)| k == key && t != text) {
-                let reason = format!("category `{key}` is described anew");
-                let paths =
-                    (Some(format!("/categories/{i}/description")), Some(format!("/categories/{j}/description")));
-                self.push(ChangeKind::Wording, reason, paths.0, paths.1);
-            }
+        let (_, rest) = matched(&old.categories, &new.categories, |c| c.key.clone());
+        for (before, j, c) in rest {
+            let Some((i, o)) = before.filter(|(_, o)| o.description != c.description) else { continue };
+            let reason = format!("category `{}` is described anew", o.key);
+            let paths = (Some(format!("/categories/{i}/description")), Some(format!("/categories/{j}/description")));
+            self.push(ChangeKind::Wording, reason, paths.0, paths.1);
         }
     }
 }
