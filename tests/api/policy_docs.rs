@@ -451,6 +451,27 @@ fn cross_border_without_mechanism() {
     assert_eq!(warnings(&json), vec![]);
 }
 
+/// Every field name the base policy uses, at any depth, is documented in
+/// docs/policy-format.md as a table row.
+#[test]
+fn every_field_of_the_base_policy_is_documented() {
+    fn keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, x)| {
+                out.insert(k.clone());
+                keys(x, out);
+            }),
+            Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+            _ => {}
+        }
+    }
+    let docs = include_str!("../../docs/policy-format.md");
+    let mut found = std::collections::BTreeSet::new();
+    keys(&serde_json::to_value(load(&base().to_string()).unwrap()).unwrap(), &mut found);
+    let missing: Vec<_> = found.iter().filter(|k| !docs.contains(&format!("| `{k}` |"))).collect();
+    assert!(missing.is_empty(), "fields without a row in docs/policy-format.md: {missing:?}");
+}
+
 #[test]
 fn each_missing_self_description_warns_at_its_path() {
     for field in ["controller", "responsible", "contacts", "complaints", "rights", "impact_assessment"] {
