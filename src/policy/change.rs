@@ -11,7 +11,7 @@
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
 use crate::ids::{PolicyId, PurposeId, RecipientId};
@@ -26,17 +26,18 @@ use crate::taxonomy::CategoryKey;
 /// version `W` of the same policy only if no version after the earlier of
 /// the two, up to and including the later, makes a `FreshConsent` that
 /// matches the grant's purpose, category and recipient.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FreshConsent {
     /// The purpose whose grants lapse.
     pub purpose: PurposeId,
     /// The categories whose grants lapse; empty for all of the purpose's.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<CategoryKey>,
     /// Only grants as far as this recipient is concerned lapse; `None` for
     /// every grant of the purpose and categories.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientId>,
     /// The qualities the new consent must have.
     pub qualities: ConsentQualities,
@@ -81,7 +82,7 @@ const ORDINARY_NOTICE: &str = "003 §9; 004 §7 (notice before it takes effect)"
 
 /// What kind of change a [`Change`] is. Whether it is major, and the clause
 /// that says so, follow from the kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChangeKind {
@@ -209,7 +210,11 @@ impl ChangeKind {
 }
 
 /// One change between two versions of a policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// Read back from JSON, `major` and `clause` come from the kind, whatever
+/// the document says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ChangeForm")]
 #[non_exhaustive]
 pub struct Change {
     /// What kind of change it is.
@@ -220,7 +225,7 @@ pub struct Change {
     pub reason: String,
     /// The clause that makes it major, or asks notice of it
     /// ([`ChangeKind::clause`]).
-    pub clause: &'static str,
+    pub clause: String,
     /// Its JSON pointer in the old version, if it is there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_path: Option<String>,
@@ -229,15 +234,33 @@ pub struct Change {
     pub new_path: Option<String>,
 }
 
+/// The JSON form of a [`Change`] as read: what `major` and `clause`
+/// follow from.
+#[derive(Deserialize)]
+struct ChangeForm {
+    kind: ChangeKind,
+    reason: String,
+    #[serde(default)]
+    old_path: Option<String>,
+    #[serde(default)]
+    new_path: Option<String>,
+}
+
+impl From<ChangeForm> for Change {
+    fn from(f: ChangeForm) -> Self {
+        Change::new(f.kind, f.reason, f.old_path, f.new_path)
+    }
+}
+
 impl Change {
     /// A change of `kind` for `reason`, at the given paths.
     pub fn new(kind: ChangeKind, reason: String, old_path: Option<String>, new_path: Option<String>) -> Self {
-        Self { kind, major: kind.is_major(), reason, clause: kind.clause(), old_path, new_path }
+        Self { kind, major: kind.is_major(), reason, clause: kind.clause().to_owned(), old_path, new_path }
     }
 }
 
 /// What publishing a new version asks of the controller.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "duty")]
 #[non_exhaustive]
 pub enum ChangeDuty {
@@ -282,8 +305,9 @@ impl ChangeDuty {
 
 /// The changes from one version of a policy to the next, with what they
 /// ask: the controller's duties and the grants that no longer cover the new
-/// version. Made by [`diff`](crate::diff).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// version. Made by [`diff`](crate::diff); its JSON form reads back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Changes {
     /// The policy.

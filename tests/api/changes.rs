@@ -434,6 +434,8 @@ fn the_seed_004_revision_has_every_major_kind_and_a_stable_json_form() {
     assert_eq!(json["changes"][0]["kind"], "ownership");
     assert_eq!(json["duties"][0]["duty"], "notify");
     assert_eq!(json["fresh"].as_array().unwrap().len(), c.fresh_consent().len());
+    let back: Changes = serde_json::from_value(json).unwrap();
+    assert_eq!(back, c, "the JSON form reads back");
 }
 
 /// The one reading of a `FreshConsent`: a grant lapses for its purpose, for
