@@ -33,6 +33,9 @@
 //! - [`Request`] in, [`Decision`] out: [`Verdict`], per-category
 //!   [`CategoryOutcome`]s, [`Reason`]s, [`Obligation`]s and [`Unmet`]
 //!   requirements.
+//! - [`diff`] and [`Changes`]: what changed between two versions of a
+//!   policy, major or minor and why, the duties a revision brings, and the
+//!   grants that need fresh consent ([`FreshConsent`]).
 //! - [`RetentionPlanner`]: what is due for deletion at a time.
 //! - [`AuditLog`], [`ConsentReceipt`] and [`Pseudonymiser`]: evidence — a
 //!   tamper-evident log of decisions and consent events, signed receipts for
@@ -154,6 +157,31 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ### Classify a revision of the policy
+//!
+//! A purpose that gains a category is a major change (seed 004 §7 item 1):
+//! notice must be prominent, and grants given for the purpose before no
+//! longer cover the new category.
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let old = Policy::from_json(include_str!("../examples/policies/seed-004.json"))?;
+//! let mut new = old.clone();
+//! new.version = "2022-03-01".to_owned();
+//! new.effective = "2022-03-01T00:00:00+08:00".parse()?;
+//! let stats = PurposeId::from("usage_statistics");
+//! if let Some(p) = new.purposes.iter_mut().find(|p| p.id == stats) {
+//!     p.categories.push(CategoryKey::new("user.location.imprecise")?);
+//! }
+//! let changes = diff(&old, &new);
+//! assert_eq!(changes.changes[0].kind, ChangeKind::CategoriesAdded);
+//! assert_eq!(changes.duties[0], ChangeDuty::Notify { prominent: true, before: new.effective });
+//! let location = CategoryKey::new("user.location.imprecise")?;
+//! assert!(!changes.still_covers(&stats, &location, None));
+//! # Ok(()) }
+//! ```
+//!
 //! # Crate features
 //!
 //! None yet: the core has no optional parts.
@@ -222,11 +250,12 @@ pub use crate::limits::{
 };
 pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
 pub use crate::policy::{
-    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
-    CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence,
-    Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period,
-    Permission, Policy, PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement,
-    RetentionRule, SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge, Witness,
+    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, Change, ChangeDuty, ChangeKind, Changes, Channel,
+    ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic,
+    DiagnosticCode, Domestic, Duty, EndAction, Evidence, Exception, FreshConsent, Ground, Handler, ImpactAssessment,
+    MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period, Permission, Policy, PolicyBuilder,
+    Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, Responsible, RetentionRule, Right,
+    RightOffer, SCHEMA_VERSION, Settings, Severity, TaxonomySource, TimeLimit, Trigger, UnknownAge, Witness, diff,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

@@ -4,10 +4,12 @@
 //! validates in one step) or built in Rust with [`PolicyBuilder`]. Field by
 //! field documentation of the JSON form is in `docs/policy-format.md`.
 
+mod about;
 mod builder;
 mod categories;
 mod change;
 mod construct;
+mod diff;
 mod ground;
 mod named;
 mod period;
@@ -22,8 +24,10 @@ use crate::consent::ConsentQualities;
 use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId};
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
+pub use about::{Channel, ChannelKind, Handler, ImpactAssessment, Responsible, Right, RightOffer, TimeLimit};
 pub use builder::PolicyBuilder;
-pub use change::FreshConsent;
+pub use change::{Change, ChangeDuty, ChangeKind, Changes, FreshConsent};
+pub use diff::diff;
 pub use ground::{Evidence, Ground};
 pub use named::{NamedInConsent, Names};
 pub use period::Period;
@@ -56,6 +60,24 @@ pub struct Policy {
     /// Free notes for reviewers: readings chosen, silences, contradictions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The controller the policy is from, and its owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<Handler>,
+    /// The department or person responsible for personal information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible: Option<Responsible>,
+    /// Where to ask about the policy or personal information.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<Channel>,
+    /// Where to complain: the controller's own channels and outside ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub complaints: Vec<Channel>,
+    /// The rights the policy offers and how to exercise each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rights: Vec<RightOffer>,
+    /// The result of the latest personal-information impact assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact_assessment: Option<ImpactAssessment>,
     /// Warnings the authors looked at and accepted, with their reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acknowledged_warnings: Vec<AcknowledgedWarning>,

@@ -94,6 +94,10 @@ pub enum DiagnosticCode {
     /// missing or out of place, an action it cannot name its purpose or
     /// recipient for, a guardian quality, or a second rule for one action.
     InvalidNamedInConsent,
+    /// The policy leaves out something it must say about itself: its
+    /// controller, the responsible department, a contact or complaint
+    /// channel, the rights offered, or the latest impact assessment.
+    MissingDisclosure,
 }
 
 impl DiagnosticCode {
@@ -128,6 +132,7 @@ impl DiagnosticCode {
             Self::IdTooLong => "id-too-long",
             Self::UnreachableRule => "unreachable-rule",
             Self::InvalidNamedInConsent => "invalid-named-in-consent",
+            Self::MissingDisclosure => "missing-disclosure",
         }
     }
 }
@@ -297,6 +302,9 @@ pub(super) fn check(
         // Loading a policy needs no more, and the warnings of a large one
         // cost as much as the rest of the load.
         return c.out;
+    }
+    for (code, path, message) in super::about::missing(policy) {
+        c.warn(code, path, message);
     }
     check_warnings(&mut c);
     for (code, path, message) in super::widening::widenings(policy, taxonomy) {
@@ -619,7 +627,7 @@ fn check_retention(c: &mut Checker<'_>) {
 /// `P1M` is neither longer nor shorter than `P30D`.
 ///
 /// Checked over every start day of a four-year cycle (one leap year).
-fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd) -> bool {
+pub(super) fn always_longer(a: super::Period, b: super::Period, month_end: super::MonthEnd) -> bool {
     let Some(first) = chrono::NaiveDate::from_ymd_opt(2001, 1, 1) else {
         return false;
     };

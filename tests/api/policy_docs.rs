@@ -13,6 +13,12 @@ fn base() -> Value {
         "version": "2024-01-01",
         "effective": "2024-01-01T00:00:00+08:00",
         "language": "zh-CN",
+        "controller": {"name": "Example Co.", "owner": "Example Group"},
+        "responsible": {"name": "personal information protection office", "contact": "privacy@example.com"},
+        "contacts": [{"kind": "email", "detail": "privacy@example.com", "time_limit": {"working_days": 15}}],
+        "complaints": [{"kind": "regulator", "detail": "the cyberspace administration"}],
+        "rights": [{"right": "delete", "channels": [{"kind": "in_app", "detail": "settings"}], "verify_identity": true}],
+        "impact_assessment": {"date": "2023-12-01", "outcome": "no high risk found", "high_risk": false},
         "purposes": [
             {"id": "registration", "basis": "core", "categories": ["user.contact.phone_number"]},
             {"id": "face_verification", "basis": "optional", "categories": ["user.biometric.face"], "permission": "camera"}
@@ -482,6 +488,59 @@ fn cross_border_without_mechanism() {
             .push(json!({"id": "abroad", "action": "cross_border", "recipient_requires": ["transfer_mechanism"]}));
     });
     assert_eq!(warnings(&json), vec![]);
+}
+
+/// Every field name the base policy uses, at any depth, is documented in
+/// docs/policy-format.md as a table row.
+#[test]
+fn every_field_of_the_base_policy_is_documented() {
+    fn keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, x)| {
+                out.insert(k.clone());
+                keys(x, out);
+            }),
+            Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+            _ => {}
+        }
+    }
+    let docs = include_str!("../../docs/policy-format.md");
+    let mut found = std::collections::BTreeSet::new();
+    keys(&serde_json::to_value(load(&base().to_string()).unwrap()).unwrap(), &mut found);
+    let missing: Vec<_> = found.iter().filter(|k| !docs.contains(&format!("| `{k}` |"))).collect();
+    assert!(missing.is_empty(), "fields without a row in docs/policy-format.md: {missing:?}");
+}
+
+#[test]
+fn each_missing_self_description_warns_at_its_path() {
+    for field in ["controller", "responsible", "contacts", "complaints", "rights", "impact_assessment"] {
+        let json = with(|v| {
+            v.as_object_mut().unwrap().remove(field).unwrap();
+        });
+        assert_only_warning(&json, DiagnosticCode::MissingDisclosure, &format!("/{field}"));
+        let acknowledged = with(|v| {
+            v.as_object_mut().unwrap().remove(field).unwrap();
+            v["acknowledged_warnings"] =
+                json!([{"code": "missing-disclosure", "path": format!("/{field}"), "reason": "the seed is silent"}]);
+        });
+        assert!(load(&acknowledged).unwrap().unacknowledged_warnings().is_empty(), "{field}");
+    }
+    // An empty list says nothing either.
+    assert_only_warning(&with(|v| v["rights"] = json!([])), DiagnosticCode::MissingDisclosure, "/rights");
+}
+
+#[test]
+fn self_description_fields_are_read_strictly() {
+    assert_format(&with(|v| v["controller"]["parent"] = json!("x")), "/controller/parent");
+    assert_format(&with(|v| v["rights"][0]["right"] = json!("fly")), "/rights/0/right");
+    assert_format(&with(|v| v["contacts"][0]["time_limit"] = json!({"weeks": 2})), "/contacts/0/time_limit");
+    assert_format(&with(|v| v["impact_assessment"]["date"] = json!("2023-13-01")), "/impact_assessment/date");
+    assert_format(
+        &with(|v| {
+            v["impact_assessment"].as_object_mut().unwrap().remove("high_risk").unwrap();
+        }),
+        "/impact_assessment",
+    );
 }
 
 #[test]
