@@ -193,7 +193,7 @@ pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, ConsentGrants, ConsentRequirement,
     CrossBorderOrigin, DataState, DataStateRule, Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence,
     Exception, FreshConsent, Ground, MinorEffect, MinorRule, Minors, MonthEnd, Period, Permission, Policy,
-    PolicyBuilder, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
+    PolicyBuilder, PolicyHistory, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, RetentionRule,
     SCHEMA_VERSION, Settings, Severity, TaxonomySource, Trigger, UnknownAge,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};

@@ -79,6 +79,31 @@ struct Binding {
     purposes: Translation<PurposeId>,
     categories: Translation<CategoryKey>,
     recipients: Translation<RecipientId>,
+    versions: Versions,
+}
+
+/// The vocabulary's policy versions: for each interned policy version of
+/// the ledger, the vocabulary's number of it ([`NONE`] for another policy or
+/// a version the vocabulary does not know).
+#[derive(Clone, Debug)]
+struct Versions {
+    policy: PolicyId,
+    numbers: HashMap<String, u32>,
+    by_ledger: Vec<u32>,
+}
+
+impl Versions {
+    /// Records that the policy version `pair` is interned as `id`.
+    fn interned(&mut self, id: u32, (policy, version): &(PolicyId, String)) {
+        let Ok(i) = usize::try_from(id) else { return };
+        if self.by_ledger.len() <= i {
+            self.by_ledger.resize(i + 1, NONE);
+        }
+        let number = if *policy == self.policy { self.numbers.get(version).copied().unwrap_or(NONE) } else { NONE };
+        if let Some(slot) = self.by_ledger.get_mut(i) {
+            *slot = number;
+        }
+    }
 }
 
 /// One part of a [`Binding`].
@@ -526,7 +551,11 @@ impl CompactLedger {
         };
         let purpose_bits =
             self.scopes.value(scope).map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(*p)));
-        let policy = self.policies.intern(&(event.policy_id, event.policy_version))?;
+        let pair = (event.policy_id, event.policy_version);
+        let policy = self.policies.intern(&pair)?;
+        if let Some(b) = &mut self.binding {
+            b.versions.interned(policy, &pair);
+        }
         let expires = match expiry {
             Some(e) => {
                 let index = u32::try_from(self.expiries.len())
@@ -612,19 +641,27 @@ impl CompactLedger {
     /// numbers instead of the names; the answers are the same. Events
     /// appended after binding are translated as they come. Binding again
     /// replaces the binding. The engine binds a ledger to its ids
-    /// ([`Engine::bind_ledger`](crate::Engine::bind_ledger)).
+    /// ([`Engine::bind_ledger`](crate::Engine::bind_ledger)); `policy` and
+    /// `versions` number the policy versions whose grants a query may count.
     pub(crate) fn bind<'n>(
         &mut self,
         vocabulary: u64,
         purposes: impl Iterator<Item = &'n PurposeId>,
         categories: impl Iterator<Item = &'n CategoryKey>,
         recipients: impl Iterator<Item = &'n RecipientId>,
+        (policy, versions): (&PolicyId, &[String]),
     ) {
+        let numbers = versions.iter().zip(0..).map(|(v, i)| (v.clone(), i)).collect();
+        let mut versions = Versions { policy: policy.clone(), numbers, by_ledger: Vec::new() };
+        for (pair, id) in self.policies.values.iter().zip(0..) {
+            versions.interned(id, pair);
+        }
         self.binding = Some(Box::new(Binding {
             vocabulary,
             purposes: Translation::new(purposes, &self.purposes),
             categories: Translation::new(categories, &self.categories),
             recipients: Translation::new(recipients, &self.recipients),
+            versions,
         }));
     }
 
@@ -822,31 +859,45 @@ impl CompactLedger {
 impl CompactLedger {
     /// A query's names as this ledger's ids; `None` for a purpose never
     /// interned, which is in no scope, so that nothing applies.
-    fn resolve_names(&self, q: &ConsentQuery<'_>) -> Option<Resolved> {
+    fn resolve_names(&self, q: &ConsentQuery<'_>) -> Option<Resolved<'_>> {
         let purpose = self.purposes.get(q.purpose)?;
         let category = self.categories.get(q.category);
         let covers = IdSet::of(category, q.covering.iter().filter_map(|c| self.categories.get(c)));
         let recipient = q.recipient.map(|r| self.recipients.get(r));
-        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
+        let policies = q.policy_id.map(|p| {
+            let known = q.policy_versions.iter().filter_map(|v| self.policies.get(&(p.clone(), v.clone())));
+            IdSet::of(None, known)
+        });
+        let grants_of = match policies {
+            Some(set) => GrantsOf::Ledger(set),
+            None => GrantsOf::Any,
+        };
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient }, grants_of })
     }
 
     /// The same for a query whose names come numbered in the vocabulary the
     /// ledger is bound to, without reading a name.
-    fn resolve_numbers(b: &Binding, n: &Numbered<'_>) -> Option<Resolved> {
+    fn resolve_numbers<'b>(b: &'b Binding, n: &Numbered<'_>, q: &ConsentQuery<'_>) -> Option<Resolved<'b>> {
         let purpose = b.purposes.get(n.purpose)?;
         let category = b.categories.get(n.category);
         let covers = IdSet::of(category, n.covering.iter().filter_map(|c| b.categories.get(*c)));
         let recipient = n.recipient.map(|r| b.recipients.get(r));
-        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
+        let grants_of = match q.policy_id {
+            Some(_) => GrantsOf::Numbers(&b.versions.by_ledger, n.versions),
+            None => GrantsOf::Any,
+        };
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient }, grants_of })
     }
 
     /// The grants in force among a subject's events for a query resolved
     /// to this ledger's ids.
-    fn scan(&self, events: &Events, q: &ConsentQuery<'_>, purpose: u32, covers: &IdSet, ids: QueryIds) -> Grants {
+    fn scan(&self, events: &Events, q: &ConsentQuery<'_>, r: &Resolved<'_>) -> Grants {
+        let (purpose, covers, ids) = (r.purpose, &r.covers, r.ids);
         let at = utc_key(q.at);
         // Each scope is examined once per query (a direct-mapped cache).
         let cache = [const { Cell::new(ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }) }; 8];
         let bit = purpose_bit(purpose);
+        let grants_of = &r.grants_of;
         // The events at or before `at` that may concern the purpose; the
         // rest of an event is read for its time only then, and for the
         // expiry of a grant that applies.
@@ -864,7 +915,9 @@ impl CompactLedger {
             }
             // Only the events that grant or end count.
             match r.kind {
-                Kind::Grant if answer.grant && self.expiry(r, c).is_none_or(|e| e > at) => {
+                Kind::Grant
+                    if answer.grant && grants_of.counts(c.policy) && self.expiry(r, c).is_none_or(|e| e > at) =>
+                {
                     Some(Effect::Grant(ConsentQualities::from_bits_retain(r.detail)))
                 }
                 Kind::Grant => None,
@@ -963,11 +1016,37 @@ impl CompactLedger {
 }
 
 /// A query resolved to this ledger's ids.
-struct Resolved {
+struct Resolved<'b> {
     purpose: u32,
     /// The category and its covering ancestors.
     covers: IdSet,
     ids: QueryIds,
+    grants_of: GrantsOf<'b>,
+}
+
+/// The policy versions whose grants count for a query.
+enum GrantsOf<'b> {
+    /// Every grant counts: the query names no policy.
+    Any,
+    /// Those under one of these interned policy versions.
+    Ledger(IdSet),
+    /// Those under a policy version the binding numbers within the range
+    /// (first and last, inclusive).
+    Numbers(&'b [u32], (u32, u32)),
+}
+
+impl GrantsOf<'_> {
+    /// Whether a grant under the interned policy version `policy` counts.
+    fn counts(&self, policy: u32) -> bool {
+        match self {
+            GrantsOf::Any => true,
+            GrantsOf::Ledger(set) => set.contains(policy),
+            GrantsOf::Numbers(by_ledger, (first, last)) => usize::try_from(policy)
+                .ok()
+                .and_then(|i| by_ledger.get(i))
+                .is_some_and(|n| *n != NONE && first <= n && n <= last),
+        }
+    }
 }
 
 /// The query's category and recipient as interned ids.
@@ -988,11 +1067,11 @@ impl ConsentStore for CompactLedger {
         };
         let bound = self.binding.as_deref().zip(q.numbered).filter(|(b, n)| b.vocabulary == n.vocabulary);
         let resolved = match bound {
-            Some((b, n)) => Self::resolve_numbers(b, &n),
+            Some((b, n)) => Self::resolve_numbers(b, &n, q),
             None => self.resolve_names(q),
         };
         match resolved {
-            Some(r) => self.scan(events, q, r.purpose, &r.covers, r.ids),
+            Some(r) => self.scan(events, q, &r),
             None => Grants::NONE,
         }
     }

@@ -266,7 +266,8 @@ fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {
         ConsentChange::Grant { qualities, expires, .. } => {
             let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
             let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
-            (covers && recipient_matches(scope, q.recipient) && !lapsed).then_some(Effect::Grant(*qualities))
+            let counts = q.counts_grant_of(&event.policy_id, &event.policy_version);
+            (covers && recipient_matches(scope, q.recipient) && !lapsed && counts).then_some(Effect::Grant(*qualities))
         }
         _ => {
             // An ending event for one recipient ends every grant as far as

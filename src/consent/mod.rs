@@ -364,6 +364,16 @@ pub struct ConsentQuery<'a> {
     pub excluded: ConsentQualities,
     /// The time of the processing; events at exactly this time count.
     pub at: DateTime<Utc>,
+    /// The policy a grant must have been given under to count, if set:
+    /// only grants whose `policy_id` is this one and whose
+    /// `policy_version` is among [`policy_versions`](Self::policy_versions)
+    /// count. `None`: a grant counts whatever policy it names. Ending events
+    /// (refusal, withdrawal, expiry, revocation) count whatever policy or
+    /// version they name: a person's no is never filtered away.
+    pub policy_id: Option<&'a PolicyId>,
+    /// The versions of `policy_id` whose grants count; read only when
+    /// `policy_id` is set.
+    pub policy_versions: &'a [String],
     /// The same names as numbers, for the crate's own bound ledgers.
     pub(crate) numbered: Option<Numbered<'a>>,
 }
@@ -382,8 +392,23 @@ impl<'a> ConsentQuery<'a> {
             required: ConsentQualities::empty(),
             excluded: ConsentQualities::empty(),
             at,
+            policy_id: None,
+            policy_versions: &[],
             numbered: None,
         }
+    }
+
+    /// Counts only the grants given under `policy` in one of `versions`.
+    pub fn under(mut self, policy: &'a PolicyId, versions: &'a [String]) -> Self {
+        self.policy_id = Some(policy);
+        self.policy_versions = versions;
+        self
+    }
+
+    /// Whether a grant given under `policy` in `version` counts for this
+    /// query.
+    pub(crate) fn counts_grant_of(&self, policy: &PolicyId, version: &str) -> bool {
+        self.policy_id.is_none_or(|p| p == policy && self.policy_versions.iter().any(|v| v == version))
     }
 
     /// Sets the ancestors of the category whose grants cover it.
@@ -424,6 +449,9 @@ pub(crate) struct Numbered<'a> {
     pub(crate) category: usize,
     pub(crate) covering: &'a [usize],
     pub(crate) recipient: Option<usize>,
+    /// The versions whose grants count, as the numbers of the vocabulary's
+    /// versions (first and last, inclusive), when the query names a policy.
+    pub(crate) versions: (u32, u32),
 }
 
 /// Where the evaluator reads consent from.

@@ -47,6 +47,8 @@ pub struct Ruling<'a> {
     /// Request-level reasons, from the prepared request.
     top: Cow<'a, [Reason]>,
     top_denied: bool,
+    /// Whether the engine's version was in force at the request's time.
+    in_force: bool,
     /// The first category's draft, then the others'.
     first: Option<CatDraft<'a>>,
     rest: Vec<CatDraft<'a>>,
@@ -54,8 +56,21 @@ pub struct Ruling<'a> {
 
 impl<'a> Ruling<'a> {
     #[inline]
-    pub(super) fn new(engine: &'a Engine, req: &'a Request, top: Cow<'a, [Reason]>, top_denied: bool) -> Self {
-        Ruling { engine, req, top, top_denied, first: None, rest: Vec::new() }
+    pub(super) fn new(
+        engine: &'a Engine,
+        req: &'a Request,
+        top: Cow<'a, [Reason]>,
+        top_denied: bool,
+        in_force: bool,
+    ) -> Self {
+        Ruling { engine, req, top, top_denied, in_force, first: None, rest: Vec::new() }
+    }
+
+    /// The version of the policy the decision was made under: the one in
+    /// force at the request's time; `None` when none was.
+    pub fn policy_version(&self) -> Option<&'a str> {
+        let engine: &'a Engine = self.engine;
+        self.in_force.then_some(engine.policy.version.as_str())
     }
 
     /// A new draft for the next category, in place.
@@ -109,7 +124,10 @@ impl<'a> Ruling<'a> {
         for d in self.drafts() {
             out.add(d.render(self.engine));
         }
-        out.finish()
+        let mut decision = out.finish();
+        decision.policy_id = Some(self.engine.policy.id.clone());
+        decision.policy_version = self.policy_version().map(str::to_owned);
+        decision
     }
 }
 

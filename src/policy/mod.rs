@@ -9,6 +9,7 @@ mod categories;
 mod change;
 mod construct;
 mod ground;
+mod history;
 mod period;
 mod validate;
 mod widening;
@@ -23,6 +24,7 @@ use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 pub use builder::PolicyBuilder;
 pub use change::FreshConsent;
 pub use ground::{Evidence, Ground};
+pub use history::PolicyHistory;
 pub use period::Period;
 use validate::Findings;
 pub(crate) use validate::pointer;
@@ -1015,7 +1017,7 @@ fn errors_of(diagnostics: Vec<Diagnostic>) -> Result<(), crate::Error> {
 /// its policy with no way to change it, so what it holds is exactly what
 /// was validated. (A flag on `Policy` would not be: its fields are public
 /// and may change after validation.)
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Validated {
     policy: Policy,
     taxonomy: Taxonomy,

@@ -86,6 +86,13 @@ pub enum DiagnosticCode {
     ChildDataNotSensitive,
     /// An id is longer than [`MAX_ID_BYTES`](crate::MAX_ID_BYTES).
     IdTooLong,
+    /// A version in a policy history is of another policy.
+    HistoryPolicyId,
+    /// Two versions in a policy history have the same version string.
+    DuplicateVersion,
+    /// A version in a policy history takes effect no later than the one
+    /// before it.
+    EffectiveOrder,
 }
 
 impl DiagnosticCode {
@@ -118,6 +125,9 @@ impl DiagnosticCode {
             Self::LowGuardianAge => "low-guardian-age",
             Self::ChildDataNotSensitive => "child-data-not-sensitive",
             Self::IdTooLong => "id-too-long",
+            Self::HistoryPolicyId => "history-policy-id",
+            Self::DuplicateVersion => "duplicate-version",
+            Self::EffectiveOrder => "effective-order",
         }
     }
 }
