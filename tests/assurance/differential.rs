@@ -14,6 +14,7 @@ pub(crate) fn comparable(d: &Decision) -> Outcome {
     Outcome {
         verdict: d.verdict,
         action: d.action,
+        policy_version: d.policy_version.clone(),
         categories: d.categories.iter().map(|c| (c.category.clone(), c.verdict, c.rules.clone())).collect(),
         reasons: d
             .reasons
@@ -61,7 +62,7 @@ fn open_contradiction(engine: &Outcome, model: &Outcome) -> bool {
 /// Checks one request; on a difference, the message shows both decisions.
 pub(crate) fn check(
     engine: &Engine,
-    policy: &Policy,
+    versions: &[Policy],
     events: &[ConsentEvent],
     ledger: &InMemoryLedger,
     req: &Request,
@@ -78,7 +79,7 @@ pub(crate) fn check(
     let ruling = engine.decide(&prepared, ledger);
     prop_assert_eq!(ruling.verdict(), got.verdict);
     prop_assert_eq!(ruling.rule_ids().collect::<BTreeSet<_>>(), got.rule_ids().collect::<BTreeSet<_>>());
-    let want = reference::decide(policy, events, req);
+    let want = reference::decide_history(versions, events, req);
     let (g, w) = (comparable(&got), want);
     if g != w && open_contradiction(&g, &w) {
         return Ok(());
@@ -108,7 +109,7 @@ pub(crate) fn check(
             "engine and reference differ in {why:?}; reasons only the engine gives: {only_engine:?}, only the \
              model: {only_model:?} (see those rules in docs/policy-format.md)\npolicy: {}\nrequest: {}\nengine:    \
              {}\nreference: {}",
-            serde_json::to_string(policy).unwrap(),
+            serde_json::to_string(versions).unwrap(),
             serde_json::to_string(req).unwrap(),
             g.to_json(),
             w.to_json()
@@ -127,7 +128,22 @@ proptest! {
         let engine = Engine::new(policy.clone()).unwrap();
         let ledger = ledger_of(&events);
         for req in &requests {
-            check(&engine, &policy, &events, &ledger, req)?;
+            check(&engine, std::slice::from_ref(&policy), &events, &ledger, req)?;
+        }
+    }
+
+    /// The same for a history of two versions: the second takes effect
+    /// near the requests' time, so that both decide some of them, and the
+    /// grants are given under either version or another policy.
+    #[test]
+    fn engine_agrees_with_reference_on_histories(
+        (versions, events, requests) in generate::history_case(),
+    ) {
+        let history = privacy_engine::PolicyHistory::new(versions.clone()).unwrap();
+        let engine = Engine::from_history(history).unwrap();
+        let ledger = ledger_of(&events);
+        for req in &requests {
+            check(&engine, &versions, &events, &ledger, req)?;
         }
     }
 }
