@@ -327,8 +327,7 @@ impl Engine {
     /// same; look-ups by another engine, or by a caller, use the names.
     /// Events appended after binding are translated as they come; binding
     /// again replaces the binding. An engine of a history binds the ledger
-    /// to its latest version; a decision under an earlier one finds the
-    /// names.
+    /// to the ids of each of its versions.
     ///
     /// # Example
     ///
@@ -351,13 +350,16 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn bind_ledger(&self, ledger: &mut CompactLedger) {
-        ledger.bind(
-            self.stamp,
-            self.policy.purposes.iter().map(|p| &p.id),
-            self.cats.iter().map(|c| &c.key),
-            self.policy.recipients.iter().map(|r| &r.id),
-            (&self.policy.id, &self.versions),
-        );
+        ledger.unbind();
+        for e in std::iter::once(self).chain(&self.earlier) {
+            ledger.bind(
+                e.stamp,
+                e.policy.purposes.iter().map(|p| &p.id),
+                e.cats.iter().map(|c| &c.key),
+                e.policy.recipients.iter().map(|r| &r.id),
+                (&e.policy.id, &e.versions),
+            );
+        }
     }
 
     /// The recipients that may have received a category (those whose
