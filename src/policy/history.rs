@@ -199,6 +199,13 @@ pub(crate) type Revision = (Validated, Vec<FreshConsent>);
 /// must have the qualities the requirements of `new` ask for the purpose
 /// (affirmative at least).
 fn fresh_consents(old: &Policy, new: &Policy) -> Vec<FreshConsent> {
+    // The qualities a policy's requirements ask for a purpose (those that
+    // name it or name no purpose), affirmative at least.
+    let asked_for = |policy: &Policy, purpose: &PurposeId| {
+        let asking =
+            policy.consent_requirements.iter().filter(|r| r.purposes.is_empty() || r.purposes.contains(purpose));
+        asking.fold(ConsentQualities::AFFIRMATIVE, |q, r| q | r.qualities)
+    };
     let mut out = Vec::new();
     for p in &new.purposes {
         let Some(before) = old.purposes.iter().find(|o| o.id == p.id) else { continue };
@@ -225,14 +232,4 @@ fn fresh_consents(old: &Policy, new: &Policy) -> Vec<FreshConsent> {
         }
     }
     out
-}
-
-/// The qualities a policy's consent requirements ask for a purpose
-/// (those that name it or name no purpose); affirmative at least.
-fn asked_for(policy: &Policy, purpose: &PurposeId) -> ConsentQualities {
-    policy
-        .consent_requirements
-        .iter()
-        .filter(|r| r.purposes.is_empty() || r.purposes.contains(purpose))
-        .fold(ConsentQualities::AFFIRMATIVE, |q, r| q | r.qualities)
 }
