@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentQualities;
-use crate::ids::{Cites, PurposeId, RecipientId, RuleId};
+use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, DataState, EndAction, Permission, RecipientKind, RecipientRequirement, Trigger};
 use crate::policy::{Evidence, Ground};
 use crate::taxonomy::CategoryKey;
@@ -40,6 +40,14 @@ pub struct Decision {
     pub verdict: Verdict,
     /// The action decided on.
     pub action: Action,
+    /// The policy decided under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<PolicyId>,
+    /// The version of the policy the decision was made under: the one in
+    /// force at the request's time. `None` when none was (the decision is
+    /// then a denial, `builtin.no_policy_in_force`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<String>,
     /// The outcome for each category of the request, so an app can see which
     /// subset a narrower request could proceed with.
     pub categories: Vec<CategoryOutcome>,
@@ -68,6 +76,8 @@ impl Decision {
         Self {
             verdict,
             action,
+            policy_id: None,
+            policy_version: None,
             categories: Vec::new(),
             reasons: Vec::new(),
             obligations: Vec::new(),

@@ -150,6 +150,21 @@ impl Error {
         err
     }
 
+    /// The same error for a document nested at `prefix` (a JSON pointer)
+    /// in a larger one: its path and its diagnostics' paths under the
+    /// prefix. The line and column, which counted in the nested document,
+    /// are dropped.
+    pub(crate) fn under(mut self, prefix: &str) -> Self {
+        let nest = |path: &str| format!("{prefix}{}", if path == "/" { "" } else { path });
+        self.inner.path = Some(self.inner.path.as_deref().map_or_else(|| prefix.to_owned(), nest));
+        for d in &mut self.inner.diagnostics {
+            d.path = nest(&d.path);
+        }
+        self.inner.line = None;
+        self.inner.column = None;
+        self
+    }
+
     pub(crate) fn ledger(message: String) -> Self {
         Self::new(ErrorKind::Ledger, message)
     }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeSet;
 
-use privacy_engine::{CompactLedger, ConsentEvent, Decision, Engine, InMemoryLedger, Policy, Request, decide_line};
+use privacy_engine::{
+    CompactLedger, ConsentEvent, Decision, Engine, InMemoryLedger, Policy, PolicyHistory, Request, decide_line,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -22,17 +24,58 @@ use serde_json::Value;
 struct Vector {
     description: String,
     clause: String,
-    policy: String,
+    policy: Profile,
     #[serde(default)]
     consents: Vec<ConsentEvent>,
     request: Value,
     expected: Expected,
 }
 
+/// A policy profile, or a history of versions (oldest first), each named
+/// as a file of `examples/policies/` or `tests/data/histories/`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Profile {
+    One(String),
+    History(Vec<String>),
+}
+
+impl Profile {
+    /// The name the engine is cached under and counted by.
+    fn name(&self) -> String {
+        match self {
+            Profile::One(name) => name.clone(),
+            Profile::History(names) => names.join("+"),
+        }
+    }
+
+    fn engine(&self, root: &Path) -> Engine {
+        let load = |name: &str| {
+            let file = ["examples/policies", "tests/data/histories"]
+                .iter()
+                .map(|dir| root.join(dir).join(format!("{name}.json")))
+                .find(|f| f.exists())
+                .unwrap_or_else(|| panic!("no policy file `{name}`"));
+            Policy::from_json(&std::fs::read_to_string(&file).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        };
+        match self {
+            Profile::One(name) => Engine::new(load(name)).unwrap(),
+            Profile::History(names) => {
+                let versions = names.iter().map(|n| load(n)).collect();
+                Engine::from_history(PolicyHistory::new(versions).unwrap()).unwrap()
+            }
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expected {
     verdict: String,
+    /// The version the decision was made under; `""` for none in force.
+    #[serde(default)]
+    policy_version: Option<String>,
     #[serde(default)]
     categories: Option<BTreeMap<String, String>>,
     #[serde(default)]
@@ -69,6 +112,11 @@ fn check(v: &Vector, d: &Decision) -> Vec<String> {
     let json: Value = serde_json::to_value(d).unwrap();
     if json["verdict"] != v.expected.verdict {
         problems.push(format!("verdict: expected {}, got {}", v.expected.verdict, json["verdict"]));
+    }
+    if let Some(version) = &v.expected.policy_version
+        && d.policy_version.as_deref().unwrap_or("") != version
+    {
+        problems.push(format!("policy_version: expected {version:?}, got {:?}", d.policy_version));
     }
     if let Some(cats) = &v.expected.categories {
         let got: BTreeMap<String, String> = d
@@ -123,13 +171,8 @@ fn every_vector_holds() {
             }
         };
         assert!(!v.description.is_empty() && !v.clause.is_empty(), "{name}: a vector names its clause");
-        let engine = engines.entry(v.policy.clone()).or_insert_with(|| {
-            let file = root.join("examples/policies").join(format!("{}.json", v.policy));
-            let policy = Policy::from_json(&std::fs::read_to_string(&file).unwrap())
-                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            Engine::new(policy).unwrap()
-        });
-        *per_profile.entry(v.policy.clone()).or_default() += 1;
+        let engine = engines.entry(v.policy.name()).or_insert_with(|| v.policy.engine(root));
+        *per_profile.entry(v.policy.name()).or_default() += 1;
         let request = match Request::from_json(&v.request.to_string()) {
             Ok(r) => r,
             Err(e) => {

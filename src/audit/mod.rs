@@ -164,7 +164,10 @@ impl<S: AuditStore> AuditLog<S> {
     /// # Errors
     ///
     /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
-    /// refuses the record; the log's head is then unchanged.
+    /// refuses the record, or if the decision names a policy id or version
+    /// ([`Decision::policy_version`]) other than `policy`'s: the record
+    /// keeps the version the decision was made under. The log's head is
+    /// then unchanged.
     pub fn record_decision(
         &mut self,
         id: Uuid,
@@ -173,6 +176,14 @@ impl<S: AuditStore> AuditLog<S> {
         decision: &Decision,
         policy: &PolicyRef,
     ) -> Result<AuditEntry, Error> {
+        let other_id = decision.policy_id.as_ref().is_some_and(|p| *p != policy.id);
+        let other_version = decision.policy_version.as_ref().is_some_and(|v| *v != policy.version);
+        if other_id || other_version {
+            return Err(Error::audit(format!(
+                "the decision was not made under policy `{}` version `{}`",
+                policy.id, policy.version
+            )));
+        }
         let record = DecisionRecord::new(request, decision, policy, &self.pseudonyms);
         self.append(id, at, AuditEvent::Decision(Box::new(record)))
     }

@@ -50,12 +50,15 @@ pub struct Replay {
 /// `pseudonyms` must still hold). The request is rebuilt from the entry
 /// with those identifiers and evaluated by `engine` against `consents`.
 /// The ledger is append-only and read as of the request's time, so events
-/// added since do not change the answer.
+/// added since do not change the answer. The decision is made under the
+/// version of the policy the entry names, found among the engine's
+/// [`versions`](Engine::versions), even if another is in force now.
 ///
 /// # Errors
 ///
 /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the entry is not
-/// a decision, if the engine's policy digest differs from the recorded one
+/// a decision, if the engine has no version of the recorded policy id and
+/// version, if that version's digest differs from the recorded one
 /// (replaying under another policy proves nothing), or if an identifier in
 /// `subject` does not have the recorded pseudonym.
 ///
@@ -72,8 +75,17 @@ pub fn replay(
     let AuditEvent::Decision(record) = &entry.event else {
         return Err(Error::audit(format!("audit entry {} is not a decision", entry.seq)));
     };
+    // The version the decision was made under, even if another is in
+    // force now.
+    let recorded = &record.policy;
+    let Some(engine) = engine.version(&recorded.version).filter(|e| e.policy().id == recorded.id) else {
+        return Err(Error::audit(format!(
+            "the engine has no version `{}` of policy `{}`, which audit entry {} was decided under",
+            recorded.version, recorded.id, entry.seq
+        )));
+    };
     let policy = engine.policy();
-    if policy_digest(policy) != record.policy.digest {
+    if policy_digest(policy) != recorded.digest {
         return Err(Error::audit(format!(
             "policy `{}` version `{}` does not have the digest recorded in audit entry {}",
             policy.id, policy.version, entry.seq
@@ -113,7 +125,7 @@ pub fn replay(
         at: req.at,
         events: req.events.clone(),
     };
-    let decision = engine.evaluate(&request, consents);
+    let decision = engine.evaluate_here(&request, consents);
     let matches = decision.action == record.action
         && decision.verdict == record.verdict
         && decision.rule_ids().eq(record.rules.iter())

@@ -69,8 +69,9 @@ pub struct CompactLedger {
     permissions: Vec<Permission>,
     expiries: Vec<Stamp>,
     len: usize,
-    /// The vocabulary the ledger is bound to, if any.
-    binding: Option<Box<Binding>>,
+    /// The vocabularies the ledger is bound to (one per version of the
+    /// policy the engine decides under), if any.
+    bindings: Vec<Binding>,
 }
 
 /// A vocabulary's numbers (see [`Numbered`]) as this ledger's ids: for each
@@ -82,6 +83,31 @@ struct Binding {
     purposes: Translation<PurposeId>,
     categories: Translation<CategoryKey>,
     recipients: Translation<RecipientId>,
+    versions: Versions,
+}
+
+/// The vocabulary's policy versions: for each interned policy version of
+/// the ledger, the vocabulary's number of it ([`NONE`] for another policy or
+/// a version the vocabulary does not know).
+#[derive(Clone, Debug)]
+struct Versions {
+    policy: PolicyId,
+    numbers: HashMap<String, u32>,
+    by_ledger: Vec<u32>,
+}
+
+impl Versions {
+    /// Records that the policy version `pair` is interned as `id`.
+    fn interned(&mut self, id: u32, (policy, version): &(PolicyId, String)) {
+        let Ok(i) = usize::try_from(id) else { return };
+        if self.by_ledger.len() <= i {
+            self.by_ledger.resize(i + 1, NONE);
+        }
+        let number = if *policy == self.policy { self.numbers.get(version).copied().unwrap_or(NONE) } else { NONE };
+        if let Some(slot) = self.by_ledger.get_mut(i) {
+            *slot = number;
+        }
+    }
 }
 
 /// One part of a [`Binding`].
@@ -531,7 +557,11 @@ impl CompactLedger {
         };
         let purpose_bits =
             self.scopes.value(scope).map_or(0, |s| s.purposes.iter().fold(0, |bits, p| bits | purpose_bit(*p)));
-        let policy = self.policies.intern(&(event.policy_id, event.policy_version))?;
+        let pair = (event.policy_id, event.policy_version);
+        let policy = self.policies.intern(&pair)?;
+        for b in &mut self.bindings {
+            b.versions.interned(policy, &pair);
+        }
         let expires = match expiry {
             Some(e) => {
                 let index = u32::try_from(self.expiries.len())
@@ -567,7 +597,7 @@ impl CompactLedger {
         let recipient = match &scope.recipient {
             Some(r) => {
                 let id = self.recipients.intern(r)?;
-                if let Some(b) = &mut self.binding {
+                for b in &mut self.bindings {
                     b.recipients.interned(r, id);
                 }
                 id
@@ -599,7 +629,7 @@ impl CompactLedger {
         for k in missing.iter().rev() {
             let id = self.categories.intern(k)?;
             self.parents.push(parent);
-            if let Some(b) = &mut self.binding {
+            for b in &mut self.bindings {
                 b.categories.interned(k, id);
             }
             parent = id;
@@ -609,32 +639,45 @@ impl CompactLedger {
 
     fn intern_purpose(&mut self, purpose: &PurposeId) -> Result<u32, Error> {
         let id = self.purposes.intern(purpose)?;
-        if let Some(b) = &mut self.binding {
+        for b in &mut self.bindings {
             b.purposes.interned(purpose, id);
         }
         Ok(id)
     }
 
-    /// Binds the ledger to a vocabulary: the names numbered in the order
-    /// given, under the stamp `vocabulary`. A query whose names come with
-    /// numbers of that vocabulary ([`Numbered`]) is then answered by the
-    /// numbers instead of the names; the answers are the same. Events
-    /// appended after binding are translated as they come. Binding again
-    /// replaces the binding. The engine binds a ledger to its ids
-    /// ([`Engine::bind_ledger`](crate::Engine::bind_ledger)).
+    /// Forgets every vocabulary the ledger is bound to.
+    pub(crate) fn unbind(&mut self) {
+        self.bindings.clear();
+    }
+
+    /// Binds the ledger to one more vocabulary: the names numbered in the
+    /// order given, under the stamp `vocabulary`. A query whose names come
+    /// with numbers of that vocabulary ([`Numbered`]) is then answered by
+    /// the numbers instead of the names; the answers are the same. Events
+    /// appended after binding are translated as they come. The engine binds
+    /// a ledger to the ids of each of its versions
+    /// ([`Engine::bind_ledger`](crate::Engine::bind_ledger)); `policy` and
+    /// `versions` number the policy versions whose grants a query may count.
     pub(crate) fn bind<'n>(
         &mut self,
         vocabulary: u64,
         purposes: impl Iterator<Item = &'n PurposeId>,
         categories: impl Iterator<Item = &'n CategoryKey>,
         recipients: impl Iterator<Item = &'n RecipientId>,
+        (policy, versions): (&PolicyId, &[String]),
     ) {
-        self.binding = Some(Box::new(Binding {
+        let numbers = versions.iter().zip(0..).map(|(v, i)| (v.clone(), i)).collect();
+        let mut versions = Versions { policy: policy.clone(), numbers, by_ledger: Vec::new() };
+        for (pair, id) in self.policies.values.iter().zip(0..) {
+            versions.interned(id, pair);
+        }
+        self.bindings.push(Binding {
             vocabulary,
             purposes: Translation::new(purposes, &self.purposes),
             categories: Translation::new(categories, &self.categories),
             recipients: Translation::new(recipients, &self.recipients),
-        }));
+            versions,
+        });
     }
 
     /// The interned category `id`'s parent, [`NONE`] for a root.
@@ -835,61 +878,59 @@ impl CompactLedger {
 impl CompactLedger {
     /// A query's names as this ledger's ids; `None` for a purpose never
     /// interned, which is in no scope, so that nothing applies.
-    fn resolve_names(&self, q: &ConsentQuery<'_>) -> Option<Resolved> {
+    fn resolve_names(&self, q: &ConsentQuery<'_>) -> Option<Resolved<'_>> {
         let purpose = self.purposes.get(q.purpose)?;
         let category = self.categories.get(q.category);
         let covers = IdSet::of(category, q.covering.iter().filter_map(|c| self.categories.get(c)));
         let recipient = q.recipient.map(|r| self.recipients.get(r));
-        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
+        let grants_of = match q.policy_id {
+            Some(_) => GrantsOf::Named(&self.policies.values),
+            None => GrantsOf::Any,
+        };
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient }, grants_of })
     }
 
     /// The same for a query whose names come numbered in the vocabulary the
     /// ledger is bound to, without reading a name.
-    fn resolve_numbers(b: &Binding, n: &Numbered<'_>) -> Option<Resolved> {
+    fn resolve_numbers<'b>(b: &'b Binding, n: &Numbered<'_>, q: &ConsentQuery<'_>) -> Option<Resolved<'b>> {
         let purpose = b.purposes.get(n.purpose)?;
         let category = b.categories.get(n.category);
         let covers = IdSet::of(category, n.covering.iter().filter_map(|c| b.categories.get(*c)));
         let recipient = n.recipient.map(|r| b.recipients.get(r));
-        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient } })
+        let grants_of = match q.policy_id {
+            Some(_) => GrantsOf::Numbers(&b.versions.by_ledger, n.versions),
+            None => GrantsOf::Any,
+        };
+        Some(Resolved { purpose, covers, ids: QueryIds { category, recipient }, grants_of })
     }
 
     /// The grants in force among a subject's events for a query resolved
     /// to this ledger's ids.
-    fn scan(&self, events: &Events, q: &ConsentQuery<'_>, purpose: u32, covers: &IdSet, ids: QueryIds) -> Grants {
+    fn scan(&self, events: &Events, q: &ConsentQuery<'_>, r: &Resolved<'_>) -> Grants {
         let at = utc_key(q.at);
-        // Each scope is examined once per query (a direct-mapped cache).
-        let cache = [const { Cell::new(ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }) }; 8];
-        let bit = purpose_bit(purpose);
+        let scan = Scan {
+            ledger: self,
+            q,
+            r,
+            at,
+            bit: purpose_bit(r.purpose),
+            // Which interned policy versions' grants count, as bits for the
+            // first 64 (most ledgers see a few), asked once per query.
+            counted: r.grants_of.first_64(q),
+            // Each scope is examined once per query (a direct-mapped cache).
+            cache: [const { Cell::new(ScopeAnswer { scope: NONE, purpose: false, grant: false, ends: false }) }; 8],
+        };
         // The events at or before `at` that may concern the purpose; the
         // rest of an event is read for its time only then, and for the
         // expiry of a grant that applies.
         let upto = events.upto(at);
         let (hot, cold) = (events.hot.get(..upto).unwrap_or_default(), events.cold.get(..upto).unwrap_or_default());
-        let effect = |r: &Hot, c: &Cold| {
-            if r.purpose_bits & bit == 0 {
-                return None; // another purpose's event, or a permission switch
-            }
-            let slot = cache.get((r.scope % 8) as usize)?;
-            let mut answer = slot.get();
-            if answer.scope != r.scope {
-                answer = self.answer(r.scope, purpose, q, covers, ids);
-                slot.set(answer);
-            }
-            // Only the events that grant or end count.
-            match r.kind {
-                Kind::Grant if answer.grant && self.expiry(r, c).is_none_or(|e| e > at) => {
-                    Some(Effect::Grant(ConsentQualities::from_bits_retain(r.detail)))
-                }
-                Kind::Grant => None,
-                _ => answer.ends.then_some(Effect::End),
-            }
-        };
         if !events.unordered {
             // In time order, and only those at or before `at`: the fold in
             // arrival order, as `in_force` does while the keys ascend.
             let mut grants = Grants::NONE;
             for (r, c) in hot.iter().zip(cold) {
-                match effect(r, c) {
+                match scan.effect(r, c) {
                     Some(Effect::Grant(q)) => grants.insert(q),
                     Some(Effect::End) => grants = Grants::NONE,
                     None => {}
@@ -902,9 +943,57 @@ impl CompactLedger {
             if later {
                 return None;
             }
-            effect(r, c).map(|e| ((r.secs, c.nanos, i), e))
+            scan.effect(r, c).map(|e| ((r.secs, c.nanos, i), e))
         });
         super::in_force(effects)
+    }
+}
+
+/// One look-up's scan of a subject's events.
+struct Scan<'s> {
+    ledger: &'s CompactLedger,
+    q: &'s ConsentQuery<'s>,
+    r: &'s Resolved<'s>,
+    at: (i64, u32),
+    bit: u8,
+    counted: u64,
+    cache: [Cell<ScopeAnswer>; 8],
+}
+
+impl Scan<'_> {
+    /// What an event at or before the query's time means for it: `None`
+    /// unless it grants or ends.
+    #[inline(always)]
+    fn effect(&self, r: &Hot, c: &Cold) -> Option<Effect> {
+        if r.purpose_bits & self.bit == 0 {
+            return None; // another purpose's event, or a permission switch
+        }
+        let slot = self.cache.get((r.scope % 8) as usize)?;
+        let mut answer = slot.get();
+        if answer.scope != r.scope {
+            let q = self.r;
+            answer = self.ledger.answer(r.scope, q.purpose, self.q, &q.covers, q.ids);
+            slot.set(answer);
+        }
+        // Only the events that grant or end count.
+        match r.kind {
+            Kind::Grant
+                if answer.grant && self.counts(c.policy) && self.ledger.expiry(r, c).is_none_or(|e| e > self.at) =>
+            {
+                Some(Effect::Grant(ConsentQualities::from_bits_retain(r.detail)))
+            }
+            Kind::Grant => None,
+            _ => answer.ends.then_some(Effect::End),
+        }
+    }
+
+    /// Whether a grant under the interned policy version `policy` counts.
+    #[inline(always)]
+    fn counts(&self, policy: u32) -> bool {
+        match 1u64.checked_shl(policy) {
+            Some(bit) => self.counted & bit != 0,
+            None => self.r.grants_of.counts(policy, self.q),
+        }
     }
 }
 
@@ -977,11 +1066,51 @@ impl CompactLedger {
 }
 
 /// A query resolved to this ledger's ids.
-struct Resolved {
+struct Resolved<'b> {
     purpose: u32,
     /// The category and its covering ancestors.
     covers: IdSet,
     ids: QueryIds,
+    grants_of: GrantsOf<'b>,
+}
+
+/// The policy versions whose grants count for a query.
+enum GrantsOf<'b> {
+    /// Every grant counts: the query names no policy.
+    Any,
+    /// Those the query counts, by the names of the interned policy versions.
+    Named(&'b [(PolicyId, String)]),
+    /// Those under a policy version the binding numbers within the range
+    /// (first and last, inclusive).
+    Numbers(&'b [u32], (u32, u32)),
+}
+
+impl GrantsOf<'_> {
+    /// The interned policy versions `0..64` whose grants count, a bit each.
+    fn first_64(&self, q: &ConsentQuery<'_>) -> u64 {
+        let known = match self {
+            GrantsOf::Any => return u64::MAX,
+            GrantsOf::Named(names) => names.len(),
+            GrantsOf::Numbers(by_ledger, _) => by_ledger.len(),
+        };
+        (0..known.min(64)).filter(|&i| self.counts(i as u32, q)).fold(0, |m, i| m | 1 << i)
+    }
+
+    /// Whether a grant under the interned policy version `policy` counts
+    /// for the query.
+    fn counts(&self, policy: u32, q: &ConsentQuery<'_>) -> bool {
+        match self {
+            GrantsOf::Any => true,
+            GrantsOf::Named(names) => usize::try_from(policy)
+                .ok()
+                .and_then(|i| names.get(i))
+                .is_some_and(|(id, version)| q.counts_grant_of(id, version)),
+            GrantsOf::Numbers(by_ledger, (first, last)) => usize::try_from(policy)
+                .ok()
+                .and_then(|i| by_ledger.get(i))
+                .is_some_and(|n| *n != NONE && first <= n && n <= last),
+        }
+    }
 }
 
 /// The query's category and recipient as interned ids.
@@ -1000,13 +1129,14 @@ impl ConsentStore for CompactLedger {
         let Some(events) = self.events_of(q.subject) else {
             return Grants::NONE;
         };
-        let bound = self.binding.as_deref().zip(q.numbered).filter(|(b, n)| b.vocabulary == n.vocabulary);
+        let bound =
+            q.numbered.and_then(|n| self.bindings.iter().find(|b| b.vocabulary == n.vocabulary).map(|b| (b, n)));
         let resolved = match bound {
-            Some((b, n)) => Self::resolve_numbers(b, &n),
+            Some((b, n)) => Self::resolve_numbers(b, &n, q),
             None => self.resolve_names(q),
         };
         match resolved {
-            Some(r) => self.scan(events, q, r.purpose, &r.covers, r.ids),
+            Some(r) => self.scan(events, q, &r),
             None => Grants::NONE,
         }
     }

@@ -266,9 +266,11 @@ fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {
         ConsentChange::Grant { qualities, expires, .. } => {
             let covers = scope.categories.iter().any(|c| c == q.category || q.covering.contains(c));
             let lapsed = expires.is_some_and(|e| e.with_timezone(&Utc) <= q.at);
+            let counts = q.counts_grant_of(&event.policy_id, &event.policy_version);
             let answers = covers
                 && recipient_matches(scope, q.recipient)
                 && !lapsed
+                && counts
                 && super::describes(|| scope.described.as_ref(), q);
             answers.then_some(Effect::Grant(*qualities))
         }

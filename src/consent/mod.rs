@@ -465,6 +465,16 @@ pub struct ConsentQuery<'a> {
     /// The recipient is one the policy does not declare: only grants that
     /// describe it as a recipient of this kind count.
     pub recipient_kind: Option<RecipientKind>,
+    /// The policy a grant must have been given under to count, if set:
+    /// only grants whose `policy_id` is this one and whose
+    /// `policy_version` is among [`policy_versions`](Self::policy_versions)
+    /// count. `None`: a grant counts whatever policy it names. Ending events
+    /// (refusal, withdrawal, expiry, revocation) count whatever policy or
+    /// version they name: a person's no is never filtered away.
+    pub policy_id: Option<&'a PolicyId>,
+    /// The versions of `policy_id` whose grants count; read only when
+    /// `policy_id` is set.
+    pub policy_versions: &'a [String],
     /// The same names as numbers, for the crate's own bound ledgers.
     pub(crate) numbered: Option<Numbered<'a>>,
 }
@@ -485,6 +495,8 @@ impl<'a> ConsentQuery<'a> {
             at,
             purpose_undeclared: false,
             recipient_kind: None,
+            policy_id: None,
+            policy_versions: &[],
             numbered: None,
         }
     }
@@ -501,6 +513,19 @@ impl<'a> ConsentQuery<'a> {
     pub fn recipient_kind(mut self, kind: RecipientKind) -> Self {
         self.recipient_kind = Some(kind);
         self
+    }
+
+    /// Counts only the grants given under `policy` in one of `versions`.
+    pub fn under(mut self, policy: &'a PolicyId, versions: &'a [String]) -> Self {
+        self.policy_id = Some(policy);
+        self.policy_versions = versions;
+        self
+    }
+
+    /// Whether a grant given under `policy` in `version` counts for this
+    /// query.
+    pub(crate) fn counts_grant_of(&self, policy: &PolicyId, version: &str) -> bool {
+        self.policy_id.is_none_or(|p| p == policy && self.policy_versions.iter().any(|v| v == version))
     }
 
     /// Sets the ancestors of the category whose grants cover it.
@@ -541,6 +566,9 @@ pub(crate) struct Numbered<'a> {
     pub(crate) category: usize,
     pub(crate) covering: &'a [usize],
     pub(crate) recipient: Option<usize>,
+    /// The versions whose grants count, as the numbers of the vocabulary's
+    /// versions (first and last, inclusive), when the query names a policy.
+    pub(crate) versions: (u32, u32),
 }
 
 /// Where the evaluator reads consent from.

@@ -7,7 +7,7 @@ use super::bitset::BitSet;
 use super::index::IdMap;
 use super::{CPurpose, CRecipient, CRequirement, CRetention, Cat, Engine, NEXT_STAMP, action_bit, kind_bit};
 use crate::ids::{PurposeId, RecipientId, RuleId};
-use crate::policy::{Policy, Validated};
+use crate::policy::{FreshConsent, Policy, PolicyHistory, Validated};
 use crate::taxonomy::{CategoryKey, Taxonomy};
 
 /// Compiles what validation produced.
@@ -84,10 +84,73 @@ pub(super) fn compile(validated: Validated) -> Engine {
         requirements_by_purpose,
         requirements_any_purpose,
         retention,
+        versions: vec![policy.version.clone()],
+        version_index: 0,
+        lapses: Vec::new(),
+        earlier: Vec::new(),
         policy,
         taxonomy,
         stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed),
     }
+}
+
+/// A revision after which earlier grants for a purpose stop covering it.
+#[derive(Debug)]
+pub(super) struct Lapse {
+    /// The index of the version that made the change.
+    pub(super) version: usize,
+    /// The categories concerned (those related to the change's: the same,
+    /// above or below); `None` for all.
+    pub(super) cats: Option<BitSet>,
+    /// The recipient concerned; `None` for every grant.
+    pub(super) recipient: Option<usize>,
+}
+
+/// Compiles each version of a history once; the latest holds the others.
+pub(super) fn compile_history(history: PolicyHistory) -> Engine {
+    let versions: Vec<String> = history.versions().map(|p| p.version.clone()).collect();
+    let (earlier, latest) = history.into_revisions();
+    let fresh: Vec<&[FreshConsent]> =
+        earlier.iter().chain(std::iter::once(&latest)).map(|(_, f)| f.as_slice()).collect();
+    let version = |k: usize, validated: &Validated| {
+        let mut e = compile(validated.clone());
+        e.lapses = lapses(&e, &fresh);
+        e.versions.clone_from(&versions);
+        e.version_index = k;
+        e
+    };
+    let mut engine = version(earlier.len(), &latest.0);
+    engine.earlier = earlier.iter().enumerate().map(|(k, (v, _))| version(k, v)).collect();
+    engine
+}
+
+/// For each purpose of `engine`'s version, the revisions of the history
+/// (`fresh`: each version's fresh consents, by version index) after which
+/// earlier grants stop covering it. Empty when there are none.
+fn lapses(engine: &Engine, fresh: &[&[FreshConsent]]) -> Vec<Vec<Lapse>> {
+    let mut by_purpose: Vec<Vec<Lapse>> = engine.purposes.iter().map(|_| Vec::new()).collect();
+    for (version, f) in fresh.iter().enumerate().flat_map(|(k, list)| list.iter().map(move |f| (k, f))) {
+        let Some(list) = engine.purpose_index.get(&f.purpose).and_then(|&p| by_purpose.get_mut(p)) else { continue };
+        let recipient = match &f.recipient {
+            None => None,
+            // A recipient this version does not know receives nothing here.
+            Some(r) => match engine.recipient_index.get(r) {
+                Some(&ri) => Some(ri),
+                None => continue,
+            },
+        };
+        let cats = (!f.categories.is_empty()).then(|| {
+            let mut set = BitSet::new(engine.cats.len());
+            for (i, c) in engine.cats.iter().enumerate() {
+                if f.categories.iter().any(|k| c.key.is_within(k) || k.is_within(&c.key)) {
+                    set.insert(i);
+                }
+            }
+            set
+        });
+        list.push(Lapse { version, cats, recipient });
+    }
+    if by_purpose.iter().all(Vec::is_empty) { Vec::new() } else { by_purpose }
 }
 
 /// The taxonomy's categories in key order, each with the ancestors whose

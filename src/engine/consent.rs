@@ -27,6 +27,33 @@ impl<'a> Requirements<'a> {
     }
 }
 
+impl super::Engine {
+    /// The versions (first and last index, inclusive) whose grants for
+    /// purpose `p`, category `c` and, if set, the recipient cover a decision
+    /// under this version: a grant given under version `V` counts under `W`
+    /// unless a version after the earlier of the two, up to the later, made
+    /// a fresh consent that matches it ([`FreshConsent`]).
+    ///
+    /// [`FreshConsent`]: crate::FreshConsent
+    pub(super) fn grant_versions(&self, p: usize, c: usize, recipient: Option<usize>) -> (usize, usize) {
+        let w = self.version_index;
+        let (mut first, mut last) = (0, self.versions.len().saturating_sub(1));
+        for l in self.lapses.get(p).map_or(&[][..], Vec::as_slice) {
+            let matches =
+                l.cats.as_ref().is_none_or(|s| s.contains(c)) && l.recipient.is_none_or(|r| Some(r) == recipient);
+            if !matches {
+                continue;
+            }
+            if l.version <= w {
+                first = first.max(l.version);
+            } else {
+                last = last.min(l.version.saturating_sub(1));
+            }
+        }
+        (first, last)
+    }
+}
+
 impl<'a, S: ConsentStore> Ctx<'a, S> {
     /// The grants in force for the category, asked of the store once.
     fn grants(&self, c: usize, with_recipient: bool) -> Grants {
@@ -37,6 +64,8 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             return Grants::NONE;
         };
         let recipient = if with_recipient { self.recipient } else { None };
+        let engine = self.engine;
+        let (first, last) = engine.grant_versions(pi, c, recipient.map(|(ri, _)| ri));
         let query = ConsentQuery {
             subject: &self.req.subject.id,
             purpose: &p.id,
@@ -48,6 +77,10 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
             at: self.at,
             purpose_undeclared: false,
             recipient_kind: None,
+            // Only grants given under this policy, in a version that still
+            // covers this one.
+            policy_id: Some(&engine.policy.id),
+            policy_versions: engine.versions.get(first..=last).unwrap_or_default(),
             // For a ledger bound to this engine (`Engine::bind_ledger`).
             numbered: Some(Numbered {
                 vocabulary: self.engine.stamp,
@@ -55,6 +88,7 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
                 category: c,
                 covering: &cat.covering_ids,
                 recipient: recipient.map(|(ri, _)| ri),
+                versions: (u32::try_from(first).unwrap_or(u32::MAX), u32::try_from(last).unwrap_or(u32::MAX)),
             }),
         };
         self.store.grants(&query)

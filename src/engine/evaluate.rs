@@ -37,7 +37,8 @@ pub(super) fn decide<'a>(engine: &'a Engine, prepared: &'a Prepared<'a>, store: 
         fresh = again;
         (&fresh, Cow::Owned(top))
     };
-    let mut ruling = Ruling::new(engine, prepared.req, (top, prepared.top_denied), prepared.policy_change);
+    let mut ruling =
+        Ruling::new(engine, prepared.req, (top, prepared.top_denied), prepared.policy_change, prepared.in_force);
     decide_categories(engine, prepared, store, &mut ruling);
     ruling
 }

@@ -51,7 +51,7 @@ use crate::consent::{CompactLedger, ConsentStore};
 use crate::decision::Decision;
 use crate::error::Error;
 use crate::ids::{PurposeId, RecipientId, RuleId};
-use crate::policy::{Action, Policy, RecipientKind, Validated};
+use crate::policy::{Action, Policy, PolicyHistory, RecipientKind, Validated};
 use crate::request::Request;
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
@@ -125,6 +125,16 @@ pub struct Engine {
     named: named::NamedRoutes,
     /// Which engine this is (see [`Prepared`]).
     stamp: u64,
+    /// The version strings of the policy's history, oldest first, and this
+    /// version's place among them; one for an engine of a single policy.
+    versions: Vec<String>,
+    version_index: usize,
+    /// For each purpose, the revisions after which earlier grants stop
+    /// covering it (empty when no revision does, as for a single policy).
+    lapses: Vec<Vec<compile::Lapse>>,
+    /// The history's earlier versions, compiled, oldest first: only the
+    /// engine of the latest version has them.
+    earlier: Vec<Engine>,
 }
 
 /// A compiled category.
@@ -201,11 +211,82 @@ impl Engine {
         Ok(compile::compile(Validated::from_json(json)?))
     }
 
+    /// Compiles every version of a policy's history, once: the engine
+    /// decides each request under the version in force at its time (chosen
+    /// when the request is prepared), and denies one dated before the first
+    /// version takes effect (`builtin.no_policy_in_force`). A grant counts
+    /// only if it was given under this policy, in a version whose grants
+    /// still cover the version deciding: see [`FreshConsent`](crate::FreshConsent).
+    ///
+    /// [`policy`](Self::policy) is then the latest version, and
+    /// [`versions`](Self::versions) lists them all.
+    ///
+    /// # Errors
+    ///
+    /// None today: a [`PolicyHistory`] is validated when it is made. The
+    /// `Result` leaves room for compile-time checks across versions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{Action, CategoryKey, Engine, InMemoryLedger, Policy, PolicyHistory, Request, Subject};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let v1 = Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?;
+    /// let mut v2 = v1.clone();
+    /// v2.version = "2024-01-01".into();
+    /// v2.effective = "2024-01-01T00:00:00+08:00".parse()?;
+    /// let engine = Engine::from_history(PolicyHistory::new(vec![v1, v2])?)?;
+    /// let request = Request::new(
+    ///     Action::Collect,
+    ///     Subject::new("u-1").age(30),
+    ///     vec![CategoryKey::new("user.contact.phone_number")?],
+    ///     "2023-05-01T10:00:00+08:00".parse()?,
+    /// )
+    /// .purpose("registration_login");
+    /// let decision = engine.evaluate(&request, &InMemoryLedger::new());
+    /// assert_eq!(decision.policy_version.as_deref(), Some("2021-08-20"));
+    /// # Ok(()) }
+    /// ```
+    pub fn from_history(history: PolicyHistory) -> Result<Engine, Error> {
+        Ok(compile::compile_history(history))
+    }
+
     /// Decides a request against the policy and the subject's consents.
     ///
     /// Never fails and never panics: anything the policy does not declare is
-    /// denied with the reason. Reads no clock: the request carries its time.
+    /// denied with the reason. Reads no clock: the request carries its time,
+    /// and the version in force at that time decides.
     pub fn evaluate(&self, request: &Request, consents: &impl ConsentStore) -> Decision {
+        evaluate::evaluate(self.version_at(request.at.with_timezone(&chrono::Utc)), request, consents)
+    }
+
+    /// The compiled version in force at `at`, or the first version if none
+    /// is yet (its preparation then denies the request).
+    fn version_at(&self, at: chrono::DateTime<chrono::Utc>) -> &Engine {
+        if self.policy.effective <= at {
+            return self;
+        }
+        self.earlier.iter().rev().find(|e| e.policy.effective <= at).or(self.earlier.first()).unwrap_or(self)
+    }
+
+    /// The compiled version that made `stamp`, if it is one of this
+    /// engine's.
+    fn by_stamp(&self, stamp: u64) -> Option<&Engine> {
+        if self.stamp == stamp {
+            return Some(self);
+        }
+        self.earlier.iter().find(|e| e.stamp == stamp)
+    }
+
+    /// The compiled version with this version string.
+    pub(crate) fn version(&self, version: &str) -> Option<&Engine> {
+        std::iter::once(self).chain(&self.earlier).find(|e| e.policy.version == version)
+    }
+
+    /// Decides a request under this compiled version, whichever is in force
+    /// at its time (replay: the version a record names). Denied, as by
+    /// [`evaluate`](Self::evaluate), if the version took effect after it.
+    pub(crate) fn evaluate_here(&self, request: &Request, consents: &impl ConsentStore) -> Decision {
         evaluate::evaluate(self, request, consents)
     }
 
@@ -233,7 +314,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn prepare<'r>(&self, request: &'r Request) -> Prepared<'r> {
-        prepare::prepare(self, request)
+        prepare::prepare(self.version_at(request.at.with_timezone(&chrono::Utc)), request)
     }
 
     /// Decides a prepared request. The [`Ruling`] holds the whole decision
@@ -242,7 +323,11 @@ impl Engine {
     /// by another engine is prepared again.
     #[inline(always)]
     pub fn decide<'a>(&'a self, prepared: &'a Prepared<'a>, consents: &impl ConsentStore) -> Ruling<'a> {
-        evaluate::decide(self, prepared, consents)
+        let engine = match self.by_stamp(prepared.stamp) {
+            Some(e) => e,
+            None => self.version_at(prepared.at),
+        };
+        evaluate::decide(engine, prepared, consents)
     }
 
     /// Binds a [`CompactLedger`] to this engine: the engine's look-ups
@@ -250,7 +335,8 @@ impl Engine {
     /// engine's own numbering instead of by their names. The answers are the
     /// same; look-ups by another engine, or by a caller, use the names.
     /// Events appended after binding are translated as they come; binding
-    /// again replaces the binding.
+    /// again replaces the binding. An engine of a history binds the ledger
+    /// to the ids of each of its versions.
     ///
     /// # Example
     ///
@@ -273,12 +359,16 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn bind_ledger(&self, ledger: &mut CompactLedger) {
-        ledger.bind(
-            self.stamp,
-            self.policy.purposes.iter().map(|p| &p.id),
-            self.cats.iter().map(|c| &c.key),
-            self.policy.recipients.iter().map(|r| &r.id),
-        );
+        ledger.unbind();
+        for e in std::iter::once(self).chain(&self.earlier) {
+            ledger.bind(
+                e.stamp,
+                e.policy.purposes.iter().map(|p| &p.id),
+                e.cats.iter().map(|c| &c.key),
+                e.policy.recipients.iter().map(|r| &r.id),
+                (&e.policy.id, &e.versions),
+            );
+        }
     }
 
     /// The recipients that may have received a category (those whose
@@ -300,9 +390,16 @@ impl Engine {
             .collect()
     }
 
-    /// The policy the engine was built from.
+    /// The policy the engine was built from; for an engine of a history,
+    /// its latest version.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// Every version the engine decides under, oldest first: the one policy
+    /// of [`Engine::new`], or each version of [`Engine::from_history`].
+    pub fn versions(&self) -> impl Iterator<Item = &Policy> {
+        self.earlier.iter().chain(std::iter::once(self)).map(|e| &e.policy)
     }
 
     /// The taxonomy the engine uses.

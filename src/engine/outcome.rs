@@ -165,6 +165,8 @@ impl<'r> Outcome<'r> {
         Decision {
             verdict: if permit { Verdict::Permit } else { Verdict::Deny },
             action: self.req.action,
+            policy_id: None,
+            policy_version: None,
             categories,
             reasons,
             obligations,

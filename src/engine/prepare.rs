@@ -45,6 +45,8 @@ pub struct Prepared<'r> {
     pub(super) top_denied: bool,
     pub(super) age: Option<u8>,
     pub(super) at: DateTime<Utc>,
+    /// Whether the engine's version was in force at the request's time.
+    pub(super) in_force: bool,
 }
 
 impl Prepared<'_> {
@@ -62,13 +64,23 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
     if let Some(message) = crate::limits::request_exceeds(req) {
         deny_top(&mut top, builtin!("over_limit"), message);
     }
+    let policy = &engine.policy;
+    let in_force = policy.effective <= req.at;
+    if !in_force {
+        let message = format!(
+            "no version of policy `{}` was in force at the time of the request: the first, `{}`, takes effect at {}",
+            policy.id,
+            policy.version,
+            policy.effective.to_rfc3339()
+        );
+        deny_top(&mut top, builtin!("no_policy_in_force"), message);
+    }
     let cat_ids = resolve_categories(engine, req, &mut top);
     let rule = engine.action_rules.get(req.action as usize).copied().flatten();
     if rule.is_none() {
         let message = format!("the policy has no rule for action `{}`", req.action.as_str());
         deny_top(&mut top, builtin!("undeclared_action"), message);
     }
-    let policy = &engine.policy;
     let rule_ref = rule.and_then(|i| policy.actions.get(i));
     let mut policy_change = PolicyChange::default();
     let purpose = resolve_purpose(engine, req, rule_ref, &mut top, &mut policy_change.purpose);
@@ -106,6 +118,7 @@ pub(super) fn prepare<'r>(engine: &Engine, req: &'r Request) -> Prepared<'r> {
         top_denied,
         age,
         at: req.at.with_timezone(&Utc),
+        in_force,
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Ruling<'a> {
     top_denied: bool,
     /// The undeclared names only a revised policy permits.
     policy_change: PolicyChange,
+    /// Whether the engine's version was in force at the request's time.
+    in_force: bool,
     /// The first category's draft, then the others'.
     first: Option<CatDraft<'a>>,
     rest: Vec<CatDraft<'a>>,
@@ -62,8 +64,16 @@ impl<'a> Ruling<'a> {
         req: &'a Request,
         (top, top_denied): (Cow<'a, [Reason]>, bool),
         policy_change: PolicyChange,
+        in_force: bool,
     ) -> Self {
-        Ruling { engine, req, top, top_denied, policy_change, first: None, rest: Vec::new() }
+        Ruling { engine, req, top, top_denied, policy_change, in_force, first: None, rest: Vec::new() }
+    }
+
+    /// The version of the policy the decision was made under: the one in
+    /// force at the request's time; `None` when none was.
+    pub fn policy_version(&self) -> Option<&'a str> {
+        let engine: &'a Engine = self.engine;
+        self.in_force.then_some(engine.policy.version.as_str())
     }
 
     /// A new draft for the next category, in place.
@@ -118,7 +128,10 @@ impl<'a> Ruling<'a> {
         for d in self.drafts() {
             out.add(d.render(self.engine));
         }
-        out.finish()
+        let mut decision = out.finish();
+        decision.policy_id = Some(self.engine.policy.id.clone());
+        decision.policy_version = self.policy_version().map(str::to_owned);
+        decision
     }
 }
 

@@ -305,9 +305,12 @@ impl Differ<'_> {
             let reason = format!("purpose `{}` also processes {}", p.id, listed(&added));
             let (a, b) = paths("/categories");
             self.push(ChangeKind::CategoriesAdded, reason, a, b);
+            // PIPL art. 14: when the categories a purpose processes change,
+            // consent is obtained again, for the processing as a whole: every
+            // grant for the purpose lapses, not only those for the new keys.
             if p.basis == PurposeBasis::Optional {
-                let q = asked(self.new, &[Action::Collect, Action::Use], p, &added);
-                self.fresh.push(FreshConsent::new(p.id.clone(), q).for_categories(added));
+                let q = asked(self.new, &[Action::Collect, Action::Use], p, &p.categories);
+                self.fresh.push(FreshConsent::new(p.id.clone(), q));
             }
         }
         let dropped = missing_from(&o.categories, &p.categories);

@@ -11,6 +11,7 @@ mod change;
 mod construct;
 mod diff;
 mod ground;
+mod history;
 mod named;
 mod period;
 mod reach;
@@ -29,6 +30,7 @@ pub use builder::PolicyBuilder;
 pub use change::{Change, ChangeDuty, ChangeKind, Changes, FreshConsent};
 pub use diff::diff;
 pub use ground::{Evidence, Ground};
+pub use history::PolicyHistory;
 pub use named::{NamedInConsent, Names};
 pub use period::Period;
 pub use reach::Witness;
@@ -1092,7 +1094,7 @@ fn errors_of(diagnostics: Vec<Diagnostic>) -> Result<(), crate::Error> {
 /// its policy with no way to change it, so what it holds is exactly what
 /// was validated. (A flag on `Policy` would not be: its fields are public
 /// and may change after validation.)
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Validated {
     policy: Policy,
     taxonomy: Taxonomy,

@@ -98,6 +98,13 @@ pub enum DiagnosticCode {
     /// controller, the responsible department, a contact or complaint
     /// channel, the rights offered, or the latest impact assessment.
     MissingDisclosure,
+    /// A version in a policy history is of another policy.
+    HistoryPolicyId,
+    /// Two versions in a policy history have the same version string.
+    DuplicateVersion,
+    /// A version in a policy history takes effect no later than the one
+    /// before it.
+    EffectiveOrder,
 }
 
 impl DiagnosticCode {
@@ -133,6 +140,9 @@ impl DiagnosticCode {
             Self::UnreachableRule => "unreachable-rule",
             Self::InvalidNamedInConsent => "invalid-named-in-consent",
             Self::MissingDisclosure => "missing-disclosure",
+            Self::HistoryPolicyId => "history-policy-id",
+            Self::DuplicateVersion => "duplicate-version",
+            Self::EffectiveOrder => "effective-order",
         }
     }
 }

@@ -882,3 +882,53 @@ fn descriptions_are_checked_when_appended() {
         assert!(CompactLedger::new().append(e).is_err());
     }
 }
+
+/// `ConsentQuery::under`: only grants given under the policy, in one of the
+/// versions, count, in both ledgers, also past the compact ledger's first 64
+/// policy versions; an ending event counts whatever version it names.
+#[test]
+fn a_query_under_a_policy_counts_only_its_versions_grants() {
+    let mut memory = InMemoryLedger::new();
+    let mut compact = CompactLedger::new();
+    let mut push = |e: ConsentEvent| {
+        memory.append(e.clone()).unwrap();
+        compact.append(e).unwrap();
+    };
+    // 70 grants, each under its own version `v0`..`v69` of seed-004.
+    for i in 0..70u128 {
+        let mut e = event(i + 1, "2024-01-01T00:00:00Z", grant(ConsentQualities::explicit(), scope("ads", "user")));
+        e.policy_version = format!("v{i}");
+        push(e);
+    }
+    let mut other = event(100, "2024-01-01T00:00:00Z", grant(ConsentQualities::separate(), scope("ads", "user")));
+    other.policy_id = "other-policy".into();
+    push(other);
+    let (subject, purpose, category) = (SubjectId::from("alice"), PurposeId::from("ads"), key("user"));
+    let policy = privacy_engine::PolicyId::from("seed-004");
+    let at = t("2024-02-01T00:00:00Z");
+    for (versions, explicit, separate) in [
+        (vec!["v3".to_owned()], true, false),
+        (vec!["v68".to_owned(), "v69".to_owned()], true, false),
+        (vec!["v70".to_owned()], false, false),
+        (vec![], false, false),
+    ] {
+        let q = ConsentQuery::new(&subject, &purpose, &category, at).under(&policy, &versions);
+        for (name, store) in [("memory", &memory as &dyn ConsentStore), ("compact", &compact as &dyn ConsentStore)] {
+            let explicit_q = q.required(ConsentQualities::explicit());
+            let separate_q = q.required(ConsentQualities::separate());
+            assert_eq!(store.has_consent(&explicit_q), explicit, "{name} {versions:?}");
+            assert_eq!(store.has_consent(&separate_q), separate, "{name} {versions:?}: another policy's grant");
+        }
+    }
+    // With no policy named, every grant counts, the other policy's too.
+    let q = ConsentQuery::new(&subject, &purpose, &category, at).required(ConsentQualities::separate());
+    assert!(memory.has_consent(&q) && compact.has_consent(&q));
+    // A withdrawal under a version nobody asks about still ends them.
+    let mut w = event(200, "2024-01-15T00:00:00Z", ConsentChange::Withdraw { scope: scope("ads", "user") });
+    w.policy_version = "unknown".into();
+    memory.append(w.clone()).unwrap();
+    compact.append(w).unwrap();
+    let versions = ["v3".to_owned()];
+    let q = ConsentQuery::new(&subject, &purpose, &category, at).under(&policy, &versions);
+    assert!(!memory.has_consent(&q) && !compact.has_consent(&q));
+}

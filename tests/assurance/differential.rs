@@ -14,6 +14,7 @@ pub(crate) fn comparable(d: &Decision) -> Outcome {
     Outcome {
         verdict: d.verdict,
         action: d.action,
+        policy_version: d.policy_version.clone(),
         categories: d.categories.iter().map(|c| (c.category.clone(), c.verdict, c.rules.clone())).collect(),
         reasons: d
             .reasons
@@ -62,7 +63,7 @@ fn open_contradiction(engine: &Outcome, model: &Outcome) -> bool {
 /// Checks one request; on a difference, the message shows both decisions.
 pub(crate) fn check(
     engine: &Engine,
-    policy: &Policy,
+    versions: &[Policy],
     events: &[ConsentEvent],
     ledger: &InMemoryLedger,
     req: &Request,
@@ -79,7 +80,7 @@ pub(crate) fn check(
     let ruling = engine.decide(&prepared, ledger);
     prop_assert_eq!(ruling.verdict(), got.verdict);
     prop_assert_eq!(ruling.rule_ids().collect::<BTreeSet<_>>(), got.rule_ids().collect::<BTreeSet<_>>());
-    let want = reference::decide(policy, events, req);
+    let want = reference::decide_history(versions, events, req);
     let (g, w) = (comparable(&got), want);
     if g != w && open_contradiction(&g, &w) {
         return Ok(());
@@ -112,7 +113,7 @@ pub(crate) fn check(
             "engine and reference differ in {why:?}; reasons only the engine gives: {only_engine:?}, only the \
              model: {only_model:?} (see those rules in docs/policy-format.md)\npolicy: {}\nrequest: {}\nengine:    \
              {}\nreference: {}",
-            serde_json::to_string(policy).unwrap(),
+            serde_json::to_string(versions).unwrap(),
             serde_json::to_string(req).unwrap(),
             g.to_json(),
             w.to_json()
@@ -131,7 +132,22 @@ proptest! {
         let engine = Engine::new(policy.clone()).unwrap();
         let ledger = ledger_of(&events);
         for req in &requests {
-            check(&engine, &policy, &events, &ledger, req)?;
+            check(&engine, std::slice::from_ref(&policy), &events, &ledger, req)?;
+        }
+    }
+
+    /// The same for a history of two versions: the second takes effect
+    /// near the requests' time, so that both decide some of them, and the
+    /// grants are given under either version or another policy.
+    #[test]
+    fn engine_agrees_with_reference_on_histories(
+        (versions, events, requests) in generate::history_case(),
+    ) {
+        let history = privacy_engine::PolicyHistory::new(versions.clone()).unwrap();
+        let engine = Engine::from_history(history).unwrap();
+        let ledger = ledger_of(&events);
+        for req in &requests {
+            check(&engine, &versions, &events, &ledger, req)?;
         }
     }
 }
@@ -212,31 +228,40 @@ fn worked_example_of_a_period_end() {
 }
 
 /// The engine and the model agree on every test vector's case (the seed
-/// policies, their consent histories and requests), the `named_in_consent`
-/// routes of seeds 004, 003 and 002 included.
+/// policies and histories of them, their consent histories and requests),
+/// the `named_in_consent` routes of seeds 004, 003 and 002 included.
 #[test]
 fn vectors_agree_with_reference() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let load = |name: &str| {
+        let file = ["examples/policies", "tests/data/histories"]
+            .iter()
+            .map(|dir| repo.join(dir).join(format!("{name}.json")))
+            .find(|f| f.exists())
+            .unwrap_or_else(|| panic!("no policy file `{name}`"));
+        Policy::from_json(&std::fs::read_to_string(file).unwrap()).unwrap()
+    };
     let mut checked = 0;
-    for dir in std::fs::read_dir(&root).unwrap() {
+    for dir in std::fs::read_dir(repo.join("tests/vectors")).unwrap() {
         let dir = dir.unwrap().path();
         if !dir.is_dir() {
             continue;
         }
-        let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let policy_file = root.join(format!("../../examples/policies/{name}.json"));
-        let text = std::fs::read_to_string(policy_file).unwrap();
-        let policy = Policy::from_json(&text).unwrap();
-        let engine = Engine::new(policy.clone()).unwrap();
         let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         for file in files {
             let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let names: Vec<String> = match &v["policy"] {
+                serde_json::Value::String(name) => vec![name.clone()],
+                list => serde_json::from_value(list.clone()).unwrap(),
+            };
+            let versions: Vec<Policy> = names.iter().map(|n| load(n)).collect();
+            let engine = Engine::from_history(privacy_engine::PolicyHistory::new(versions.clone()).unwrap()).unwrap();
             let consents = if v["consents"].is_null() { serde_json::json!([]) } else { v["consents"].clone() };
             let events: Vec<ConsentEvent> = serde_json::from_value(consents).unwrap();
             let Ok(req) = privacy_engine::Request::from_json(&v["request"].to_string()) else { continue };
             let ledger = ledger_of(&events);
-            if let Err(e) = check(&engine, &policy, &events, &ledger, &req) {
+            if let Err(e) = check(&engine, &versions, &events, &ledger, &req) {
                 panic!("{}: {e}", file.display());
             }
             checked += 1;

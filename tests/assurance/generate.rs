@@ -718,21 +718,27 @@ fn all_purposes() -> Vec<PurposeId> {
 }
 
 fn event_about(purposes: Vec<PurposeId>, cats: Vec<CategoryKey>) -> impl Strategy<Value = ConsentEvent> {
-    (near(CONSENT_DAYS), time_zone(), change_about(purposes, cats), prop_oneof![6 => Just(SUBJECT), 1 => Just("other")])
-        .prop_map(|(d, tz, change, subject)| {
+    // Most events under the generated policy's version "1"; some under its
+    // version "0" (the first of a history, unknown to a single policy) or
+    // under another policy.
+    let under = prop_oneof![8 => Just(("gen", "1")), 1 => Just(("gen", "0")), 1 => Just(("other", "1"))];
+    let subject = prop_oneof![6 => Just(SUBJECT), 1 => Just("other")];
+    (near(CONSENT_DAYS), time_zone(), change_about(purposes, cats), subject, under).prop_map(
+        |(d, tz, change, subject, (policy_id, policy_version))| {
             let event = strip_nulls(json!({
                 "id": uuid::Uuid::nil(),
                 "at": (base_time() + d).with_timezone(&tz),
                 "subject": subject,
-                "policy_id": "gen",
-                "policy_version": "1",
+                "policy_id": policy_id,
+                "policy_version": policy_version,
                 "change": change,
             }));
             match serde_json::from_value::<ConsentEvent>(event.clone()) {
                 Ok(e) => e,
                 Err(e) => panic!("generated consent event does not parse: {e}\n{event:#}"),
             }
-        })
+        },
+    )
 }
 
 /// A consent event near the request time (ids are set by `history`).
@@ -787,6 +793,19 @@ pub(crate) fn history_for(policy: &Policy, max: usize) -> BoxedStrategy<Vec<Cons
             with_ids(evs)
         })
         .boxed()
+}
+
+/// Two versions of a policy (`0`, long in force, then `1`, in force from
+/// near the requests' time), a consent history about the second and
+/// requests about it.
+pub(crate) fn history_case() -> impl Strategy<Value = (Vec<Policy>, Vec<ConsentEvent>, Vec<Request>)> {
+    (policy(), policy(), near(CONSENT_DAYS)).prop_flat_map(|(mut first, mut second, from)| {
+        first.version = "0".into();
+        second.effective = base_time() + from;
+        let h = history_for(&second, 8);
+        let r = vec(request_for(&second), 1..=4);
+        (Just(vec![first, second]), h, r)
+    })
 }
 
 /// A policy, a consent history and requests about it.

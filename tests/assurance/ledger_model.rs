@@ -156,7 +156,12 @@ proptest! {
             prop_assert_eq!(ledger.len(), model.ids.len());
             prop_assert_eq!(ledger.is_empty(), model.ids.is_empty());
             let all = model.all();
-            let events = Events(&all);
+            let events = Events::any(&all);
+            // The same questions asked for the grants of policy `gen` in
+            // version `1` only.
+            let gen_policy = [privacy_engine::Policy::new("gen", "1")];
+            let under_gen = Events::under(&all, &gen_policy, 0);
+            let (gen_id, gen_versions) = (privacy_engine::PolicyId::from("gen"), ["1".to_owned()]);
             for (subject, purpose, category, recipient, bits, excluded_bits, secs) in &queries {
                 let subject = SubjectId::from(*subject);
                 let purpose = PurposeId::from(*purpose);
@@ -175,6 +180,12 @@ proptest! {
                     ledger.has_consent(&q),
                     events.has_consent(&subject, &purpose, &category, &cover.iter().map(|k| k.as_str().to_owned()).collect::<Vec<_>>(), recipient.as_ref(), (required, excluded), (false, None), at),
                     "has_consent {:?}", q
+                );
+                let cover_names = cover.iter().map(|k| k.as_str().to_owned()).collect::<Vec<_>>();
+                prop_assert_eq!(
+                    ledger.has_consent(&q.under(&gen_id, &gen_versions)),
+                    under_gen.has_consent(&subject, &purpose, &category, &cover_names, recipient.as_ref(), (required, excluded), (false, None), at),
+                    "has_consent under gen/1 {:?}", q
                 );
                 prop_assert_eq!(
                     ledger.status(&subject, &purpose, &category, recipient.as_ref(), at),

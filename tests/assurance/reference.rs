@@ -303,6 +303,8 @@ fn reason(rule: RuleId, effect: Effect, cites: Option<&Cites>) -> Why {
 pub(crate) struct Outcome {
     pub(crate) verdict: Verdict,
     pub(crate) action: Action,
+    /// The version decided under; `None` when none was in force.
+    pub(crate) policy_version: Option<String>,
     /// Each category with its verdict and the rules that decided it.
     pub(crate) categories: Vec<(CategoryKey, Verdict, Vec<RuleId>)>,
     pub(crate) reasons: BTreeSet<Why>,
@@ -324,6 +326,7 @@ impl Outcome {
         json!({
             "verdict": self.verdict,
             "action": self.action,
+            "policy_version": self.policy_version,
             "categories": categories,
             "reasons": reasons,
             "obligations": self.obligations,
@@ -334,15 +337,98 @@ impl Outcome {
     }
 }
 
-/// The consent history, replayed from the raw events on every question.
-pub(crate) struct Events<'a>(pub &'a [ConsentEvent]);
+/// The consent history, replayed from the raw events on every question,
+/// for a decision under `versions[w]`.
+pub(crate) struct Events<'a> {
+    events: &'a [ConsentEvent],
+    versions: &'a [Policy],
+    w: usize,
+}
+
+/// What a revision asks of earlier grants, by docs/policy-format.md
+/// ("Policy histories"): the purposes (recipient `None`) whose grants lapse
+/// as a whole, and the (purpose, recipient) pairs whose grants lapse as far
+/// as that recipient is concerned. A purpose of both versions lapses when
+/// its basis, its set of categories, or the qualities the consent
+/// requirements naming it (or naming no purpose) ask, with affirmative
+/// added, change; else, for each recipient serving it in the new version,
+/// when that recipient did not serve it before with the same kind, region
+/// and set of categories.
+fn lapses(old: &Policy, new: &Policy) -> Vec<(PurposeId, Option<RecipientId>)> {
+    let asked = |p: &Policy, id: &PurposeId| {
+        let mut q = ConsentQualities::AFFIRMATIVE;
+        for r in &p.consent_requirements {
+            if r.purposes.is_empty() || r.purposes.contains(id) {
+                q |= r.qualities;
+            }
+        }
+        q
+    };
+    let set = |cats: &[CategoryKey]| cats.iter().map(|c| c.as_str().to_owned()).collect::<BTreeSet<_>>();
+    let mut out = Vec::new();
+    for p in &new.purposes {
+        let Some(o) = old.purposes.iter().find(|o| o.id == p.id) else { continue };
+        if o.basis != p.basis || set(&o.categories) != set(&p.categories) || asked(old, &p.id) != asked(new, &p.id) {
+            out.push((p.id.clone(), None));
+            continue;
+        }
+        for r in new.recipients.iter().filter(|r| r.purposes.contains(&p.id)) {
+            let kept = old.recipients.iter().any(|x| {
+                x.id == r.id
+                    && x.purposes.contains(&p.id)
+                    && x.kind == r.kind
+                    && x.region == r.region
+                    && set(&x.categories) == set(&r.categories)
+            });
+            if !kept {
+                out.push((p.id.clone(), Some(r.id.clone())));
+            }
+        }
+    }
+    out
+}
+
+impl<'a> Events<'a> {
+    /// The history `events`, every grant counting whatever policy it names
+    /// (a question that names no policy).
+    pub(crate) fn any(events: &'a [ConsentEvent]) -> Self {
+        Events { events, versions: &[], w: 0 }
+    }
+
+    /// The history `events`, for a question under `versions[w]`.
+    pub(crate) fn under(events: &'a [ConsentEvent], versions: &'a [Policy], w: usize) -> Self {
+        Events { events, versions, w }
+    }
+
+    /// Whether a grant event counts for a decision under `versions[w]`
+    /// about `purpose` (and the recipient): given under the same policy id,
+    /// in one of its versions, and no version after the earlier of the two
+    /// up to the later made the purpose (or the purpose for this recipient)
+    /// lapse.
+    fn grant_counts(&self, e: &ConsentEvent, purpose: &PurposeId, recipient: Option<&RecipientId>) -> bool {
+        if self.versions.is_empty() {
+            return true;
+        }
+        let Some(decided) = self.versions.get(self.w) else { return false };
+        if e.policy_id != decided.id {
+            return false;
+        }
+        let Some(v) = self.versions.iter().position(|p| p.version == e.policy_version) else { return false };
+        let (lo, hi) = (v.min(self.w), v.max(self.w));
+        (lo + 1..=hi).all(|k| {
+            lapses(&self.versions[k - 1], &self.versions[k])
+                .iter()
+                .all(|(p, r)| p != purpose || r.as_ref().is_some_and(|r| Some(r) != recipient))
+        })
+    }
+}
 
 impl Events<'_> {
     /// The subject's events at or before `at`, in time order, ties in the
     /// order given.
     fn as_of(&self, subject: &SubjectId, at: DateTime<Utc>) -> Vec<&ConsentEvent> {
         let mut evs: Vec<&ConsentEvent> =
-            self.0.iter().filter(|e| &e.subject == subject && e.at.with_timezone(&Utc) <= at).collect();
+            self.events.iter().filter(|e| &e.subject == subject && e.at.with_timezone(&Utc) <= at).collect();
         evs.sort_by_key(|e| e.at.with_timezone(&Utc)); // stable
         evs
     }
@@ -404,7 +490,7 @@ impl Events<'_> {
                 let (purpose_named, kind) = described;
                 let describes = (!purpose_named || d.is_some_and(|d| d.purpose.is_some()))
                     && kind.is_none_or(|k| d.is_some_and(|d| d.recipient_kind == Some(k)));
-                if covers && to_recipient && describes {
+                if covers && to_recipient && describes && self.grant_counts(e, purpose, recipient) {
                     live.push(Live { qualities: *qualities, expires: expires.map(|x| x.with_timezone(&Utc)) });
                 }
             } else if scope.recipient.as_ref().is_none_or(|r| recipient == Some(r))
@@ -554,10 +640,25 @@ fn named_recipient(policy: &Policy, rule: &NamedInConsent, id: &RecipientId, pur
 /// Decides `req` under `policy` with the consent history `events` (the
 /// events a ledger accepted, in append order).
 pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) -> Outcome {
+    decide_history(std::slice::from_ref(policy), events, req)
+}
+
+/// Decides `req` under the version of `versions` (oldest first) in force at
+/// its time: the latest whose `effective` is at or before it. Before the
+/// first, the request is read against the first version and denied with
+/// `builtin.no_policy_in_force`.
+pub(crate) fn decide_history(versions: &[Policy], events: &[ConsentEvent], req: &Request) -> Outcome {
+    let at = req.at.with_timezone(&Utc);
+    let in_force = versions.iter().rposition(|p| p.effective.with_timezone(&Utc) <= at);
+    let w = in_force.unwrap_or(0);
+    let policy = &versions[w];
     let tax = categories(policy);
-    let events = Events(events);
+    let events = Events::under(events, versions, w);
     let mut top: Vec<Why> = Vec::new();
     let deny = |top: &mut Vec<Why>, name: &str| top.push(reason(builtin(name), Effect::Deny, None));
+    if in_force.is_none() {
+        deny(&mut top, "no_policy_in_force");
+    }
 
     if req.categories.is_empty() {
         deny(&mut top, "no_category");
@@ -668,7 +769,9 @@ pub(crate) fn decide(policy: &Policy, events: &[ConsentEvent], req: &Request) ->
     }
     let changed = change.0.is_some() || change.1.is_some();
     let policy_change = changed.then_some(Unmet::PolicyChange { purpose: change.0, recipient: change.1 });
-    finish(req.action, top, drafts, policy_change)
+    let mut outcome = finish(req.action, top, drafts, policy_change);
+    outcome.policy_version = in_force.map(|_| policy.version.clone());
+    outcome
 }
 
 /// The age the decision uses: from the birth date (which overrides the
@@ -1666,6 +1769,7 @@ fn finish(action: Action, top: Vec<Why>, drafts: Vec<Draft>, policy_change: Opti
     Outcome {
         verdict: if permit { Verdict::Permit } else { Verdict::Deny },
         action,
+        policy_version: None,
         categories: categories.into_iter().collect(),
         reasons,
         obligations: obligations.into_iter().collect(),

@@ -22,6 +22,7 @@ mod retention;
 mod seed004_rules;
 mod sharing;
 mod undeclared;
+mod versions;
 
 use std::sync::OnceLock;
 

@@ -99,3 +99,56 @@ fn a_doctored_record_does_not_match_its_replay() {
     let r = log.replay(&entry, engine(), &subject_for(&entry), &ledger("user-42")).unwrap();
     assert!(!r.matches);
 }
+
+/// seed-004 revised from 2022-01-01 with face verification widened to the
+/// phone number, so that its grants under 2021-08-20 lapse (catalog §12).
+fn revised() -> privacy_engine::Policy {
+    let mut v: serde_json::Value = serde_json::to_value(policy()).unwrap();
+    v["version"] = "2022-01-01".into();
+    v["effective"] = "2022-01-01T00:00:00+08:00".into();
+    let face = v["purposes"].as_array_mut().unwrap().iter_mut().find(|p| p["id"] == "face_verification").unwrap();
+    face["categories"].as_array_mut().unwrap().push("user.contact.phone_number".into());
+    privacy_engine::Policy::from_json(&v.to_string()).unwrap()
+}
+
+#[test]
+fn a_decision_recorded_under_v1_replays_under_v1_while_v2_is_in_force() {
+    // Recorded by the engine of 2021-08-20 alone; the face collection of
+    // 2024-05-02 was permitted on the grant given under that version.
+    let log = recorded();
+    let entry = &log.entries().unwrap()[3];
+    let AuditEvent::Decision(d) = &entry.event else { panic!("not a decision") };
+    assert_eq!((d.policy.version.as_str(), d.verdict), ("2021-08-20", privacy_engine::Verdict::Permit));
+    let history = privacy_engine::PolicyHistory::new(vec![policy(), revised()]).unwrap();
+    let engine = Engine::from_history(history).unwrap();
+    let r = log.replay(entry, &engine, &subject_for(entry), &ledger("user-42")).unwrap();
+    assert!(r.matches, "{}", r.decision);
+    assert_eq!(r.decision.policy_version.as_deref(), Some("2021-08-20"));
+    // Decided now, the same request falls under 2022-01-01, which the
+    // grant no longer covers.
+    let request = &crate::requests("user-42")[1];
+    let now = engine.evaluate(request, &ledger("user-42"));
+    assert_eq!(now.policy_version.as_deref(), Some("2022-01-01"));
+    assert_eq!(now.verdict, privacy_engine::Verdict::Deny);
+}
+
+#[test]
+fn replay_needs_the_version_the_record_names() {
+    let log = recorded();
+    let entry = &log.entries().unwrap()[3];
+    let engine = Engine::new(revised()).unwrap();
+    let err = log.replay(entry, &engine, &subject_for(entry), &ledger("user-42")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Audit);
+    assert!(err.to_string().contains("no version `2021-08-20`"), "{err}");
+}
+
+#[test]
+fn a_decision_is_recorded_only_under_the_version_it_was_made_under() {
+    let mut log = AuditLog::open(InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let request = &crate::requests("user-42")[0];
+    let decision = engine().evaluate(request, &ledger("user-42"));
+    let other = privacy_engine::PolicyRef::of(&revised());
+    let err = log.record_decision(uuid::Uuid::from_u128(9), request.at, request, &decision, &other).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Audit);
+    assert!(log.entries().unwrap().is_empty());
+}
