@@ -236,10 +236,13 @@ impl Rescan {
                     (f, g) => f.as_ref().or(g.as_ref()),
                 };
                 for g in &e.scope.categories {
+                    // The narrower of the two; a grant above the category,
+                    // even one too little sensitive to cover it whole, may
+                    // cover parts of it, which `settle` finds.
                     let lapsing = f
                         .categories
                         .iter()
-                        .filter_map(|k| if self.covers(g, k) { Some(k) } else { g.is_within(k).then_some(g) });
+                        .filter_map(|k| if k.is_within(g) { Some(k) } else { g.is_within(k).then_some(g) });
                     let lapsing: Vec<&CategoryKey> = if f.categories.is_empty() { vec![g] } else { lapsing.collect() };
                     out.extend(lapsing.into_iter().map(|category| Lapsed {
                         purpose: f.purpose.clone(),
@@ -256,28 +259,51 @@ impl Rescan {
     /// Adds `c` to `out` if it lapses whole; else, when an event below its
     /// category may have kept or ended part of it, the parts that lapse.
     fn settle(&self, events: &Events<'_>, c: Lapsed, out: &mut Vec<Lapsed>) {
-        let last_end = events.iter().rposition(|e| !e.is_grant() && self.ends(e, &c));
-        let after = events.get(last_end.map_or(0, |end| end + 1)..).unwrap_or_default();
-        let mut lapses = false;
-        for e in after.iter().filter(|e| self.unexpired(e) && self.grants(e, &c)) {
-            if self.renews(e) && e.qualities.is_some_and(|q| q.contains(c.qualities)) {
-                lapses = false;
-                break;
-            }
-            lapses |= self.concerns(e);
-        }
-        if lapses {
+        if self.lapses(events, &c) {
             out.push(c);
             return;
         }
-        let split = events.iter().any(|e| {
-            e.scope.purposes.contains(&c.purpose)
-                && e.scope.categories.iter().any(|k| k != &c.category && k.is_within(&c.category))
+        let about = || events.iter().filter(|e| e.scope.purposes.contains(&c.purpose));
+        // A general grant ended or given again for one recipient may still
+        // lapse for another.
+        if c.recipient.is_none() {
+            let mut named: Vec<&RecipientId> = about().filter_map(|e| e.scope.recipient.as_ref()).collect();
+            named.sort();
+            named.dedup();
+            for r in named {
+                self.settle(events, Lapsed { recipient: Some(r.clone()), ..c.clone() }, out);
+            }
+        }
+        // An event below the category, or a grant above it that does not
+        // cover it (the category is more sensitive), may leave parts that
+        // lapse.
+        let split = about().any(|e| {
+            e.scope.categories.iter().any(|k| {
+                k != &c.category
+                    && (k.is_within(&c.category)
+                        || (self.concerns(e) && c.category.is_within(k) && !self.covers(k, &c.category)))
+            })
         });
         let children = self.children.get(&c.category).filter(|_| split);
         for child in children.into_iter().flatten() {
             self.settle(events, Lapsed { category: child.clone(), ..c.clone() }, out);
         }
+    }
+
+    /// Whether `c` lapses whole: a grant the change concerns is in force
+    /// for it, and none given under the new version with the qualities
+    /// asked.
+    fn lapses(&self, events: &Events<'_>, c: &Lapsed) -> bool {
+        let last_end = events.iter().rposition(|e| !e.is_grant() && self.ends(e, c));
+        let after = events.get(last_end.map_or(0, |end| end + 1)..).unwrap_or_default();
+        let mut lapses = false;
+        for e in after.iter().filter(|e| self.unexpired(e) && self.grants(e, c)) {
+            if self.renews(e) && e.qualities.is_some_and(|q| q.contains(c.qualities)) {
+                return false;
+            }
+            lapses |= self.concerns(e);
+        }
+        lapses
     }
 
     /// Whether the grant `e` is in the subject's history a grant for the
