@@ -1040,17 +1040,23 @@ impl CompactLedger {
     /// `None` for a permission switch.
     fn view(&self, h: &Hot, c: &Cold) -> Option<super::EventView<'_>> {
         let scope = self.scope_names.get(usize::try_from(h.scope).ok()?)?;
-        let at = DateTime::from_timestamp(h.secs, c.nanos)?;
+        // Any time: the view's own is set below, without a calendar date.
+        let at = DateTime::<Utc>::MIN_UTC;
         let (id, version) = self.policies.value(c.policy)?;
         let policy = (id, version.as_str());
-        Some(match h.kind {
-            Kind::Grant => {
-                let expires = self.expiry(h, c).and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos));
-                super::EventView::grant(at, policy, scope, ConsentQualities::from_bits_retain(h.detail), expires)
+        Some(
+            match h.kind {
+                Kind::Grant => {
+                    let expires = self.expiry(h, c).and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos));
+                    super::EventView::grant(at, policy, scope, ConsentQualities::from_bits_retain(h.detail), expires)
+                }
+                Kind::PermissionOn | Kind::PermissionOff => return None,
+                Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => {
+                    super::EventView::ending(at, policy, scope)
+                }
             }
-            Kind::PermissionOn | Kind::PermissionOff => return None,
-            Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => super::EventView::ending(at, policy, scope),
-        })
+            .at_time((h.secs, c.nanos)),
+        )
     }
 }
 

@@ -36,6 +36,7 @@ use crate::ids::{PolicyId, SubjectId};
 /// for subject in ledger.subjects() {
 ///     for event in ledger.history(&subject) {
 ///         assert_eq!(event.policy_version, "1");
+///         assert_eq!(event.at().to_rfc3339(), "2024-01-01T10:00:00+00:00");
 ///         assert!(event.qualities.is_some()); // a grant
 ///     }
 /// }
@@ -58,8 +59,9 @@ pub trait ConsentHistory {
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct EventView<'a> {
-    /// When it happened.
-    pub at: DateTime<Utc>,
+    /// When it happened, as UTC seconds and nanoseconds ([`at`](Self::at)):
+    /// a scan compares and orders times without building a calendar date.
+    time: (i64, u32),
     /// The policy it was given under.
     pub policy_id: &'a PolicyId,
     /// The version of that policy.
@@ -82,12 +84,37 @@ impl<'a> EventView<'a> {
         qualities: ConsentQualities,
         expires: Option<DateTime<Utc>>,
     ) -> Self {
-        Self { at, policy_id: policy.0, policy_version: policy.1, scope, qualities: Some(qualities), expires }
+        Self {
+            time: key(at),
+            policy_id: policy.0,
+            policy_version: policy.1,
+            scope,
+            qualities: Some(qualities),
+            expires,
+        }
     }
 
     /// An event that ends the grants of `scope`.
     pub fn ending(at: DateTime<Utc>, policy: (&'a PolicyId, &'a str), scope: &'a Scope) -> Self {
-        Self { at, policy_id: policy.0, policy_version: policy.1, scope, qualities: None, expires: None }
+        Self { time: key(at), policy_id: policy.0, policy_version: policy.1, scope, qualities: None, expires: None }
+    }
+
+    /// The same from UTC seconds and nanoseconds, for a ledger of this
+    /// crate that keeps them so.
+    pub(crate) fn at_time(mut self, time: (i64, u32)) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// When it happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.time.0, self.time.1).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// When it happened, as UTC seconds and nanoseconds: orders like
+    /// [`at`](Self::at).
+    pub(crate) fn time(&self) -> (i64, u32) {
+        self.time
     }
 
     /// The view of a stored event; `None` for a permission switch.
@@ -106,4 +133,9 @@ impl<'a> EventView<'a> {
     pub fn is_grant(&self) -> bool {
         self.qualities.is_some()
     }
+}
+
+/// A time as UTC seconds and nanoseconds, which order like the time.
+pub(crate) fn key(at: DateTime<Utc>) -> (i64, u32) {
+    (at.timestamp(), at.timestamp_subsec_nanos())
 }

@@ -8,9 +8,8 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-
 use super::{Lapsed, Rescan};
+use crate::consent::history::key;
 use crate::consent::{ConsentQualities, EventView, Scope};
 use crate::ids::{PurposeId, RecipientId};
 use crate::taxonomy::{CategoryKey, Sensitivity};
@@ -46,7 +45,7 @@ enum Class {
 /// A subject's event, digested.
 #[derive(Clone, Copy, Debug)]
 struct Digest<'s> {
-    at: DateTime<Utc>,
+    at: (i64, u32),
     class: Class,
     qualities: ConsentQualities,
     /// The fresh consents' purposes the scope names, as bits.
@@ -116,7 +115,13 @@ pub(super) struct Scanner<'r, 's> {
     cache: Vec<ScopeIds>,
     events: Vec<Digest<'s>>,
     cats: Vec<u32>,
+    /// The last policy and version met (their addresses and lengths while
+    /// the store is borrowed), and their class.
+    last_policy: Option<Pair>,
 }
+
+/// A policy id and version by address and length, and their class.
+type Pair = ((usize, usize), (usize, usize), Option<Class>);
 
 impl<'r, 's> Scanner<'r, 's> {
     pub(super) fn new(rescan: &'r Rescan) -> Self {
@@ -136,7 +141,16 @@ impl<'r, 's> Scanner<'r, 's> {
             fresh.push(Fresh { purpose: p, cats, recipient, qualities: f.qualities.bits() });
         }
         let empty = ScopeIds { addr: usize::MAX, purposes: 0, recipient: NONE, cats: Vec::new() };
-        Self { rescan, purposes, fresh, words, cache: vec![empty; SLOTS], events: Vec::new(), cats: Vec::new() }
+        Self {
+            rescan,
+            purposes,
+            fresh,
+            words,
+            cache: vec![empty; SLOTS],
+            events: Vec::new(),
+            cats: Vec::new(),
+            last_policy: None,
+        }
     }
 
     /// What the subject whose events are `history` must be asked again for.
@@ -170,13 +184,15 @@ impl<'r, 's> Scanner<'r, 's> {
         self.events.clear();
         self.cats.clear();
         let r = self.rescan;
-        for e in history.filter(|e| e.at <= r.at) {
+        let at = key(r.at);
+        for e in history.filter(|e| e.time() <= at) {
             let class = match e.qualities {
                 None => Class::End,
-                Some(_) if e.expires.is_some_and(|x| x <= r.at) || e.policy_id != &r.policy => continue,
-                Some(_) if r.concerned.iter().any(|v| v == e.policy_version) => Class::Concerned,
-                Some(_) if e.policy_version == r.new => Class::Renews,
-                Some(_) => continue,
+                Some(_) if e.expires.is_some_and(|x| x <= r.at) => continue,
+                Some(_) => match self.class(&e) {
+                    Some(class) => class,
+                    None => continue,
+                },
             };
             let slot = slot(e.scope);
             if self.cache.get(slot).is_none_or(|c| c.addr != std::ptr::from_ref(e.scope).addr()) {
@@ -193,8 +209,31 @@ impl<'r, 's> Scanner<'r, 's> {
             self.cats.extend_from_slice(&ids.cats);
             let qualities = e.qualities.unwrap_or(ConsentQualities::empty());
             let (purposes, recipient, cats) = (ids.purposes, ids.recipient, (start, self.cats.len()));
-            self.events.push(Digest { at: e.at, class, qualities, purposes, recipient, cats, scope: e.scope });
+            self.events.push(Digest { at: e.time(), class, qualities, purposes, recipient, cats, scope: e.scope });
         }
+    }
+
+    /// A grant's class by its policy and version, remembered for the last
+    /// pair met (a compact store lends the same two for all its grants under
+    /// a version); `None` for a grant the scan does not read.
+    fn class(&mut self, e: &EventView<'s>) -> Option<Class> {
+        let pair = (e.policy_id.as_str().as_ptr().addr(), e.policy_version.as_ptr().addr());
+        let lens = (e.policy_id.as_str().len(), e.policy_version.len());
+        if let Some((p, l, class)) = self.last_policy
+            && (p, l) == (pair, lens)
+        {
+            return class;
+        }
+        let r = self.rescan;
+        let class = if e.policy_id != &r.policy {
+            None
+        } else if r.concerned.iter().any(|v| v == e.policy_version) {
+            Some(Class::Concerned)
+        } else {
+            (e.policy_version == r.new).then_some(Class::Renews)
+        };
+        self.last_policy = Some((pair, lens, class));
+        class
     }
 
     fn scope_ids(&mut self, scope: &Scope) -> ScopeIds {
