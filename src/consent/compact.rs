@@ -1040,23 +1040,16 @@ impl CompactLedger {
     /// `None` for a permission switch.
     fn view(&self, h: &Hot, c: &Cold) -> Option<super::EventView<'_>> {
         let scope = self.scope_names.get(usize::try_from(h.scope).ok()?)?;
-        // Any time: the view's own is set below, without a calendar date.
-        let at = DateTime::<Utc>::MIN_UTC;
         let (id, version) = self.policies.value(c.policy)?;
-        let policy = (id, version.as_str());
-        Some(
-            match h.kind {
-                Kind::Grant => {
-                    let expires = self.expiry(h, c).and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos));
-                    super::EventView::grant(at, policy, scope, ConsentQualities::from_bits_retain(h.detail), expires)
-                }
-                Kind::PermissionOn | Kind::PermissionOff => return None,
-                Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => {
-                    super::EventView::ending(at, policy, scope)
-                }
+        let (qualities, expires) = match h.kind {
+            Kind::Grant => {
+                let expires = self.expiry(h, c).and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos));
+                (Some(ConsentQualities::from_bits_retain(h.detail)), expires)
             }
-            .at_time((h.secs, c.nanos)),
-        )
+            Kind::PermissionOn | Kind::PermissionOff => return None,
+            Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => (None, None),
+        };
+        Some(super::EventView::made((h.secs, c.nanos), (id, version.as_str()), scope, qualities, expires))
     }
 }
 

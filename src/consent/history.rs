@@ -84,26 +84,25 @@ impl<'a> EventView<'a> {
         qualities: ConsentQualities,
         expires: Option<DateTime<Utc>>,
     ) -> Self {
-        Self {
-            time: key(at),
-            policy_id: policy.0,
-            policy_version: policy.1,
-            scope,
-            qualities: Some(qualities),
-            expires,
-        }
+        Self::made(key(at), policy, scope, Some(qualities), expires)
     }
 
     /// An event that ends the grants of `scope`.
     pub fn ending(at: DateTime<Utc>, policy: (&'a PolicyId, &'a str), scope: &'a Scope) -> Self {
-        Self { time: key(at), policy_id: policy.0, policy_version: policy.1, scope, qualities: None, expires: None }
+        Self::made(key(at), policy, scope, None, None)
     }
 
-    /// The same from UTC seconds and nanoseconds, for a ledger of this
-    /// crate that keeps them so.
-    pub(crate) fn at_time(mut self, time: (i64, u32)) -> Self {
-        self.time = time;
-        self
+    /// A grant (with `qualities`) or an ending event (without) at `time`,
+    /// UTC seconds and nanoseconds, for a ledger of this crate that keeps
+    /// them so.
+    pub(crate) fn made(
+        time: (i64, u32),
+        policy: (&'a PolicyId, &'a str),
+        scope: &'a Scope,
+        qualities: Option<ConsentQualities>,
+        expires: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self { time, policy_id: policy.0, policy_version: policy.1, scope, qualities, expires }
     }
 
     /// When it happened.

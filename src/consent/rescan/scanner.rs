@@ -115,9 +115,9 @@ pub(super) struct Scanner<'r, 's> {
     cache: Vec<ScopeIds>,
     events: Vec<Digest<'s>>,
     cats: Vec<u32>,
-    /// The last policy and version met (their addresses and lengths while
-    /// the store is borrowed), and their class.
-    last_policy: Option<Pair>,
+    /// The last few policies and versions met (their addresses and lengths
+    /// while the store is borrowed), and their class.
+    policies: Vec<Pair>,
 }
 
 /// A policy id and version by address and length, and their class.
@@ -149,7 +149,7 @@ impl<'r, 's> Scanner<'r, 's> {
             cache: vec![empty; SLOTS],
             events: Vec::new(),
             cats: Vec::new(),
-            last_policy: None,
+            policies: Vec::new(),
         }
     }
 
@@ -165,8 +165,12 @@ impl<'r, 's> Scanner<'r, 's> {
         candidates.sort_unstable();
         candidates.dedup();
         let mut out = Vec::new();
+        // A category is numbered after its parent, so a wider candidate
+        // comes first; one within a lapse already found adds nothing.
         for c in candidates {
-            self.settle(c, &mut out);
+            if !out.iter().any(|w| self.part_of(&c, w)) {
+                self.settle(c, &mut out);
+            }
         }
         out.sort_unstable();
         out.dedup();
@@ -214,15 +218,13 @@ impl<'r, 's> Scanner<'r, 's> {
     }
 
     /// A grant's class by its policy and version, remembered for the last
-    /// pair met (a compact store lends the same two for all its grants under
+    /// few pairs met (a compact store lends the same two for all its grants under
     /// a version); `None` for a grant the scan does not read.
     fn class(&mut self, e: &EventView<'s>) -> Option<Class> {
         let pair = (e.policy_id.as_str().as_ptr().addr(), e.policy_version.as_ptr().addr());
         let lens = (e.policy_id.as_str().len(), e.policy_version.len());
-        if let Some((p, l, class)) = self.last_policy
-            && (p, l) == (pair, lens)
-        {
-            return class;
+        if let Some((_, _, class)) = self.policies.iter().find(|(p, l, _)| (*p, *l) == (pair, lens)) {
+            return *class;
         }
         let r = self.rescan;
         let class = if e.policy_id != &r.policy {
@@ -232,7 +234,10 @@ impl<'r, 's> Scanner<'r, 's> {
         } else {
             (e.policy_version == r.new).then_some(Class::Renews)
         };
-        self.last_policy = Some((pair, lens, class));
+        if self.policies.len() == 8 {
+            self.policies.clear();
+        }
+        self.policies.push((pair, lens, class));
         class
     }
 
