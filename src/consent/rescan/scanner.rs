@@ -115,6 +115,8 @@ pub(super) struct Scanner<'r, 's> {
     cache: Vec<ScopeIds>,
     events: Vec<Digest<'s>>,
     cats: Vec<u32>,
+    /// The candidates and the lapses of the subject being scanned.
+    items: (Vec<Item>, Vec<Item>),
     /// The last few policies and versions met (their addresses and lengths
     /// while the store is borrowed), and their class.
     policies: Vec<Pair>,
@@ -150,6 +152,7 @@ impl<'r, 's> Scanner<'r, 's> {
             events: Vec::new(),
             cats: Vec::new(),
             policies: Vec::new(),
+            items: (Vec::new(), Vec::new()),
         }
     }
 
@@ -161,23 +164,25 @@ impl<'r, 's> Scanner<'r, 's> {
         }
         // Stable: ties stay in the order recorded.
         self.events.sort_by_key(|e| e.at);
-        let mut candidates = self.candidates();
+        // The buffers are reused from subject to subject.
+        let (mut candidates, mut out) = std::mem::take(&mut self.items);
+        out.clear();
+        self.candidates(&mut candidates);
         candidates.sort_unstable();
         candidates.dedup();
-        let mut out = Vec::new();
         // A category is numbered after its parent, so a wider candidate
         // comes first; one within a lapse already found adds nothing.
-        for c in candidates {
+        for c in candidates.drain(..) {
             if !out.iter().any(|w| self.part_of(&c, w)) {
                 self.settle(c, &mut out);
             }
         }
         out.sort_unstable();
         out.dedup();
-        let wider = out.clone();
-        out.retain(|l| !wider.iter().any(|w| w.cat != l.cat && self.part_of(l, w)));
-        let mut lapsed: Vec<Lapsed> = out.into_iter().filter_map(|i| self.named(i)).collect();
+        let widest = out.iter().filter(|l| !out.iter().any(|w| w.cat != l.cat && self.part_of(l, w)));
+        let mut lapsed: Vec<Lapsed> = widest.filter_map(|i| self.named(*i)).collect();
         lapsed.sort_by(|a, b| a.key().cmp(&b.key()));
+        self.items = (candidates, out);
         lapsed
     }
 
@@ -260,8 +265,7 @@ impl<'r, 's> Scanner<'r, 's> {
     /// the narrower of the grant's and the fresh consent's categories (a
     /// grant above the category, even one too little sensitive to cover it
     /// whole, may cover parts of it, which `settle` finds), the recipient.
-    fn candidates(&self) -> Vec<Item> {
-        let mut out = Vec::new();
+    fn candidates(&self, out: &mut Vec<Item>) {
         for e in self.events.iter().filter(|e| e.class == Class::Concerned) {
             for f in self.fresh.iter().filter(|f| self.names(e, f.purpose)) {
                 let recipient = match (f.recipient, e.recipient) {
@@ -284,7 +288,6 @@ impl<'r, 's> Scanner<'r, 's> {
                 }
             }
         }
-        out
     }
 
     /// Adds `c` to `out` if it lapses whole; else the parts of it that
