@@ -162,8 +162,11 @@ impl<'r, 's> Scanner<'r, 's> {
         if !self.events.iter().any(|e| e.class == Class::Concerned) {
             return Vec::new();
         }
-        // Stable: ties stay in the order recorded.
-        self.events.sort_by_key(|e| e.at);
+        // Stable: ties stay in the order recorded. Most histories are
+        // recorded in time order already.
+        if !self.events.is_sorted_by_key(|e| e.at) {
+            self.events.sort_by_key(|e| e.at);
+        }
         // The buffers are reused from subject to subject.
         let (mut candidates, mut out) = std::mem::take(&mut self.items);
         out.clear();
@@ -195,6 +198,16 @@ impl<'r, 's> Scanner<'r, 's> {
         let r = self.rescan;
         let at = key(r.at);
         for e in history.filter(|e| e.time() <= at) {
+            let slot = slot(e.scope);
+            if self.cache.get(slot).is_none_or(|c| c.addr != std::ptr::from_ref(e.scope).addr()) {
+                let ids = self.scope_ids(e.scope);
+                if let Some(s) = self.cache.get_mut(slot) {
+                    *s = ids;
+                }
+            }
+            if self.cache.get(slot).is_none_or(|ids| ids.purposes == 0) {
+                continue;
+            }
             let class = match e.qualities {
                 None => Class::End,
                 Some(_) if e.expires.is_some_and(|x| x <= r.at) => continue,
@@ -203,17 +216,7 @@ impl<'r, 's> Scanner<'r, 's> {
                     None => continue,
                 },
             };
-            let slot = slot(e.scope);
-            if self.cache.get(slot).is_none_or(|c| c.addr != std::ptr::from_ref(e.scope).addr()) {
-                let ids = self.scope_ids(e.scope);
-                if let Some(s) = self.cache.get_mut(slot) {
-                    *s = ids;
-                }
-            }
             let Some(ids) = self.cache.get(slot) else { continue };
-            if ids.purposes == 0 {
-                continue;
-            }
             let start = self.cats.len();
             self.cats.extend_from_slice(&ids.cats);
             let qualities = e.qualities.unwrap_or(ConsentQualities::empty());
@@ -223,8 +226,8 @@ impl<'r, 's> Scanner<'r, 's> {
     }
 
     /// A grant's class by its policy and version, remembered for the last
-    /// few pairs met (a compact store lends the same two for all its grants under
-    /// a version); `None` for a grant the scan does not read.
+    /// few pairs met (a compact store lends the same two for all its grants
+    /// under a version); `None` for a grant the scan does not read.
     fn class(&mut self, e: &EventView<'s>) -> Option<Class> {
         let pair = (e.policy_id.as_str().as_ptr().addr(), e.policy_version.as_ptr().addr());
         let lens = (e.policy_id.as_str().len(), e.policy_version.len());
