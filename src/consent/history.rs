@@ -54,6 +54,16 @@ pub trait ConsentHistory {
     fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = EventView<'a>> + 'a;
 }
 
+impl<S: ConsentHistory + ?Sized> ConsentHistory for &S {
+    fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
+        (**self).subjects()
+    }
+
+    fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = EventView<'a>> + 'a {
+        (**self).history(subject)
+    }
+}
+
 /// A grant or an ending event as a [`ConsentHistory`] lends it: borrowed
 /// from the store, nothing copied.
 #[derive(Clone, Copy, Debug)]
