@@ -1038,6 +1038,7 @@ impl super::ConsentHistory for CompactLedger {
 impl CompactLedger {
     /// An event as [`ConsentHistory`](super::ConsentHistory) lends it;
     /// `None` for a permission switch.
+    #[inline]
     fn view(&self, h: &Hot, c: &Cold) -> Option<super::EventView<'_>> {
         let scope = self.scope_names.get(usize::try_from(h.scope).ok()?)?;
         let (id, version) = self.policies.value(c.policy)?;

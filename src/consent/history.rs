@@ -105,6 +105,7 @@ impl<'a> EventView<'a> {
     /// A grant (with `qualities`) or an ending event (without) at `time`,
     /// UTC seconds and nanoseconds, for a ledger of this crate that keeps
     /// them so.
+    #[inline]
     pub(crate) fn made(
         time: (i64, u32),
         policy: (&'a PolicyId, &'a str),
@@ -122,11 +123,13 @@ impl<'a> EventView<'a> {
 
     /// When it happened, as UTC seconds and nanoseconds: orders like
     /// [`at`](Self::at).
+    #[inline]
     pub(crate) fn time(&self) -> (i64, u32) {
         self.time
     }
 
     /// The view of a stored event; `None` for a permission switch.
+    #[inline]
     pub fn of(event: &'a ConsentEvent) -> Option<Self> {
         let at = event.at.with_timezone(&Utc);
         let policy = (&event.policy_id, event.policy_version.as_str());
@@ -145,6 +148,7 @@ impl<'a> EventView<'a> {
 }
 
 /// A time as UTC seconds and nanoseconds, which order like the time.
+#[inline]
 pub(crate) fn key(at: DateTime<Utc>) -> (i64, u32) {
     (at.timestamp(), at.timestamp_subsec_nanos())
 }

@@ -27,6 +27,7 @@ fn bit(purpose: usize) -> u64 {
 const SLOTS: usize = 256;
 
 /// A scope's slot in [`Scanner::cache`], from its address.
+#[inline]
 fn slot(scope: &Scope) -> usize {
     (std::ptr::from_ref(scope).addr() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(8) as usize % SLOTS
 }
@@ -228,6 +229,7 @@ impl<'r, 's> Scanner<'r, 's> {
     /// A grant's class by its policy and version, remembered for the last
     /// few pairs met (a compact store lends the same two for all its grants
     /// under a version); `None` for a grant the scan does not read.
+    #[inline]
     fn class(&mut self, e: &EventView<'s>) -> Option<Class> {
         let pair = (e.policy_id.as_str().as_ptr().addr(), e.policy_version.as_ptr().addr());
         let lens = (e.policy_id.as_str().len(), e.policy_version.len());
