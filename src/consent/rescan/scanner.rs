@@ -334,24 +334,25 @@ impl<'r, 's> Scanner<'r, 's> {
     /// asked.
     fn lapses(&self, c: Item) -> bool {
         let w = &self.words;
-        let applies = |e: &Digest<'_>| self.names(e, c.purpose) && (e.recipient == NONE || e.recipient == c.recipient);
-        let ends = |e: &Digest<'_>| {
-            e.class == Class::End
-                && applies(e)
-                && self.cats_of(e).iter().any(|&k| w.within(k, c.cat) || w.within(c.cat, k))
-        };
-        let last_end = self.events.iter().rposition(ends);
-        let after = self.events.get(last_end.map_or(0, |end| end + 1)..).unwrap_or_default();
-        let grants = after
-            .iter()
-            .filter(|e| e.class != Class::End && applies(e) && self.cats_of(e).iter().any(|&g| w.covers(g, c.cat)));
         let asked = ConsentQualities::from_bits_retain(c.qualities);
         let mut lapses = false;
-        for e in grants {
-            if e.class == Class::Renews && e.qualities.contains(asked) {
-                return false;
+        // From the latest back to the latest event that ends `c`: the
+        // grants after it are those in force.
+        for e in self.events.iter().rev() {
+            if !self.names(e, c.purpose) || (e.recipient != NONE && e.recipient != c.recipient) {
+                continue;
             }
-            lapses |= e.class == Class::Concerned;
+            let cats = self.cats_of(e);
+            if e.class == Class::End {
+                if cats.iter().any(|&k| w.within(k, c.cat) || w.within(c.cat, k)) {
+                    break;
+                }
+            } else if cats.iter().any(|&g| w.covers(g, c.cat)) {
+                if e.class == Class::Renews && e.qualities.contains(asked) {
+                    return false;
+                }
+                lapses |= e.class == Class::Concerned;
+            }
         }
         lapses
     }
