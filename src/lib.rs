@@ -29,7 +29,9 @@
 //! - [`Taxonomy`] and [`CategoryKey`]: hierarchical data categories with
 //!   their [`Sensitivity`].
 //! - [`ConsentEvent`], [`ConsentQualities`], [`InMemoryLedger`] and the
-//!   [`ConsentStore`] trait: the consent history the evaluator reads.
+//!   [`ConsentStore`] trait: the consent history the evaluator reads;
+//!   [`ConsentHistory`] and [`Rescan`]: who must consent again after a
+//!   revision, streamed for a batch job.
 //! - [`Request`] in, [`Decision`] out: [`Verdict`], per-category
 //!   [`CategoryOutcome`]s, [`Reason`]s, [`Obligation`]s and [`Unmet`]
 //!   requirements.
@@ -235,8 +237,9 @@ pub use crate::audit::{
     verify_store,
 };
 pub use crate::consent::{
-    CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery,
-    ConsentStatus, ConsentStore, Described, Grants, InMemoryLedger, Scope,
+    CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities,
+    ConsentQuery, ConsentStatus, ConsentStore, Described, EventView, Grants, InMemoryLedger, Lapsed, Reconsent, Rescan,
+    Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,

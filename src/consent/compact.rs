@@ -66,6 +66,9 @@ pub struct CompactLedger {
     /// What grants told the person of purposes and recipients the policy
     /// does not name.
     described: Interner<Described>,
+    /// Each interned scope by name, at its id, for the walk of
+    /// [`ConsentHistory`](super::ConsentHistory).
+    scope_names: Vec<Scope>,
     permissions: Vec<Permission>,
     expiries: Vec<Stamp>,
     len: usize,
@@ -608,7 +611,11 @@ impl CompactLedger {
             Some(d) => self.described.intern(d)?,
             None => NONE,
         };
-        self.scopes.intern(&ScopeIds { purposes, categories, recipient, described })
+        let id = self.scopes.intern(&ScopeIds { purposes, categories, recipient, described })?;
+        if usize::try_from(id).is_ok_and(|i| i == self.scope_names.len()) {
+            self.scope_names.push(scope.clone());
+        }
+        Ok(id)
     }
 
     /// Interns a category and, before it, each of its ancestors not yet
@@ -1153,6 +1160,41 @@ impl ConsentStore for CompactLedger {
             on = r.kind == Kind::PermissionOn;
         }
         on
+    }
+}
+
+impl super::ConsentHistory for CompactLedger {
+    /// The subjects in the order of the ledger's map, the same on every
+    /// walk while nothing is appended.
+    fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
+        self.subjects.keys().map(|k| match k {
+            SubjectKey::Shared(id) => id.clone(),
+            SubjectKey::Inline { .. } => SubjectId::from(String::from_utf8_lossy(k.as_bytes()).as_ref()),
+        })
+    }
+
+    fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = super::EventView<'a>> + 'a {
+        let events = self.events_of(subject).into_iter();
+        events.flat_map(move |e| e.hot.iter().zip(&e.cold).filter_map(move |(h, c)| self.view(h, c)))
+    }
+}
+
+impl CompactLedger {
+    /// An event as [`ConsentHistory`](super::ConsentHistory) lends it;
+    /// `None` for a permission switch.
+    #[inline]
+    fn view(&self, h: &Hot, c: &Cold) -> Option<super::EventView<'_>> {
+        let scope = self.scope_names.get(usize::try_from(h.scope).ok()?)?;
+        let (id, version) = self.policies.value(c.policy)?;
+        let (qualities, expires) = match h.kind {
+            Kind::Grant => {
+                let expires = self.expiry(h, c).and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos));
+                (Some(ConsentQualities::from_bits_retain(h.detail)), expires)
+            }
+            Kind::PermissionOn | Kind::PermissionOff => return None,
+            Kind::Refuse | Kind::Withdraw | Kind::Expire | Kind::Revoke => (None, None),
+        };
+        Some(super::EventView::made((h.secs, c.nanos), (id, version.as_str()), scope, qualities, expires))
     }
 }
 

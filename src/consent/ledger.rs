@@ -255,6 +255,18 @@ impl ConsentStore for InMemoryLedger {
     }
 }
 
+impl super::ConsentHistory for InMemoryLedger {
+    /// The subjects in the order of the ledger's map, the same on every
+    /// walk while nothing is appended.
+    fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
+        self.subjects.keys().cloned()
+    }
+
+    fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = super::EventView<'a>> + 'a {
+        self.subjects.get(subject).into_iter().flat_map(|e| e.events.iter().filter_map(super::EventView::of))
+    }
+}
+
 /// What `event`, at or before the query's time, means for the query:
 /// `None` when it neither grants nor ends.
 fn effect(event: &ConsentEvent, q: &ConsentQuery<'_>) -> Option<Effect> {

@@ -1,9 +1,13 @@
 //! Consent: the qualities a grant has, the append-only ledger of consent
-//! events, and the [`ConsentStore`] trait the evaluator reads.
+//! events, the [`ConsentStore`] trait the evaluator reads, the
+//! [`ConsentHistory`] walk of a store, and the [`Rescan`] of who must
+//! consent again after a revision.
 
 mod compact;
+mod history;
 mod ledger;
 mod qualities;
+mod rescan;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,8 +18,10 @@ use crate::policy::{Permission, RecipientKind};
 use crate::taxonomy::CategoryKey;
 
 pub use compact::CompactLedger;
+pub use history::{ConsentHistory, EventView};
 pub use ledger::InMemoryLedger;
 pub use qualities::{ConsentQualities, Grants};
+pub use rescan::{Lapsed, Reconsent, Rescan};
 
 /// One event in a subject's consent history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

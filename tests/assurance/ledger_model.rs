@@ -98,7 +98,8 @@ fn op() -> impl Strategy<Value = (ConsentEvent, u8, u8)> {
     (generate::event(), 0u8..20, 0u8..32)
 }
 
-fn covering(tax: &Taxonomy, k: &CategoryKey) -> Vec<CategoryKey> {
+/// The ancestors of `k` whose grants cover it, as the engine computes them.
+pub(crate) fn covering(tax: &Taxonomy, k: &CategoryKey) -> Vec<CategoryKey> {
     let own = tax.get(k).map(|i| i.sensitivity);
     let mut out = Vec::new();
     let mut p = k.parent();

@@ -10,6 +10,8 @@
 //! - `properties`: deny by default, monotonic consent, time travel, consent
 //!   qualities, the guardian threshold, determinism.
 //! - `ledger_model`: the consent ledger beside a plain `BTreeMap` model.
+//! - `rescan`: the re-consent scan beside a brute force of `has_consent`-style
+//!   look-ups over every subject, purpose, category and recipient.
 //! - `round_trip`: every serialised type through JSON and back.
 //!
 //! # Case counts
@@ -48,6 +50,7 @@ mod generate;
 mod ledger_model;
 mod properties;
 mod reference;
+mod rescan;
 mod round_trip;
 
 use proptest::test_runner::{Config, RngSeed};
