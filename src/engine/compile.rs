@@ -54,19 +54,9 @@ pub(super) fn compile(validated: Validated) -> Engine {
     // (empty: any purpose).
     let data_state_purposes =
         policy.actions.iter().map(|a| a.data_states.iter().map(|ds| sets.purposes(&ds.purposes)).collect()).collect();
-    // For each action rule, which of its exceptions may permit: those on a
-    // ground with a PIPL basis, and those the policy acknowledges.
-    let exceptions_usable = (policy.actions.iter().enumerate())
-        .map(|(i, a)| {
-            let usable = |(j, e): (usize, &crate::policy::Exception)| {
-                e.ground.pipl_basis().is_some() || policy.acknowledges_unbased_exception(i, j)
-            };
-            a.exceptions.iter().enumerate().map(usable).collect()
-        })
-        .collect();
     Engine {
         retention_by_cat: retention_by_cat(&retention, cats.len()),
-        exceptions_usable,
+        exceptions_usable: exceptions_usable(&policy),
         purpose_rules: policy.purposes.iter().map(|p| RuleId::new(p.id.as_str())).collect(),
         recipient_rules: (policy.recipients.iter().map(|r| RuleId::new(r.id.as_str())))
             .chain(named.recipients.iter().map(|(r, _)| RuleId::new(r.id.as_str())))
@@ -92,6 +82,19 @@ pub(super) fn compile(validated: Validated) -> Engine {
         taxonomy,
         stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed),
     }
+}
+
+/// For each action rule, which of its exceptions may permit: those on a
+/// ground with a PIPL basis, and those the policy acknowledges.
+fn exceptions_usable(policy: &Policy) -> Vec<Vec<bool>> {
+    (policy.actions.iter().enumerate())
+        .map(|(i, a)| {
+            let usable = |(j, e): (usize, &crate::policy::Exception)| {
+                e.ground.pipl_basis().is_some() || policy.acknowledges_unbased_exception(i, j)
+            };
+            a.exceptions.iter().enumerate().map(usable).collect()
+        })
+        .collect()
 }
 
 /// A revision after which earlier grants for a purpose stop covering it.
