@@ -41,11 +41,12 @@ pub(crate) fn bounds<'a>(
         Bounds {
             rule,
             minimum_ends: rule.minimum.map(|m| start.and_then(|t| period_end(settings, t, m)).ok_or(())),
-            // A rule that keeps nothing ends at the collection itself, not
-            // at the end of its day.
-            maximum_ends: rule.maximum.and_then(|m| {
-                start.and_then(|t| if rule.keeps_nothing() { Some(t) } else { period_end(settings, t, m) })
-            }),
+            // A maximum of zero keeps nothing past its start (the
+            // collection, the cancellation, the purpose's end): it ends at
+            // that instant, not at the end of its day.
+            maximum_ends: rule
+                .maximum
+                .and_then(|m| start.and_then(|t| if m.is_zero() { Some(t) } else { period_end(settings, t, m) })),
         }
     })
 }

@@ -1515,7 +1515,12 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
     };
     // Minimum end per rule: None (no minimum), Some(None) (trigger unknown).
     let min_end = |r: &RetentionRule| r.minimum.map(|m| start(r).map(|t| period_end(ctx.policy, t, m)));
-    let max_end = |r: &RetentionRule| r.maximum.and_then(|m| start(r).map(|t| period_end(ctx.policy, t, m)));
+    // docs "Retention": a maximum of zero ends at its start itself, whatever
+    // the trigger, not at the end of that day.
+    let max_end = |r: &RetentionRule| {
+        r.maximum
+            .and_then(|m| start(r).map(|t| if months_and_days(m) == (0, 0) { t } else { period_end(ctx.policy, t, m) }))
+    };
     let pending: Vec<(&RetentionRule, DateTime<FixedOffset>)> = rules
         .iter()
         .filter_map(|r| match min_end(r) {

@@ -190,8 +190,9 @@ fn retaining_transactions_within_3_years_is_permitted_until_the_minimum() {
 
 #[test]
 fn retaining_account_data_after_cancellation_is_denied_with_a_deadline() {
-    // Maximum P0D from cancellation on 2024-03-01: the period ends with that
-    // day, so the data must be gone by 2024-03-02 00:00 +08:00.
+    // Maximum P0D from cancellation on 2024-03-01 12:00: a maximum of zero
+    // keeps nothing past its trigger (004 §5.3, §10: cancellation takes
+    // effect at once; issue 14), so the data was due at the cancellation.
     let mut r = retain(PHONE, "2024-05-20T10:00:00+08:00");
     r.events.account_cancelled = Some(t("2024-03-01T12:00:00+08:00"));
     let d = eval0(&r);
@@ -199,7 +200,7 @@ fn retaining_account_data_after_cancellation_is_denied_with_a_deadline() {
     assert_reason(&d, "004.retention.account", Effect::Deny);
     assert!(
         d.obligations
-            .contains(&Obligation::DeleteBy { by: t("2024-03-02T00:00:00+08:00"), end: EndAction::DeleteOrAnonymise }),
+            .contains(&Obligation::DeleteBy { by: t("2024-03-01T12:00:00+08:00"), end: EndAction::DeleteOrAnonymise }),
         "{d}"
     );
     assert!(d.obligations.contains(&Obligation::PurgeBackupsAtNextCycle), "{d}");
@@ -313,14 +314,21 @@ fn records() -> Vec<RetentionRecord> {
 }
 
 /// Face data is due from its collection (004 §1.2.2: the platform keeps
-/// none, issue 14); the cancelled account's data only from the next day.
+/// none) and the cancelled account's data from the cancellation (004 §5.3,
+/// §10): a maximum of zero keeps nothing past its trigger (issue 14).
 #[test]
-fn planner_finds_only_face_data_due_on_the_day_of_collection_or_cancellation() {
+fn planner_finds_data_kept_for_zero_days_due_at_collection_or_cancellation() {
     let planner = RetentionPlanner::new(engine());
-    assert!(planner.due(&records(), t("2024-05-20T09:59:59+08:00")).is_empty());
-    let due = planner.due(&records(), t("2024-05-20T23:59:59+08:00"));
-    assert_eq!(due.iter().map(|d| d.index).collect::<Vec<_>>(), vec![0]);
+    assert!(planner.due(&records(), t("2024-05-20T08:59:59+08:00")).is_empty());
+    // The held copy (2) is due too until its hold starts at 12:00.
+    let due = planner.due(&records(), t("2024-05-20T09:59:59+08:00"));
+    assert_eq!(due.iter().map(|d| d.index).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(due[0].since, t("2024-05-20T09:00:00+08:00"));
+    let due = planner.due(&records(), t("2024-05-20T10:00:00+08:00"));
+    assert_eq!(due.iter().map(|d| d.index).collect::<Vec<_>>(), vec![0, 1, 2]);
     assert_eq!(due[0].since, t("2024-05-20T10:00:00+08:00"));
+    let due = planner.due(&records(), t("2024-05-20T12:00:00+08:00"));
+    assert_eq!(due.iter().map(|d| d.index).collect::<Vec<_>>(), vec![0, 1]);
 }
 
 #[test]
@@ -338,7 +346,7 @@ fn planner_lists_face_and_cancelled_account_data_the_next_day() {
     assert!(due[0].obligations.is_empty());
 
     assert_eq!(due[1].end, EndAction::DeleteOrAnonymise);
-    assert_eq!(due[1].since, t("2024-05-21T00:00:00+08:00"));
+    assert_eq!(due[1].since, t("2024-05-20T09:00:00+08:00"));
     assert_eq!(due[1].rules, crate::rules(&["004.retention.account"]));
     assert_eq!(due[1].obligations, vec![Obligation::PurgeBackupsAtNextCycle]);
 }
