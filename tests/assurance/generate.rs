@@ -930,9 +930,10 @@ fn revision(first: Policy) -> BoxedStrategy<Policy> {
 
 /// Two versions of a policy (`0`, long in force, then `1`, in force from
 /// near the requests' time), a consent history about the second, its
-/// grants given under either version, and requests about it. Half of the
-/// second versions revise the first (`revision`), the others are any
-/// policy.
+/// grants given under either version (and a strong grant half of the
+/// time), and requests about it, a coherent provision among them when
+/// there is one. Half of the second versions revise the first
+/// (`revision`), the others are any policy.
 pub(crate) fn history_case() -> impl Strategy<Value = (Vec<Policy>, Vec<ConsentEvent>, Vec<Request>)> {
     (policy(), any::<bool>())
         .prop_flat_map(|(first, revise)| {
@@ -953,7 +954,10 @@ pub(crate) fn history_case() -> impl Strategy<Value = (Vec<Policy>, Vec<ConsentE
                     with_ids(evs)
                 },
             );
-            let r = vec(request_for(&second), 1..=4);
+            let r = (vec(request_for(&second), 1..=4), provision_for(&second)).prop_map(|(mut r, p)| {
+                r.extend(p);
+                r
+            });
             (Just(vec![first, second]), h, r)
         })
 }
@@ -1144,6 +1148,13 @@ pub(crate) fn request_for(policy: &Policy) -> BoxedStrategy<Request> {
     } else {
         request_from(names, false)
     }
+}
+
+/// A coherent provision (see `request_for`) when the policy has one, so
+/// that the grants as far as a recipient is concerned are asked often.
+fn provision_for(policy: &Policy) -> BoxedStrategy<Option<Request>> {
+    let names = Names::of(policy);
+    if names.provisions.is_empty() { Just(None).boxed() } else { request_from(names, true).prop_map(Some).boxed() }
 }
 
 /// The actions that provide data to a recipient.
