@@ -103,7 +103,9 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         let (Some(purpose), Some(cat)) = (self.purpose_id(), self.engine.cats.get(c)) else {
             return Grants::NONE;
         };
-        let mut query = ConsentQuery::new(&self.req.subject.id, purpose, &cat.key, self.at).covering(&cat.covering);
+        let mut query = ConsentQuery::new(&self.req.subject.id, purpose, &cat.key, self.at)
+            .covering(&cat.covering)
+            .under(&self.engine.policy.id, &self.engine.versions);
         query.purpose_undeclared = self.named_purpose.is_some();
         if let Some(recipient) = self.recipient_id().filter(|_| with_recipient) {
             query.recipient = Some(recipient);

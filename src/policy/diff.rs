@@ -423,7 +423,7 @@ impl Differ<'_> {
             };
             let reason = format!("recipient `{}` also receives {what}", r.id);
             self.push(ChangeKind::RecipientChanged, reason, old_path, new_path);
-            let lapsing = if new_categories.is_empty() { r.categories.clone() } else { new_categories };
+            let lapsing = if new_categories.is_empty() || weaker { r.categories.clone() } else { new_categories };
             self.recipient_consents(r, &lapsing);
         } else {
             let reason = format!("recipient `{}` receives less or under more protection, or its contact changes", r.id);

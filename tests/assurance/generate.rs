@@ -32,7 +32,7 @@
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use privacy_engine::{
     Action, Agreement, CategoryKey, Cites, ConsentEvent, ConsentQualities, DataState, Duty, Evidence, Ground,
-    Permission, Policy, PurposeId, RecipientKind, RecipientRequirement, Request, Sensitivity,
+    Permission, Policy, PurposeId, RecipientKind, RecipientRequirement, Request, Sensitivity, TaxonomySource,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -795,17 +795,196 @@ pub(crate) fn history_for(policy: &Policy, max: usize) -> BoxedStrategy<Vec<Cons
         .boxed()
 }
 
+/// One edit a revision makes to a policy's JSON form (`revision`): a kind
+/// of change the consent effects of docs "Policy changes" name, or one
+/// that asks no fresh consent. Indices are taken modulo the list's length.
+#[derive(Clone, Debug)]
+enum Edit {
+    /// Purpose `i` also lists the key (`categories_added`), and becomes
+    /// optional when the flag is set (`manner_of_use`).
+    PurposeGains(usize, &'static str, bool),
+    /// A category declaration takes the level (`sensitivity_raised` or
+    /// `_lowered`); in a built-in taxonomy one in three declares
+    /// `user.contact` sensitive instead.
+    Level(usize, Sensitivity),
+    /// A recipient is added, or replaces the one with its id.
+    Recipient(Value),
+    /// Recipient `i` changes by `how` (0 a key added, 1 a purpose added, 2
+    /// the region, 3 the kind, 4 less protected data, 5 an agreement gone,
+    /// 6 a key gone, 7 its name), with the key, region and kind given.
+    RecipientChanges(usize, u8, &'static str, &'static str, RecipientKind),
+    /// Purpose `i` flips its basis, or drops its last key.
+    PurposeOther(usize, bool),
+}
+
+/// The item `i` (modulo the length) of the array at `field`, if any.
+fn item<'a>(doc: &'a mut Value, field: &str, i: usize) -> Option<&'a mut Value> {
+    let list = doc.get_mut(field)?.as_array_mut()?;
+    let n = list.len();
+    list.get_mut(i.checked_rem(n)?)
+}
+
+/// Pushes `value` to the array `list` unless it holds it.
+fn add(list: &mut Value, value: Value) {
+    if let Some(a) = list.as_array_mut().filter(|a| !a.contains(&value)) {
+        a.push(value);
+    }
+}
+
+fn apply(doc: &mut Value, edit: &Edit) {
+    let purposes: Vec<Value> =
+        doc["purposes"].as_array().map(|a| a.iter().map(|p| p["id"].clone()).collect()).unwrap_or_default();
+    let declared = doc["settings"]["taxonomy"] == "declared";
+    match edit {
+        Edit::PurposeGains(i, key, optional) => {
+            let Some(p) = item(doc, "purposes", *i) else { return };
+            add(&mut p["categories"], json!(key));
+            if *optional {
+                p["basis"] = json!("optional");
+            }
+        }
+        Edit::Level(i, _) if !declared && i % 3 == 0 => {
+            if let Some(list) = doc["categories"].as_array_mut() {
+                list.retain(|d| d["key"] != "user.contact");
+                list.push(json!({"key": "user.contact", "sensitivity": "sensitive"}));
+            }
+        }
+        Edit::Level(i, level) => {
+            if let Some(d) = item(doc, "categories", *i) {
+                d["sensitivity"] = json!(level);
+            }
+        }
+        Edit::Recipient(r) => {
+            let Some(list) = doc["recipients"].as_array_mut() else { return };
+            list.retain(|x| x["id"] != r["id"]);
+            list.push(r.clone());
+        }
+        Edit::RecipientChanges(i, how, key, region, kind) => {
+            let Some(r) = item(doc, "recipients", *i) else { return };
+            match how {
+                0 => add(&mut r["categories"], json!(key)),
+                1 => {
+                    let more = purposes.iter().find(|p| !r["purposes"].as_array().is_some_and(|a| a.contains(p)));
+                    if let Some(p) = more {
+                        add(&mut r["purposes"], p.clone());
+                    }
+                }
+                2 => r["region"] = json!(region),
+                3 => r["kind"] = json!(kind),
+                4 => r["data_state"] = json!(DataState::Identifiable),
+                5 => {
+                    if let Some(a) = r["agreements"].as_array_mut().filter(|a| !a.is_empty()) {
+                        a.remove(0);
+                    }
+                }
+                6 => {
+                    if let Some(a) = r["categories"].as_array_mut().filter(|a| a.len() > 1) {
+                        a.pop();
+                    }
+                }
+                _ => r["name"] = json!("another party"),
+            }
+        }
+        Edit::PurposeOther(i, flip) => {
+            let Some(p) = item(doc, "purposes", *i) else { return };
+            if *flip {
+                p["basis"] = json!(if p["basis"] == "core" { "optional" } else { "core" });
+            } else if let Some(a) = p["categories"].as_array_mut().filter(|a| a.len() > 1) {
+                a.pop();
+            }
+        }
+    }
+}
+
+/// A revision of `first` as version `1`: one to four edits (`Edit`), each
+/// kept when the policy stays valid.
+fn revision(first: Policy) -> BoxedStrategy<Policy> {
+    let pool = pool(first.settings.taxonomy == TaxonomySource::Declared);
+    let (np, nr) = (first.purposes.len(), first.recipients.len());
+    let levels = vec![Sensitivity::NonPersonal, Sensitivity::Personal, Sensitivity::Sensitive];
+    let edit = prop_oneof![
+        3 => (any::<usize>(), select(pool.clone()), proptest::bool::weighted(0.3))
+            .prop_map(|(i, k, o)| Edit::PurposeGains(i, k, o)),
+        3 => (any::<usize>(), select(levels)).prop_map(|(i, s)| Edit::Level(i, s)),
+        2 => recipient(RECIPIENT_IDS[nr.min(2)], np, pool.clone()).prop_map(Edit::Recipient),
+        4 => (any::<usize>(), 0u8..8, select(pool), select(REGIONS), select(KINDS))
+            .prop_map(|(i, how, k, region, kind)| Edit::RecipientChanges(i, how, k, region, kind)),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(i, flip)| Edit::PurposeOther(i, flip)),
+    ];
+    vec(edit, 1..=4)
+        .prop_map(move |edits| {
+            let mut doc = serde_json::to_value(&first).unwrap();
+            doc["version"] = json!("1");
+            let mut out = Policy::from_json(&doc.to_string()).unwrap();
+            for e in &edits {
+                let mut next = doc.clone();
+                apply(&mut next, e);
+                if let Ok(p) = Policy::from_json(&next.to_string()) {
+                    (doc, out) = (next, p);
+                }
+            }
+            out
+        })
+        .boxed()
+}
+
 /// Two versions of a policy (`0`, long in force, then `1`, in force from
-/// near the requests' time), a consent history about the second and
-/// requests about it.
+/// near the requests' time), a consent history about the second, its
+/// grants given under either version (and a strong grant half of the
+/// time), and requests about it, a coherent provision among them when
+/// there is one. Half of the second versions revise the first
+/// (`revision`), the others are any policy.
 pub(crate) fn history_case() -> impl Strategy<Value = (Vec<Policy>, Vec<ConsentEvent>, Vec<Request>)> {
-    (policy(), policy(), near(CONSENT_DAYS)).prop_flat_map(|(mut first, mut second, from)| {
-        first.version = "0".into();
-        second.effective = base_time() + from;
-        let h = history_for(&second, 8);
-        let r = vec(request_for(&second), 1..=4);
-        (Just(vec![first, second]), h, r)
-    })
+    (policy(), any::<bool>())
+        .prop_flat_map(|(first, revise)| {
+            let second = if revise { revision(first.clone()) } else { policy().boxed() };
+            (Just(first), second, near(CONSENT_DAYS))
+        })
+        .prop_flat_map(|(mut first, mut second, from)| {
+            first.version = "0".into();
+            second.effective = base_time() + from;
+            let h = (history_for(&second, 8), vec(any::<bool>(), 10), strong_grant(&second)).prop_map(
+                |(mut evs, earlier, strong)| {
+                    evs.extend(strong);
+                    for (e, earlier) in evs.iter_mut().zip(earlier) {
+                        if earlier && e.policy_id.as_str() == "gen" {
+                            e.policy_version = "0".into();
+                        }
+                    }
+                    with_ids(evs)
+                },
+            );
+            let r = (vec(request_for(&second), 1..=4), provision_for(&second)).prop_map(|(mut r, p)| {
+                r.extend(p);
+                r
+            });
+            (Just(vec![first, second]), h, r)
+        })
+}
+
+/// Half of the time, a grant with every quality for one of the policy's
+/// purposes and one of its keys, to one of its recipients in half of those,
+/// given a day before the requests: one that permits unless a revision made
+/// it lapse.
+fn strong_grant(policy: &Policy) -> BoxedStrategy<Option<ConsentEvent>> {
+    if policy.purposes.is_empty() {
+        return Just(None).boxed();
+    }
+    let purposes = policy.purposes.clone();
+    let recipients: Vec<Option<String>> =
+        policy.recipients.iter().map(|r| Some(r.id.as_str().to_owned())).chain([None]).collect();
+    let at = base_time() - Duration::days(1);
+    let grant = (select(purposes), any::<usize>(), select(recipients)).prop_map(move |(p, k, recipient)| {
+        let category = p.categories.get(k % p.categories.len().max(1)).cloned();
+        let scope = json!({"purposes": [p.id], "categories": [category], "recipient": recipient});
+        let all = ["affirmative", "explicit", "separate", "written", "guardian"];
+        let event = strip_nulls(json!({
+            "id": uuid::Uuid::nil(), "at": at, "subject": SUBJECT, "policy_id": "gen", "policy_version": "1",
+            "change": {"type": "grant", "qualities": all, "scope": scope},
+        }));
+        serde_json::from_value(event).unwrap()
+    });
+    proptest::option::weighted(0.5, grant).boxed()
 }
 
 /// A policy, a consent history and requests about it.
@@ -969,6 +1148,13 @@ pub(crate) fn request_for(policy: &Policy) -> BoxedStrategy<Request> {
     } else {
         request_from(names, false)
     }
+}
+
+/// A coherent provision (see `request_for`) when the policy has one, so
+/// that the grants as far as a recipient is concerned are asked often.
+fn provision_for(policy: &Policy) -> BoxedStrategy<Option<Request>> {
+    let names = Names::of(policy);
+    if names.provisions.is_empty() { Just(None).boxed() } else { request_from(names, true).prop_map(Some).boxed() }
 }
 
 /// The actions that provide data to a recipient.

@@ -345,44 +345,82 @@ pub(crate) struct Events<'a> {
     w: usize,
 }
 
-/// What a revision asks of earlier grants, by docs/policy-format.md
-/// ("Policy histories"): the purposes (recipient `None`) whose grants lapse
-/// as a whole, and the (purpose, recipient) pairs whose grants lapse as far
-/// as that recipient is concerned. A purpose of both versions lapses when
-/// its basis, its set of categories, or the qualities the consent
-/// requirements naming it (or naming no purpose) ask, with affirmative
-/// added, change; else, for each recipient serving it in the new version,
-/// when that recipient did not serve it before with the same kind, region
-/// and set of categories.
-fn lapses(old: &Policy, new: &Policy) -> Vec<(PurposeId, Option<RecipientId>)> {
-    let asked = |p: &Policy, id: &PurposeId| {
-        let mut q = ConsentQualities::AFFIRMATIVE;
-        for r in &p.consent_requirements {
-            if r.purposes.is_empty() || r.purposes.contains(id) {
-                q |= r.qualities;
-            }
-        }
-        q
-    };
-    let set = |cats: &[CategoryKey]| cats.iter().map(|c| c.as_str().to_owned()).collect::<BTreeSet<_>>();
+/// Grants that stop counting from a revision (docs "Policy changes",
+/// consent effects, and "Policy histories"): those for `purpose` covering a
+/// category that is one of `categories`, above or below one (every category
+/// when `None`), and, when `recipient` is set, only as far as that
+/// recipient is concerned.
+struct Lapse {
+    purpose: PurposeId,
+    categories: Option<Vec<CategoryKey>>,
+    recipient: Option<RecipientId>,
+}
+
+impl Lapse {
+    /// Whether a grant for `purpose`, counted for `category` and the
+    /// recipient (`None`: the controller's own processing), lapses.
+    fn matches(&self, purpose: &PurposeId, category: &CategoryKey, recipient: Option<&RecipientId>) -> bool {
+        &self.purpose == purpose
+            && self.categories.as_ref().is_none_or(|cs| cs.iter().any(|c| within(category, c) || within(c, category)))
+            && self.recipient.as_ref().is_none_or(|r| recipient == Some(r))
+    }
+}
+
+/// What the revision from `old` to `new` asks of earlier grants, by the
+/// consent effects of docs "Policy changes". Only optional purposes (as
+/// `new` declares them) have grants to lapse:
+///
+/// - a purpose that lists a key it did not: all of its grants (PIPL art.
+///   14, the processing as a whole);
+/// - a key declared in either version that is more sensitive in `new`'s
+///   categories: for each purpose listing it, a key below or above it,
+///   the grants for that key;
+/// - a recipient that is new, or another party (`kind`, `name`, `region`)
+///   or serving a purpose it did not: for each purpose it serves, grants
+///   as far as it is concerned, for all its categories; one receiving less
+///   protected data (`data_state`) or with an agreement gone: the same;
+///   else one receiving keys it did not: for those keys.
+fn lapses(old: &Policy, new: &Policy) -> Vec<Lapse> {
+    let optional: Vec<&Purpose> = new.purposes.iter().filter(|p| p.basis == PurposeBasis::Optional).collect();
     let mut out = Vec::new();
-    for p in &new.purposes {
+    for p in &optional {
         let Some(o) = old.purposes.iter().find(|o| o.id == p.id) else { continue };
-        if o.basis != p.basis || set(&o.categories) != set(&p.categories) || asked(old, &p.id) != asked(new, &p.id) {
-            out.push((p.id.clone(), None));
+        if p.categories.iter().any(|c| !o.categories.contains(c)) {
+            out.push(Lapse { purpose: p.id.clone(), categories: None, recipient: None });
+        }
+    }
+    let (before, after) = (categories(old), categories(new));
+    let declared: BTreeSet<&CategoryKey> = old.categories.iter().chain(&new.categories).map(|c| &c.key).collect();
+    for key in declared {
+        let (Some(a), Some(b)) = (before.get(key.as_str()), after.get(key.as_str())) else { continue };
+        if rank(*b) <= rank(*a) {
             continue;
         }
-        for r in new.recipients.iter().filter(|r| r.purposes.contains(&p.id)) {
-            let kept = old.recipients.iter().any(|x| {
-                x.id == r.id
-                    && x.purposes.contains(&p.id)
-                    && x.kind == r.kind
-                    && x.region == r.region
-                    && set(&x.categories) == set(&r.categories)
-            });
-            if !kept {
-                out.push((p.id.clone(), Some(r.id.clone())));
+        for p in optional.iter().filter(|p| p.categories.iter().any(|c| within(c, key) || within(key, c))) {
+            out.push(Lapse { purpose: p.id.clone(), categories: Some(vec![key.clone()]), recipient: None });
+        }
+    }
+    for r in &new.recipients {
+        let lapsing: Vec<CategoryKey> = match old.recipients.iter().find(|o| o.id == r.id) {
+            None => r.categories.clone(),
+            Some(o) => {
+                let another = o.kind != r.kind || o.name != r.name || o.region != r.region;
+                let more_purposes = r.purposes.iter().any(|p| !o.purposes.contains(p));
+                let weaker = protection(r.data_state) < protection(o.data_state)
+                    || o.agreements.iter().any(|a| !r.agreements.contains(a));
+                if another || more_purposes || weaker {
+                    r.categories.clone()
+                } else {
+                    r.categories.iter().filter(|c| !o.categories.contains(c)).cloned().collect()
+                }
             }
+        };
+        if lapsing.is_empty() {
+            continue;
+        }
+        for p in optional.iter().filter(|p| r.purposes.contains(&p.id)) {
+            let categories = Some(lapsing.clone());
+            out.push(Lapse { purpose: p.id.clone(), categories, recipient: Some(r.id.clone()) });
         }
     }
     out
@@ -401,11 +439,16 @@ impl<'a> Events<'a> {
     }
 
     /// Whether a grant event counts for a decision under `versions[w]`
-    /// about `purpose` (and the recipient): given under the same policy id,
-    /// in one of its versions, and no version after the earlier of the two
-    /// up to the later made the purpose (or the purpose for this recipient)
-    /// lapse.
-    fn grant_counts(&self, e: &ConsentEvent, purpose: &PurposeId, recipient: Option<&RecipientId>) -> bool {
+    /// about `purpose`, `category` (and the recipient): given under the
+    /// same policy id, in one of its versions, and no version after the
+    /// earlier of the two up to the later made a lapse that matches it.
+    fn grant_counts(
+        &self,
+        e: &ConsentEvent,
+        purpose: &PurposeId,
+        category: &CategoryKey,
+        recipient: Option<&RecipientId>,
+    ) -> bool {
         if self.versions.is_empty() {
             return true;
         }
@@ -416,9 +459,7 @@ impl<'a> Events<'a> {
         let Some(v) = self.versions.iter().position(|p| p.version == e.policy_version) else { return false };
         let (lo, hi) = (v.min(self.w), v.max(self.w));
         (lo + 1..=hi).all(|k| {
-            lapses(&self.versions[k - 1], &self.versions[k])
-                .iter()
-                .all(|(p, r)| p != purpose || r.as_ref().is_some_and(|r| Some(r) != recipient))
+            !lapses(&self.versions[k - 1], &self.versions[k]).iter().any(|l| l.matches(purpose, category, recipient))
         })
     }
 }
@@ -490,7 +531,7 @@ impl Events<'_> {
                 let (purpose_named, kind) = described;
                 let describes = (!purpose_named || d.is_some_and(|d| d.purpose.is_some()))
                     && kind.is_none_or(|k| d.is_some_and(|d| d.recipient_kind == Some(k)));
-                if covers && to_recipient && describes && self.grant_counts(e, purpose, recipient) {
+                if covers && to_recipient && describes && self.grant_counts(e, purpose, category, recipient) {
                     live.push(Live { qualities: *qualities, expires: expires.map(|x| x.with_timezone(&Utc)) });
                 }
             } else if scope.recipient.as_ref().is_none_or(|r| recipient == Some(r))

@@ -6,8 +6,8 @@
 //! consent lifts says so.
 
 use privacy_engine::{
-    Action, CompactLedger, ConsentChange, ConsentQualities, Described, Effect, Engine, Policy, RecipientKind, Request,
-    Unmet, Verdict,
+    Action, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, Described, Effect, Engine, InMemoryLedger,
+    Policy, RecipientKind, Request, Unmet, Verdict,
 };
 
 use crate::{Ledger, adult, aged, assert_reason, assert_verdict, eval, eval0, keys, scope, t};
@@ -118,11 +118,15 @@ fn share_002(recipient: &str) -> Request {
         .recipient(recipient)
 }
 
-fn grant_002(kind: RecipientKind, qualities: ConsentQualities) -> Ledger {
-    let mut l = Ledger::new();
+/// Alice's grant naming `acme.research`, given under seed 002 (one given
+/// under another policy does not count, docs "Policy histories").
+fn grant_002(kind: RecipientKind, qualities: ConsentQualities) -> InMemoryLedger {
     let mut s = scope("mall_delivery", &["user.contact"], Some("acme.research"));
     s.described = Some(Described::recipient("Acme Research Ltd, a market-research firm", kind));
-    l.push("alice", BEFORE, ConsentChange::Grant { qualities, scope: s, expires: None });
+    let change = ConsentChange::Grant { qualities, scope: s, expires: None };
+    let mut l = InMemoryLedger::new();
+    let id = uuid::Uuid::from_u128(1);
+    l.append(ConsentEvent::new(id, t(BEFORE), "alice", "seed-002", "undated", change)).unwrap();
     l
 }
 
@@ -132,14 +136,14 @@ fn a_recipient_named_in_an_explicit_consent_may_receive_in_002() {
     let purpose_exists = e.policy().purposes.iter().any(|p| p.id.as_str() == "mall_delivery");
     assert!(purpose_exists, "seed 002 declares `mall_delivery`");
     let l = grant_002(RecipientKind::Partner, ConsentQualities::separate());
-    let d = e.evaluate(&share_002("acme.research"), &l.ledger);
+    let d = e.evaluate(&share_002("acme.research"), &l);
     assert_verdict(&d, Verdict::Permit);
     assert_reason(&d, "002.named_in_consent.recipient", Effect::Permit);
     // The share binds the recipient the consent named, by its own name.
     assert!(d.to_json().contains("acme.research"), "{d}");
     // The compact ledger, bound or not, answers the same.
     let mut compact = CompactLedger::new();
-    compact.extend(l.ledger.events(&"alice".into()).cloned()).unwrap();
+    compact.extend(l.events(&"alice".into()).cloned()).unwrap();
     assert_eq!(e.evaluate(&share_002("acme.research"), &compact), d);
     e.bind_ledger(&mut compact);
     assert_eq!(e.evaluate(&share_002("acme.research"), &compact), d);
@@ -149,7 +153,7 @@ fn a_recipient_named_in_an_explicit_consent_may_receive_in_002() {
 fn a_recipient_described_as_of_another_kind_does_not_count() {
     let e = seed_002();
     let l = grant_002(RecipientKind::Advertiser, ConsentQualities::separate());
-    let d = e.evaluate(&share_002("acme.research"), &l.ledger);
+    let d = e.evaluate(&share_002("acme.research"), &l);
     assert_verdict(&d, Verdict::Deny);
     assert!(d.unmet.contains(&Unmet::Described {
         purpose: None,
