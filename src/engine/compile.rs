@@ -77,6 +77,7 @@ pub(super) fn compile(validated: Validated) -> Engine {
         versions: vec![policy.version.clone()],
         version_index: 0,
         lapses: Vec::new(),
+        named_lapses: Vec::new(),
         earlier: Vec::new(),
         policy,
         taxonomy,
@@ -117,7 +118,7 @@ pub(super) fn compile_history(history: PolicyHistory) -> Engine {
         earlier.iter().chain(std::iter::once(&latest)).map(|(_, f)| f.as_slice()).collect();
     let version = |k: usize, validated: &Validated| {
         let mut e = compile(validated.clone());
-        e.lapses = lapses(&e, &fresh);
+        (e.lapses, e.named_lapses) = lapses(&e, &fresh);
         e.versions.clone_from(&versions);
         e.version_index = k;
         e
@@ -129,31 +130,45 @@ pub(super) fn compile_history(history: PolicyHistory) -> Engine {
 
 /// For each purpose of `engine`'s version, the revisions of the history
 /// (`fresh`: each version's fresh consents, by version index) after which
-/// earlier grants stop covering it. Empty when there are none.
-fn lapses(engine: &Engine, fresh: &[&[FreshConsent]]) -> Vec<Vec<Lapse>> {
+/// earlier grants stop covering it (empty when there are none); and the
+/// same, by name, for the purposes it does not declare, which a consent may
+/// name.
+#[allow(clippy::type_complexity)]
+fn lapses(engine: &Engine, fresh: &[&[FreshConsent]]) -> (Vec<Vec<Lapse>>, Vec<(PurposeId, Vec<Lapse>)>) {
     let mut by_purpose: Vec<Vec<Lapse>> = engine.purposes.iter().map(|_| Vec::new()).collect();
+    let mut by_name: Vec<(PurposeId, Vec<Lapse>)> = Vec::new();
     for (version, f) in fresh.iter().enumerate().flat_map(|(k, list)| list.iter().map(move |f| (k, f))) {
-        let Some(list) = engine.purpose_index.get(&f.purpose).and_then(|&p| by_purpose.get_mut(p)) else { continue };
-        let recipient = match &f.recipient {
-            None => None,
-            // A recipient this version does not know receives nothing here.
-            Some(r) => match engine.recipient_index.get(r) {
-                Some(&ri) => Some(ri),
-                None => continue,
+        let Some(lapse) = lapse(engine, version, f) else { continue };
+        match engine.purpose_index.get(&f.purpose).and_then(|&p| by_purpose.get_mut(p)) {
+            Some(list) => list.push(lapse),
+            None => match by_name.iter_mut().find(|(id, _)| *id == f.purpose) {
+                Some((_, list)) => list.push(lapse),
+                None => by_name.push((f.purpose.clone(), vec![lapse])),
             },
-        };
-        let cats = (!f.categories.is_empty()).then(|| {
-            let mut set = BitSet::new(engine.cats.len());
-            for (i, c) in engine.cats.iter().enumerate() {
-                if f.categories.iter().any(|k| c.key.is_within(k) || k.is_within(&c.key)) {
-                    set.insert(i);
-                }
-            }
-            set
-        });
-        list.push(Lapse { version, cats, recipient });
+        }
     }
-    if by_purpose.iter().all(Vec::is_empty) { Vec::new() } else { by_purpose }
+    let by_purpose = if by_purpose.iter().all(Vec::is_empty) { Vec::new() } else { by_purpose };
+    (by_purpose, by_name)
+}
+
+/// One fresh consent of the revision to `version`, in `engine`'s ids;
+/// `None` when it names a recipient this version does not know (which
+/// receives nothing here).
+fn lapse(engine: &Engine, version: usize, f: &FreshConsent) -> Option<Lapse> {
+    let recipient = match &f.recipient {
+        None => None,
+        Some(r) => Some(*engine.recipient_index.get(r)?),
+    };
+    let cats = (!f.categories.is_empty()).then(|| {
+        let mut set = BitSet::new(engine.cats.len());
+        for (i, c) in engine.cats.iter().enumerate() {
+            if f.categories.iter().any(|k| c.key.is_within(k) || k.is_within(&c.key)) {
+                set.insert(i);
+            }
+        }
+        set
+    });
+    Some(Lapse { version, cats, recipient })
 }
 
 /// The taxonomy's categories in key order, each with the ancestors whose

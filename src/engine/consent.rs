@@ -5,7 +5,7 @@
 use super::ctx::{Ctx, PIPL_CHILD_AGE};
 use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small, UnmetRef};
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, Numbered};
-use crate::ids::{Cites, RuleId};
+use crate::ids::{Cites, PurposeId, RuleId};
 use crate::policy::{ConsentGrants, MinorEffect};
 
 /// The consent requirements that apply to a category: the qualities each
@@ -36,9 +36,21 @@ impl super::Engine {
     ///
     /// [`FreshConsent`]: crate::FreshConsent
     pub(super) fn grant_versions(&self, p: usize, c: usize, recipient: Option<usize>) -> (usize, usize) {
+        self.version_window(self.lapses.get(p).map_or(&[][..], Vec::as_slice), c, recipient)
+    }
+
+    /// The same for a purpose this version does not declare, by name.
+    fn named_grant_versions(&self, purpose: &PurposeId, c: usize, recipient: Option<usize>) -> (usize, usize) {
+        let lapses = self.named_lapses.iter().find(|(id, _)| id == purpose).map_or(&[][..], |(_, l)| l.as_slice());
+        self.version_window(lapses, c, recipient)
+    }
+
+    /// The window of versions whose grants still cover this one, given the
+    /// lapses of one purpose.
+    fn version_window(&self, lapses: &[super::compile::Lapse], c: usize, recipient: Option<usize>) -> (usize, usize) {
         let w = self.version_index;
         let (mut first, mut last) = (0, self.versions.len().saturating_sub(1));
-        for l in self.lapses.get(p).map_or(&[][..], Vec::as_slice) {
+        for l in lapses {
             let matches =
                 l.cats.as_ref().is_none_or(|s| s.contains(c)) && l.recipient.is_none_or(|r| Some(r) == recipient);
             if !matches {
@@ -103,9 +115,15 @@ impl<'a, S: ConsentStore> Ctx<'a, S> {
         let (Some(purpose), Some(cat)) = (self.purpose_id(), self.engine.cats.get(c)) else {
             return Grants::NONE;
         };
+        let engine = self.engine;
+        let recipient_index = self.recipient.map(|(ri, _)| ri).filter(|_| with_recipient);
+        let (first, last) = match self.purpose {
+            Some((pi, _)) if self.named_purpose.is_none() => engine.grant_versions(pi, c, recipient_index),
+            _ => engine.named_grant_versions(purpose, c, recipient_index),
+        };
         let mut query = ConsentQuery::new(&self.req.subject.id, purpose, &cat.key, self.at)
             .covering(&cat.covering)
-            .under(&self.engine.policy.id, &self.engine.versions);
+            .under(&engine.policy.id, engine.versions.get(first..=last).unwrap_or_default());
         query.purpose_undeclared = self.named_purpose.is_some();
         if let Some(recipient) = self.recipient_id().filter(|_| with_recipient) {
             query.recipient = Some(recipient);

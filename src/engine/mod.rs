@@ -132,6 +132,9 @@ pub struct Engine {
     /// For each purpose, the revisions after which earlier grants stop
     /// covering it (empty when no revision does, as for a single policy).
     lapses: Vec<Vec<compile::Lapse>>,
+    /// The same for purposes this version does not declare (a consent may
+    /// name them, `named_in_consent`), by name.
+    named_lapses: Vec<(PurposeId, Vec<compile::Lapse>)>,
     /// The history's earlier versions, compiled, oldest first: only the
     /// engine of the latest version has them.
     earlier: Vec<Engine>,
