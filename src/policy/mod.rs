@@ -1001,9 +1001,9 @@ impl Policy {
         validate::check(self, &taxonomy, found, Findings::All)
     }
 
-    /// A witness for every exception, recipient, retention rule, consent
-    /// requirement and minors rule that some well-formed request can reach, in document
-    /// order: a request (with the consents it needs) that an engine of this
+    /// A witness for every action rule, exception, recipient,
+    /// `named_in_consent` rule, retention rule, consent requirement and
+    /// minors rule that some well-formed request can reach: a request (with the consents it needs) that an engine of this
     /// policy decides by that rule. The others are reported by
     /// [`Policy::diagnostics`] as `unreachable-rule` warnings.
     pub fn witnesses(&self) -> Vec<Witness> {

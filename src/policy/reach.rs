@@ -1,6 +1,6 @@
 //! Which rules of a policy some well-formed request can reach: for each
-//! exception, recipient, retention rule, consent requirement and minors
-//! rule, a witness
+//! action rule, exception, recipient, `named_in_consent` rule, retention
+//! rule, consent requirement and minors rule, a witness
 //! request that the engine decides by it, or the reason there is none (the
 //! `unreachable-rule` warning).
 //!
@@ -13,11 +13,11 @@ use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
 use super::{
-    Action, ActionRule, ConsentRequirement, DataState, Domestic, Exception, MinorEffect, MinorRule, Policy, Purpose,
-    PurposeBasis, Recipient, RecipientKind, RetentionRule, exception_path,
+    Action, ActionRule, ConsentRequirement, DataState, Domestic, Exception, MinorEffect, MinorRule, NamedInConsent,
+    Names, Policy, Purpose, PurposeBasis, Recipient, RecipientKind, RetentionRule, exception_path,
 };
-use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, Scope};
-use crate::ids::RuleId;
+use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, Described, Scope};
+use crate::ids::{PurposeId, RecipientId, RuleId};
 use crate::policy::Evidence;
 use crate::request::{ClaimedException, Request, Subject};
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
@@ -30,9 +30,9 @@ const WITNESS_AGE: u8 = 30;
 /// A request that reaches one rule of a policy, with the consents it needs.
 ///
 /// Decided by an engine of the policy, it is decided by the rule: an
-/// exception, retention rule, consent requirement or minors rule is cited
-/// among the decision's reasons (as `rule`); a recipient's request is
-/// permitted.
+/// action rule, exception, `named_in_consent` rule, retention rule,
+/// consent requirement or minors rule is cited among the decision's
+/// reasons (as `rule`); a recipient's request is permitted.
 /// Made by [`Policy::witnesses`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -42,13 +42,15 @@ pub struct Witness {
     /// The rule's id as a decision cites it (a recipient's id for a
     /// recipient).
     pub rule: RuleId,
-    /// What the rule is: `exception`, `recipient`, `retention rule`,
-    /// `consent requirement` or `minors rule`.
+    /// What the rule is: `action rule`, `exception`, `recipient`,
+    /// `named in consent`, `retention rule`, `consent requirement` or
+    /// `minors rule`.
     pub kind: &'static str,
     /// The request.
     pub request: Request,
     /// The consent events the request needs (grants of every quality for
-    /// its purpose and category), oldest first.
+    /// its purpose and category, describing a purpose or recipient named
+    /// only in the consent), oldest first.
     pub consents: Vec<ConsentEvent>,
 }
 
@@ -63,12 +65,14 @@ pub(super) struct Reach {
     pub(super) warned_elsewhere: bool,
 }
 
-/// Every exception, recipient, retention rule and consent requirement of
-/// the policy, in document order, each with its witness if it has one.
+/// Every action rule, exception, recipient, `named_in_consent` rule,
+/// retention rule, consent requirement and minors rule of the policy, each
+/// with its witness if it has one.
 pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
     let w = Finder { policy, taxonomy, at: policy.effective };
     let mut out = Vec::new();
     for (i, a) in policy.actions.iter().enumerate() {
+        out.push(w.reach(format!("/actions/{i}"), "action rule", &a.id, w.action(a)));
         for (j, e) in a.exceptions.iter().enumerate() {
             let mut r = w.reach(exception_path(i, j), "exception", &e.id, w.exception(i, a, j, e, None));
             r.warned_elsewhere = e.ground.pipl_basis().is_none() && !policy.acknowledges_unbased_exception(i, j);
@@ -77,6 +81,9 @@ pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
     }
     for (k, r) in policy.recipients.iter().enumerate() {
         out.push(w.reach(format!("/recipients/{k}"), "recipient", &RuleId::new(r.id.as_str()), w.recipient(r)));
+    }
+    for (k, n) in policy.named_in_consent.iter().enumerate() {
+        out.push(w.reach(format!("/named_in_consent/{k}"), "named in consent", &n.id, w.named(n)));
     }
     for (k, q) in policy.consent_requirements.iter().enumerate() {
         out.push(w.reach(format!("/consent_requirements/{k}"), "consent requirement", &q.id, w.requirement(q)));
@@ -117,12 +124,108 @@ impl Finder<'_> {
     /// The witness of a rule reached by `req`, with grants of every
     /// quality for its purpose and category.
     fn witness(&self, path: &str, rule: &RuleId, kind: &'static str, request: Request) -> Witness {
-        let purpose = request.purpose.as_ref().and_then(|id| self.policy.purpose(id));
-        let consents = match purpose {
-            Some(p) => grants(self.policy, self.at, p, Scope::new(vec![p.id.clone()], request.categories.clone())),
-            None => Vec::new(),
-        };
+        let consents = self.consents(&request);
         Witness { path: path.to_owned(), rule: rule.clone(), kind, request, consents }
+    }
+
+    /// Grants for the request's purpose and category (none without a
+    /// purpose), naming and describing a purpose or recipient the policy
+    /// does not declare.
+    fn consents(&self, r: &Request) -> Vec<ConsentEvent> {
+        let Some(id) = &r.purpose else { return Vec::new() };
+        let declared = self.policy.purpose(id);
+        let mut scope = Scope::new(vec![id.clone()], r.categories.clone());
+        if declared.is_none() {
+            scope = scope.described(Described::purpose("what the consent told of the purpose"));
+        }
+        let undeclared = r.recipient.as_ref().filter(|rec| !self.policy.recipients.iter().any(|x| &x.id == *rec));
+        let kind = self.named_rule(Names::Recipient, r.action).and_then(|n| n.recipient_kind);
+        if let (Some(rec), Some(kind)) = (undeclared, kind) {
+            let who = "who the consent told of the recipient";
+            let described = match scope.described.take() {
+                Some(d) => d.and_recipient(who, kind),
+                None => Described::recipient(who, kind),
+            };
+            scope.recipient = Some(rec.clone());
+            scope = scope.described(described);
+        }
+        grants(self.policy, self.at, declared.and_then(|p| p.permission), scope)
+    }
+
+    /// The `named_in_consent` rule of `names` for `action`, if any.
+    fn named_rule(&self, names: Names, action: Action) -> Option<&NamedInConsent> {
+        self.policy.named_in_consent.iter().rfind(|n| n.names == names && n.actions.contains(&action))
+    }
+
+    /// An action rule: reached by a request of its action that it permits
+    /// on a basis it gives (a providing rule's consent, contract or core
+    /// purpose, to a recipient of one of its purposes), that it permits
+    /// with its duties, or, for `delete` and `anonymise`, once every
+    /// retention minimum has passed. A rule of another action without
+    /// duties is never cited: it only lets its action be asked at all.
+    fn action(&self, a: &ActionRule) -> Option<Request> {
+        if matches!(a.action, Action::Delete | Action::Anonymise) {
+            return self.end_of_retention(a.action);
+        }
+        if a.action.has_recipient() {
+            let provided = self.policy.recipients.iter().find_map(|rec| {
+                let mut purposes = rec.purposes.iter().filter_map(|id| self.policy.purpose(id));
+                purposes.find_map(|p| self.provision(a, p, rec, &[]))
+            });
+            if provided.is_some() || a.action.needs_recipient() {
+                return provided;
+            }
+        }
+        if a.duties.is_empty() {
+            return None;
+        }
+        if a.action == Action::Retain {
+            return self.retention(self.policy.retention.first()?).map(|mut r| {
+                r.action = Action::Retain;
+                r
+            });
+        }
+        self.policy.purposes.iter().find_map(|p| self.own_processing(a, p, &p.categories, &[]))
+    }
+
+    /// A request to delete (or anonymise) data a retention rule governs,
+    /// every event of which lies so far back that no minimum still runs.
+    fn end_of_retention(&self, action: Action) -> Option<Request> {
+        let mut r = match self.policy.retention.first() {
+            Some(rule) => self.retention(rule)?,
+            None => self.request(action, self.some_category()?),
+        };
+        r.action = action;
+        let long_ago = self.at.checked_sub_days(chrono::Days::new(200 * 366))?;
+        let e = &mut r.events;
+        let times = [&mut e.collected, &mut e.transaction_completed, &mut e.account_cancelled, &mut e.last_used];
+        for t in times.into_iter().chain([&mut e.purpose_fulfilled]) {
+            *t = Some(long_ago);
+        }
+        Some(r)
+    }
+
+    /// A `named_in_consent` rule: reached by a request for one of its
+    /// actions (that the policy has a rule for) naming a purpose, or a
+    /// recipient, the policy does not declare, on one of its categories;
+    /// the engine notes the rule for it.
+    fn named(&self, n: &NamedInConsent) -> Option<Request> {
+        let action = n.actions.iter().copied().find(|act| {
+            self.policy.action_rule(*act).is_some() && self.named_rule(n.names, *act).is_some_and(|m| m.id == n.id)
+        })?;
+        let key = n.categories.first()?;
+        let r = self.request(action, key);
+        Some(match n.names {
+            Names::Purpose => r.purpose(PurposeId::new(unused_name(&n.id))),
+            Names::Recipient => {
+                let purpose = n.purposes.first().or_else(|| self.policy.purposes.first().map(|p| &p.id));
+                let r = r.recipient(RecipientId::new(unused_name(&n.id)));
+                match purpose {
+                    Some(p) => r.purpose(p.clone()),
+                    None => r,
+                }
+            }
+        })
     }
 
     /// A declared category of personal data, for rules that name none.
@@ -408,17 +511,28 @@ fn meet(lists: &[&[CategoryKey]]) -> Option<CategoryKey> {
     named.iter().flat_map(|l| l.iter()).filter(|k| within_all(k)).max_by_key(|k| k.depth()).cloned()
 }
 
+/// A name for an undeclared purpose or recipient: ids share one namespace,
+/// so the rule's own id with a suffix no policy id carries.
+fn unused_name(rule: &RuleId) -> String {
+    format!("{rule}.named-in-consent-witness")
+}
+
 /// Grants of `scope` with every coherent mix of qualities an adult's
 /// consent can have, at `at`: whichever the policy's requirements ask, one
 /// of them answers (one grant per requirement or one for all).
 /// With the purpose's device permission switched on.
-fn grants(policy: &Policy, at: DateTime<FixedOffset>, p: &Purpose, scope: Scope) -> Vec<ConsentEvent> {
+fn grants(
+    policy: &Policy,
+    at: DateTime<FixedOffset>,
+    permission: Option<super::Permission>,
+    scope: Scope,
+) -> Vec<ConsentEvent> {
     let base = ConsentQualities::AFFIRMATIVE | ConsentQualities::EXPLICIT | ConsentQualities::WRITTEN;
     let mixes = [base, base | ConsentQualities::SEPARATE];
     let changes = mixes
         .into_iter()
         .map(|qualities| ConsentChange::Grant { qualities, scope: scope.clone(), expires: None })
-        .chain(p.permission.map(|permission| ConsentChange::PermissionOn { permission }));
+        .chain(permission.map(|permission| ConsentChange::PermissionOn { permission }));
     changes
         .zip(1u128..)
         .map(|(change, n)| {
