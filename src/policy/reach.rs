@@ -72,7 +72,9 @@ pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
     let w = Finder { policy, taxonomy, at: policy.effective };
     let mut out = Vec::new();
     for (i, a) in policy.actions.iter().enumerate() {
-        out.push(w.reach(format!("/actions/{i}"), "action rule", &a.id, w.action(a)));
+        if cites_itself(a) {
+            out.push(w.reach(format!("/actions/{i}"), "action rule", &a.id, w.action(a)));
+        }
         for (j, e) in a.exceptions.iter().enumerate() {
             let mut r = w.reach(exception_path(i, j), "exception", &e.id, w.exception(i, a, j, e, None));
             r.warned_elsewhere = e.ground.pipl_basis().is_none() && !policy.acknowledges_unbased_exception(i, j);
@@ -161,8 +163,7 @@ impl Finder<'_> {
     /// on a basis it gives (a providing rule's consent, contract or core
     /// purpose, to a recipient of one of its purposes), that it permits
     /// with its duties, or, for `delete` and `anonymise`, once every
-    /// retention minimum has passed. A rule of another action without
-    /// duties is never cited: it only lets its action be asked at all.
+    /// retention minimum has passed.
     fn action(&self, a: &ActionRule) -> Option<Request> {
         if matches!(a.action, Action::Delete | Action::Anonymise) {
             return self.end_of_retention(a.action);
@@ -466,6 +467,15 @@ impl Finder<'_> {
             });
         region_ok && agreements_ok
     }
+}
+
+/// Whether decisions can cite the action rule: a providing, deleting or
+/// anonymising rule, or one with duties. Any other (`collect`, `use` or
+/// `retain` without duties) only lets its action be asked at all, which the
+/// purposes, consent requirements and retention rules then decide: it is
+/// not checked.
+fn cites_itself(a: &ActionRule) -> bool {
+    a.action.has_recipient() || matches!(a.action, Action::Delete | Action::Anonymise) || !a.duties.is_empty()
 }
 
 /// Whether exception `x` of rule `a` covers a request to a recipient of

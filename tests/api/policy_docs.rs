@@ -474,20 +474,28 @@ fn unreachable_recipient_and_exception() {
 fn every_reachable_rule_of_the_base_has_a_witness() {
     let policy = load(&base().to_string()).unwrap();
     let paths: Vec<String> = policy.witnesses().into_iter().map(|w| w.path).collect();
-    assert_eq!(paths, ["/recipients/0", "/consent_requirements/0", "/retention/0", "/minors/rules/0"]);
+    let expected =
+        ["/actions/1", "/actions/2", "/recipients/0", "/consent_requirements/0", "/retention/0", "/minors/rules/0"];
+    assert_eq!(paths, expected);
 }
 
 #[test]
 fn cross_border_without_mechanism() {
+    // The base has no recipient abroad, so the rule is also unreachable.
+    let found = |json: &str| -> Vec<(DiagnosticCode, String)> {
+        warnings(json).into_iter().map(|d| (d.code, d.path)).collect()
+    };
+    let unreachable = (DiagnosticCode::UnreachableRule, "/actions/3".to_owned());
     let json = with(|v| v["actions"].as_array_mut().unwrap().push(json!({"id": "abroad", "action": "cross_border"})));
-    assert_only_warning(&json, DiagnosticCode::CrossBorderWithoutMechanism, "/actions/3/recipient_requires");
+    let no_mechanism = (DiagnosticCode::CrossBorderWithoutMechanism, "/actions/3/recipient_requires".to_owned());
+    assert_eq!(found(&json), vec![no_mechanism, unreachable.clone()]);
     let json = with(|v| {
         v["actions"]
             .as_array_mut()
             .unwrap()
             .push(json!({"id": "abroad", "action": "cross_border", "recipient_requires": ["transfer_mechanism"]}));
     });
-    assert_eq!(warnings(&json), vec![]);
+    assert_eq!(found(&json), vec![unreachable]);
 }
 
 /// Every field name the base policy uses, at any depth, is documented in
