@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Category,
     /// A retention period is malformed or out of range.
     Period,
+    /// A durable store could not be opened, read or written, or refused an
+    /// append (a conflicting event id, an erased one, a newer schema).
+    Store,
 }
 
 /// The longest field name, key or path segment an error message repeats, in
@@ -179,6 +182,19 @@ impl Error {
         err
     }
 
+    pub(crate) fn store(message: String) -> Self {
+        Self::new(ErrorKind::Store, message)
+    }
+
+    /// A store error caused by `source` (an I/O or database error), which
+    /// [`std::error::Error::source`] gives back.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn store_caused(message: String, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let mut err = Self::new(ErrorKind::Store, format!("{message}: {source}"));
+        err.inner.source = Some(Box::new(source));
+        err
+    }
+
     pub(crate) fn receipt(message: String) -> Self {
         Self::new(ErrorKind::Receipt, message)
     }
@@ -303,7 +319,8 @@ impl fmt::Display for Error {
             | ErrorKind::Receipt
             | ErrorKind::Key
             | ErrorKind::Category
-            | ErrorKind::Period => f.write_str(&self.inner.message)?,
+            | ErrorKind::Period
+            | ErrorKind::Store => f.write_str(&self.inner.message)?,
         }
         if let Some(p) = &self.inner.path {
             write!(f, ": at `{p}`")?;

@@ -209,6 +209,7 @@
 mod audit;
 mod consent;
 mod decision;
+mod durable;
 mod engine;
 mod error;
 mod ids;
@@ -233,8 +234,8 @@ pub mod policy_format {}
 pub use crate::audit::{
     AuditEntry, AuditEvent, AuditLog, AuditStore, AuditedRequest, AuditedSubject, BreakKind, ChainBreak, ChainHead,
     ChainKey, ChainKeyRotation, ChainKeys, ConsentRecord, DecisionRecord, Digest, FileAuditStore, InMemoryAuditStore,
-    PolicyRef, Replay, ReplaySubject, StoredRecords, TornRecord, Verification, policy_digest, replay, verify_records,
-    verify_store,
+    PolicyRef, Replay, ReplaySubject, StoredRecords, Tail, TornRecord, Verification, policy_digest, replay,
+    verify_records, verify_store,
 };
 pub use crate::consent::{
     CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities,
@@ -243,6 +244,10 @@ pub use crate::consent::{
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
+};
+pub use crate::durable::{
+    Appended, DurableLog, ErasureReason, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica, SubjectSeal,
+    check_append,
 };
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};

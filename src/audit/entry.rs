@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::chain::ChainHead;
 use super::digest::{Digest, PolicyRef};
 use crate::consent::{ConsentChange, ConsentEvent, ConsentStatus};
 use crate::decision::{Decision, Obligation, Verdict};
@@ -193,6 +194,20 @@ impl AuditEntry {
     /// cannot be serialised (it always can).
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
         serde_json::to_vec(self).map_err(|e| Error::audit(format!("cannot serialise audit entry: {e}")))
+    }
+
+    /// The head of a log whose last entry is this one.
+    pub fn head_after(&self) -> ChainHead {
+        ChainHead { len: self.seq + 1, hash: self.hash }
+    }
+
+    /// The chain key the entry after this one goes under: the key it names
+    /// a rotation to, else its own (none on a plain chain).
+    pub(crate) fn next_key(&self) -> Option<&KeyId> {
+        match &self.event {
+            AuditEvent::ChainKeyRotation(r) => Some(&r.to),
+            _ => self.key.as_ref(),
+        }
     }
 
     /// Reads an entry from its canonical JSON, refusing any other byte form

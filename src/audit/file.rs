@@ -16,8 +16,13 @@ use crate::error::Error;
 /// A crash in the middle of a write leaves a final line without its line
 /// break. [`load`](AuditStore::load) reports it as a [`TornRecord`] while
 /// every complete record before it stays valid and verifiable; appending is
-/// refused until [`repair`](Self::repair) cuts the torn record off. One
-/// writer at a time: the store takes no lock on the file.
+/// refused until [`repair`](Self::repair) cuts the torn record off.
+///
+/// One writer at a time: opening takes an exclusive advisory lock on the
+/// file (`flock` on Unix, `LockFileEx` on Windows), held until the store is
+/// dropped, and a second store opened on the same file, in this process or
+/// another, is refused with an error instead of interleaving its entries.
+/// A log many processes or instances write goes in a database store.
 ///
 /// # Example
 ///
@@ -57,6 +62,15 @@ impl FileAuditStore {
             .create(true)
             .open(&path)
             .map_err(|e| Error::audit_io(format!("cannot open audit log `{}`", path.display()), e))?;
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Error::audit(format!(
+                "audit log `{}` is open for writing elsewhere: a file log has one writer",
+                path.display()
+            )),
+            std::fs::TryLockError::Error(e) => {
+                Error::audit_io(format!("cannot lock audit log `{}`", path.display()), e)
+            }
+        })?;
         let mut store = Self { path, file, torn: false };
         store.torn = store.ends_torn()?;
         Ok(store)
@@ -181,5 +195,23 @@ mod tests {
         assert_eq!(s.torn(), Some(&TornRecord::new(5, 2)));
         assert_eq!(records_of("whole", b"a\n").torn(), None);
         assert!(records_of("empty", b"").records().is_empty());
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_until_the_first_is_dropped() -> Result<(), Error> {
+        let dir = std::env::temp_dir().join(format!("pe-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::audit_io("mkdir".to_owned(), e))?;
+        let path = dir.join("audit.log");
+        let mut first = FileAuditStore::open(&path)?;
+        let second = FileAuditStore::open(&path);
+        assert!(second.as_ref().is_err_and(|e| e.to_string().contains("one writer")), "{second:?}");
+        first.append(b"{}")?;
+        drop(first);
+        let mut again = FileAuditStore::open(&path)?;
+        again.append(b"{}")?;
+        assert_eq!(again.load()?.records().len(), 2);
+        drop(again);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
     }
 }

@@ -38,7 +38,17 @@ pub use file::FileAuditStore;
 use key::entry_hash;
 pub use key::{ChainKey, ChainKeys};
 pub use replay::{Replay, ReplaySubject, replay};
-pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, TornRecord};
+pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, Tail, TornRecord};
+
+/// The key `id` names in `keys`; none for a plain chain.
+fn chain_key<'k>(keys: Option<&'k ChainKeys>, id: Option<&KeyId>) -> Result<Option<&'k ChainKey>, Error> {
+    let (Some(keys), Some(id)) = (keys, id) else {
+        return Ok(None);
+    };
+    keys.get(id).map(Some).ok_or_else(|| {
+        Error::key(format!("the audit log continues under chain key `{id}`, which the ring does not hold"))
+    })
+}
 
 /// An append-only audit log over a store.
 ///
@@ -234,32 +244,42 @@ impl<S: AuditStore> AuditLog<S> {
         Ok(entry)
     }
 
+    /// Appends an entry chained to the store's tail: the head this log
+    /// knows for a store with one writer, else the last record the store
+    /// reads in its transaction, under the key that record says comes next.
     fn append(&mut self, id: Uuid, at: DateTime<FixedOffset>, event: AuditEvent) -> Result<AuditEntry, Error> {
-        let seq = self.head.len;
-        let key = self.current_key()?;
-        let mut entry = AuditEntry {
-            seq,
-            id,
-            at,
-            prev: self.head.hash,
-            key: key.map(|k| k.id().clone()),
-            event,
-            hash: Digest::ZERO,
-        };
-        entry.hash = entry_hash(key, &[&entry.body_json()?]);
-        self.store.append(&entry.to_json()?)?;
-        self.head = ChainHead { len: seq + 1, hash: entry.hash };
+        let (own, keys, own_key) = (self.head, &self.keys, &self.key);
+        let mut built = None;
+        self.store.append_chained(&mut |tail| {
+            let last = match tail {
+                Tail::Last(raw) => Some(AuditEntry::from_json(raw)?),
+                Tail::Unknown | Tail::Empty => None,
+            };
+            let head = match (tail, &last) {
+                (Tail::Unknown, _) => own,
+                (_, Some(e)) => e.head_after(),
+                (_, None) => ChainHead::EMPTY,
+            };
+            let key_id = last.as_ref().map_or(own_key.as_ref(), |e| e.next_key());
+            let key = chain_key(keys.as_ref(), key_id)?;
+            let mut entry = AuditEntry {
+                seq: head.len,
+                id,
+                at,
+                prev: head.hash,
+                key: key.map(|k| k.id().clone()),
+                event: event.clone(),
+                hash: Digest::ZERO,
+            };
+            entry.hash = entry_hash(key, &[&entry.body_json()?]);
+            let json = entry.to_json()?;
+            built = Some(entry);
+            Ok(json)
+        })?;
+        let entry = built.ok_or_else(|| Error::audit("the store built no audit entry".to_owned()))?;
+        self.head = entry.head_after();
+        self.key = entry.next_key().cloned().or_else(|| self.key.clone());
         Ok(entry)
-    }
-
-    /// The key the next entry goes under; none for a plain chain.
-    fn current_key(&self) -> Result<Option<&ChainKey>, Error> {
-        let (Some(keys), Some(id)) = (&self.keys, &self.key) else {
-            return Ok(None);
-        };
-        keys.get(id).map(Some).ok_or_else(|| {
-            Error::key(format!("the audit log continues under chain key `{id}`, which the ring does not hold"))
-        })
     }
 
     /// The head after the last entry this log wrote or found: record it

@@ -20,6 +20,27 @@ pub trait AuditStore {
     /// record that [`load`](Self::load) reports.
     fn append(&mut self, record: &[u8]) -> Result<(), Error>;
 
+    /// Appends the record `build` makes from the store's last record, as one
+    /// step no other writer can come between: what a store shared by many
+    /// writers implements, so that each entry chains to the one truly
+    /// before it (a database does it in one transaction that locks the
+    /// log's tail).
+    ///
+    /// `build` is given the last stored record ([`Tail::Last`]), or
+    /// [`Tail::Empty`]. The default is for a store with one writer, whose log already
+    /// knows the last record: it passes [`Tail::Unknown`] and appends what
+    /// `build` returns.
+    ///
+    /// # Errors
+    ///
+    /// What `build` returns, or as [`append`](Self::append); nothing is
+    /// stored then.
+    fn append_chained(&mut self, build: &mut dyn FnMut(Tail<'_>) -> Result<Vec<u8>, Error>) -> Result<Vec<u8>, Error> {
+        let record = build(Tail::Unknown)?;
+        self.append(&record)?;
+        Ok(record)
+    }
+
     /// Every complete record in order, and a torn final record if there is
     /// one.
     ///
@@ -50,6 +71,19 @@ pub trait AuditStore {
         }
         Ok(loaded.torn().copied())
     }
+}
+
+/// The end of the log an entry is chained to, as
+/// [`AuditStore::append_chained`] gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail<'a> {
+    /// The store has one writer and does not read its tail: chain to the
+    /// head the log knows.
+    Unknown,
+    /// The store holds no record.
+    Empty,
+    /// The last stored record, read in the transaction that appends.
+    Last(&'a [u8]),
 }
 
 /// The records of a store, as [`AuditStore::load`] reads them.
@@ -163,6 +197,10 @@ impl AuditStore for InMemoryAuditStore {
 impl<S: AuditStore + ?Sized> AuditStore for &mut S {
     fn append(&mut self, record: &[u8]) -> Result<(), Error> {
         (**self).append(record)
+    }
+
+    fn append_chained(&mut self, build: &mut dyn FnMut(Tail<'_>) -> Result<Vec<u8>, Error>) -> Result<Vec<u8>, Error> {
+        (**self).append_chained(build)
     }
 
     fn load(&self) -> Result<StoredRecords, Error> {

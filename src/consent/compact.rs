@@ -533,6 +533,24 @@ impl CompactLedger {
         self.record(event, Some(stamp))
     }
 
+    /// Appends an event loaded back from a durable store, with the time it
+    /// was recorded there: the store checked its horizon when it was
+    /// recorded, so it is not checked again.
+    pub(crate) fn restore(&mut self, event: ConsentEvent, recorded: DateTime<Utc>) -> Result<(), Error> {
+        let stamp = Stamp::encode(&recorded.fixed_offset())
+            .ok_or_else(|| Error::ledger(format!("consent event `{}` has a time out of range", event.id)))?;
+        self.record(event, Some(stamp))
+    }
+
+    /// Drops every event of `subject` (erased, or past its records'
+    /// retention) and returns how many there were. What was interned for
+    /// them (purposes, scopes, descriptions) stays: it names no one.
+    pub fn forget(&mut self, subject: &SubjectId) -> usize {
+        let dropped = self.subjects.remove(subject.as_str().as_bytes()).map_or(0, |e| e.hot.len());
+        self.len -= dropped;
+        dropped
+    }
+
     fn record(&mut self, event: ConsentEvent, recorded: Option<Stamp>) -> Result<(), Error> {
         let id = *event.id.as_bytes();
         if self.events_of(&event.subject).is_some_and(|e| e.has_id(&id)) {

@@ -77,7 +77,7 @@ fn a_torn_final_write_is_detected_and_earlier_entries_still_verify() {
 
     // Appending would glue a record onto the torn one: refused.
     assert_eq!(store.append(b"{}").unwrap_err().kind(), ErrorKind::Audit);
-    let err = AuditLog::open_plain(FileAuditStore::open(&path.0).unwrap(), pseudonyms()).unwrap_err();
+    let err = AuditLog::open_plain(&mut store, pseudonyms()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Audit);
 
     // Repair cuts it off; the log verifies and goes on.

@@ -1,0 +1,199 @@
+//! Durable consent storage: the [`DurableLog`] a backend implements (one
+//! numbered sequence of records shared by every instance of a service),
+//! the checks every backend makes before it writes, and the [`Replica`] an
+//! instance decides against.
+//!
+//! The backends live behind cargo features: `sqlite` (embedded, one file,
+//! SQLite compiled in) and `postgres` (shared by many instances). This
+//! module does no I/O itself: a backend does, and the replica only calls
+//! it when it is opened, appended to or asked to catch up, never inside a
+//! decision.
+
+mod replica;
+mod seal;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::consent::{ConsentEvent, check_event, check_recorded};
+use crate::error::Error;
+use crate::ids::SubjectId;
+
+pub use replica::Replica;
+pub use seal::SubjectSeal;
+
+/// How many records a replica reads from its log in one call when it loads
+/// or catches up: the memory a read takes is bounded by this many records.
+pub const READ_BATCH: usize = 10_000;
+
+/// The most events one append may carry: a group commit larger than this
+/// is split by the caller.
+pub const MAX_APPEND_BATCH: usize = 10_000;
+
+/// One record of a durable log with its place in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Its place: the log's records are numbered 1, 2, 3, … in the order
+    /// they were committed, with no gaps, across every writer.
+    pub seq: u64,
+    /// What it records.
+    pub record: LogRecord,
+}
+
+/// What a durable log records. More kinds (lifecycle events, rights
+/// requests) may follow; a reader that meets one it does not know reports
+/// it instead of skipping it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum LogRecord {
+    /// A consent event, with the time the service recorded it.
+    Consent {
+        /// The event, as it was appended.
+        event: ConsentEvent,
+        /// When it was recorded (the caller's clock).
+        recorded: DateTime<Utc>,
+    },
+    /// Every consent event of a subject was removed from the log at `at`:
+    /// replicas drop the subject's history when they read this record.
+    Erasure {
+        /// Whose events were removed.
+        subject: SubjectId,
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: ErasureReason,
+    },
+}
+
+/// Why a subject's consent events were removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErasureReason {
+    /// The person asked for erasure (PIPL art. 47, GDPR art. 17).
+    Request,
+    /// The records' own retention period ended and no legal hold kept them.
+    Retention,
+}
+
+/// What an append did with one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Appended {
+    /// The event's place in the log.
+    pub seq: u64,
+    /// `false` when the log already held this very event (the append was a
+    /// retry of one that had been committed): nothing was written for it.
+    pub fresh: bool,
+}
+
+/// A durable, shared log of consent records: what a backend implements.
+///
+/// Every method may fail (the store is I/O); none is called inside a
+/// decision. Writes are atomic: an append either commits every event it
+/// was given or none.
+pub trait DurableLog {
+    /// Appends `events`, recorded at `recorded`, in one transaction, and
+    /// returns what happened to each, in order.
+    ///
+    /// An event whose id the log already holds with the same content is not
+    /// written again (an idempotent retry); one whose id it holds with other
+    /// content, or whose id was erased, refuses the whole append. So does an
+    /// event that [`check_append`] refuses.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Store`](crate::ErrorKind::Store) if the store
+    /// cannot be written or refuses an id, of kind
+    /// [`Ledger`](crate::ErrorKind::Ledger) for an event `check_append`
+    /// refuses; nothing is written then.
+    fn append(&mut self, events: &[ConsentEvent], recorded: DateTime<Utc>) -> Result<Vec<Appended>, Error>;
+
+    /// The records after `after`, in order, at most `limit` of them.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Store`](crate::ErrorKind::Store) if the store
+    /// cannot be read or a record cannot be decoded (its seq is named).
+    fn read_after(&mut self, after: u64, limit: usize) -> Result<Vec<LogEntry>, Error>;
+
+    /// Every subject the log holds consent events of.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_after`](Self::read_after).
+    fn subjects(&mut self) -> Result<Vec<SubjectId>, Error>;
+
+    /// Every record about `subject`, in order (what an access or
+    /// portability request exports).
+    ///
+    /// # Errors
+    ///
+    /// As [`read_after`](Self::read_after).
+    fn subject_records(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error>;
+
+    /// Removes every consent event of `subject`, keeping their ids (so that
+    /// a retried append cannot bring one back), and appends an
+    /// [`Erasure`](LogRecord::Erasure) record; returns its seq and how many
+    /// events were removed.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append).
+    fn erase_subject(
+        &mut self,
+        subject: &SubjectId,
+        at: DateTime<Utc>,
+        reason: ErasureReason,
+    ) -> Result<(u64, usize), Error>;
+}
+
+impl<L: DurableLog + ?Sized> DurableLog for &mut L {
+    fn append(&mut self, events: &[ConsentEvent], recorded: DateTime<Utc>) -> Result<Vec<Appended>, Error> {
+        (**self).append(events, recorded)
+    }
+    fn read_after(&mut self, after: u64, limit: usize) -> Result<Vec<LogEntry>, Error> {
+        (**self).read_after(after, limit)
+    }
+    fn subjects(&mut self) -> Result<Vec<SubjectId>, Error> {
+        (**self).subjects()
+    }
+    fn subject_records(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error> {
+        (**self).subject_records(subject)
+    }
+    fn erase_subject(
+        &mut self,
+        subject: &SubjectId,
+        at: DateTime<Utc>,
+        reason: ErasureReason,
+    ) -> Result<(u64, usize), Error> {
+        (**self).erase_subject(subject, at, reason)
+    }
+}
+
+/// What every backend checks before it writes an append: at least one and
+/// at most [`MAX_APPEND_BATCH`] events, each well formed (as the in-memory
+/// ledgers check it) and dated within the consent horizon of `recorded`,
+/// and no id twice among them.
+///
+/// # Errors
+///
+/// An error of kind [`Ledger`](crate::ErrorKind::Ledger) naming the first
+/// event refused.
+pub fn check_append(events: &[ConsentEvent], recorded: DateTime<Utc>) -> Result<(), Error> {
+    if events.is_empty() || events.len() > MAX_APPEND_BATCH {
+        return Err(Error::ledger(format!(
+            "an append carries from 1 to {MAX_APPEND_BATCH} events, not {}",
+            events.len()
+        )));
+    }
+    let mut ids = std::collections::HashSet::with_capacity(events.len());
+    for event in events {
+        check_event(event)?;
+        check_recorded(event, recorded)?;
+        if !ids.insert(event.id) {
+            return Err(Error::ledger(format!("consent event id `{}` twice in one append", event.id)));
+        }
+    }
+    Ok(())
+}
