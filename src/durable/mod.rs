@@ -146,6 +146,30 @@ pub trait DurableLog {
         at: DateTime<Utc>,
         reason: ErasureReason,
     ) -> Result<(u64, usize), Error>;
+
+    /// The newest snapshot of the replica's ledger the log keeps, with the
+    /// seq it holds the records up to; `None` if it keeps none. A replica
+    /// loads it and reads only the records after it.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_after`](Self::read_after).
+    fn snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, Error> {
+        Ok(None)
+    }
+
+    /// Keeps `bytes`, a snapshot of a ledger holding the records up to
+    /// `seq`, in place of any older one. An erasure removes every snapshot
+    /// taken before it (they hold the erased events).
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Store`](crate::ErrorKind::Store) if the log
+    /// keeps no snapshots (the default) or cannot write it.
+    fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> Result<(), Error> {
+        let _ = (seq, bytes);
+        Err(Error::store("this log keeps no snapshots".to_owned()))
+    }
 }
 
 impl<L: DurableLog + ?Sized> DurableLog for &mut L {
@@ -168,6 +192,12 @@ impl<L: DurableLog + ?Sized> DurableLog for &mut L {
         reason: ErasureReason,
     ) -> Result<(u64, usize), Error> {
         (**self).erase_subject(subject, at, reason)
+    }
+    fn snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, Error> {
+        (**self).snapshot()
+    }
+    fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> Result<(), Error> {
+        (**self).save_snapshot(seq, bytes)
     }
 }
 
