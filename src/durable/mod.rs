@@ -46,6 +46,10 @@ pub struct LogEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a record is read, applied and dropped; a box would cost an allocation each"
+)]
 pub enum LogRecord {
     /// A consent event, with the time the service recorded it.
     Consent {
