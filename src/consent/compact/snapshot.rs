@@ -25,7 +25,9 @@
 //! Decoding treats the bytes as untrusted: every count is bounded by the
 //! bytes left, every id an event or a scope holds is checked against what it
 //! indexes, and anything else is refused with the offset of the first byte
-//! that does not fit.
+//! that does not fit. An event id twice within a subject is not looked for
+//! (no look-up depends on ids being distinct; `append` keeps refusing the
+//! id).
 
 use ring::digest;
 
@@ -51,8 +53,9 @@ const EVENT: usize = 8 + 4 + 4 + 16 + 4 + 4 + 4 + 1 + 1;
 const STAMP: usize = 8 + 4 + 4;
 /// The bit of an event's kind byte that says it has a recording time.
 const RECORDED: u8 = 0x80;
-/// The fewest bytes a subject takes: an id's length, two counts.
-const SUBJECT_MIN: usize = 4 + 4 + 4;
+/// The fewest bytes a subject takes: an id's length and a byte of it, two
+/// counts, an event (a subject is in the ledger for its events).
+const SUBJECT_MIN: usize = 4 + 1 + 4 + 4 + EVENT;
 
 impl CompactLedger {
     /// The ledger as bytes, to keep beside a durable log (see
@@ -137,7 +140,7 @@ impl CompactLedger {
     /// About how many bytes the body takes, to allocate once.
     fn snapshot_size(&self) -> usize {
         let events: usize = self.subjects.values().map(|e| e.hot.len() * EVENT + e.recorded.len() * STAMP).sum();
-        events + self.subjects.len() * (SUBJECT_MIN + 16) + self.expiries.len() * STAMP + 4096
+        events + self.subjects.len() * 32 + self.expiries.len() * STAMP + 4096
     }
 
     fn write_vocabulary(&self, out: &mut Vec<u8>) {
@@ -247,10 +250,13 @@ impl CompactLedger {
         };
         for _ in 0..count {
             let at = r.at;
-            let text =
-                std::str::from_utf8(r.slice_of_count(1)?).map_err(|_| r.fail(at, "a subject id not in UTF-8"))?;
-            let key = SubjectKey::new(&SubjectId::from(text));
+            let text = std::str::from_utf8(r.slice_of_count(1)?).ok().filter(|t| !t.is_empty());
+            let text = text.ok_or_else(|| r.fail(at, "a subject id empty or not in UTF-8"))?;
+            let key = SubjectKey::inline(text).unwrap_or_else(|| SubjectKey::Shared(SubjectId::from(text)));
             let events = read_events(r, &check)?;
+            if events.hot.is_empty() {
+                return Err(r.fail(at, "a subject with no event"));
+            }
             self.len = self.len.saturating_add(events.hot.len());
             if self.subjects.insert(key, events).is_some() {
                 return Err(r.fail(at, "a subject twice"));
@@ -268,15 +274,16 @@ fn write_subject(out: &mut Vec<u8>, key: &[u8], events: &Events) {
     let mut recorded = events.recorded.iter().peekable();
     for (i, (h, c)) in events.hot.iter().zip(&events.cold).enumerate() {
         let flag = if recorded.next_if(|(j, _)| *j == i).is_some() { RECORDED } else { 0 };
-        put_u64(out, h.secs as u64);
-        put_u32(out, c.nanos);
-        put_u32(out, c.offset as u32);
-        out.extend_from_slice(&c.id);
-        put_u32(out, h.scope);
-        put_u32(out, c.policy);
-        put_u32(out, c.expires);
-        out.push(h.kind as u8 | flag);
-        out.push(h.detail);
+        let mut record = [0; EVENT];
+        set(&mut record, 0, h.secs.to_le_bytes());
+        set(&mut record, 8, c.nanos.to_le_bytes());
+        set(&mut record, 12, c.offset.to_le_bytes());
+        set(&mut record, 16, c.id);
+        set(&mut record, 32, h.scope.to_le_bytes());
+        set(&mut record, 36, c.policy.to_le_bytes());
+        set(&mut record, 40, c.expires.to_le_bytes());
+        set(&mut record, 44, [h.kind as u8 | flag, h.detail]);
+        out.extend_from_slice(&record);
     }
     for (_, stamp) in &events.recorded {
         put_stamp(out, *stamp);
@@ -336,7 +343,9 @@ fn read_event(record: &[u8], check: &Check<'_>) -> Option<(Hot, Cold, bool)> {
     let secs = i64::from_le_bytes(field(record, 0));
     let nanos = u32::from_le_bytes(field(record, 8));
     let offset = i32::from_le_bytes(field(record, 12));
-    Stamp { secs, nanos, offset }.decode()?;
+    if !Stamp::fits(secs, nanos, offset) {
+        return None;
+    }
     let id = field(record, 16);
     let scope = u32::from_le_bytes(field(record, 32));
     let policy = u32::from_le_bytes(field(record, 36));
@@ -376,6 +385,14 @@ fn field<const N: usize>(record: &[u8; EVENT], at: usize) -> [u8; N] {
     out
 }
 
+/// Puts `bytes` in a record at `at`.
+#[inline(always)]
+fn set<const N: usize>(record: &mut [u8; EVENT], at: usize, bytes: [u8; N]) {
+    if let Some(slot) = record.get_mut(at..at + N) {
+        slot.copy_from_slice(&bytes);
+    }
+}
+
 fn kind(byte: u8) -> Option<Kind> {
     [Kind::Grant, Kind::Refuse, Kind::Withdraw, Kind::Expire, Kind::Revoke, Kind::PermissionOn, Kind::PermissionOff]
         .into_iter()
@@ -390,7 +407,19 @@ fn read_stamp(bytes: &[u8]) -> Option<Stamp> {
         nanos: u32::from_le_bytes([n0, n1, n2, n3]),
         offset: i32::from_le_bytes([o0, o1, o2, o3]),
     };
-    stamp.decode().map(|_| stamp)
+    Stamp::fits(stamp.secs, stamp.nanos, stamp.offset).then_some(stamp)
+}
+
+impl Stamp {
+    /// Whether a stamp [decodes](Stamp::decode): at once for the times of
+    /// this era and many after, by asking chrono for the rest.
+    #[inline]
+    fn fits(secs: i64, nanos: u32, offset: i32) -> bool {
+        // Far inside chrono's range (years ±262,000), whatever the offset.
+        const SAFE: i64 = 8_000_000_000_000;
+        let plain = nanos < 1_000_000_000 && offset.unsigned_abs() < 86_400 && secs.unsigned_abs() < SAFE as u64;
+        plain || Stamp { secs, nanos, offset }.decode().is_some()
+    }
 }
 
 fn write_list<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
