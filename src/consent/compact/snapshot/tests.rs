@@ -164,17 +164,16 @@ fn ids_out_of_range_are_refused() {
         ConsentChange::Grant { qualities: ConsentQualities::empty(), scope: scope("ads", "user"), expires: None };
     l.append(ConsentEvent::new(Uuid::nil(), at(0, 0), "s", "p", "1", change)).unwrap();
     let bytes = l.to_snapshot();
-    // The event's record is the last EVENT bytes: its scope at 32, policy at 36.
-    let record = bytes.len() - EVENT;
-    for (field, value) in [(32, 1u32), (36, 1), (40, 0), (32, NONE)] {
+    // The event is the last 28 bytes: kind, detail, id, its seconds (5
+    // bytes), nanoseconds, offset, then its scope, policy and expiry ids.
+    let record = bytes.len() - 28;
+    for (field, value) in [(25, 2u8), (26, 2), (27, 1), (25, 0)] {
         let mut bad = bytes.clone();
-        bad[record + field..record + field + 4].copy_from_slice(&value.to_le_bytes());
+        bad[record + field] = value;
         reseal(&mut bad);
         let err = CompactLedger::from_snapshot(&bad).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!("consent ledger snapshot refused at byte {record}: an event that does not fit")
-        );
+        let want = format!("consent ledger snapshot refused at byte {record}: an event that does not fit");
+        assert_eq!(err.to_string(), want, "{field}");
     }
     let mut other = bytes.clone();
     other[8] = 2;
