@@ -75,6 +75,10 @@ pub(crate) fn check(
     bound.extend(events.iter().cloned()).unwrap();
     engine.bind_ledger(&mut bound);
     prop_assert_eq!(&engine.evaluate(req, &bound), &got);
+    // So does that ledger loaded back from its snapshot and bound again.
+    let mut loaded = privacy_engine::CompactLedger::from_snapshot(&bound.to_snapshot()).unwrap();
+    engine.bind_ledger(&mut loaded);
+    prop_assert_eq!(&engine.evaluate(req, &loaded), &got);
     // The ruling, read without rendering, agrees with its rendering.
     let prepared = engine.prepare(req);
     let ruling = engine.decide(&prepared, ledger);
