@@ -1314,7 +1314,9 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
             ctx.duty(d, *duty);
             any = true;
         }
-        if any {
+        // With none, a permitted collect, use or retain still notes the rule it
+        // was asked under (providing and deleting permits name it anyway).
+        if any || matches!(req.action, Action::Collect | Action::Use | Action::Retain) {
             d.note(ctx.rule.id.clone(), ctx.rule.cites.as_ref());
         }
     } else {
