@@ -12,7 +12,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::audit::{hex_decode, hex_encode};
-use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, Described, Scope};
+use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, Scope};
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
 use crate::policy::{EndAction, Period, Policy, PurposeBasis, RecipientKind, Trigger};
@@ -89,7 +89,7 @@ pub struct ReceiptPurpose {
     /// The purpose's id.
     pub id: PurposeId,
     /// What it is, in the policy's words; for a purpose the policy does not
-    /// declare, in the consent's own ([`Described::purpose`]).
+    /// declare, in the consent's own ([`Described::purpose`](crate::Described::purpose)).
     pub description: Option<String>,
     /// Core (contract) or optional (consent); none for a purpose the policy
     /// does not declare.
@@ -122,11 +122,11 @@ pub struct ReceiptRecipient {
     /// not declare.
     pub region: Option<String>,
     /// Who it is, as the consent told it, for a recipient the policy does
-    /// not declare ([`Described::recipient`]).
+    /// not declare ([`Described::recipient`](crate::Described::recipient)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// What kind of party it is: the policy's, or for a recipient the policy
-    /// does not declare, the consent's ([`Described::recipient_kind`]).
+    /// does not declare, the consent's ([`Described::recipient_kind`](crate::Described::recipient_kind)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<RecipientKind>,
 }

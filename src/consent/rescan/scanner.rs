@@ -98,6 +98,9 @@ struct Vocabulary {
     sensitivity: Vec<Option<Sensitivity>>,
     /// Each category's children in the taxonomy.
     children: Vec<Vec<u32>>,
+    /// The least sensitivity of the categories below each one (none when
+    /// none is in the taxonomy), once the taxonomy is numbered.
+    lowest_below: Vec<Option<Sensitivity>>,
     recipient_ids: HashMap<RecipientId, u32>,
     recipients: Vec<RecipientId>,
 }
@@ -133,6 +136,7 @@ impl<'r, 's> Scanner<'r, 's> {
         for (key, _) in rescan.taxonomy.iter() {
             words.category(rescan, key);
         }
+        words.lowest_below();
         let mut fresh = Vec::new();
         for f in &rescan.fresh {
             let p = purposes.iter().position(|p| p == &f.purpose).unwrap_or_else(|| {
@@ -305,11 +309,13 @@ impl<'r, 's> Scanner<'r, 's> {
         // A general grant ended or given again for one recipient may still
         // lapse for another.
         if c.recipient == NONE {
-            let mut named: Vec<u32> = self.about(c).map(|e| e.recipient).filter(|r| *r != NONE).collect();
-            named.sort_unstable();
-            named.dedup();
-            for recipient in named {
-                self.settle(Item { recipient, ..c }, out);
+            // Each recipient once, in the order met (the lapses are sorted
+            // at the end); no list is made.
+            let about = || self.about(c).map(|e| e.recipient);
+            for (i, recipient) in about().enumerate() {
+                if recipient != NONE && !about().take(i).any(|r| r == recipient) {
+                    self.settle(Item { recipient, ..c }, out);
+                }
             }
         }
         // An event below the category, or a grant above it that does not
@@ -320,7 +326,10 @@ impl<'r, 's> Scanner<'r, 's> {
             self.cats_of(e).iter().any(|&k| {
                 k != c.cat
                     && (w.within(k, c.cat)
-                        || (e.class == Class::Concerned && w.within(c.cat, k) && !w.covers(k, c.cat)))
+                        || (e.class == Class::Concerned
+                            && w.within(c.cat, k)
+                            && !w.covers(k, c.cat)
+                            && w.covers_some_below(k, c.cat)))
             })
         });
         let children = w.children.get(c.cat as usize).filter(|_| split);
@@ -430,6 +439,33 @@ impl Vocabulary {
             a = self.parents.get(a as usize).copied().unwrap_or(NONE);
         }
         false
+    }
+
+    /// Numbers, for each category, the least sensitivity below it.
+    fn lowest_below(&mut self) {
+        let mut lowest = vec![None; self.cats.len()];
+        // A category is numbered after its parent: children come later.
+        for c in (0..self.cats.len()).rev() {
+            let children = self.children.get(c).map_or(&[][..], Vec::as_slice);
+            let below = children.iter().filter_map(|&k| {
+                let own = self.sensitivity.get(k as usize).copied().flatten();
+                let deeper = lowest.get(k as usize).copied().flatten();
+                own.into_iter().chain(deeper).min()
+            });
+            let min = below.min();
+            if let Some(slot) = lowest.get_mut(c) {
+                *slot = min;
+            }
+        }
+        self.lowest_below = lowest;
+    }
+
+    /// Whether a grant on `grant`, above `category`, covers some category
+    /// below `category` (one no more sensitive than the grant).
+    fn covers_some_below(&self, grant: u32, category: u32) -> bool {
+        let sensitivity = self.sensitivity.get(grant as usize).copied().flatten();
+        let lowest = self.lowest_below.get(category as usize).copied().flatten();
+        sensitivity.zip(lowest).is_some_and(|(g, l)| g >= l)
     }
 
     /// Whether a grant on `grant` covers `category`: the same key, or an
