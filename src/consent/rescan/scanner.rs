@@ -23,6 +23,9 @@ fn bit(purpose: usize) -> u64 {
     1 << purpose.min(63)
 }
 
+/// The number of categories whose lineage is a bit set.
+const MASKED: u32 = 128;
+
 /// The number of scopes [`Scanner::cache`] holds.
 const SLOTS: usize = 256;
 
@@ -98,6 +101,9 @@ struct Vocabulary {
     sensitivity: Vec<Option<Sensitivity>>,
     /// Each category's children in the taxonomy.
     children: Vec<Vec<u32>>,
+    /// Each category's ancestors and itself, as bits of their numbers, for
+    /// the first [`MASKED`] categories (a later one walks its parents).
+    lineage: Vec<u128>,
     /// The least sensitivity of the categories below each one (none when
     /// none is in the taxonomy), once the taxonomy is numbered.
     lowest_below: Vec<Option<Sensitivity>>,
@@ -411,6 +417,8 @@ impl Vocabulary {
         self.cat_ids.insert(key.clone(), id);
         self.cats.push(key.clone());
         self.parents.push(parent);
+        let inherited = if parent < MASKED { self.lineage.get(parent as usize).copied().unwrap_or(0) } else { 0 };
+        self.lineage.push(if id < MASKED { inherited | 1 << id } else { 0 });
         let sensitivity = rescan.taxonomy.get(key).map(|i| i.sensitivity);
         self.sensitivity.push(sensitivity);
         self.children.push(Vec::new());
@@ -431,7 +439,11 @@ impl Vocabulary {
     }
 
     /// Whether category `a` is `b` or lies below it.
+    #[inline]
     fn within(&self, mut a: u32, b: u32) -> bool {
+        if a < MASKED && b < MASKED {
+            return self.lineage.get(a as usize).is_some_and(|l| l & 1 << b != 0);
+        }
         while a != NONE {
             if a == b {
                 return true;
