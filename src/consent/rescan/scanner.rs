@@ -338,9 +338,36 @@ impl<'r, 's> Scanner<'r, 's> {
                             && w.covers_some_below(k, c.cat)))
             })
         });
-        let children = w.children.get(c.cat as usize).filter(|_| split);
-        for &cat in children.into_iter().flatten() {
-            self.settle(Item { cat, ..c }, out);
+        if split {
+            self.settle_children(c, out);
+        }
+    }
+
+    /// Settles each child of `c`'s category. A child no event about the
+    /// purpose names, at or below it, is reached only by the events above
+    /// `c`, so whether it lapses whole turns on its sensitivity alone:
+    /// asked once per sensitivity.
+    fn settle_children(&self, c: Item, out: &mut Vec<Item>) {
+        let w = &self.words;
+        let Some(children) = w.children.get(c.cat as usize) else { return };
+        // The categories at or above some event's: a bit set when every
+        // category is masked.
+        let touched = (w.cats.len() <= MASKED as usize).then(|| {
+            let cats = self.about(c).flat_map(|e| self.cats_of(e));
+            cats.fold(0u128, |m, &k| m | w.lineage.get(k as usize).copied().unwrap_or(0))
+        });
+        let mut whole: [Option<bool>; 3] = [None; 3];
+        for &cat in children {
+            let child = Item { cat, ..c };
+            let alone = touched.is_some_and(|m| cat < MASKED && m & 1 << cat == 0);
+            let memo = w.sensitivity.get(cat as usize).copied().flatten().filter(|_| alone).map(|s| s as usize);
+            let lapses =
+                memo.and_then(|i| whole.get_mut(i)).map(|slot| *slot.get_or_insert_with(|| self.lapses(child)));
+            if lapses == Some(true) {
+                out.push(child);
+            } else {
+                self.settle(child, out);
+            }
         }
     }
 
