@@ -188,7 +188,7 @@ impl<'r, 's> Scanner<'r, 's> {
         // comes first; one within a lapse already found adds nothing.
         for c in candidates.drain(..) {
             if !out.iter().any(|w| self.part_of(&c, w)) {
-                self.settle(c, &mut out);
+                self.settle(c, None, &mut out);
             }
         }
         out.sort_unstable();
@@ -307,8 +307,9 @@ impl<'r, 's> Scanner<'r, 's> {
 
     /// Adds `c` to `out` if it lapses whole; else the parts of it that
     /// lapse, where an event may have kept or ended a part.
-    fn settle(&self, c: Item, out: &mut Vec<Item>) {
-        if self.lapses(c) {
+    /// `lapses`: whether `c` lapses whole, if already known.
+    fn settle(&self, c: Item, lapses: Option<bool>, out: &mut Vec<Item>) {
+        if lapses.unwrap_or_else(|| self.lapses(c)) {
             out.push(c);
             return;
         }
@@ -320,7 +321,7 @@ impl<'r, 's> Scanner<'r, 's> {
             let about = || self.about(c).map(|e| e.recipient);
             for (i, recipient) in about().enumerate() {
                 if recipient != NONE && !about().take(i).any(|r| r == recipient) {
-                    self.settle(Item { recipient, ..c }, out);
+                    self.settle(Item { recipient, ..c }, None, out);
                 }
             }
         }
@@ -363,11 +364,7 @@ impl<'r, 's> Scanner<'r, 's> {
             let memo = w.sensitivity.get(cat as usize).copied().flatten().filter(|_| alone).map(|s| s as usize);
             let lapses =
                 memo.and_then(|i| whole.get_mut(i)).map(|slot| *slot.get_or_insert_with(|| self.lapses(child)));
-            if lapses == Some(true) {
-                out.push(child);
-            } else {
-                self.settle(child, out);
-            }
+            self.settle(child, lapses, out);
         }
     }
 
