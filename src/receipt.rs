@@ -15,7 +15,7 @@ use crate::audit::{hex_decode, hex_encode};
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, Scope};
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
-use crate::policy::{EndAction, Period, Policy, PurposeBasis, Trigger};
+use crate::policy::{EndAction, Period, Policy, PurposeBasis, RecipientKind, Trigger};
 use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, Pseudonymiser};
 use crate::taxonomy::{CategoryKey, Sensitivity};
 
@@ -88,7 +88,8 @@ pub struct ReceiptNotice {
 pub struct ReceiptPurpose {
     /// The purpose's id.
     pub id: PurposeId,
-    /// What it is, in the policy's words.
+    /// What it is, in the policy's words; for a purpose the policy does not
+    /// declare, in the consent's own ([`Described::purpose`](crate::Described::purpose)).
     pub description: Option<String>,
     /// Core (contract) or optional (consent); none for a purpose the policy
     /// does not declare.
@@ -120,6 +121,14 @@ pub struct ReceiptRecipient {
     /// Where it processes the data; none for a recipient the policy does
     /// not declare.
     pub region: Option<String>,
+    /// Who it is, as the consent told it, for a recipient the policy does
+    /// not declare ([`Described::recipient`](crate::Described::recipient)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What kind of party it is: the policy's, or for a recipient the policy
+    /// does not declare, the consent's ([`Described::recipient_kind`](crate::Described::recipient_kind)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RecipientKind>,
 }
 
 /// A retention rule that applies to the consented data.
@@ -297,9 +306,10 @@ fn purposes(policy: &Policy, scope: &Scope) -> Vec<ReceiptPurpose> {
         .iter()
         .map(|id| {
             let p = policy.purposes.iter().find(|p| &p.id == id);
+            let told = || scope.described.as_ref().and_then(|d| d.purpose.clone());
             ReceiptPurpose {
                 id: id.clone(),
-                description: p.and_then(|p| p.description.clone()),
+                description: p.map_or_else(told, |p| p.description.clone()),
                 basis: p.map(|p| p.basis),
             }
         })
@@ -321,11 +331,15 @@ fn recipients(policy: &Policy, scope: &Scope) -> Vec<ReceiptRecipient> {
         .iter()
         .map(|id| {
             let r = policy.recipients.iter().find(|r| &r.id == id);
+            // Only a recipient the policy does not declare is described.
+            let told = scope.described.as_ref().filter(|_| r.is_none());
             ReceiptRecipient {
                 id: id.clone(),
                 name: r.and_then(|r| r.name.clone()),
                 contact: r.and_then(|r| r.contact.clone()),
                 region: r.map(|r| r.region.clone()),
+                description: told.and_then(|d| d.recipient.clone()),
+                kind: r.map(|r| r.kind).or_else(|| told.and_then(|d| d.recipient_kind)),
             }
         })
         .collect()

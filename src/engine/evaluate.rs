@@ -178,6 +178,10 @@ fn conclude<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>) {
         }
         if any {
             d.note(&rule.id, rule.cites.as_ref(), "the action's duties apply");
+        } else if matches!(ctx.req.action, Action::Collect | Action::Use | Action::Retain) {
+            // Providing, deleting and anonymising permits already name the
+            // rule; the permit names every rule it rests on.
+            d.note(&rule.id, rule.cites.as_ref(), "the policy's rule for the action lets it be asked");
         }
     } else {
         d.permit = false;

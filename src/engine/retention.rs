@@ -240,8 +240,9 @@ fn keep_for_minimum<'a, S: ConsentStore>(
 
 /// A maximum of zero from collection: the data is not kept at all, so
 /// keeping it is denied and it is deleted now, whether or not the time of
-/// collection is known.
+/// collection is known. No consent, evidence or agreement lifts that.
 fn not_kept<'a, S: ConsentStore>(ctx: &Ctx<'a, S>, d: &mut CatDraft<'a>, facts: &Facts<'a>) {
+    d.not_liftable = true;
     for rule in facts.bounds.iter().map(|b| b.rule).filter(|r| r.keeps_nothing()) {
         d.deny(&rule.id, rule.cites.as_ref(), "the policy keeps none of this data: its retention maximum is zero");
         d.obligations.push(ObligationRef::DeleteBy(ctx.req.at, rule.end_action));

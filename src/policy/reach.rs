@@ -19,7 +19,7 @@ use super::{
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, Described, Scope};
 use crate::ids::{PurposeId, RecipientId, RuleId};
 use crate::policy::Evidence;
-use crate::request::{ClaimedException, Request, Subject};
+use crate::request::{ClaimedException, LegalHold, Request, Subject};
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 /// The subject every witness is about: an adult, so that no minors rule
@@ -72,9 +72,7 @@ pub(super) fn reach(policy: &Policy, taxonomy: &Taxonomy) -> Vec<Reach> {
     let w = Finder { policy, taxonomy, at: policy.effective };
     let mut out = Vec::new();
     for (i, a) in policy.actions.iter().enumerate() {
-        if cites_itself(a) {
-            out.push(w.reach(format!("/actions/{i}"), "action rule", &a.id, w.action(a)));
-        }
+        out.push(w.reach(format!("/actions/{i}"), "action rule", &a.id, w.action(a)));
         for (j, e) in a.exceptions.iter().enumerate() {
             let mut r = w.reach(exception_path(i, j), "exception", &e.id, w.exception(i, a, j, e, None));
             r.warned_elsewhere = e.ground.pipl_basis().is_none() && !policy.acknowledges_unbased_exception(i, j);
@@ -160,10 +158,12 @@ impl Finder<'_> {
     }
 
     /// An action rule: reached by a request of its action that it permits
-    /// on a basis it gives (a providing rule's consent, contract or core
-    /// purpose, to a recipient of one of its purposes), that it permits
-    /// with its duties, or, for `delete` and `anonymise`, once every
-    /// retention minimum has passed.
+    /// (a permit names the action rule it was asked under): on a basis it
+    /// gives (a providing rule's consent, contract or core purpose, to a
+    /// recipient of one of its purposes), for a purpose of the policy
+    /// (`collect`, `use`), within a retention rule that keeps the data or
+    /// else under a legal hold (`retain`), or, for `delete` and
+    /// `anonymise`, once every retention minimum has passed.
     fn action(&self, a: &ActionRule) -> Option<Request> {
         if matches!(a.action, Action::Delete | Action::Anonymise) {
             return self.end_of_retention(a.action);
@@ -177,16 +177,23 @@ impl Finder<'_> {
                 return provided;
             }
         }
-        if a.duties.is_empty() {
-            return None;
-        }
         if a.action == Action::Retain {
-            return self.retention(self.policy.retention.first()?).map(|mut r| {
-                r.action = Action::Retain;
-                r
-            });
+            return self.retained();
         }
         self.policy.purposes.iter().find_map(|p| self.own_processing(a, p, &p.categories, &[]))
+    }
+
+    /// A request to keep data a retention rule keeps for its purpose, or,
+    /// with no such rule, data under a legal hold (kept whatever the rules).
+    fn retained(&self) -> Option<Request> {
+        let keeps = self.policy.retention.iter().filter(|rule| !rule.keeps_nothing());
+        if let Some(mut r) = keeps.filter_map(|rule| self.retention(rule)).next() {
+            r.action = Action::Retain;
+            return Some(r);
+        }
+        let mut r = self.request(Action::Retain, self.some_category()?);
+        r.events.legal_hold = Some(LegalHold::new(self.at, None));
+        Some(r)
     }
 
     /// A request to delete (or anonymise) data a retention rule governs,
@@ -467,15 +474,6 @@ impl Finder<'_> {
             });
         region_ok && agreements_ok
     }
-}
-
-/// Whether decisions can cite the action rule: a providing, deleting or
-/// anonymising rule, or one with duties. Any other (`collect`, `use` or
-/// `retain` without duties) only lets its action be asked at all, which the
-/// purposes, consent requirements and retention rules then decide: it is
-/// not checked.
-fn cites_itself(a: &ActionRule) -> bool {
-    a.action.has_recipient() || matches!(a.action, Action::Delete | Action::Anonymise) || !a.duties.is_empty()
 }
 
 /// Whether exception `x` of rule `a` covers a request to a recipient of

@@ -474,8 +474,15 @@ fn unreachable_recipient_and_exception() {
 fn every_reachable_rule_of_the_base_has_a_witness() {
     let policy = load(&base().to_string()).unwrap();
     let paths: Vec<String> = policy.witnesses().into_iter().map(|w| w.path).collect();
-    let expected =
-        ["/actions/1", "/actions/2", "/recipients/0", "/consent_requirements/0", "/retention/0", "/minors/rules/0"];
+    let expected = [
+        "/actions/0",
+        "/actions/1",
+        "/actions/2",
+        "/recipients/0",
+        "/consent_requirements/0",
+        "/retention/0",
+        "/minors/rules/0",
+    ];
     assert_eq!(paths, expected);
 }
 

@@ -1314,7 +1314,9 @@ fn decide_category(ctx: &Ctx<'_>, d: &mut Draft) {
             ctx.duty(d, *duty);
             any = true;
         }
-        if any {
+        // With none, a permitted collect, use or retain still notes the rule it
+        // was asked under (providing and deleting permits name it anyway).
+        if any || matches!(req.action, Action::Collect | Action::Use | Action::Retain) {
             d.note(ctx.rule.id.clone(), ctx.rule.cites.as_ref());
         }
     } else {
@@ -1655,6 +1657,8 @@ fn retention(ctx: &Ctx<'_>, d: &mut Draft) {
                 r.trigger == Trigger::Collected && r.maximum.is_some_and(|m| months_and_days(m) == (0, 0))
             };
             if pending_minimum.is_none() && rules.iter().any(|r| keeps_nothing(r)) {
+                // docs "The decision", Not liftable: nothing the app can obtain lifts it.
+                d.not_liftable = true;
                 for r in rules.iter().filter(|r| keeps_nothing(r)) {
                     d.deny(rr(r, Effect::Deny));
                     d.obligations.push(Obligation::DeleteBy { by: req.at, end: r.end_action });

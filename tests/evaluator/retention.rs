@@ -264,6 +264,8 @@ fn face_data_is_never_kept_whether_or_not_its_collection_time_is_known() {
         assert_verdict(&d, Verdict::Deny);
         assert_reason(&d, "004.retention.face", Effect::Deny);
         assert_eq!(d.obligations, vec![Obligation::DeleteBy { by: t(at), end: EndAction::Delete }], "{d}");
+        // Whatever the consent: nothing the app can obtain lifts it.
+        assert!(d.not_liftable && d.unmet.is_empty(), "{d}");
     }
 }
 

@@ -2,8 +2,8 @@
 //! every altered byte refused.
 
 use privacy_engine::{
-    ConsentChange, ConsentReceipt, ConsentStatus, Controller, ErrorKind, Permission, RECEIPT_SCHEMA, ReceiptDetails,
-    ReceiptKey, ReceiptPublicKey, Scope, SignedReceipt,
+    ConsentChange, ConsentReceipt, ConsentStatus, Controller, Described, ErrorKind, Permission, RECEIPT_SCHEMA,
+    ReceiptDetails, ReceiptKey, ReceiptPublicKey, RecipientKind, Scope, SignedReceipt,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -104,6 +104,47 @@ fn a_consent_to_a_recipient_names_it() {
     let r = ConsentReceipt::issue(&e, &policy(), &details(), &pseudonyms()).unwrap();
     assert_eq!(r.recipients.len(), 1);
     assert_eq!(r.recipients[0].id.as_str(), "partner.logistics");
+}
+
+#[test]
+fn a_consent_naming_what_the_policy_does_not_carries_its_descriptions() {
+    // 004 §1.2 item 9: a purpose or recipient named only in a specific
+    // consent; the receipt must say what the consent told of them.
+    let told = Described::purpose("a loyalty survey run with a partner")
+        .and_recipient("the survey firm that runs it", RecipientKind::Partner);
+    let scope = Scope::new(vec!["loyalty_survey".into()], vec![key("user.contact.email")])
+        .recipient("survey_firm")
+        .described(told);
+    let grant = ConsentChange::Grant { qualities: privacy_engine::ConsentQualities::explicit(), scope, expires: None };
+    let r = ConsentReceipt::issue(
+        &event(6, "2024-05-01T09:00:00+08:00", "user-42", grant),
+        &policy(),
+        &details(),
+        &pseudonyms(),
+    )
+    .unwrap();
+    assert_eq!(r.purposes[0].description.as_deref(), Some("a loyalty survey run with a partner"));
+    assert_eq!(r.purposes[0].basis, None);
+    assert_eq!(r.recipients[0].description.as_deref(), Some("the survey firm that runs it"));
+    assert_eq!(r.recipients[0].kind, Some(RecipientKind::Partner));
+    assert_eq!(r.recipients[0].region, None);
+
+    // A declared purpose and recipient keep the policy's words and kind.
+    let told = Described::purpose("other words").and_recipient("other words", RecipientKind::Advertiser);
+    let scope = Scope::new(vec!["payment_delivery".into()], vec![key("user.contact.address")])
+        .recipient("partner.logistics")
+        .described(told);
+    let grant = ConsentChange::Grant { qualities: privacy_engine::ConsentQualities::explicit(), scope, expires: None };
+    let r = ConsentReceipt::issue(
+        &event(7, "2024-05-01T09:00:00+08:00", "user-42", grant),
+        &policy(),
+        &details(),
+        &pseudonyms(),
+    )
+    .unwrap();
+    assert_ne!(r.purposes[0].description.as_deref(), Some("other words"));
+    assert_eq!(r.recipients[0].description, None);
+    assert_eq!(r.recipients[0].kind, Some(RecipientKind::Partner));
 }
 
 #[test]

@@ -23,6 +23,9 @@ fn bit(purpose: usize) -> u64 {
     1 << purpose.min(63)
 }
 
+/// The number of categories whose lineage is a bit set.
+const MASKED: u32 = 128;
+
 /// The number of scopes [`Scanner::cache`] holds.
 const SLOTS: usize = 256;
 
@@ -98,6 +101,12 @@ struct Vocabulary {
     sensitivity: Vec<Option<Sensitivity>>,
     /// Each category's children in the taxonomy.
     children: Vec<Vec<u32>>,
+    /// Each category's ancestors and itself, as bits of their numbers, for
+    /// the first [`MASKED`] categories (a later one walks its parents).
+    lineage: Vec<u128>,
+    /// The least sensitivity of the categories below each one (none when
+    /// none is in the taxonomy), once the taxonomy is numbered.
+    lowest_below: Vec<Option<Sensitivity>>,
     recipient_ids: HashMap<RecipientId, u32>,
     recipients: Vec<RecipientId>,
 }
@@ -133,6 +142,7 @@ impl<'r, 's> Scanner<'r, 's> {
         for (key, _) in rescan.taxonomy.iter() {
             words.category(rescan, key);
         }
+        words.lowest_below();
         let mut fresh = Vec::new();
         for f in &rescan.fresh {
             let p = purposes.iter().position(|p| p == &f.purpose).unwrap_or_else(|| {
@@ -178,7 +188,7 @@ impl<'r, 's> Scanner<'r, 's> {
         // comes first; one within a lapse already found adds nothing.
         for c in candidates.drain(..) {
             if !out.iter().any(|w| self.part_of(&c, w)) {
-                self.settle(c, &mut out);
+                self.settle(c, None, &mut out);
             }
         }
         out.sort_unstable();
@@ -297,19 +307,22 @@ impl<'r, 's> Scanner<'r, 's> {
 
     /// Adds `c` to `out` if it lapses whole; else the parts of it that
     /// lapse, where an event may have kept or ended a part.
-    fn settle(&self, c: Item, out: &mut Vec<Item>) {
-        if self.lapses(c) {
+    /// `lapses`: whether `c` lapses whole, if already known.
+    fn settle(&self, c: Item, lapses: Option<bool>, out: &mut Vec<Item>) {
+        if lapses.unwrap_or_else(|| self.lapses(c)) {
             out.push(c);
             return;
         }
         // A general grant ended or given again for one recipient may still
         // lapse for another.
         if c.recipient == NONE {
-            let mut named: Vec<u32> = self.about(c).map(|e| e.recipient).filter(|r| *r != NONE).collect();
-            named.sort_unstable();
-            named.dedup();
-            for recipient in named {
-                self.settle(Item { recipient, ..c }, out);
+            // Each recipient once, in the order met (the lapses are sorted
+            // at the end); no list is made.
+            let about = || self.about(c).map(|e| e.recipient);
+            for (i, recipient) in about().enumerate() {
+                if recipient != NONE && !about().take(i).any(|r| r == recipient) {
+                    self.settle(Item { recipient, ..c }, None, out);
+                }
             }
         }
         // An event below the category, or a grant above it that does not
@@ -320,12 +333,38 @@ impl<'r, 's> Scanner<'r, 's> {
             self.cats_of(e).iter().any(|&k| {
                 k != c.cat
                     && (w.within(k, c.cat)
-                        || (e.class == Class::Concerned && w.within(c.cat, k) && !w.covers(k, c.cat)))
+                        || (e.class == Class::Concerned
+                            && w.within(c.cat, k)
+                            && !w.covers(k, c.cat)
+                            && w.covers_some_below(k, c.cat)))
             })
         });
-        let children = w.children.get(c.cat as usize).filter(|_| split);
-        for &cat in children.into_iter().flatten() {
-            self.settle(Item { cat, ..c }, out);
+        if split {
+            self.settle_children(c, out);
+        }
+    }
+
+    /// Settles each child of `c`'s category. A child no event about the
+    /// purpose names, at or below it, is reached only by the events above
+    /// `c`, so whether it lapses whole turns on its sensitivity alone:
+    /// asked once per sensitivity.
+    fn settle_children(&self, c: Item, out: &mut Vec<Item>) {
+        let w = &self.words;
+        let Some(children) = w.children.get(c.cat as usize) else { return };
+        // The categories at or above some event's: a bit set when every
+        // category is masked.
+        let touched = (w.cats.len() <= MASKED as usize).then(|| {
+            let cats = self.about(c).flat_map(|e| self.cats_of(e));
+            cats.fold(0u128, |m, &k| m | w.lineage.get(k as usize).copied().unwrap_or(0))
+        });
+        let mut whole: [Option<bool>; 3] = [None; 3];
+        for &cat in children {
+            let child = Item { cat, ..c };
+            let alone = touched.is_some_and(|m| cat < MASKED && m & 1 << cat == 0);
+            let memo = w.sensitivity.get(cat as usize).copied().flatten().filter(|_| alone).map(|s| s as usize);
+            let lapses =
+                memo.and_then(|i| whole.get_mut(i)).map(|slot| *slot.get_or_insert_with(|| self.lapses(child)));
+            self.settle(child, lapses, out);
         }
     }
 
@@ -402,6 +441,8 @@ impl Vocabulary {
         self.cat_ids.insert(key.clone(), id);
         self.cats.push(key.clone());
         self.parents.push(parent);
+        let inherited = if parent < MASKED { self.lineage.get(parent as usize).copied().unwrap_or(0) } else { 0 };
+        self.lineage.push(if id < MASKED { inherited | 1 << id } else { 0 });
         let sensitivity = rescan.taxonomy.get(key).map(|i| i.sensitivity);
         self.sensitivity.push(sensitivity);
         self.children.push(Vec::new());
@@ -422,7 +463,11 @@ impl Vocabulary {
     }
 
     /// Whether category `a` is `b` or lies below it.
+    #[inline]
     fn within(&self, mut a: u32, b: u32) -> bool {
+        if a < MASKED && b < MASKED {
+            return self.lineage.get(a as usize).is_some_and(|l| l & 1 << b != 0);
+        }
         while a != NONE {
             if a == b {
                 return true;
@@ -430,6 +475,33 @@ impl Vocabulary {
             a = self.parents.get(a as usize).copied().unwrap_or(NONE);
         }
         false
+    }
+
+    /// Numbers, for each category, the least sensitivity below it.
+    fn lowest_below(&mut self) {
+        let mut lowest = vec![None; self.cats.len()];
+        // A category is numbered after its parent: children come later.
+        for c in (0..self.cats.len()).rev() {
+            let children = self.children.get(c).map_or(&[][..], Vec::as_slice);
+            let below = children.iter().filter_map(|&k| {
+                let own = self.sensitivity.get(k as usize).copied().flatten();
+                let deeper = lowest.get(k as usize).copied().flatten();
+                own.into_iter().chain(deeper).min()
+            });
+            let min = below.min();
+            if let Some(slot) = lowest.get_mut(c) {
+                *slot = min;
+            }
+        }
+        self.lowest_below = lowest;
+    }
+
+    /// Whether a grant on `grant`, above `category`, covers some category
+    /// below `category` (one no more sensitive than the grant).
+    fn covers_some_below(&self, grant: u32, category: u32) -> bool {
+        let sensitivity = self.sensitivity.get(grant as usize).copied().flatten();
+        let lowest = self.lowest_below.get(category as usize).copied().flatten();
+        sensitivity.zip(lowest).is_some_and(|(g, l)| g >= l)
     }
 
     /// Whether a grant on `grant` covers `category`: the same key, or an
