@@ -12,6 +12,8 @@
 mod memory;
 mod replica;
 mod seal;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,8 @@ use crate::ids::SubjectId;
 pub use memory::InMemoryLog;
 pub use replica::Replica;
 pub use seal::SubjectSeal;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, SqliteOptions};
 
 /// How many records a replica reads from its log in one call when it loads
 /// or catches up: the memory a read takes is bounded by this many records.

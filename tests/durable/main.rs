@@ -11,6 +11,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod conformance;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
