@@ -13,6 +13,10 @@
 pub mod conformance;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_crash;
+#[cfg(feature = "sqlite")]
+mod sqlite_writers;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

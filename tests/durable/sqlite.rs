@@ -154,7 +154,7 @@ fn records_past_their_retention_are_purged_unless_held() {
     ));
 }
 
-fn pseudonyms() -> Pseudonymiser {
+pub(crate) fn pseudonyms() -> Pseudonymiser {
     Pseudonymiser::new(key())
 }
 

@@ -105,7 +105,7 @@ impl SqliteOptions {
 ///
 /// ```no_run
 /// use std::sync::{Arc, Mutex};
-/// use privacy_engine::{ConsentEvent, Error, Replica, SqliteLog, Utc};
+/// use privacy_engine::{ConsentEvent, Error, Replica, SqliteLog};
 ///
 /// type Shared = Arc<Mutex<Replica<SqliteLog>>>;
 ///
@@ -114,7 +114,7 @@ impl SqliteOptions {
 ///         // An append either commits or changes nothing: a poisoned lock
 ///         // still guards a replica equal to a prefix of the log.
 ///         let mut replica = replica.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-///         replica.append(event, Utc::now())
+///         replica.append(event, std::time::SystemTime::now().into())
 ///     })
 ///     .await??;
 ///     Ok(appended.seq)
