@@ -14,6 +14,8 @@ pub mod conformance;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
+mod sqlite_async;
+#[cfg(feature = "sqlite")]
 mod sqlite_crash;
 #[cfg(feature = "sqlite")]
 mod sqlite_writers;
