@@ -186,7 +186,13 @@
 //!
 //! # Crate features
 //!
-//! None yet: the core has no optional parts.
+//! None is on by default: the core has no I/O and no optional parts.
+//!
+//! - `sqlite`: `SqliteLog` and `SqliteAuditStore`, the consent log and
+//!   the audit chain in one SQLite file (SQLite compiled in, nothing to
+//!   install), shared by the processes that open it.
+//! - `postgres`: the consent log and the audit chain in PostgreSQL, shared
+//!   by many instances.
 //!
 //! # Guarantees
 //!

@@ -347,24 +347,28 @@ impl DurableLog for SqliteLog {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&fail)?;
         let mut appended = Vec::with_capacity(events.len());
         {
-            let find = format!("SELECT {COLUMNS} FROM records WHERE event_id = ?1");
-            let mut find = tx.prepare_cached(&find).map_err(&fail)?;
+            // The insert looks the id up in its unique index anyway: only
+            // an id already held costs a second look-up.
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO records (kind, event_id, subject, sealed, recorded, body) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING",
                 )
                 .map_err(&fail)?;
+            let find = format!("SELECT {COLUMNS} FROM records WHERE event_id = ?1");
+            let mut find = tx.prepare_cached(&find).map_err(&fail)?;
             for event in events {
                 let id = event.id.as_bytes().as_slice();
-                if let Some(row) = find.query_row([id], Row::read).optional().map_err(&fail)? {
-                    appended.push(retried(subjects, event, row)?);
-                    continue;
-                }
                 let columns = subjects.columns(&event.subject)?;
                 let body = subjects.event_body(event)?;
-                insert.execute(params![CONSENT, id, columns.key, columns.sealed, recorded, body]).map_err(&fail)?;
-                appended.push(Appended { seq: last_seq(&tx)?, fresh: true });
+                let inserted =
+                    insert.execute(params![CONSENT, id, columns.key, columns.sealed, recorded, body]).map_err(&fail)?;
+                if inserted == 1 {
+                    appended.push(Appended { seq: last_seq(&tx)?, fresh: true });
+                } else {
+                    let row = find.query_row([id], Row::read).map_err(&fail)?;
+                    appended.push(retried(subjects, event, row)?);
+                }
             }
         }
         tx.commit().map_err(&fail)?;
