@@ -186,7 +186,13 @@
 //!
 //! # Crate features
 //!
-//! None yet: the core has no optional parts.
+//! None is on by default: the core has no I/O and no optional parts.
+//!
+//! - `sqlite`: `SqliteLog` and `SqliteAuditStore`, the consent log and
+//!   the audit chain in one SQLite file (SQLite compiled in, nothing to
+//!   install), shared by the processes that open it.
+//! - `postgres`: the consent log and the audit chain in PostgreSQL, shared
+//!   by many instances.
 //!
 //! # Guarantees
 //!
@@ -246,9 +252,11 @@ pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
 };
 pub use crate::durable::{
-    Appended, DurableLog, ErasureReason, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica, SubjectSeal,
-    check_append,
+    Appended, DurableLog, ErasureReason, InMemoryLog, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica,
+    SubjectSeal, check_append,
 };
+#[cfg(feature = "sqlite")]
+pub use crate::durable::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, SqliteOptions};
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
