@@ -246,8 +246,8 @@ pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,
 };
 pub use crate::durable::{
-    Appended, DurableLog, ErasureReason, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica, SubjectSeal,
-    check_append,
+    Appended, DurableLog, ErasureReason, InMemoryLog, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica,
+    SubjectSeal, check_append,
 };
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};

@@ -9,6 +9,7 @@
 //! it when it is opened, appended to or asked to catch up, never inside a
 //! decision.
 
+mod memory;
 mod replica;
 mod seal;
 
@@ -19,6 +20,7 @@ use crate::consent::{ConsentEvent, check_event, check_recorded};
 use crate::error::Error;
 use crate::ids::SubjectId;
 
+pub use memory::InMemoryLog;
 pub use replica::Replica;
 pub use seal::SubjectSeal;
 
@@ -46,6 +48,10 @@ pub struct LogEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every record is a consent event: boxing it would cost an allocation per record read"
+)]
 pub enum LogRecord {
     /// A consent event, with the time the service recorded it.
     Consent {
@@ -64,6 +70,11 @@ pub enum LogRecord {
         /// Why.
         reason: ErasureReason,
     },
+    /// The place of a consent event that a later
+    /// [`Erasure`](Self::Erasure) removed: it holds nothing, and is kept so
+    /// that the log's numbering has no gaps (a reader that finds a gap
+    /// knows a record is missing, not erased).
+    Removed,
 }
 
 /// Why a subject's consent events were removed.
@@ -133,7 +144,8 @@ pub trait DurableLog {
     fn subject_records(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error>;
 
     /// Removes every consent event of `subject`, keeping their ids (so that
-    /// a retried append cannot bring one back), and appends an
+    /// a retried append cannot bring one back) and their places as
+    /// [`Removed`](LogRecord::Removed) records, and appends an
     /// [`Erasure`](LogRecord::Erasure) record; returns its seq and how many
     /// events were removed.
     ///
@@ -224,6 +236,21 @@ pub fn check_append(events: &[ConsentEvent], recorded: DateTime<Utc>) -> Result<
         if !ids.insert(event.id) {
             return Err(Error::ledger(format!("consent event id `{}` twice in one append", event.id)));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a snapshot up to `seq` of a log whose last record is `last` and
+/// whose last erasure is at `erased_at`: one past the end, or one taken
+/// before an erasure (it holds erased events).
+pub(crate) fn check_snapshot(seq: u64, last: u64, erased_at: u64) -> Result<(), Error> {
+    if seq > last {
+        return Err(Error::store(format!("a snapshot up to record {seq} is past the log's end, record {last}")));
+    }
+    if seq < erased_at {
+        return Err(Error::store(format!(
+            "a snapshot up to record {seq} was taken before the erasure at record {erased_at}"
+        )));
     }
     Ok(())
 }

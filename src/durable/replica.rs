@@ -121,6 +121,7 @@ impl<L: DurableLog> Replica<L> {
             LogRecord::Erasure { subject, .. } => {
                 self.ledger.forget(&subject);
             }
+            LogRecord::Removed => {}
         }
         self.seen = entry.seq;
         Ok(())

@@ -1,0 +1,336 @@
+//! The [`DurableLog`] contract, as functions every backend runs.
+//!
+//! Each function takes `open`, which opens a new handle on one store made
+//! fresh for that test (for a database: a new file or schema; every call a
+//! new connection to it). A backend runs them all with
+//! [`conformance_tests!`](crate::conformance_tests), or calls the ones it
+//! needs. [`InMemoryLog`](privacy_engine::InMemoryLog) is the reference:
+//! it passes every one of them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use privacy_engine::{
+    CONSENT_HORIZON, CONSENT_SKEW, ConsentEvent, DurableLog, ErasureReason, ErrorKind, LogEntry, LogRecord, Replica,
+    SubjectId,
+};
+use serde_json::json;
+
+/// Runs every conformance function as a `#[test]` in a module `$name`,
+/// each on a store `$store` makes (an expression giving the `open`
+/// function).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($name:ident, $store:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::conformance_tests!(@each $store;
+                ids_unique_across_subjects, retry_is_idempotent, conflicting_retry_writes_nothing,
+                bad_append_writes_nothing, read_after_in_order_without_gaps, subjects_listed,
+                subject_records_in_order, erasure_removes_and_keeps_ids, snapshot_round_trip,
+                records_survive_reopening, replica_reads_its_writes, replica_catches_up_with_another_handle,
+                replica_sees_erasure);
+        }
+    };
+    (@each $store:expr; $($f:ident),*) => {
+        $(
+            #[test]
+            fn $f() {
+                $crate::conformance::$f($store);
+            }
+        )*
+    };
+}
+
+/// When the test events are recorded.
+pub fn recorded() -> DateTime<Utc> {
+    "2024-05-01T02:00:00Z".parse().unwrap()
+}
+
+/// A refusal of `marketing` × `user.contact`, id `n`, by `subject`, dated
+/// `n` seconds before [`recorded`].
+pub fn event(n: u128, subject: &str) -> ConsentEvent {
+    event_at(n, subject, recorded() - TimeDelta::seconds(n as i64))
+}
+
+/// A grant of `marketing` × `user.contact`, id `n`, by `subject`, at `at`.
+pub fn event_at(n: u128, subject: &str, at: DateTime<Utc>) -> ConsentEvent {
+    serde_json::from_value(json!({
+        "id": uuid::Uuid::from_u128(n),
+        "at": at.fixed_offset().to_rfc3339(),
+        "subject": subject,
+        "policy_id": "seed-004",
+        "policy_version": "2021-08-20",
+        "change": {"type": "grant", "qualities": ["affirmative", "explicit"],
+            "scope": {"purposes": ["marketing"], "categories": ["user.contact"]}}
+    }))
+    .unwrap()
+}
+
+/// Every record of `log`, read in batches of 7.
+pub fn all_records(log: &mut impl DurableLog) -> Vec<LogEntry> {
+    let mut out: Vec<LogEntry> = Vec::new();
+    loop {
+        let batch = log.read_after(out.last().map_or(0, |e| e.seq), 7).unwrap();
+        if batch.is_empty() {
+            return out;
+        }
+        out.extend(batch);
+    }
+}
+
+/// The consent events of every subject, by time, as the records of `log`
+/// leave them.
+pub fn log_state(log: &mut impl DurableLog) -> BTreeMap<SubjectId, Vec<ConsentEvent>> {
+    let mut state: BTreeMap<SubjectId, Vec<ConsentEvent>> = BTreeMap::new();
+    for entry in all_records(log) {
+        match entry.record {
+            LogRecord::Consent { event, .. } => state.entry(event.subject.clone()).or_default().push(event),
+            LogRecord::Erasure { subject, .. } => {
+                state.remove(&subject);
+            }
+            _ => {}
+        }
+    }
+    state.values_mut().for_each(|events| events.sort_by_key(|e| (e.at, e.id)));
+    state
+}
+
+/// The consent events of every subject in `replica`'s ledger, by time.
+pub fn replica_state<L: DurableLog>(replica: &Replica<L>) -> BTreeMap<SubjectId, Vec<ConsentEvent>> {
+    use privacy_engine::ConsentHistory;
+    let ledger = replica.ledger();
+    let mut state: BTreeMap<_, _> = ledger
+        .subjects()
+        .map(|s| (s.clone(), ledger.events(&s).collect::<Vec<_>>()))
+        .filter(|(_, e)| !e.is_empty())
+        .collect();
+    state.values_mut().for_each(|events: &mut Vec<ConsentEvent>| events.sort_by_key(|e| (e.at, e.id)));
+    state
+}
+
+fn seqs(entries: &[LogEntry]) -> Vec<u64> {
+    entries.iter().map(|e| e.seq).collect()
+}
+
+/// One event id, one event: the same id for another subject is refused.
+pub fn ids_unique_across_subjects<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    log.append(&[event(1, "alice")], recorded()).unwrap();
+    let err = log.append(&[event(1, "bob")], recorded()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+    assert!(err.to_string().contains("00000000-0000-0000-0000-000000000001"), "{err}");
+    assert_eq!(all_records(&mut open()).len(), 1);
+}
+
+/// A retried append is acknowledged with the first seq and writes nothing.
+pub fn retry_is_idempotent<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    let first = log.append(&[event(1, "alice"), event(2, "bob")], recorded()).unwrap();
+    assert!(first.iter().all(|a| a.fresh));
+    assert_eq!(first.iter().map(|a| a.seq).collect::<Vec<_>>(), [1, 2]);
+    let later = recorded() + TimeDelta::seconds(30);
+    let again = log.append(&[event(2, "bob"), event(3, "carol")], later).unwrap();
+    assert_eq!((again[0].seq, again[0].fresh), (2, false));
+    assert_eq!((again[1].seq, again[1].fresh), (3, true));
+    let mut other = open();
+    let third = other.append(&[event(1, "alice")], later).unwrap();
+    assert_eq!((third[0].seq, third[0].fresh), (1, false));
+    assert_eq!(seqs(&all_records(&mut open())), [1, 2, 3]);
+}
+
+/// A retry whose id the log holds with other content refuses the whole
+/// append.
+pub fn conflicting_retry_writes_nothing<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    log.append(&[event(1, "alice")], recorded()).unwrap();
+    let mut changed = event(1, "alice");
+    changed.at -= TimeDelta::seconds(1);
+    let err = log.append(&[event(2, "bob"), changed], recorded()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+    assert_eq!(seqs(&all_records(&mut open())), [1]);
+    // The refused batch's own new event was not kept either.
+    assert!(log.append(&[event(2, "bob")], recorded()).unwrap()[0].fresh);
+}
+
+/// An append with one bad event (malformed, out of the horizon, an id twice,
+/// none at all) is refused whole.
+pub fn bad_append_writes_nothing<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    let mut malformed = event(2, "bob");
+    if let privacy_engine::ConsentChange::Grant { scope, .. } = &mut malformed.change {
+        scope.purposes.clear();
+    }
+    let too_old = event_at(3, "bob", recorded() - CONSENT_HORIZON - TimeDelta::seconds(1));
+    let too_new = event_at(4, "bob", recorded() + CONSENT_SKEW + TimeDelta::seconds(1));
+    for bad in [vec![event(1, "alice"), malformed], vec![event(1, "alice"), too_old], vec![event(1, "alice"), too_new]]
+    {
+        let err = log.append(&bad, recorded()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Ledger, "{err}");
+    }
+    let err = log.append(&[event(1, "alice"), event(5, "bob"), event(1, "alice")], recorded()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Ledger, "{err}");
+    assert_eq!(log.append(&[], recorded()).unwrap_err().kind(), ErrorKind::Ledger);
+    assert!(all_records(&mut open()).is_empty());
+    // At the edges of the horizon an event is accepted.
+    let oldest = event_at(6, "bob", recorded() - CONSENT_HORIZON);
+    let newest = event_at(7, "bob", recorded() + CONSENT_SKEW);
+    log.append(&[oldest, newest], recorded()).unwrap();
+}
+
+/// Records come back in seq order, numbered 1, 2, 3, … without gaps, at
+/// most `limit` at a time.
+pub fn read_after_in_order_without_gaps<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    for chunk in (1..=25u128).collect::<Vec<_>>().chunks(6) {
+        let events: Vec<_> = chunk.iter().map(|&n| event(n, &format!("s{}", n % 4))).collect();
+        log.append(&events, recorded()).unwrap();
+    }
+    let mut reader = open();
+    assert_eq!(seqs(&reader.read_after(0, 10).unwrap()), (1..=10).collect::<Vec<_>>());
+    assert_eq!(seqs(&reader.read_after(10, 100).unwrap()), (11..=25).collect::<Vec<_>>());
+    assert!(reader.read_after(25, 10).unwrap().is_empty());
+    assert!(reader.read_after(1_000, 10).unwrap().is_empty());
+    assert_eq!(reader.read_after(0, usize::MAX).unwrap().len(), 25);
+    let all = all_records(&mut reader);
+    for (entry, n) in all.iter().zip(1u128..) {
+        match &entry.record {
+            LogRecord::Consent { event: e, recorded: r } => {
+                assert_eq!(e, &event(n, &format!("s{}", n % 4)));
+                assert_eq!(*r, recorded());
+            }
+            other => panic!("record {} is {other:?}", entry.seq),
+        }
+    }
+}
+
+/// Every subject with consent events, once.
+pub fn subjects_listed<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    assert!(log.subjects().unwrap().is_empty());
+    log.append(&[event(1, "bob"), event(2, "alice"), event(3, "bob")], recorded()).unwrap();
+    log.append(&[event(4, "carol")], recorded()).unwrap();
+    let mut subjects = open().subjects().unwrap();
+    subjects.sort();
+    assert_eq!(subjects, ["alice", "bob", "carol"].map(SubjectId::from));
+    log.erase_subject(&SubjectId::from("bob"), recorded(), ErasureReason::Request).unwrap();
+    let mut subjects = open().subjects().unwrap();
+    subjects.sort();
+    assert_eq!(subjects, ["alice", "carol"].map(SubjectId::from));
+}
+
+/// A subject's records, in order, and no one else's.
+pub fn subject_records_in_order<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    log.append(&[event(1, "bob"), event(2, "alice"), event(3, "bob")], recorded()).unwrap();
+    log.append(&[event(4, "alice"), event(5, "bob")], recorded()).unwrap();
+    let bob = open().subject_records(&SubjectId::from("bob")).unwrap();
+    assert_eq!(seqs(&bob), [1, 3, 5]);
+    for (entry, n) in bob.iter().zip([1, 3, 5]) {
+        assert_eq!(entry.record, LogRecord::Consent { event: event(n, "bob"), recorded: recorded() });
+    }
+    assert!(open().subject_records(&SubjectId::from("dave")).unwrap().is_empty());
+}
+
+/// Erasure removes a subject's events, keeps their places and ids, and
+/// records itself; an erased id cannot come back.
+pub fn erasure_removes_and_keeps_ids<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    log.append(&[event(1, "bob"), event(2, "alice"), event(3, "bob")], recorded()).unwrap();
+    let bob = SubjectId::from("bob");
+    let at = recorded() + TimeDelta::hours(1);
+    let (seq, removed) = log.erase_subject(&bob, at, ErasureReason::Request).unwrap();
+    assert_eq!((seq, removed), (4, 2));
+    let all = all_records(&mut open());
+    assert_eq!(seqs(&all), [1, 2, 3, 4]);
+    assert_eq!(all[0].record, LogRecord::Removed);
+    assert_eq!(all[2].record, LogRecord::Removed);
+    assert_eq!(all[3].record, LogRecord::Erasure { subject: bob.clone(), at, reason: ErasureReason::Request });
+    assert_eq!(open().subject_records(&bob).unwrap(), [all[3].clone()]);
+    for retry in [event(1, "bob"), event(3, "carol")] {
+        let err = open().append(&[retry], recorded()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+    }
+    assert_eq!(all_records(&mut open()).len(), 4);
+    // The subject may consent again, with new ids.
+    assert_eq!(log.append(&[event(6, "bob")], recorded()).unwrap()[0].seq, 5);
+    let (again, none) = log.erase_subject(&SubjectId::from("nobody"), at, ErasureReason::Retention).unwrap();
+    assert_eq!((again, none), (6, 0));
+}
+
+/// The newest snapshot comes back as saved; an erasure removes it.
+pub fn snapshot_round_trip<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut log = open();
+    assert_eq!(log.snapshot().unwrap(), None);
+    log.append(&[event(1, "bob"), event(2, "alice")], recorded()).unwrap();
+    log.save_snapshot(1, b"one").unwrap();
+    log.save_snapshot(2, b"two").unwrap();
+    assert_eq!(open().snapshot().unwrap(), Some((2, b"two".to_vec())));
+    assert_eq!(log.save_snapshot(3, b"past the end").unwrap_err().kind(), ErrorKind::Store);
+    log.erase_subject(&SubjectId::from("bob"), recorded(), ErasureReason::Request).unwrap();
+    assert_eq!(open().snapshot().unwrap(), None);
+    // A snapshot taken before the erasure holds the erased events.
+    assert_eq!(log.save_snapshot(2, b"stale").unwrap_err().kind(), ErrorKind::Store);
+    log.save_snapshot(3, b"three").unwrap();
+    assert_eq!(open().snapshot().unwrap(), Some((3, b"three".to_vec())));
+}
+
+/// What one handle wrote, another opened later reads.
+pub fn records_survive_reopening<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let written = {
+        let mut log = open();
+        log.append(&[event(1, "bob"), event(2, "alice")], recorded()).unwrap();
+        log.append(&[event(3, "bob")], recorded()).unwrap();
+        all_records(&mut log)
+    };
+    assert_eq!(all_records(&mut open()), written);
+    assert_eq!(log_state(&mut open()).len(), 2);
+}
+
+/// A replica has applied its own append when the append returns.
+pub fn replica_reads_its_writes<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut replica = Replica::open(open()).unwrap();
+    let appended = replica.append(event(1, "bob"), recorded()).unwrap();
+    assert_eq!((appended.seq, replica.seen()), (1, 1));
+    assert_eq!(replica.ledger().events(&SubjectId::from("bob")).collect::<Vec<_>>(), [event(1, "bob")]);
+    replica.append_all(&[event(2, "alice"), event(3, "bob")], recorded()).unwrap();
+    assert_eq!(replica_state(&replica), log_state(&mut open()));
+}
+
+/// A replica catching up applies what another handle appended, in order.
+pub fn replica_catches_up_with_another_handle<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut mine = Replica::open(open()).unwrap();
+    let mut theirs = Replica::open(open()).unwrap();
+    theirs.append_all(&[event(1, "bob"), event(2, "alice")], recorded()).unwrap();
+    assert!(mine.ledger().is_empty());
+    assert_eq!(mine.catch_up().unwrap(), 2);
+    mine.append(event(3, "bob"), recorded()).unwrap();
+    theirs.append(event(4, "carol"), recorded()).unwrap();
+    // An append catches up too: everything committed before it is applied.
+    mine.append(event(5, "alice"), recorded()).unwrap();
+    assert_eq!(mine.seen(), 5);
+    theirs.catch_up().unwrap();
+    assert_eq!(replica_state(&mine), replica_state(&theirs));
+    assert_eq!(replica_state(&mine), log_state(&mut open()));
+    assert_eq!(replica_state(&Replica::open(open()).unwrap()), replica_state(&mine));
+}
+
+/// An erasure through one handle reaches every replica, and a replica
+/// opened after it never sees the erased events.
+pub fn replica_sees_erasure<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut mine = Replica::open(open()).unwrap();
+    let mut theirs = Replica::open(open()).unwrap();
+    mine.append_all(&[event(1, "bob"), event(2, "alice"), event(3, "bob")], recorded()).unwrap();
+    theirs.catch_up().unwrap();
+    let bob = SubjectId::from("bob");
+    theirs.log_mut().erase_subject(&bob, recorded(), ErasureReason::Request).unwrap();
+    mine.catch_up().unwrap();
+    theirs.catch_up().unwrap();
+    for replica in [&mine, &theirs, &Replica::open(open()).unwrap()] {
+        assert_eq!(replica.ledger().events(&bob).count(), 0);
+        assert_eq!(replica.ledger().len(), 1);
+        assert_eq!(replica.seen(), 4);
+    }
+    assert_eq!(replica_state(&mine), log_state(&mut open()));
+}
