@@ -249,6 +249,8 @@ pub use crate::durable::{
     Appended, DurableLog, ErasureReason, InMemoryLog, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica,
     SubjectSeal, check_append,
 };
+#[cfg(feature = "postgres")]
+pub use crate::durable::{PgAuditStore, PgListener, PgLog};
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
