@@ -186,7 +186,9 @@
 //!
 //! # Crate features
 //!
-//! None yet: the core has no optional parts.
+//! - `postgres`: `PgLog`, `PgAuditStore` and `PgListener`, the
+//!   consent log and audit chain in PostgreSQL, shared by many instances
+//!   (each deciding against its own [`Replica`]).
 //!
 //! # Guarantees
 //!

@@ -37,6 +37,13 @@ use crate::ids::SubjectId;
 /// `synchronous_commit` on) and notifies the channel a [`PgListener`]
 /// listens on.
 ///
+/// **From an async service.** The `postgres` client runs a small runtime
+/// of its own and blocks on it: open, append, catch up — and drop — a
+/// `PgLog` (or a [`Replica`](crate::Replica) over one) inside
+/// `tokio::task::spawn_blocking`, never on a runtime's worker thread
+/// (tokio panics there). Decisions read the replica's memory and need no
+/// care.
+///
 /// [`PgListener`]: super::PgListener
 ///
 /// # Example
