@@ -186,6 +186,11 @@
 //!
 //! # Crate features
 //!
+//! None is on by default: the core has no I/O and no optional parts.
+//!
+//! - `sqlite`: `SqliteLog` and `SqliteAuditStore`, the consent log and
+//!   the audit chain in one SQLite file (SQLite compiled in, nothing to
+//!   install), shared by the processes that open it.
 //! - `postgres`: `PgLog`, `PgAuditStore` and `PgListener`, the
 //!   consent log and audit chain in PostgreSQL, shared by many instances
 //!   (each deciding against its own [`Replica`]).
@@ -253,6 +258,8 @@ pub use crate::durable::{
 };
 #[cfg(feature = "postgres")]
 pub use crate::durable::{PgAuditStore, PgListener, PgLog};
+#[cfg(feature = "sqlite")]
+pub use crate::durable::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, SqliteOptions};
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};

@@ -1,12 +1,14 @@
 //! `CompactLedger` beside `InMemoryLedger`: the same appends, the same
-//! answers, after every operation.
+//! answers, after every operation; a snapshot of it answers the same, and
+//! a `Replica` opens from one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use chrono::{DateTime, FixedOffset, Utc};
 use privacy_engine::{
-    CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentQuery, ConsentStore,
-    InMemoryLedger, Permission, PurposeId, RecipientId, Scope, SubjectId,
+    Appended, CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities, ConsentQuery,
+    ConsentStore, DurableLog, ErasureReason, Error, InMemoryLedger, LogEntry, LogRecord, Permission, PurposeId,
+    RecipientId, Replica, Scope, SubjectId,
 };
 use proptest::prelude::*;
 
@@ -222,4 +224,144 @@ fn extend_stops_at_the_first_refused_event() {
     assert!(compact.extend([ev(1), ev(2), ev(1), ev(3)]).is_err());
     assert_eq!(compact.len(), 2);
     assert!(!compact.is_empty());
+}
+
+/// The ledger's events, every subject's in arrival order with their
+/// recording times and offsets, to compare two ledgers.
+fn arrivals(l: &CompactLedger) -> Vec<(ConsentEvent, String, Option<DateTime<Utc>>)> {
+    let mut subjects: Vec<SubjectId> = l.subjects().collect();
+    subjects.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let all = subjects.iter().flat_map(|s| l.arrivals(s).collect::<Vec<_>>());
+    all.map(|(e, r)| {
+        let offset = e.at.to_rfc3339();
+        (e, offset, r)
+    })
+    .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A snapshot gives back the same events and the same answers, after
+    /// appends with and without a recording time and an erasure.
+    #[test]
+    fn a_snapshot_answers_like_its_ledger(
+        events in prop::collection::vec((event(), any::<bool>()), 0..40),
+        queries in prop::collection::vec(query(), 1..20),
+        forget in prop::option::of(0usize..SUBJECTS.len()),
+    ) {
+        let mut compact = CompactLedger::new();
+        for (e, recorded) in events {
+            let _ = if recorded {
+                let at = e.at.with_timezone(&Utc) + chrono::TimeDelta::seconds(1);
+                compact.append_at(e, at)
+            } else {
+                compact.append(e)
+            };
+        }
+        if let Some(s) = forget {
+            compact.forget(&SUBJECTS[s].into());
+        }
+        let back = CompactLedger::from_snapshot(&compact.to_snapshot()).unwrap();
+        prop_assert_eq!(arrivals(&compact), arrivals(&back));
+        let mut model = InMemoryLedger::new();
+        for s in SUBJECTS {
+            model.extend(compact.events(&s.into())).unwrap();
+        }
+        compare(&model, &back, &queries)?;
+    }
+}
+
+/// A log in memory that keeps a snapshot and counts the records it hands
+/// out, to see where a replica starts.
+#[derive(Default)]
+struct MemoryLog {
+    records: Vec<LogEntry>,
+    snapshot: Option<(u64, Vec<u8>)>,
+    read: usize,
+}
+
+impl MemoryLog {
+    fn push(&mut self, record: LogRecord) -> u64 {
+        let seq = self.records.len() as u64 + 1;
+        self.records.push(LogEntry { seq, record });
+        seq
+    }
+}
+
+impl DurableLog for MemoryLog {
+    fn append(&mut self, events: &[ConsentEvent], recorded: DateTime<Utc>) -> Result<Vec<Appended>, Error> {
+        privacy_engine::check_append(events, recorded)?;
+        let push = |e: &ConsentEvent| self.push(LogRecord::Consent { event: e.clone(), recorded });
+        Ok(events.iter().map(push).map(|seq| Appended { seq, fresh: true }).collect())
+    }
+    fn read_after(&mut self, after: u64, limit: usize) -> Result<Vec<LogEntry>, Error> {
+        let out: Vec<LogEntry> = self.records.iter().skip(after as usize).take(limit).cloned().collect();
+        self.read += out.len();
+        Ok(out)
+    }
+    fn subjects(&mut self) -> Result<Vec<SubjectId>, Error> {
+        unimplemented!()
+    }
+    fn subject_records(&mut self, _: &SubjectId) -> Result<Vec<LogEntry>, Error> {
+        unimplemented!()
+    }
+    fn erase_subject(
+        &mut self,
+        s: &SubjectId,
+        at: DateTime<Utc>,
+        reason: ErasureReason,
+    ) -> Result<(u64, usize), Error> {
+        self.snapshot = None;
+        Ok((self.push(LogRecord::Erasure { subject: s.clone(), at, reason }), 0))
+    }
+    fn snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, Error> {
+        Ok(self.snapshot.clone())
+    }
+    fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> Result<(), Error> {
+        self.snapshot = Some((seq, bytes.to_vec()));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_replica_opens_from_its_checkpoint_and_the_tail() {
+    let at: DateTime<FixedOffset> = "2024-01-01T00:00:00+08:00".parse().unwrap();
+    let recorded = at.with_timezone(&Utc);
+    let ev = |n: u128, subject: &str| {
+        let change = ConsentChange::Grant {
+            qualities: ConsentQualities::separate(),
+            scope: Scope::new(vec!["ads".into()], vec![CategoryKey::new("user.device").unwrap()]),
+            expires: None,
+        };
+        ConsentEvent::new(uuid::Uuid::from_u128(n), at, subject, "p", "1", change)
+    };
+    let mut replica = Replica::open(MemoryLog::default()).unwrap();
+    replica.append_all(&[ev(1, "a"), ev(2, "b"), ev(3, "c")], recorded).unwrap();
+    assert_eq!(replica.checkpoint().unwrap(), 3);
+    replica.append(ev(4, "a"), recorded).unwrap();
+    let (mut log, ledger, _) = replica.into_parts();
+
+    log.read = 0;
+    let reopened = Replica::open(&mut log).unwrap();
+    assert_eq!((reopened.seen(), arrivals(reopened.ledger())), (4, arrivals(&ledger)));
+    drop(reopened);
+    assert_eq!(log.read, 1, "only the record after the snapshot is read");
+
+    // A snapshot that does not decode: the whole log is replayed.
+    log.snapshot.as_mut().unwrap().1[60] ^= 1;
+    log.read = 0;
+    let replayed = Replica::open(&mut log).unwrap();
+    assert_eq!((replayed.seen(), arrivals(replayed.ledger())), (4, arrivals(&ledger)));
+    drop(replayed);
+    assert_eq!(log.read, 4);
+
+    // An erasure drops the snapshot that held the subject.
+    let mut replica = Replica::open(&mut log).unwrap();
+    replica.checkpoint().unwrap();
+    replica.log_mut().erase_subject(&"a".into(), recorded, ErasureReason::Request).unwrap();
+    replica.catch_up().unwrap();
+    assert_eq!(replica.ledger().len(), 2);
+    drop(replica);
+    assert_eq!(Replica::open(&mut log).unwrap().ledger().len(), 2);
 }

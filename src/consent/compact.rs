@@ -1,5 +1,7 @@
 //! A compact consent ledger: interned vocabulary and fixed-size records.
 
+mod snapshot;
+
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};

@@ -33,13 +33,25 @@ pub struct Replica<L> {
 }
 
 impl<L: DurableLog> Replica<L> {
-    /// Loads every record of `log` into a new replica.
+    /// Loads `log` into a new replica: from the log's
+    /// [snapshot](DurableLog::snapshot) and the records after it when the
+    /// log keeps one, else from every record.
+    ///
+    /// A snapshot that does not decode (torn, altered, or of another
+    /// format; see [`CompactLedger::from_snapshot`]) is not used: the
+    /// replica then replays the whole log instead, which takes longer but
+    /// gives the same ledger.
     ///
     /// # Errors
     ///
-    /// As [`catch_up`](Self::catch_up).
-    pub fn open(log: L) -> Result<Self, Error> {
-        Self::resume(log, CompactLedger::new(), 0)
+    /// As [`DurableLog::snapshot`] and [`catch_up`](Self::catch_up).
+    pub fn open(mut log: L) -> Result<Self, Error> {
+        let start = match log.snapshot()? {
+            Some((seq, bytes)) => CompactLedger::from_snapshot(&bytes).ok().map(|ledger| (ledger, seq)),
+            None => None,
+        };
+        let (ledger, seen) = start.unwrap_or_default();
+        Self::resume(log, ledger, seen)
     }
 
     /// A replica that starts from `ledger`, which holds the log's records
@@ -125,6 +137,21 @@ impl<L: DurableLog> Replica<L> {
         }
         self.seen = entry.seq;
         Ok(())
+    }
+
+    /// Keeps a snapshot of the ledger in the log
+    /// ([`DurableLog::save_snapshot`]), holding the records up to
+    /// [`seen`](Self::seen), and returns that seq: the next
+    /// [`open`](Self::open) reads only the records after it.
+    ///
+    /// # Errors
+    ///
+    /// As [`DurableLog::save_snapshot`]: of kind
+    /// [`Store`](crate::ErrorKind::Store) if the log keeps no snapshots or
+    /// cannot write this one.
+    pub fn checkpoint(&mut self) -> Result<u64, Error> {
+        self.log.save_snapshot(self.seen, &self.ledger.to_snapshot())?;
+        Ok(self.seen)
     }
 
     /// The last record of the log this replica has applied.

@@ -50,6 +50,11 @@ impl SubjectSeal {
         Ok(Self { key, aead: LessSafeKey::new(unbound), rng: SystemRandom::new() })
     }
 
+    /// The id of the key it seals under.
+    pub(crate) fn key_id(&self) -> &crate::pseudonym::KeyId {
+        self.key.id()
+    }
+
     /// The pseudonym a store finds `subject`'s rows by:
     /// `<key id>:<hex HMAC>`, as the audit log writes it.
     pub fn lookup(&self, subject: &SubjectId) -> String {

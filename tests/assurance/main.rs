@@ -13,6 +13,8 @@
 //! - `rescan`: the re-consent scan beside a brute force of `has_consent`-style
 //!   look-ups over every subject, purpose, category and recipient.
 //! - `round_trip`: every serialised type through JSON and back.
+//! - `durable` (feature `sqlite`): the generated histories through a SQLite
+//!   log and its replicas decide as through the in-memory ledger.
 //!
 //! # Case counts
 //!
@@ -46,6 +48,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod differential;
+#[cfg(feature = "sqlite")]
+mod durable;
 mod generate;
 mod ledger_model;
 mod properties;

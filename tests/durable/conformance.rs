@@ -30,7 +30,7 @@ macro_rules! conformance_tests {
                 bad_append_writes_nothing, read_after_in_order_without_gaps, subjects_listed,
                 subject_records_in_order, erasure_removes_and_keeps_ids, snapshot_round_trip,
                 records_survive_reopening, replica_reads_its_writes, replica_catches_up_with_another_handle,
-                replica_sees_erasure);
+                replica_sees_erasure, replica_opens_from_its_checkpoint);
         }
     };
     (@each $store:expr; $($f:ident),*) => {
@@ -333,4 +333,23 @@ pub fn replica_sees_erasure<L: DurableLog>(mut open: impl FnMut() -> L) {
         assert_eq!(replica.seen(), 4);
     }
     assert_eq!(replica_state(&mine), log_state(&mut open()));
+}
+
+/// A replica opened after a checkpoint starts from the snapshot and reads
+/// only the records after it, to the same ledger; an erasure after the
+/// checkpoint still reaches it.
+pub fn replica_opens_from_its_checkpoint<L: DurableLog>(mut open: impl FnMut() -> L) {
+    let mut replica = Replica::open(open()).unwrap();
+    replica.append_all(&[event(1, "bob"), event(2, "alice"), event(3, "bob")], recorded()).unwrap();
+    assert_eq!(replica.checkpoint().unwrap(), 3);
+    assert_eq!(open().snapshot().unwrap().map(|(seq, _)| seq), Some(3));
+    replica.append(event(4, "carol"), recorded()).unwrap();
+    assert_eq!(replica_state(&Replica::open(open()).unwrap()), replica_state(&replica));
+    replica.checkpoint().unwrap();
+    replica.log_mut().erase_subject(&SubjectId::from("bob"), recorded(), ErasureReason::Request).unwrap();
+    replica.catch_up().unwrap();
+    let reopened = Replica::open(open()).unwrap();
+    assert_eq!(reopened.seen(), 5);
+    assert_eq!(replica_state(&reopened), replica_state(&replica));
+    assert_eq!(replica_state(&reopened), log_state(&mut open()));
 }

@@ -11,6 +11,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod conformance;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_async;
+#[cfg(feature = "sqlite")]
+mod sqlite_crash;
+#[cfg(feature = "sqlite")]
+mod sqlite_writers;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

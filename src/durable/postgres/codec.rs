@@ -23,11 +23,12 @@ pub(crate) enum Subjects {
 }
 
 impl Subjects {
-    /// What the store's settings call this mode.
-    pub(crate) fn mode(&self) -> &'static str {
+    /// What the store's settings call this mode: `clear`, or `sealed:`
+    /// and the key's id.
+    pub(crate) fn mode(&self) -> String {
         match self {
-            Self::Clear => "clear",
-            Self::Sealed(_) => "sealed",
+            Self::Clear => "clear".to_owned(),
+            Self::Sealed(seal) => format!("sealed:{}", seal.key_id()),
         }
     }
 

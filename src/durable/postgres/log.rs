@@ -111,7 +111,7 @@ impl PgLog {
 
     fn open(mut client: Client, subjects: Subjects) -> Result<Self, Error> {
         schema::migrate(&mut client)?;
-        schema::check_subject_mode(&mut client, subjects.mode())?;
+        schema::check_subject_mode(&mut client, &subjects.mode())?;
         Ok(Self { client, subjects })
     }
 
@@ -121,50 +121,37 @@ impl PgLog {
         &mut self.client
     }
 
-    /// Erases, as [`ErasureReason::Retention`] at `now`, every subject none
-    /// of whose records was recorded after `now - keep`, except the
-    /// subjects in `holds` (a legal hold keeps them); returns the subjects
-    /// erased with the seq of each erasure record.
+    /// The records' own retention: erases, as [`ErasureReason::Retention`]
+    /// at `now`, every subject whose newest consent event was recorded more
+    /// than `keep` before `now`, except the subjects in `holds` (a legal
+    /// hold), in one transaction; returns the subjects erased.
     ///
-    /// This is the records' own retention: a consent record is kept as
-    /// long as it may have to prove the consent, and not forever by
-    /// accident.
+    /// A consent record is kept as long as it may have to prove the
+    /// consent, and not forever by accident.
     ///
     /// # Errors
     ///
-    /// As [`erase_subject`](DurableLog::erase_subject); the subjects erased
-    /// before the failure stay erased.
+    /// An error of kind [`Store`](crate::ErrorKind::Store) if the store
+    /// cannot be written or the cutoff is out of range; nothing is erased
+    /// then.
     pub fn purge_records(
         &mut self,
         now: DateTime<Utc>,
         keep: chrono::TimeDelta,
         holds: &[SubjectId],
-    ) -> Result<Vec<(SubjectId, u64)>, Error> {
-        let cutoff = now.checked_sub_signed(keep).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let held: Vec<String> = holds.iter().map(|s| self.subjects.key(s)).collect();
-        let rows = self
-            .client
-            .query(
-                "SELECT subject, (array_agg(sealed ORDER BY seq DESC))[1] FROM consent_log \
-                 WHERE kind IN ('consent', 'erasure') GROUP BY subject \
-                 HAVING max(recorded) <= $1 AND bool_or(kind = 'consent') AND NOT subject = ANY($2)",
-                &[&cutoff, &held],
-            )
-            .map_err(|e| db("cannot find the records past their retention", e))?;
-        let mut due = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let col = |e: postgres::Error| db("cannot read a subject", e);
-            let key: &str = row.try_get(0).map_err(col)?;
-            let sealed: Option<&[u8]> = row.try_get(1).map_err(col)?;
-            due.push(self.subjects.open(key, sealed)?);
-        }
-        due.sort();
-        let mut erased = Vec::with_capacity(due.len());
-        for subject in due {
-            let (seq, _) = self.erase_subject(&subject, now, ErasureReason::Retention)?;
-            erased.push((subject, seq));
-        }
-        Ok(erased)
+    ) -> Result<Vec<SubjectId>, Error> {
+        let cutoff = now
+            .checked_sub_signed(keep)
+            .ok_or_else(|| Error::store("the retention cutoff is out of range".to_owned()))?;
+        self.locked("cannot purge the log", |tx, subjects, head| {
+            let held: Vec<String> = holds.iter().map(|s| subjects.key(s)).collect();
+            let due = past_retention(tx, subjects, cutoff, &held)?;
+            let mut last = head;
+            for subject in &due {
+                last = erase_in(tx, subjects, last, subject, now, ErasureReason::Retention)?.0;
+            }
+            Ok((due, last))
+        })
     }
 
     /// Runs `work` in a transaction that holds the log's head: it is given
@@ -276,6 +263,59 @@ fn insert(
     Ok(())
 }
 
+/// The subjects whose newest consent event was recorded before `cutoff`,
+/// but those in `held` (their `subject` column values), in id order.
+fn past_retention(
+    tx: &mut Transaction<'_>,
+    subjects: &Subjects,
+    cutoff: DateTime<Utc>,
+    held: &[String],
+) -> Result<Vec<SubjectId>, Error> {
+    let fail = |e: postgres::Error| db("cannot find the records past their retention", e);
+    let rows = tx
+        .query(
+            "SELECT subject, (array_agg(sealed))[1] FROM consent_log WHERE kind = 'consent' \
+             GROUP BY subject HAVING max(recorded) < $1 AND NOT subject = ANY($2)",
+            &[&cutoff, &held],
+        )
+        .map_err(fail)?;
+    let mut due = Vec::with_capacity(rows.len());
+    for row in &rows {
+        due.push(subjects.open(row.try_get(0).map_err(fail)?, row.try_get(1).map_err(fail)?)?);
+    }
+    due.sort();
+    Ok(due)
+}
+
+/// Erases `subject` inside `tx`, whose log ends at `head`: its events
+/// become removed places keeping their ids, the snapshots go, an erasure
+/// record follows. Returns its seq and how many events were removed.
+fn erase_in(
+    tx: &mut Transaction<'_>,
+    subjects: &Subjects,
+    head: u64,
+    subject: &SubjectId,
+    at: DateTime<Utc>,
+    reason: ErasureReason,
+) -> Result<(u64, usize), Error> {
+    let fail = |e: postgres::Error| db("cannot erase a subject", e);
+    let key = subjects.key(subject);
+    let removed = tx
+        .execute(
+            "UPDATE consent_log SET kind = 'removed', subject = NULL, sealed = NULL, body = NULL \
+             WHERE subject = $1 AND kind = 'consent'",
+            &[&key],
+        )
+        .map_err(fail)?;
+    tx.execute("DELETE FROM consent_snapshots", &[]).map_err(fail)?;
+    let seq = head + 1;
+    let erasure = LogRecord::Erasure { subject: subject.clone(), at, reason };
+    insert(tx, subjects, seq, std::slice::from_ref(&erasure), at)?;
+    let seq_i = seq_param(seq)?;
+    tx.execute("UPDATE privacy_engine_heads SET seq = $1 WHERE name = 'consent_erased'", &[&seq_i]).map_err(fail)?;
+    Ok((seq, usize::try_from(removed).unwrap_or(usize::MAX)))
+}
+
 impl DurableLog for PgLog {
     fn append(&mut self, events: &[ConsentEvent], recorded: DateTime<Utc>) -> Result<Vec<Appended>, Error> {
         check_append(events, recorded)?;
@@ -349,23 +389,8 @@ impl DurableLog for PgLog {
         reason: ErasureReason,
     ) -> Result<(u64, usize), Error> {
         self.locked("cannot erase a subject", |tx, subjects, head| {
-            let fail = |e: postgres::Error| db("cannot erase a subject", e);
-            let key = subjects.key(subject);
-            let removed = tx
-                .execute(
-                    "UPDATE consent_log SET kind = 'removed', subject = NULL, sealed = NULL, body = NULL \
-                     WHERE subject = $1 AND kind = 'consent'",
-                    &[&key],
-                )
-                .map_err(fail)?;
-            tx.execute("DELETE FROM consent_snapshots", &[]).map_err(fail)?;
-            let seq = head + 1;
-            let erasure = LogRecord::Erasure { subject: subject.clone(), at, reason };
-            insert(tx, subjects, seq, std::slice::from_ref(&erasure), at)?;
-            let seq_i = seq_param(seq)?;
-            tx.execute("UPDATE privacy_engine_heads SET seq = $1 WHERE name = 'consent_erased'", &[&seq_i])
-                .map_err(fail)?;
-            Ok(((seq, usize::try_from(removed).unwrap_or(usize::MAX)), seq))
+            let (seq, removed) = erase_in(tx, subjects, head, subject, at, reason)?;
+            Ok(((seq, removed), seq))
         })
     }
 

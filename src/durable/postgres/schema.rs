@@ -90,8 +90,8 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), Error> {
     tx.commit().map_err(fail)
 }
 
-/// Checks that the store keeps subject ids as `mode` (`clear` or
-/// `sealed`), recording it if the store has not said yet: a log written
+/// Checks that the store keeps subject ids as `mode` (`clear`, or
+/// `sealed:` and the key id), recording it if the store has not said yet: a log written
 /// one way and read the other would name the wrong people.
 pub(crate) fn check_subject_mode(client: &mut Client, mode: &str) -> Result<(), Error> {
     let fail = |e: postgres::Error| db("cannot read the store's settings", e);
@@ -99,9 +99,11 @@ pub(crate) fn check_subject_mode(client: &mut Client, mode: &str) -> Result<(), 
     tx.execute("LOCK TABLE privacy_engine_meta IN SHARE ROW EXCLUSIVE MODE", &[]).map_err(fail)?;
     match meta(&mut tx, "subject_ids")? {
         Some(held) if held == mode => Ok(()),
-        Some(held) => {
-            Err(Error::store(format!("the store keeps subject ids {held}, not {mode}: open it as it was made")))
-        }
+        Some(held) => Err(Error::store(format!(
+            "the store keeps subject ids {}, not {}: open it as it was made",
+            describe_mode(&held),
+            describe_mode(mode)
+        ))),
         None => set_meta(&mut tx, "subject_ids", mode),
     }?;
     tx.commit().map_err(fail)
@@ -122,4 +124,11 @@ fn set_meta(client: &mut impl GenericClient, key: &str, value: &str) -> Result<(
         )
         .map_err(|e| db("cannot write the store's settings", e))?;
     Ok(())
+}
+
+fn describe_mode(mode: &str) -> String {
+    match mode.strip_prefix("sealed:") {
+        Some(key) => format!("sealed under key `{key}`"),
+        None => "in clear".to_owned(),
+    }
 }

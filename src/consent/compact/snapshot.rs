@@ -1,0 +1,529 @@
+//! A [`CompactLedger`] as bytes and back: what a durable log keeps so that
+//! a replica loads without replaying every record.
+//!
+//! The format, little-endian throughout, version 1:
+//!
+//! - a header of 52 bytes: the magic `PECLSNAP`, the version (`u32`), the
+//!   body's length (`u64`) and the SHA-256 of the body (32 bytes);
+//! - the vocabulary, each list a `u32` count then its items in id order:
+//!   purposes, categories (parents are not stored: each is found again from
+//!   its key, and must come before it), recipients, policy versions (id and
+//!   version), descriptions and permissions (as JSON), scopes (the ids of
+//!   their purposes and categories, their recipient and description), and
+//!   the expiries of grants (a stamp each);
+//! - the subjects, a `u64` count, each with its id, its event and recorded
+//!   counts, its events as records of [`EVENT`] bytes in arrival order, then
+//!   the recording times of the events flagged as having one, [`STAMP`]
+//!   bytes each.
+//!
+//! A text is a `u32` length then UTF-8; a stamp is UTC seconds (`i64`),
+//! nanoseconds (`u32`) and the offset in seconds (`i32`). What the ledger
+//! derives (each event's purpose bits, whether a subject's events are out of
+//! time order, its set of ids, the scopes by name) is derived again, not
+//! stored; vocabulary bindings are not kept (bind the ledger again).
+//!
+//! Decoding treats the bytes as untrusted: every count is bounded by the
+//! bytes left, every id an event or a scope holds is checked against what it
+//! indexes, and anything else is refused with the offset of the first byte
+//! that does not fit.
+
+use ring::digest;
+
+use super::{
+    Cold, CompactLedger, Events, Hot, ID_SCAN_LIMIT, Interner, Kind, NONE, ScopeIds, Stamp, SubjectKey, purpose_bit,
+};
+use crate::consent::{ConsentQualities, Described};
+use crate::error::Error;
+use crate::ids::{PolicyId, PurposeId, RecipientId, SubjectId};
+use crate::policy::Permission;
+use crate::taxonomy::CategoryKey;
+
+/// The first bytes of every snapshot.
+const MAGIC: [u8; 8] = *b"PECLSNAP";
+/// The format this module writes and reads.
+const VERSION: u32 = 1;
+/// Magic, version, body length, SHA-256 of the body.
+const HEADER: usize = 8 + 4 + 8 + 32;
+/// One event: seconds, nanoseconds, offset, id, scope, policy version,
+/// expiry, kind (its top bit set when a recording time follows), detail.
+const EVENT: usize = 8 + 4 + 4 + 16 + 4 + 4 + 4 + 1 + 1;
+/// One stamp: seconds, nanoseconds, offset.
+const STAMP: usize = 8 + 4 + 4;
+/// The bit of an event's kind byte that says it has a recording time.
+const RECORDED: u8 = 0x80;
+/// The fewest bytes a subject takes: an id's length, two counts.
+const SUBJECT_MIN: usize = 4 + 4 + 4;
+
+impl CompactLedger {
+    /// The ledger as bytes, to keep beside a durable log (see
+    /// [`Replica::checkpoint`](crate::Replica::checkpoint)) and load with
+    /// [`from_snapshot`](Self::from_snapshot).
+    ///
+    /// Every event is kept as it arrived, with its recording time; what
+    /// [`forget`](Self::forget) dropped is not in it. The bindings to an
+    /// engine's vocabulary are not: bind the loaded ledger again
+    /// ([`Engine::bind_ledger`](crate::Engine::bind_ledger)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{CompactLedger, ConsentChange, ConsentEvent, Permission, Uuid};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut ledger = CompactLedger::new();
+    /// let change = ConsentChange::PermissionOn { permission: Permission::Camera };
+    /// let at = "2024-01-01T10:00:00+08:00".parse()?;
+    /// ledger.append(ConsentEvent::new(Uuid::nil(), at, "u1", "seed-004", "2021-08-20", change))?;
+    /// let back = CompactLedger::from_snapshot(&ledger.to_snapshot())?;
+    /// assert!(back.events(&"u1".into()).eq(ledger.events(&"u1".into())));
+    /// # Ok(()) }
+    /// ```
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + self.snapshot_size());
+        out.extend_from_slice(&MAGIC);
+        put_u32(&mut out, VERSION);
+        out.extend_from_slice(&[0; 8 + 32]);
+        self.write_vocabulary(&mut out);
+        put_u64(&mut out, self.subjects.len() as u64);
+        for (key, events) in &self.subjects {
+            write_subject(&mut out, key.as_bytes(), events);
+        }
+        let body = out.get(HEADER..).unwrap_or_default();
+        let length = (body.len() as u64).to_le_bytes();
+        let sum = digest::digest(&digest::SHA256, body);
+        if let Some(slot) = out.get_mut(12..HEADER) {
+            slot.iter_mut().zip(length.iter().chain(sum.as_ref())).for_each(|(s, b)| *s = *b);
+        }
+        out
+    }
+
+    /// A ledger from the bytes [`to_snapshot`](Self::to_snapshot) made.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Store`](crate::ErrorKind::Store), with the offset
+    /// of the first byte that does not fit, for bytes that are not a
+    /// snapshot of this version, are cut short, do not match their checksum
+    /// (torn or altered), or hold an id or a count that does not fit the
+    /// rest (a record naming a scope, policy version, expiry or category
+    /// that is not there, a name twice, a subject twice). Nothing is
+    /// trusted: no input makes it panic or build a ledger whose look-ups
+    /// could.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take::<8>()? != MAGIC {
+            return Err(r.fail(0, "not a consent ledger snapshot"));
+        }
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(r.fail(8, &format!("snapshot version {version} is not supported (only {VERSION})")));
+        }
+        let length = r.u64()?;
+        let sum = r.take::<32>()?;
+        if u64::try_from(r.bytes.len()).ok() != Some(length) {
+            return Err(r.fail(12, &format!("the body is {} bytes, not {length}", r.bytes.len())));
+        }
+        if digest::digest(&digest::SHA256, r.bytes).as_ref() != sum {
+            return Err(r.fail(20, "the checksum does not match (torn or altered)"));
+        }
+        let mut ledger = CompactLedger::new();
+        let purpose_bits = ledger.read_vocabulary(&mut r)?;
+        ledger.read_subjects(&mut r, &purpose_bits)?;
+        if !r.bytes.is_empty() {
+            return Err(r.fail(r.at, "bytes after the last subject"));
+        }
+        Ok(ledger)
+    }
+
+    /// About how many bytes the body takes, to allocate once.
+    fn snapshot_size(&self) -> usize {
+        let events: usize = self.subjects.values().map(|e| e.hot.len() * EVENT + e.recorded.len() * STAMP).sum();
+        events + self.subjects.len() * (SUBJECT_MIN + 16) + self.expiries.len() * STAMP + 4096
+    }
+
+    fn write_vocabulary(&self, out: &mut Vec<u8>) {
+        write_list(out, &self.purposes.values, |out, p| put_text(out, p.as_str()));
+        write_list(out, &self.categories.values, |out, c| put_text(out, c.as_str()));
+        write_list(out, &self.recipients.values, |out, r| put_text(out, r.as_str()));
+        write_list(out, &self.policies.values, |out, (id, version)| {
+            put_text(out, id.as_str());
+            put_text(out, version);
+        });
+        // Serialising these plain types cannot fail; were it to, the empty
+        // text would be refused when read.
+        write_list(out, &self.described.values, |out, d| {
+            put_text(out, &serde_json::to_string(d).unwrap_or_default());
+        });
+        write_list(out, &self.permissions, |out, p| put_text(out, &serde_json::to_string(p).unwrap_or_default()));
+        write_list(out, &self.scopes.values, |out, s| {
+            write_list(out, &s.purposes, |out, p| put_u32(out, *p));
+            write_list(out, &s.categories, |out, c| put_u32(out, *c));
+            put_u32(out, s.recipient);
+            put_u32(out, s.described);
+        });
+        write_list(out, &self.expiries, |out, e| put_stamp(out, *e));
+    }
+
+    /// Reads the vocabulary; returns each scope's purpose bits.
+    fn read_vocabulary(&mut self, r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
+        read_interner(r, &mut self.purposes, 4, |r| Ok(PurposeId::from(r.text()?)))?;
+        read_interner(r, &mut self.categories, 4, |r| {
+            let at = r.at;
+            CategoryKey::new(r.text()?).map_err(|_| r.fail(at, "not a category key"))
+        })?;
+        self.parents = self.read_parents(r)?;
+        read_interner(r, &mut self.recipients, 4, |r| Ok(RecipientId::from(r.text()?)))?;
+        read_interner(r, &mut self.policies, 8, |r| Ok((PolicyId::from(r.text()?), r.text()?)))?;
+        read_interner(r, &mut self.described, 4, |r| r.json::<Described>())?;
+        let count = r.count(4)?;
+        for _ in 0..count {
+            let at = r.at;
+            let permission = r.json::<Permission>()?;
+            if self.permissions.contains(&permission) || self.permissions.len() > usize::from(u8::MAX) {
+                return Err(r.fail(at, "a permission twice, or too many"));
+            }
+            self.permissions.push(permission);
+        }
+        let purpose_bits = self.read_scopes(r)?;
+        let count = r.count(STAMP)?;
+        self.expiries.reserve_exact(count);
+        for _ in 0..count {
+            let at = r.at;
+            self.expiries.push(r.stamp()?.ok_or_else(|| r.fail(at, "an expiry out of range"))?);
+        }
+        Ok(purpose_bits)
+    }
+
+    /// Each category's parent, found from its key: interned, and before it.
+    fn read_parents(&self, r: &Reader<'_>) -> Result<Vec<u32>, Error> {
+        let parent = |(i, key): (usize, &CategoryKey)| match key.parent() {
+            None => Ok(NONE),
+            Some(p) => match self.categories.get(&p) {
+                Some(id) if usize::try_from(id).is_ok_and(|id| id < i) => Ok(id),
+                _ => Err(r.fail(r.at, &format!("category `{key}` comes before its parent or without it"))),
+            },
+        };
+        self.categories.values.iter().enumerate().map(parent).collect()
+    }
+
+    /// Reads the scopes, checking every id they hold; returns their purpose
+    /// bits.
+    fn read_scopes(&mut self, r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
+        let count = r.count(16)?;
+        let mut purpose_bits = Vec::with_capacity(count);
+        for i in 0..count {
+            let at = r.at;
+            let ids = |r: &mut Reader<'_>, below: usize| -> Result<Box<[u32]>, Error> {
+                let n = r.count(4)?;
+                let ids = (0..n).map(|_| r.id(below)).collect::<Result<Box<[u32]>, Error>>()?;
+                if ids.is_empty() { Err(r.fail(at, "a scope with no purpose or no category")) } else { Ok(ids) }
+            };
+            let purposes = ids(r, self.purposes.values.len())?;
+            let categories = ids(r, self.categories.values.len())?;
+            let recipient = r.optional_id(self.recipients.values.len())?;
+            let described = r.optional_id(self.described.values.len())?;
+            purpose_bits.push(purposes.iter().fold(0, |bits, p| bits | purpose_bit(*p)));
+            let scope = ScopeIds { purposes, categories, recipient, described };
+            if usize::try_from(self.scopes.intern(&scope)?).ok() != Some(i) {
+                return Err(r.fail(at, "a scope twice"));
+            }
+            let named = self.rebuild_scope(u32::try_from(i).unwrap_or(NONE));
+            self.scope_names.push(named.ok_or_else(|| r.fail(at, "a scope that names nothing"))?);
+        }
+        Ok(purpose_bits)
+    }
+
+    fn read_subjects(&mut self, r: &mut Reader<'_>, purpose_bits: &[u8]) -> Result<(), Error> {
+        let at = r.at;
+        let count = usize::try_from(r.u64()?)
+            .ok()
+            .filter(|n| n.checked_mul(SUBJECT_MIN).is_some_and(|b| b <= r.bytes.len()))
+            .ok_or_else(|| r.fail(at, "more subjects than bytes"))?;
+        self.subjects.reserve(count);
+        let check = Check {
+            purpose_bits,
+            policies: self.policies.values.len(),
+            expiries: self.expiries.len(),
+            permissions: self.permissions.len(),
+        };
+        for _ in 0..count {
+            let at = r.at;
+            let text =
+                std::str::from_utf8(r.slice_of_count(1)?).map_err(|_| r.fail(at, "a subject id not in UTF-8"))?;
+            let key = SubjectKey::new(&SubjectId::from(text));
+            let events = read_events(r, &check)?;
+            self.len = self.len.saturating_add(events.hot.len());
+            if self.subjects.insert(key, events).is_some() {
+                return Err(r.fail(at, "a subject twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_subject(out: &mut Vec<u8>, key: &[u8], events: &Events) {
+    put_u32(out, key.len() as u32);
+    out.extend_from_slice(key);
+    put_u32(out, events.hot.len() as u32);
+    put_u32(out, events.recorded.len() as u32);
+    let mut recorded = events.recorded.iter().peekable();
+    for (i, (h, c)) in events.hot.iter().zip(&events.cold).enumerate() {
+        let flag = if recorded.next_if(|(j, _)| *j == i).is_some() { RECORDED } else { 0 };
+        put_u64(out, h.secs as u64);
+        put_u32(out, c.nanos);
+        put_u32(out, c.offset as u32);
+        out.extend_from_slice(&c.id);
+        put_u32(out, h.scope);
+        put_u32(out, c.policy);
+        put_u32(out, c.expires);
+        out.push(h.kind as u8 | flag);
+        out.push(h.detail);
+    }
+    for (_, stamp) in &events.recorded {
+        put_stamp(out, *stamp);
+    }
+}
+
+/// What an event's ids must be below.
+struct Check<'v> {
+    purpose_bits: &'v [u8],
+    policies: usize,
+    expiries: usize,
+    permissions: usize,
+}
+
+/// Reads one subject's events, checking each.
+fn read_events(r: &mut Reader<'_>, check: &Check<'_>) -> Result<Events, Error> {
+    let n = r.u32()? as usize;
+    let stamps = r.u32()? as usize;
+    let start = r.at;
+    let records = r.slice(n.checked_mul(EVENT))?;
+    let mut times = r.slice(stamps.checked_mul(STAMP))?.chunks_exact(STAMP);
+    let mut events = Events {
+        hot: Vec::with_capacity(n),
+        cold: Vec::with_capacity(n),
+        recorded: Vec::with_capacity(stamps),
+        unordered: false,
+        ids: None,
+    };
+    let mut last = (i64::MIN, 0);
+    for (i, record) in records.chunks_exact(EVENT).enumerate() {
+        let at = start + i * EVENT;
+        let (hot, cold, recorded) =
+            read_event(record, check).ok_or_else(|| r.fail(at, "an event that does not fit"))?;
+        if recorded {
+            let stamp = times.next().and_then(read_stamp);
+            events.recorded.push((i, stamp.ok_or_else(|| r.fail(at, "a recording time missing or out of range"))?));
+        }
+        events.unordered |= (hot.secs, cold.nanos) < last;
+        last = (hot.secs, cold.nanos);
+        events.hot.push(hot);
+        events.cold.push(cold);
+    }
+    if times.next().is_some() {
+        return Err(r.fail(start, "more recording times than events flagged with one"));
+    }
+    if n > ID_SCAN_LIMIT {
+        events.ids = Some(Box::new(events.cold.iter().map(|c| c.id).collect()));
+    }
+    Ok(events)
+}
+
+/// One event and whether a recording time follows; `None` if it does not
+/// fit the vocabulary.
+#[inline]
+fn read_event(record: &[u8], check: &Check<'_>) -> Option<(Hot, Cold, bool)> {
+    let record = <&[u8; EVENT]>::try_from(record).ok()?;
+    let secs = i64::from_le_bytes(field(record, 0));
+    let nanos = u32::from_le_bytes(field(record, 8));
+    let offset = i32::from_le_bytes(field(record, 12));
+    Stamp { secs, nanos, offset }.decode()?;
+    let id = field(record, 16);
+    let scope = u32::from_le_bytes(field(record, 32));
+    let policy = u32::from_le_bytes(field(record, 36));
+    let expires = u32::from_le_bytes(field(record, 40));
+    let [flags, detail] = field(record, 44);
+    let kind = kind(flags & !RECORDED)?;
+    let below = |id: u32, n: usize| usize::try_from(id).is_ok_and(|i| i < n);
+    let purpose_bits = match kind {
+        Kind::PermissionOn | Kind::PermissionOff => {
+            (scope == NONE && below(u32::from(detail), check.permissions)).then_some(0)?
+        }
+        _ => check.purpose_bits.get(usize::try_from(scope).ok()?).copied()?,
+    };
+    let coherent = match kind {
+        Kind::Grant => ConsentQualities::from_bits(detail).is_some_and(ConsentQualities::is_coherent),
+        Kind::PermissionOn | Kind::PermissionOff => true,
+        _ => detail == 0,
+    };
+    let expiry_fits = match kind {
+        Kind::Grant => expires == NONE || below(expires, check.expiries),
+        _ => expires == NONE,
+    };
+    if !coherent || !expiry_fits || !below(policy, check.policies) {
+        return None;
+    }
+    let hot = Hot { secs, scope, purpose_bits, kind, detail, lapses: expires != NONE };
+    Some((hot, Cold { id, nanos, offset, policy, expires }, flags & RECORDED != 0))
+}
+
+/// `N` bytes of a record from `at`.
+#[inline(always)]
+fn field<const N: usize>(record: &[u8; EVENT], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    if let Some(bytes) = record.get(at..at + N) {
+        out.copy_from_slice(bytes);
+    }
+    out
+}
+
+fn kind(byte: u8) -> Option<Kind> {
+    [Kind::Grant, Kind::Refuse, Kind::Withdraw, Kind::Expire, Kind::Revoke, Kind::PermissionOn, Kind::PermissionOff]
+        .into_iter()
+        .find(|k| *k as u8 == byte)
+}
+
+fn read_stamp(bytes: &[u8]) -> Option<Stamp> {
+    let bytes = <&[u8; STAMP]>::try_from(bytes).ok()?;
+    let [s0, s1, s2, s3, s4, s5, s6, s7, n0, n1, n2, n3, o0, o1, o2, o3] = *bytes;
+    let stamp = Stamp {
+        secs: i64::from_le_bytes([s0, s1, s2, s3, s4, s5, s6, s7]),
+        nanos: u32::from_le_bytes([n0, n1, n2, n3]),
+        offset: i32::from_le_bytes([o0, o1, o2, o3]),
+    };
+    stamp.decode().map(|_| stamp)
+}
+
+fn write_list<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
+    put_u32(out, items.len() as u32);
+    for item in items {
+        each(out, item);
+    }
+}
+
+/// Reads an interner's values in id order, refusing a value twice.
+fn read_interner<T: Clone + Eq + std::hash::Hash>(
+    r: &mut Reader<'_>,
+    interner: &mut Interner<T>,
+    least: usize,
+    mut read: impl FnMut(&mut Reader<'_>) -> Result<T, Error>,
+) -> Result<(), Error> {
+    let count = r.count(least)?;
+    for i in 0..count {
+        let at = r.at;
+        let value = read(r)?;
+        if usize::try_from(interner.intern(&value)?).ok() != Some(i) {
+            return Err(r.fail(at, "a name twice"));
+        }
+    }
+    Ok(())
+}
+
+fn put_u32(out: &mut Vec<u8>, n: u32) {
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    put_u32(out, text.len() as u32);
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn put_stamp(out: &mut Vec<u8>, s: Stamp) {
+    put_u64(out, s.secs as u64);
+    put_u32(out, s.nanos);
+    put_u32(out, s.offset as u32);
+}
+
+/// The bytes not yet read, and the offset of the first of them.
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl<'b> Reader<'b> {
+    fn fail(&self, at: usize, what: &str) -> Error {
+        Error::store(format!("consent ledger snapshot refused at byte {at}: {what}"))
+    }
+
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        let (head, rest) = self.bytes.split_first_chunk::<N>().ok_or_else(|| self.fail(self.at, "cut short"))?;
+        self.bytes = rest;
+        self.at += N;
+        Ok(*head)
+    }
+
+    /// The next `len` bytes; `None` (an overflow) is cut short too.
+    fn slice(&mut self, len: Option<usize>) -> Result<&'b [u8], Error> {
+        let split = len.and_then(|len| self.bytes.split_at_checked(len));
+        let (head, rest) = split.ok_or_else(|| self.fail(self.at, "cut short"))?;
+        self.bytes = rest;
+        self.at += head.len();
+        Ok(head)
+    }
+
+    /// A `u32` length, then that many bytes times `size`.
+    fn slice_of_count(&mut self, size: usize) -> Result<&'b [u8], Error> {
+        let n = self.u32()? as usize;
+        self.slice(n.checked_mul(size))
+    }
+
+    fn u32(&mut self) -> Result<u32, Error> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, Error> {
+        self.take().map(u64::from_le_bytes)
+    }
+
+    /// A `u32` count of items of at least `least` bytes each, no more than
+    /// the bytes left could hold.
+    fn count(&mut self, least: usize) -> Result<usize, Error> {
+        let at = self.at;
+        let n = self.u32()? as usize;
+        match n.checked_mul(least) {
+            Some(b) if b <= self.bytes.len() => Ok(n),
+            _ => Err(self.fail(at, "a count larger than the bytes left")),
+        }
+    }
+
+    /// An id below `n`.
+    fn id(&mut self, n: usize) -> Result<u32, Error> {
+        let at = self.at;
+        let id = self.u32()?;
+        if usize::try_from(id).is_ok_and(|i| i < n) { Ok(id) } else { Err(self.fail(at, "an id out of range")) }
+    }
+
+    /// An id below `n`, or [`NONE`].
+    fn optional_id(&mut self, n: usize) -> Result<u32, Error> {
+        let at = self.at;
+        let id = self.u32()?;
+        if id == NONE || usize::try_from(id).is_ok_and(|i| i < n) {
+            Ok(id)
+        } else {
+            Err(self.fail(at, "an id out of range"))
+        }
+    }
+
+    fn text(&mut self) -> Result<String, Error> {
+        let at = self.at;
+        let bytes = self.slice_of_count(1)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.fail(at, "a text not in UTF-8"))
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, Error> {
+        let at = self.at;
+        let bytes = self.slice_of_count(1)?;
+        serde_json::from_slice(bytes).map_err(|_| self.fail(at, "a value that does not parse"))
+    }
+
+    /// A stamp; `None` if its time is out of range.
+    fn stamp(&mut self) -> Result<Option<Stamp>, Error> {
+        Ok(read_stamp(&self.take::<STAMP>()?))
+    }
+}
+
+#[cfg(test)]
+mod tests;

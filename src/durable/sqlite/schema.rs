@@ -1,0 +1,126 @@
+//! The SQLite file: opening a connection with the durability settings,
+//! and the versioned schema, migrated forward on open.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::Error;
+
+/// The version of the SQLite store's schema this crate writes
+/// (`PRAGMA user_version`): it migrates an older file forward on open and
+/// refuses a newer one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The steps that bring a file from version `i` to `i + 1`, in order.
+/// A later version appends its step; a step never changes once released.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// Version 1.
+///
+/// `records` is the consent log, numbered by `seq` (the rowid: records are
+/// never deleted, so the numbers have no gaps). `kind` says what a row
+/// holds: `consent` (an event: `body` its JSON, `recorded` when the store
+/// took it), `erasure` (`body` the time and reason), `removed` (the place
+/// of an erased event, holding only its `event_id`, which keeps the id
+/// from coming back). Later kinds (policy lifecycle events, retention
+/// records, rights-request cases) are new `kind` values with their own
+/// `body`, not new tables; a reader refuses a kind it does not know.
+/// `subject` is the subject id, or its keyed pseudonym when the store is
+/// sealed (`sealed` then holds the id encrypted); `recorded` is RFC 3339
+/// UTC with nine fractional digits, so that text order is time order.
+///
+/// `snapshots` holds at most one row (`id` 1): the newest snapshot.
+/// `meta` holds `subjects` (`plain`, or `sealed:<key id>`) and
+/// `erased_at` (the seq of the last erasure). `audit` is the audit chain,
+/// one canonical entry per row, with the subject's pseudonym for export.
+const V1: &str = "
+CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    event_id BLOB,
+    subject TEXT,
+    sealed BLOB,
+    recorded TEXT,
+    body TEXT
+);
+CREATE UNIQUE INDEX records_event_id ON records (event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX records_subject ON records (subject, kind) WHERE subject IS NOT NULL;
+CREATE TABLE snapshots (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    subject TEXT,
+    record BLOB NOT NULL
+);
+CREATE INDEX audit_subject ON audit (subject) WHERE subject IS NOT NULL;
+";
+
+/// An error of kind `Store` about the file at `path`.
+pub(crate) fn failed(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> Error + use<> {
+    let message = format!("cannot {what} consent store `{}`", path.display());
+    move |e| Error::store_caused(message.clone(), e)
+}
+
+/// Opens `path` (creating it), in WAL mode with `synchronous=FULL` (an
+/// acknowledged commit survives power loss), `secure_delete` (erased rows
+/// are overwritten, not just unlinked) and a busy timeout, so that several
+/// processes write in turn; then brings its schema to [`SCHEMA_VERSION`].
+///
+/// # Errors
+///
+/// A `Store` error if the file cannot be opened or migrated, or was
+/// written by a newer version of this crate.
+pub(crate) fn connect(path: &Path, busy: Duration) -> Result<Connection, Error> {
+    let mut conn = Connection::open(path).map_err(failed(path, "open"))?;
+    conn.busy_timeout(busy).map_err(failed(path, "open"))?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(failed(path, "open"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::store(format!("consent store `{}` cannot be put in WAL mode", path.display())));
+    }
+    conn.pragma_update(None, "synchronous", "FULL").map_err(failed(path, "open"))?;
+    conn.pragma_update(None, "secure_delete", "ON").map_err(failed(path, "open"))?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+/// Runs the migrations the file lacks, in one transaction.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let fail = failed(path, "migrate");
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&fail)?;
+    let version: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(&fail)?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::store(format!(
+            "consent store `{}` has schema version {version}, newer than this version of the crate reads \
+             ({SCHEMA_VERSION}): open it with a newer one",
+            path.display()
+        )));
+    }
+    let from = usize::try_from(version).unwrap_or(usize::MAX);
+    for step in MIGRATIONS.get(from..).unwrap_or_default() {
+        tx.execute_batch(step).map_err(&fail)?;
+    }
+    if version < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(&fail)?;
+    }
+    tx.commit().map_err(&fail)
+}
+
+/// The value of `key` in the `meta` table.
+pub(crate) fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+}
+
+/// Sets `key` to `value` in the `meta` table.
+pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", [key, value]).map(|_| ())
+}
