@@ -273,6 +273,10 @@ fn audit_chain_with_many_writers_verifies() {
     let audit = schema.audit();
     assert!(audit.verify(None).unwrap().is_intact());
     assert_eq!(audit.head().len, 100);
+    let alice = seal().lookup(&SubjectId::from("alice")).parse().unwrap();
+    assert_eq!(audit.store().entries_of(&alice).unwrap().len(), 100, "a subject's entries for an export");
+    let bob = seal().lookup(&SubjectId::from("bob")).parse().unwrap();
+    assert!(audit.store().entries_of(&bob).unwrap().is_empty());
 }
 
 /// The test binary itself, run as a child that appends (see [`child`]).

@@ -7,8 +7,9 @@ use std::ops::ControlFlow;
 use postgres::{Client, Transaction};
 
 use super::schema::{self, db};
-use crate::audit::{AuditStore, StoredRecords, Tail, TornRecord};
+use crate::audit::{AuditEntry, AuditStore, StoredRecords, Tail, TornRecord};
 use crate::error::Error;
+use crate::pseudonym::Pseudonym;
 
 /// How many audit records a scan reads from the database at a time.
 const SCAN_BATCH: i64 = 1_000;
@@ -68,6 +69,26 @@ impl PgAuditStore {
         Self::new(super::connect(config)?)
     }
 
+    /// Every stored record whose subject is `pseudonym`, in order: a
+    /// subject's audit entries for an access or portability request. Give
+    /// the pseudonym the log wrote: [`SubjectSeal::lookup`](crate::SubjectSeal::lookup),
+    /// or the [`Pseudonymiser`](crate::Pseudonymiser)'s in
+    /// [`PseudonymDomain::Records`](crate::PseudonymDomain::Records) (once
+    /// per key the log was written under).
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
+    /// cannot be read.
+    pub fn entries_of(&self, pseudonym: &Pseudonym) -> Result<Vec<Vec<u8>>, Error> {
+        let fail = |e: postgres::Error| audit(db("cannot read the audit log", e));
+        let rows = self
+            .client()?
+            .query("SELECT record FROM audit_log WHERE subject = $1 ORDER BY seq", &[&pseudonym.to_string()])
+            .map_err(fail)?;
+        rows.iter().map(|r| r.try_get::<_, String>(0).map(String::into_bytes).map_err(fail)).collect()
+    }
+
     fn client(&self) -> Result<std::cell::RefMut<'_, Client>, Error> {
         self.client.try_borrow_mut().map_err(|_| Error::audit("the audit store is already being read".to_owned()))
     }
@@ -96,7 +117,8 @@ impl PgAuditStore {
         if text.contains('\n') {
             return Err(Error::audit("an audit record may not hold a line break".to_owned()));
         }
-        tx.execute("INSERT INTO audit_log VALUES ($1, $2)", &[&next, &text]).map_err(fail)?;
+        let subject = AuditEntry::from_json(&record).ok().and_then(|e| e.subject());
+        tx.execute("INSERT INTO audit_log VALUES ($1, $2, $3)", &[&next, &text, &subject]).map_err(fail)?;
         tx.execute("UPDATE privacy_engine_heads SET seq = $1 WHERE name = 'audit'", &[&(next + 1)]).map_err(fail)?;
         Ok(record)
     }

@@ -34,7 +34,8 @@ const MIGRATION_LOCK: i64 = 0x7072_6976_6163_7931;
 ///   recorded, for the records' own retention.
 /// - `consent_snapshots`: the newest snapshot of a replica's ledger.
 /// - `audit_log`: the audit chain's records, `seq` from 0, as the chain
-///   numbers its entries.
+///   numbers its entries, with the subject pseudonym of each entry about
+///   one (for a subject's export).
 const V1: &str = "
 CREATE TABLE privacy_engine_heads (name text PRIMARY KEY, seq bigint NOT NULL);
 INSERT INTO privacy_engine_heads VALUES ('consent', 0), ('consent_erased', 0), ('audit', 0);
@@ -50,7 +51,8 @@ CREATE TABLE consent_log (
 CREATE INDEX consent_log_subject ON consent_log (subject, seq);
 CREATE INDEX consent_log_recorded ON consent_log (kind, recorded);
 CREATE TABLE consent_snapshots (seq bigint PRIMARY KEY, bytes bytea NOT NULL);
-CREATE TABLE audit_log (seq bigint PRIMARY KEY CHECK (seq >= 0), record text NOT NULL);
+CREATE TABLE audit_log (seq bigint PRIMARY KEY CHECK (seq >= 0), record text NOT NULL, subject text);
+CREATE INDEX audit_log_subject ON audit_log (subject, seq) WHERE subject IS NOT NULL;
 ";
 
 /// The migration to version `i + 1` at index `i`.
