@@ -163,15 +163,16 @@ impl SubjectKey {
     const INLINE: usize = 22;
 
     fn new(id: &SubjectId) -> Self {
-        let text = id.as_str().as_bytes();
-        match (u8::try_from(text.len()), text.len() <= Self::INLINE) {
-            (Ok(len), true) => {
-                let mut bytes = [0; Self::INLINE];
-                bytes.iter_mut().zip(text).for_each(|(b, t)| *b = *t);
-                SubjectKey::Inline { len, bytes }
-            }
-            _ => SubjectKey::Shared(id.clone()),
-        }
+        Self::inline(id.as_str()).unwrap_or_else(|| SubjectKey::Shared(id.clone()))
+    }
+
+    /// The id kept inline, if it is short enough.
+    fn inline(text: &str) -> Option<Self> {
+        let text = text.as_bytes();
+        let len = u8::try_from(text.len()).ok().filter(|len| usize::from(*len) <= Self::INLINE)?;
+        let mut bytes = [0; Self::INLINE];
+        bytes.iter_mut().zip(text).for_each(|(b, t)| *b = *t);
+        Some(SubjectKey::Inline { len, bytes })
     }
 
     fn as_bytes(&self) -> &[u8] {
