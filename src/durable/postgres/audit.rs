@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use postgres::{Client, Transaction};
 
 use super::schema::{self, db};
-use crate::audit::{AuditEntry, AuditStore, StoredRecords, Tail, TornRecord};
+use crate::audit::{AuditEntry, AuditStore, StoredRecords, Tail, TornRecord, load_by_scan};
 use crate::error::Error;
 use crate::pseudonym::Pseudonym;
 
@@ -143,12 +143,7 @@ impl AuditStore for PgAuditStore {
     }
 
     fn load(&self) -> Result<StoredRecords, Error> {
-        let mut records = Vec::new();
-        self.scan(&mut |r| {
-            records.push(r.to_vec());
-            ControlFlow::Continue(())
-        })?;
-        Ok(StoredRecords::new(records, None))
+        load_by_scan(self)
     }
 
     fn scan(&self, visit: &mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<Option<TornRecord>, Error> {
