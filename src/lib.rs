@@ -191,8 +191,9 @@
 //! - `sqlite`: `SqliteLog` and `SqliteAuditStore`, the consent log and
 //!   the audit chain in one SQLite file (SQLite compiled in, nothing to
 //!   install), shared by the processes that open it.
-//! - `postgres`: the consent log and the audit chain in PostgreSQL, shared
-//!   by many instances.
+//! - `postgres`: `PgLog`, `PgAuditStore` and `PgListener`, the
+//!   consent log and audit chain in PostgreSQL, shared by many instances
+//!   (each deciding against its own [`Replica`]).
 //!
 //! # Guarantees
 //!
@@ -255,6 +256,8 @@ pub use crate::durable::{
     Appended, DurableLog, ErasureReason, InMemoryLog, LogEntry, LogRecord, MAX_APPEND_BATCH, READ_BATCH, Replica,
     SubjectSeal, check_append,
 };
+#[cfg(feature = "postgres")]
+pub use crate::durable::{PgAuditStore, PgListener, PgLog};
 #[cfg(feature = "sqlite")]
 pub use crate::durable::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, SqliteOptions};
 pub use crate::engine::{Engine, Prepared, Ruling};

@@ -226,6 +226,18 @@ impl AuditEntry {
         Ok(entry)
     }
 
+    /// The subject pseudonym an entry is about (a decision's or a consent
+    /// event's subject), as a shared store indexes it for a subject's
+    /// export.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn subject(&self) -> Option<String> {
+        match &self.event {
+            AuditEvent::Decision(d) => Some(d.request.subject.id.to_string()),
+            AuditEvent::Consent(c) => Some(c.subject.to_string()),
+            _ => None,
+        }
+    }
+
     /// The canonical bytes of an entry up to its hash field, without the
     /// closing brace: followed by `}`, they are [`body_json`](Self::body_json).
     /// `raw` must be canonical (the hash is the last field, 64 hex digits).

@@ -38,6 +38,8 @@ pub use file::FileAuditStore;
 use key::entry_hash;
 pub use key::{ChainKey, ChainKeys};
 pub use replay::{Replay, ReplaySubject, replay};
+#[cfg(feature = "postgres")]
+pub(crate) use store::load_by_scan;
 pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, Tail, TornRecord};
 
 /// The key `id` names in `keys`; none for a plain chain.

@@ -73,6 +73,18 @@ pub trait AuditStore {
     }
 }
 
+/// Every record of `store`, read through its [`scan`](AuditStore::scan):
+/// the `load` of a store that reads its records in batches.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) fn load_by_scan(store: &(impl AuditStore + ?Sized)) -> Result<StoredRecords, Error> {
+    let mut records = Vec::new();
+    let torn = store.scan(&mut |r| {
+        records.push(r.to_vec());
+        ControlFlow::Continue(())
+    })?;
+    Ok(StoredRecords::new(records, torn))
+}
+
 /// The end of the log an entry is chained to, as
 /// [`AuditStore::append_chained`] gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

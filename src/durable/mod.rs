@@ -10,6 +10,8 @@
 //! decision.
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod replica;
 mod seal;
 #[cfg(feature = "sqlite")]
@@ -23,6 +25,8 @@ use crate::error::Error;
 use crate::ids::SubjectId;
 
 pub use memory::InMemoryLog;
+#[cfg(feature = "postgres")]
+pub use postgres::{PgAuditStore, PgListener, PgLog};
 pub use replica::Replica;
 pub use seal::SubjectSeal;
 #[cfg(feature = "sqlite")]

@@ -51,7 +51,7 @@ impl SubjectSeal {
     }
 
     /// The id of the key it seals under.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn key_id(&self) -> &crate::pseudonym::KeyId {
         self.key.id()
     }

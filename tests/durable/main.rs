@@ -103,3 +103,17 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+#[cfg(feature = "postgres")]
+mod postgres;
+
+// The differential test's generator (and the model it draws grounds from),
+// for the generated histories the durable stores replay.
+#[cfg(feature = "postgres")]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../assurance/generate.rs"]
+mod generate;
+#[cfg(feature = "postgres")]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../assurance/reference.rs"]
+mod reference;
