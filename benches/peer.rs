@@ -22,7 +22,8 @@
 //! 2. a criterion benchmark of a pass over the 10,000 decisions, with each
 //!    ledger and with the hand-written rules.
 //!
-//! The variants are `decide/compact_ledger` and `decide/in_memory_ledger`
+//! The variants are `decide/compact_ledger`, `decide/in_memory_ledger` and
+//! `decide/replica`
 //! (`engine.decide(&prepared, &ledger)`, the full decision, on requests
 //! built and prepared beforehand, as the peer harness prebuilds Cedar's
 //! requests and entities), `evaluate/compact_ledger`
@@ -32,7 +33,8 @@
 //!
 //! For callgrind, `PEER_PROFILE=1` runs every scenario once through
 //! `one_decision_ours` and exits (`PEER_LEDGER=in_memory` for the in-memory
-//! ledger; the compact one otherwise, bound to the engine unless
+//! ledger, `PEER_LEDGER=replica` for the replica of a durable log; the
+//! compact one otherwise, bound to the engine unless
 //! `PEER_UNBOUND=1`); `PEER_PROFILE=native` does the same
 //! through `one_decision_native`, and `PEER_PROFILE=evaluate` through
 //! `one_decision_evaluate` (prepare, decide and render, compact ledger):
@@ -185,6 +187,7 @@ fn main() {
     // the names).
     if std::env::var_os("PEER_UNBOUND").is_none() {
         engine.bind_ledger(&mut replay.compact);
+        replay.replica.bind(&engine);
     }
     let replay = replay;
     let requests = &replay.requests;
@@ -196,8 +199,11 @@ fn main() {
         let compact = engine.evaluate(r, &replay.compact);
         let in_memory = engine.evaluate(r, &replay.in_memory);
         let p = engine.prepare(r);
-        let decided =
-            [engine.decide(&p, &replay.compact).to_decision(), engine.decide(&p, &replay.in_memory).to_decision()];
+        let decided = [
+            engine.decide(&p, &replay.compact).to_decision(),
+            engine.decide(&p, &replay.in_memory).to_decision(),
+            engine.decide(&p, &replay.replica).to_decision(),
+        ];
         if compact.is_permit() != s.expected.permit() || in_memory != compact || decided.iter().any(|d| *d != compact) {
             wrong.push(s.id);
         }
@@ -223,6 +229,10 @@ fn main() {
             decide: Box::new(|i| one_decision_ours(&engine, &prepared[i], &replay.in_memory)),
         },
         Variant {
+            name: "decide/replica",
+            decide: Box::new(|i| one_decision_ours(&engine, &prepared[i], &replay.replica)),
+        },
+        Variant {
             name: "evaluate/compact_ledger",
             decide: Box::new(|i| one_decision_evaluate(&engine, &requests[i], &replay.compact)),
         },
@@ -232,6 +242,7 @@ fn main() {
 
     let profiled = match std::env::var("PEER_PROFILE").as_deref() {
         Ok("1") if std::env::var_os("PEER_LEDGER").is_some_and(|v| v == "in_memory") => Some("decide/in_memory_ledger"),
+        Ok("1") if std::env::var_os("PEER_LEDGER").is_some_and(|v| v == "replica") => Some("decide/replica"),
         Ok("1") => Some("decide/compact_ledger"),
         Ok("native") => Some("native"),
         Ok("evaluate") => Some("evaluate/compact_ledger"),

@@ -30,6 +30,8 @@ fn every_peer_verdict_is_ours() {
     // another engine: names found by id, and by name again.
     let mut bound = replay.compact.clone();
     engine.bind_ledger(&mut bound);
+    let mut replica = scenarios::replay().replica;
+    replica.bind(&engine);
     let mut bound_elsewhere = replay.compact.clone();
     Engine::from_json(scenarios::POLICY).unwrap().bind_ledger(&mut bound_elsewhere);
     assert_eq!(
@@ -44,6 +46,7 @@ fn every_peer_verdict_is_ours() {
         assert_eq!(ours, compact, "scenario {}: the two ledgers decide differently", s.id);
         assert_eq!(ours, engine.evaluate(req, &bound), "scenario {}: the bound ledger decides differently", s.id);
         assert_eq!(ours, engine.evaluate(req, &bound_elsewhere), "scenario {}: bound elsewhere", s.id);
+        assert_eq!(ours, engine.evaluate(req, &replica), "scenario {}: the durable log's replica", s.id);
         if ours.is_permit() != s.expected.permit() {
             mismatches.push((s, ours));
         }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use privacy_engine::{
     Action, CategoryKey, ClaimedException, CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, DataState,
-    Evidence, Ground, InMemoryLedger, LegalHold, Request, Scope, Subject,
+    DurableLog, Evidence, Ground, InMemoryLedger, InMemoryLog, LegalHold, Replica, Request, Scope, Subject,
 };
 use serde::Deserialize;
 
@@ -305,12 +305,15 @@ pub(crate) fn consent_events(scenarios: &[Scenario], keying: Keying) -> Vec<Cons
 }
 
 /// Everything a run needs: the scenarios, their requests, and both ledgers
-/// loaded with the same events.
+/// and a replica of a durable log loaded with the same events.
 pub(crate) struct Replay {
     pub(crate) scenarios: Vec<Scenario>,
     pub(crate) requests: Vec<Request>,
     pub(crate) in_memory: InMemoryLedger,
     pub(crate) compact: CompactLedger,
+    /// The events appended to a durable log (in memory) one at a time, each
+    /// recorded at its own time, and loaded back into the replica.
+    pub(crate) replica: Replica<InMemoryLog>,
     pub(crate) keying: Keying,
 }
 
@@ -321,7 +324,12 @@ pub(crate) fn replay() -> Replay {
     let events = consent_events(&scenarios, keying);
     let mut in_memory = InMemoryLedger::new();
     in_memory.extend(events.iter().cloned()).expect("valid events");
+    let mut log = InMemoryLog::new();
+    for e in &events {
+        log.append(std::slice::from_ref(e), e.at.to_utc()).expect("valid events");
+    }
+    let replica = Replica::open(log).expect("the log loads");
     let mut compact = CompactLedger::new();
     compact.extend(events).expect("valid events");
-    Replay { scenarios, requests, in_memory, compact, keying }
+    Replay { scenarios, requests, in_memory, compact, replica, keying }
 }
