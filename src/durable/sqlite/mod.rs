@@ -93,9 +93,12 @@ impl SqliteOptions {
 /// without its seal (and a plain one with a seal). A sealed log keeps no
 /// snapshots (a ledger snapshot holds ids in clear).
 ///
-/// Erasing a subject overwrites its rows (`secure_delete`) and checkpoints
-/// the write-ahead log; a copy of the WAL file taken before that checkpoint
-/// completes (it waits for no reader) may still hold them.
+/// Erasing a subject (or purging it) overwrites its rows (`secure_delete`)
+/// and then checkpoints and empties the write-ahead log, which held the
+/// rows' earlier versions: that step waits, up to the busy timeout, for
+/// other connections' reads in progress, and if it cannot finish the
+/// erasure still stands but the WAL file may hold the rows until a later
+/// checkpoint. A backup or copy taken before the erasure holds them too.
 ///
 /// # From an async service
 ///
