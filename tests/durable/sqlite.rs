@@ -200,3 +200,24 @@ fn wait_for_change_sees_another_connection() {
     assert!(reader.log_mut().wait_for_change(std::time::Duration::from_secs(5)).unwrap());
     assert_eq!(reader.catch_up().unwrap(), 1);
 }
+
+#[test]
+fn an_altered_row_is_named_by_seq_never_by_value() {
+    let dir = TempDir::new("altered");
+    let path = dir.join("log.db");
+    SqliteLog::open(&path).unwrap().append(&[event(1, "alice"), event(2, "bob")], recorded()).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE records SET body = '{\"secret-value-9c2e\": 1}' WHERE seq = 1", []).unwrap();
+    conn.execute("UPDATE records SET kind = 'lifecycle' WHERE seq = 2", []).unwrap();
+    drop(conn);
+    let mut log = SqliteLog::open(&path).unwrap();
+    let err = log.read_after(0, 10).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Store);
+    let text = err.to_string();
+    assert!(text.contains("record 1") && text.contains("log.db"), "{text}");
+    assert!(!text.contains("secret-value") && !text.contains("alice"), "{text}");
+    let err = log.read_after(1, 10).unwrap_err();
+    assert!(err.to_string().contains("record 2") && err.to_string().contains("kind"), "{err}");
+    // A replica refuses to open past it, saying where.
+    assert_eq!(Replica::open(log).unwrap_err().kind(), ErrorKind::Store);
+}

@@ -93,9 +93,12 @@ impl SqliteOptions {
 /// without its seal (and a plain one with a seal). A sealed log keeps no
 /// snapshots (a ledger snapshot holds ids in clear).
 ///
-/// Erasing a subject overwrites its rows (`secure_delete`) and checkpoints
-/// the write-ahead log; a copy of the WAL file taken before that checkpoint
-/// completes (it waits for no reader) may still hold them.
+/// Erasing a subject (or purging it) overwrites its rows (`secure_delete`)
+/// and then checkpoints and empties the write-ahead log, which held the
+/// rows' earlier versions: that step waits, up to the busy timeout, for
+/// other connections' reads in progress, and if it cannot finish the
+/// erasure still stands but the WAL file may hold the rows until a later
+/// checkpoint. A backup or copy taken before the erasure holds them too.
 ///
 /// # From an async service
 ///
@@ -259,7 +262,7 @@ impl SqliteLog {
         let fail = failed(&self.path, "read");
         let mut select = self.conn.prepare_cached(sql).map_err(&fail)?;
         let rows = select.query_map(params, Row::read).map_err(&fail)?;
-        rows.map(|r| r.map_err(&fail).and_then(|row| row.decode(&self.subjects))).collect()
+        rows.map(|r| r.map_err(&fail).and_then(|row| row.decode(&self.subjects, &self.path))).collect()
     }
 }
 
@@ -323,11 +326,11 @@ fn erase_in(
 }
 
 /// What an append does with `event`, whose id the file holds in `row`.
-fn retried(subjects: &Subjects, event: &ConsentEvent, row: Row) -> Result<Appended, Error> {
+fn retried(subjects: &Subjects, path: &Path, event: &ConsentEvent, row: Row) -> Result<Appended, Error> {
     if row.kind == REMOVED {
         return Err(Error::store(format!("consent event id `{}` was erased and cannot be appended again", event.id)));
     }
-    let entry = row.decode(subjects)?;
+    let entry = row.decode(subjects, path)?;
     match entry.record {
         LogRecord::Consent { event: stored, .. } if stored == *event => Ok(Appended { seq: entry.seq, fresh: false }),
         _ => Err(Error::store(format!("consent event id `{}` is already held with other content", event.id))),
@@ -367,7 +370,7 @@ impl DurableLog for SqliteLog {
                     appended.push(Appended { seq: last_seq(&tx)?, fresh: true });
                 } else {
                     let row = find.query_row([id], Row::read).map_err(&fail)?;
-                    appended.push(retried(subjects, event, row)?);
+                    appended.push(retried(subjects, path, event, row)?);
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! How a record becomes a row of `records` and back, with the subject in
 //! clear or sealed.
 
+use std::path::Path;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -131,9 +133,10 @@ impl Row {
 
     /// The entry the row holds. The message of an error names the seq
     /// only, never a value of the row.
-    pub(crate) fn decode(self, subjects: &Subjects) -> Result<LogEntry, Error> {
-        let seq = u64::try_from(self.seq).map_err(|_| Error::store(format!("record {} has no valid seq", self.seq)))?;
-        let bad = |what: &str| Error::store(format!("record {seq} of the consent store {what}"));
+    pub(crate) fn decode(self, subjects: &Subjects, path: &Path) -> Result<LogEntry, Error> {
+        let bad =
+            |what: &str| Error::store(format!("record {} of consent store `{}` {what}", self.seq, path.display()));
+        let seq = u64::try_from(self.seq).map_err(|_| bad("has no valid seq"))?;
         let record = match self.kind.as_str() {
             REMOVED => LogRecord::Removed,
             CONSENT | ERASURE => {
