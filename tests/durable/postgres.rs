@@ -128,6 +128,7 @@ macro_rules! pg_conformance {
             use super::*;
             $(
                 #[test]
+                #[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
                 fn $f() {
                     let Some(schema) = Schema::new(stringify!($f)) else { return };
                     crate::conformance::$f(|| schema.log());
@@ -138,6 +139,7 @@ macro_rules! pg_conformance {
             use super::*;
             $(
                 #[test]
+                #[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
                 fn $f() {
                     let Some(schema) = Schema::new(stringify!($f)) else { return };
                     crate::conformance::$f(|| {
@@ -168,6 +170,7 @@ pg_conformance!(
 );
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn contract_retry_conflict_erasure_snapshot() {
     let Some(schema) = Schema::new("contract") else { return };
     let mut log = schema.log();
@@ -201,6 +204,7 @@ fn contract_retry_conflict_erasure_snapshot() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn sealed_store_keeps_no_subject_id_in_clear() {
     let Some(schema) = Schema::new("sealed") else { return };
     let client = || postgres::Client::connect(&schema.config(), postgres::NoTls).unwrap();
@@ -223,6 +227,7 @@ fn sealed_store_keeps_no_subject_id_in_clear() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn newer_schema_refused_and_no_detail_in_errors() {
     let Some(schema) = Schema::new("schema") else { return };
     let mut log = schema.log();
@@ -240,6 +245,7 @@ fn newer_schema_refused_and_no_detail_in_errors() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn purge_records_keeps_held_and_recent_subjects() {
     let Some(schema) = Schema::new("purge") else { return };
     let mut log = schema.log();
@@ -255,6 +261,7 @@ fn purge_records_keeps_held_and_recent_subjects() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn audit_chain_with_many_writers_verifies() {
     let Some(schema) = Schema::new("audit") else { return };
     let threads: Vec<_> = (0..4u128)
@@ -298,6 +305,7 @@ fn spawn_child(mode: &str, config: &str, base: u128, count: u128) -> Child {
 /// entry per event; stops after `PE_PG_COUNT` events or at the first
 /// error. Does nothing in a test run.
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn child() {
     let Ok(mode) = std::env::var("PE_PG_CHILD") else { return };
     let var = |k: &str| std::env::var(k).unwrap();
@@ -400,6 +408,7 @@ fn check_after_crash(schema: &Schema, acked: &[u128]) -> usize {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn crash_sigkill_loses_and_doubles_nothing() {
     let Some(schema) = Schema::new("crash") else { return };
     let mut rng = Rng::new();
@@ -417,6 +426,7 @@ fn crash_sigkill_loses_and_doubles_nothing() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn crash_server_stopped_immediately_loses_nothing() {
     let Some(base) = base_config("crash_server") else { return };
     let vars = ["PRIVACY_ENGINE_PG_DATA", "PRIVACY_ENGINE_PG_CTL"].map(|k| std::env::var(k).ok());
@@ -473,6 +483,7 @@ fn seed_004() -> Engine {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn concurrent_writer_processes_and_deciding_readers() {
     let Some(schema) = Schema::new("concurrent") else { return };
     let (writers, per_writer) = (4u128, 300u128);
@@ -529,6 +540,7 @@ fn concurrent_writer_processes_and_deciding_readers() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn propagation_by_notification() {
     let Some(schema) = Schema::new("notify") else { return };
     let mut reader = Replica::open(schema.log()).unwrap();
@@ -544,6 +556,7 @@ fn propagation_by_notification() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn generated_histories_decide_as_in_memory() {
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestRunner};
@@ -572,6 +585,7 @@ fn generated_histories_decide_as_in_memory() {
 }
 
 #[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
 fn async_service_appends_through_spawn_blocking() {
     let Some(schema) = Schema::new("async") else { return };
     let config = schema.config();
