@@ -19,6 +19,9 @@
 //!   and the file's size. The file is built once and kept in the bench
 //!   directory.
 //!
+//! - `PE_BENCH_LOAD=build`, then `PE_BENCH_LOAD=open`: the load target at
+//!   full size, from a snapshot plus the log's tail (see `load_at_size`).
+//!
 //! The files live in `PE_BENCH_DIR` (default: the system's temporary
 //! directory), which should be on the disk to measure.
 
@@ -237,7 +240,62 @@ fn open_and_load() {
     remove(&copy);
 }
 
+/// The load target at full size, in two runs so that the open's memory is
+/// its own process's: `PE_BENCH_LOAD=build` builds the store of
+/// `PE_BENCH_SUBJECTS` × 20 events (once), a snapshot of exactly its records
+/// (the ledger a replica of it holds, encoded as `Replica::checkpoint`
+/// does, without replaying the file) and a tail of `PE_BENCH_TAIL` (default
+/// 100,000) more records; `PE_BENCH_LOAD=open` then times
+/// `Replica::open` of it: the snapshot, then the tail.
+fn load_at_size(mode: &str) {
+    let subjects: u64 = std::env::var("PE_BENCH_SUBJECTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let tail: u64 = std::env::var("PE_BENCH_TAIL").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let path = bench_dir().join(format!("pe-bench-durable-load-{subjects}x20-tail{tail}.db"));
+    if mode == "build" {
+        remove(&path);
+        std::fs::copy(large_store(subjects), &path).unwrap();
+        let mut ledger = privacy_engine::CompactLedger::new();
+        let total = subjects * 20;
+        for i in 0..total {
+            let e = event(u128::from(i) + 1, &format!("subject-{:08}", i % subjects), i / subjects);
+            ledger.append_at(e, recorded()).unwrap();
+        }
+        let mut log = SqliteLog::open(&path).unwrap();
+        let bytes = ledger.to_snapshot();
+        drop(ledger);
+        log.save_snapshot(total, &bytes).unwrap();
+        println!("durable/load: snapshot of {total} records, {} bytes", bytes.len());
+        for chunk in (0..tail).collect::<Vec<_>>().chunks(10_000) {
+            let events: Vec<_> = chunk
+                .iter()
+                .map(|&i| event(u128::from(total + i) + 1, &format!("subject-{:08}", i % subjects), 20 + i / subjects))
+                .collect();
+            log.append(&events, recorded()).unwrap();
+        }
+        println!("durable/load: built {} with a tail of {tail} records, {} MiB", path.display(), file_size(&path) >> 20);
+        return;
+    }
+    let before = resident();
+    let started = Instant::now();
+    let replica = Replica::open(SqliteLog::open(&path).unwrap()).unwrap();
+    let took = started.elapsed();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?").to_owned();
+    println!(
+        "durable/load: opened {} events ({} after the snapshot) in {:.2} s, {} MiB resident added, {peak}, file {} MiB",
+        replica.ledger().len(),
+        replica.seen() - subjects * 20,
+        took.as_secs_f64(),
+        resident().saturating_sub(before) >> 20,
+        file_size(&path) >> 20
+    );
+}
+
 fn main() {
+    if let Ok(mode) = std::env::var("PE_BENCH_LOAD") {
+        load_at_size(&mode);
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     appends(&mut c);
     c.final_summary();
