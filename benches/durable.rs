@@ -272,7 +272,11 @@ fn load_at_size(mode: &str) {
                 .collect();
             log.append(&events, recorded()).unwrap();
         }
-        println!("durable/load: built {} with a tail of {tail} records, {} MiB", path.display(), file_size(&path) >> 20);
+        println!(
+            "durable/load: built {} with a tail of {tail} records, {} MiB",
+            path.display(),
+            file_size(&path) >> 20
+        );
         return;
     }
     let before = resident();
