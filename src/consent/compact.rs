@@ -1195,12 +1195,25 @@ impl super::ConsentHistory for CompactLedger {
     }
 
     fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = super::EventView<'a>> + 'a {
-        let events = self.events_of(subject).into_iter();
-        events.flat_map(move |e| e.hot.iter().zip(&e.cold).filter_map(move |(h, c)| self.view(h, c)))
+        self.events_of(subject).into_iter().flat_map(move |e| self.views(e))
+    }
+
+    /// The map walked in its own order: no subject is looked up, and an id
+    /// is lent, not copied.
+    fn histories(
+        &self,
+    ) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, impl Iterator<Item = super::EventView<'_>>)> + '_ {
+        self.subjects.iter().map(move |(k, e)| (String::from_utf8_lossy(k.as_bytes()), self.views(e)))
     }
 }
 
 impl CompactLedger {
+    /// A subject's events as [`ConsentHistory`](super::ConsentHistory)
+    /// lends them.
+    fn views<'a>(&'a self, e: &'a Events) -> impl Iterator<Item = super::EventView<'a>> + 'a {
+        e.hot.iter().zip(&e.cold).filter_map(move |(h, c)| self.view(h, c))
+    }
+
     /// An event as [`ConsentHistory`](super::ConsentHistory) lends it;
     /// `None` for a permission switch.
     #[inline]

@@ -1,6 +1,8 @@
 //! The walk a batch job takes through a consent store: its subjects, and
 //! each subject's grants and the events that end them.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::{ConsentChange, ConsentEvent, ConsentQualities, Scope};
@@ -52,6 +54,17 @@ pub trait ConsentHistory {
     /// in this order, as the look-ups of [`ConsentStore`](crate::ConsentStore)
     /// do.
     fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = EventView<'a>> + 'a;
+
+    /// Every subject with its history, in the order of
+    /// [`subjects`](Self::subjects): the walk of a whole store. The default
+    /// looks each subject up; a store that can walk its own storage in one
+    /// pass, lending each id without copying it, overrides it.
+    fn histories(&self) -> impl Iterator<Item = (Cow<'_, str>, impl Iterator<Item = EventView<'_>>)> + '_ {
+        self.subjects().map(|subject| {
+            let events = self.history(&subject).collect::<Vec<_>>().into_iter();
+            (Cow::Owned(subject.as_str().to_owned()), events)
+        })
+    }
 }
 
 impl<S: ConsentHistory + ?Sized> ConsentHistory for &S {
@@ -61,6 +74,10 @@ impl<S: ConsentHistory + ?Sized> ConsentHistory for &S {
 
     fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = EventView<'a>> + 'a {
         (**self).history(subject)
+    }
+
+    fn histories(&self) -> impl Iterator<Item = (Cow<'_, str>, impl Iterator<Item = EventView<'_>>)> + '_ {
+        (**self).histories()
     }
 }
 

@@ -265,6 +265,12 @@ impl super::ConsentHistory for InMemoryLedger {
     fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = super::EventView<'a>> + 'a {
         self.subjects.get(subject).into_iter().flat_map(|e| e.events.iter().filter_map(super::EventView::of))
     }
+
+    fn histories(
+        &self,
+    ) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, impl Iterator<Item = super::EventView<'_>>)> + '_ {
+        self.subjects.iter().map(|(id, e)| (id.as_str().into(), e.events.iter().filter_map(super::EventView::of)))
+    }
 }
 
 /// What `event`, at or before the query's time, means for the query:

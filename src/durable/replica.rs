@@ -200,4 +200,7 @@ impl<L> ConsentHistory for Replica<L> {
     fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = EventView<'a>> + 'a {
         self.ledger.history(subject)
     }
+    fn histories(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, impl Iterator<Item = EventView<'_>>)> + '_ {
+        self.ledger.histories()
+    }
 }

@@ -169,9 +169,9 @@ impl Rescan {
     /// The subjects of `store` who must be asked again, one at a time.
     pub fn scan<'s, S: ConsentHistory + ?Sized>(&'s self, store: &'s S) -> impl Iterator<Item = Reconsent> + 's {
         let mut scanner = scanner::Scanner::new(self);
-        store.subjects().filter_map(move |subject| {
-            let lapsed = scanner.subject(store.history(&subject));
-            (!lapsed.is_empty()).then_some(Reconsent { subject, lapsed })
+        store.histories().filter_map(move |(subject, history)| {
+            let lapsed = scanner.subject(history);
+            (!lapsed.is_empty()).then(|| Reconsent { subject: SubjectId::from(subject.as_ref()), lapsed })
         })
     }
 
