@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema;
-use crate::audit::{AuditEntry, AuditEvent, AuditStore, StoredRecords, Tail, TornRecord};
+use crate::audit::{AuditEntry, AuditEvent, AuditStore, StoredRecords, Tail, TornRecord, load_by_scan};
 use crate::error::Error;
 use crate::pseudonym::Pseudonym;
 
@@ -128,12 +128,7 @@ impl AuditStore for SqliteAuditStore {
     }
 
     fn load(&self) -> Result<StoredRecords, Error> {
-        let mut records = Vec::new();
-        self.scan(&mut |r| {
-            records.push(r.to_vec());
-            ControlFlow::Continue(())
-        })?;
-        Ok(StoredRecords::new(records, None))
+        load_by_scan(self)
     }
 
     /// Reads the records one row at a time, in one read transaction: the
