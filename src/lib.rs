@@ -214,6 +214,7 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod audit;
+mod calendar;
 mod consent;
 mod decision;
 mod durable;
@@ -227,6 +228,7 @@ mod pseudonym;
 mod receipt;
 mod request;
 mod retention;
+mod rights;
 mod taxonomy;
 mod timestamp;
 
@@ -244,6 +246,7 @@ pub use crate::audit::{
     PolicyRef, Replay, ReplaySubject, StoredRecords, Tail, TornRecord, Verification, policy_digest, replay,
     verify_records, verify_store,
 };
+pub use crate::calendar::{Assumption, BeyondData, Deadline, DueDate, Extension, Span, WorkingCalendar};
 pub use crate::consent::{
     CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities,
     ConsentQuery, ConsentStatus, ConsentStore, Described, EventView, Grants, InMemoryLedger, Lapsed, Reconsent, Rescan,
@@ -284,6 +287,11 @@ pub use crate::receipt::{
 };
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
 pub use crate::retention::{Due, RetentionPlanner, RetentionRecord};
+pub use crate::rights::{
+    AnswerItem, AnswerOutcome, CaseEvent, CaseId, CaseState, CaseStore, DeletionGround, Holding, HoldingOrigin,
+    Holdings, Identity, ItemOutcome, LimitGround, ObjectionTarget, RightsAnswer, RightsCase, RightsDuty, RightsRequest,
+    RightsRequestKind, Source,
+};
 pub use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
 
 // The time and id types of the public interface, so that a caller needs no

@@ -1,0 +1,24 @@
+//! The person's side: rights requests and their answers.
+//!
+//! A [`RightsRequest`] is what a person asks of the controller (see, copy,
+//! correct, delete, restrict, object, have explained, withdraw consent,
+//! refuse optional data); a [`RightsAnswer`] is accepted, partly accepted,
+//! refused or suspended, per category, each item with its ground, clause
+//! and the source it came from, with the duties that come with it and a
+//! deadline on the policy's calendar. The rules are written out in
+//! `docs/rights.md`; the reference model in `tests/assurance` decides from
+//! that document.
+//!
+//! The library does not know what an application holds: the caller
+//! supplies a [`Holdings`] source. A [`RightsCase`] is a request kept in a
+//! durable store with its states ([`CaseStore`]).
+
+mod answer;
+mod case;
+mod holdings;
+mod request;
+
+pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnswer, RightsDuty, Source};
+pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
+pub use holdings::{Holding, HoldingOrigin, Holdings};
+pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};
