@@ -280,9 +280,9 @@ pub use crate::policy::{
     ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic,
     DiagnosticCode, Domestic, Duty, EndAction, Evidence, Exception, FreshConsent, Ground, Handler, ImpactAssessment,
     MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period, Permission, Policy, PolicyBuilder,
-    PolicyHistory, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, Responsible, RetentionRule,
-    Right, RightOffer, SCHEMA_VERSION, Settings, Severity, TaxonomySource, TimeLimit, Trigger, UnknownAge, Witness,
-    diff,
+    PolicyHistory, ProcessingKind, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, Responsible,
+    RetentionRule, Right, RightOffer, SCHEMA_VERSION, Settings, Severity, TaxonomySource, TimeLimit, Trigger,
+    UnknownAge, Witness, diff,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{
