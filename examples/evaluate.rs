@@ -4,11 +4,14 @@
 //! cargo run --example evaluate -- POLICY.json REQUESTS.jsonl
 //! ```
 //!
-//! Interface version 1 (see the README, "The evaluate interface"). Each input
-//! line is either a bare request object, or an envelope
+//! Interface version 2 (see the README, "The evaluate interface"). Each input
+//! line is either a bare request object, an envelope
 //! `{"request": {...}, "consents": [event, ...]}` whose consent events make
-//! the line self-contained. Blank lines and lines starting with `#` are
-//! skipped. Each other line prints one line: the decision as JSON, or
+//! the line self-contained, or (version 2) a rights line
+//! `{"rights": {...}, "holdings": [...], "consents": [...]}` answered on the
+//! policy's home-region calendar. Blank lines and lines starting with `#`
+//! are skipped. Each other line prints one line: the decision or the answer
+//! as JSON, or
 //! `{"error": "...", "line": N}` when the line cannot be read; the run goes
 //! on either way. The exit status is 0 unless the policy cannot be loaded or
 //! the input cannot be read (a directory, a read error): then the run stops
@@ -17,7 +20,7 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
-use privacy_engine::{Engine, decide_line};
+use privacy_engine::{Engine, answer_line};
 use serde_json::json;
 
 fn main() -> ExitCode {
@@ -96,8 +99,8 @@ fn strip_line_end(line: &str) -> &str {
     line.strip_suffix('\r').unwrap_or(line)
 }
 
-/// One line: a decision as JSON, or an error message that names fields, not
-/// values.
+/// One line: a decision or an answer as JSON, or an error message that
+/// names fields, not values.
 fn decide(engine: &Engine, line: &str) -> Result<String, String> {
-    decide_line(engine, line).map(|d| d.to_json()).map_err(|e| e.to_string())
+    answer_line(engine, line).map(|out| out.to_json()).map_err(|e| e.to_string())
 }

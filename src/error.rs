@@ -139,6 +139,11 @@ impl Error {
         err
     }
 
+    /// A request (or line) that fits the format but not its rules.
+    pub(crate) fn request(message: String) -> Self {
+        Self::new(ErrorKind::Request, message)
+    }
+
     pub(crate) fn category(message: String) -> Self {
         Self::new(ErrorKind::Category, message)
     }

@@ -42,7 +42,8 @@
 //! - [`AuditLog`], [`ConsentReceipt`] and [`Pseudonymiser`]: evidence — a
 //!   tamper-evident log of decisions and consent events, signed receipts for
 //!   the person, and the keyed pseudonyms both use.
-//! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`.
+//! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`;
+//!   [`answer_line`] answers its rights lines too ([`LineOutput`]).
 //! - [`limits`]: the limits every request, line and policy is read within
 //!   ([`MAX_LINE_BYTES`], [`MAX_CATEGORIES_PER_REQUEST`], ...).
 //! - [`Error`]: the one error type of the fallible boundaries.
@@ -274,7 +275,7 @@ pub use crate::limits::{
     MAX_CATEGORIES_PER_REQUEST, MAX_CATEGORY_KEY_BYTES, MAX_CONSENT_EVENTS_PER_LINE, MAX_ID_BYTES, MAX_JSON_DEPTH,
     MAX_LINE_BYTES, MAX_POLICY_BYTES,
 };
-pub use crate::lines::{LINE_INTERFACE_VERSION, decide_line};
+pub use crate::lines::{LINE_INTERFACE_VERSION, LineOutput, answer_line, decide_line};
 pub use crate::policy::{
     AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, Change, ChangeDuty, ChangeKind, Changes, Channel,
     ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic,

@@ -1,5 +1,9 @@
-//! The JSON-lines interface (version 1) of `examples/evaluate.rs`, in the
+//! The JSON-lines interface (version 2) of `examples/evaluate.rs`, in the
 //! library so that every caller reads a line the same way.
+//!
+//! Version 1 lines (a bare request, or an envelope with `request` and
+//! `consents`) are read as before; version 2 adds the rights line, an
+//! envelope with `rights` (a rights request), `holdings` and `consents`.
 
 use std::fmt;
 
@@ -7,24 +11,54 @@ use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::calendar::{BeyondData, for_home_region};
 use crate::consent::{ConsentEvent, InMemoryLedger};
 use crate::decision::Decision;
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
+use crate::limits::MAX_CATEGORIES_PER_REQUEST;
 use crate::request::{Request, parse_json};
+use crate::rights::{Holding, RightsAnswer, RightsRequest};
 
-/// The version of the JSON-lines interface.
-pub const LINE_INTERFACE_VERSION: u32 = 1;
+/// The version of the JSON-lines interface: 2 adds rights lines; every
+/// version 1 line is read and decided as before.
+pub const LINE_INTERFACE_VERSION: u32 = 2;
 
 /// The fields of an envelope; a line whose first key is one of them is an
 /// envelope, any other line a bare request.
-const ENVELOPE_FIELDS: &[&str] = &["id", "request", "consents"];
+const ENVELOPE_FIELDS: &[&str] = &["id", "request", "consents", "rights", "holdings", "assume_weekdays"];
 
 /// A line, read in one pass: the first key tells an envelope from a bare
 /// request, and a bare request is read on from that key.
-struct Line {
-    request: Request,
+#[allow(clippy::large_enum_variant, reason = "one per line, taken apart at once")]
+enum Line {
+    /// A request to decide, with the consent events it is decided on.
+    Decide { request: Request, consents: Vec<ConsentEvent> },
+    /// A rights request to answer.
+    Rights(RightsLine),
+    /// An envelope whose fields do not make a line, and why (reported
+    /// after reading, so that the reason is not lost in serde's message).
+    Mixed(&'static str),
+}
+
+/// A rights line: the request, what is held, the consent events, and what
+/// to do beyond the calendar's data.
+struct RightsLine {
+    request: RightsRequest,
+    holdings: Vec<Holding>,
     consents: Vec<ConsentEvent>,
+    beyond: BeyondData,
+}
+
+/// The fields of an envelope as read, each at most once.
+#[derive(Default)]
+struct Envelope {
+    request: Option<Request>,
+    rights: Option<RightsRequest>,
+    consents: Option<Vec<ConsentEvent>>,
+    holdings: Option<Vec<Holding>>,
+    assume_weekdays: Option<bool>,
+    id: bool,
 }
 
 impl<'de> Deserialize<'de> for Line {
@@ -48,7 +82,7 @@ impl<'de> Visitor<'de> for LineVisitor {
             Some(key) if ENVELOPE_FIELDS.contains(&key.as_str()) => envelope(key, map),
             first => {
                 let request = Request::deserialize(MapAccessDeserializer::new(Replay { first, rest: map }))?;
-                Ok(Line { request, consents: Vec::new() })
+                Ok(Line::Decide { request, consents: Vec::new() })
             }
         }
     }
@@ -57,13 +91,16 @@ impl<'de> Visitor<'de> for LineVisitor {
 /// Reads an envelope on from its first key, refusing unknown and duplicate
 /// fields.
 fn envelope<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<Line, A::Error> {
-    let (mut request, mut consents, mut id) = (None, None, false);
+    let mut e = Envelope::default();
     let mut key = Some(first);
     while let Some(k) = key {
         let duplicate = match k.as_str() {
-            "request" => request.replace(map.next_value::<Request>()?).is_some(),
-            "consents" => consents.replace(map.next_value::<ConsentEvents>()?.0).is_some(),
-            "id" => std::mem::replace(&mut id, map.next_value::<IgnoredAny>().map(|_| true)?),
+            "request" => e.request.replace(map.next_value::<Request>()?).is_some(),
+            "rights" => e.rights.replace(map.next_value::<RightsRequest>()?).is_some(),
+            "consents" => e.consents.replace(map.next_value::<ConsentEvents>()?.0).is_some(),
+            "holdings" => e.holdings.replace(map.next_value::<Vec<Holding>>()?).is_some(),
+            "assume_weekdays" => e.assume_weekdays.replace(map.next_value::<bool>()?).is_some(),
+            "id" => std::mem::replace(&mut e.id, map.next_value::<IgnoredAny>().map(|_| true)?),
             other => return Err(de::Error::unknown_field(other, ENVELOPE_FIELDS)),
         };
         if duplicate {
@@ -71,8 +108,31 @@ fn envelope<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<Line, A
         }
         key = map.next_key()?;
     }
-    let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
-    Ok(Line { request, consents: consents.unwrap_or_default() })
+    e.into_line()
+}
+
+impl Envelope {
+    /// The line the fields make: a request line or a rights line, never
+    /// both, and a rights line's fields only on a rights line.
+    fn into_line<E: de::Error>(self) -> Result<Line, E> {
+        let consents = self.consents.unwrap_or_default();
+        match (self.request, self.rights) {
+            (Some(_), Some(_)) => Ok(Line::Mixed("a line holds `request` or `rights`, not both")),
+            (None, None) => Err(E::missing_field("request")),
+            (Some(request), None) => match (self.holdings, self.assume_weekdays) {
+                (None, None) => Ok(Line::Decide { request, consents }),
+                _ => Ok(Line::Mixed("`holdings` and `assume_weekdays` belong to a rights line, not a request line")),
+            },
+            (None, Some(request)) => {
+                let beyond = match self.assume_weekdays {
+                    Some(true) => BeyondData::AssumeWeekdays,
+                    _ => BeyondData::Refuse,
+                };
+                let holdings = self.holdings.unwrap_or_default();
+                Ok(Line::Rights(RightsLine { request, holdings, consents, beyond }))
+            }
+        }
+    }
 }
 
 /// A line's consent events, at most
@@ -107,19 +167,44 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<A> {
     }
 }
 
+/// What one line of the JSON-lines interface gives: a decision for a
+/// request line, an answer for a rights line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LineOutput {
+    /// The decision on a request (a bare request or a `request` envelope).
+    Decision(Decision),
+    /// The answer to a rights request (a `rights` envelope).
+    Answer(Box<RightsAnswer>),
+}
+
+impl LineOutput {
+    /// The output as one line of JSON: the decision, or the answer.
+    pub fn to_json(&self) -> String {
+        match self {
+            Self::Decision(decision) => decision.to_json(),
+            Self::Answer(answer) => {
+                serde_json::to_string(answer).unwrap_or_else(|_| String::from("{\"error\":\"unserialisable answer\"}"))
+            }
+        }
+    }
+}
+
 /// Decides one line of the JSON-lines interface: a bare request object, or
 /// an envelope `{"request": {...}, "consents": [event, ...]}` whose consent
 /// events make the line self-contained (an optional `id` is ignored).
 ///
 /// The line is read in one pass, as [`Request::from_json`] reads a request:
-/// duplicate keys are refused on every level.
+/// duplicate keys are refused on every level. A rights line is answered by
+/// [`answer_line`], not here.
 ///
 /// # Errors
 ///
 /// An error of kind [`Request`](crate::ErrorKind::Request) with the JSON
 /// pointer of the field at fault in [`Error::path`] (e.g.
 /// `/consents/0/at`), or of kind [`Ledger`](crate::ErrorKind::Ledger) for
-/// an event the ledger refuses; never a value from the line.
+/// an event the ledger refuses; never a value from the line. A rights line
+/// is an error of kind [`Request`](crate::ErrorKind::Request).
 ///
 /// # Example
 ///
@@ -133,7 +218,82 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<A> {
 /// # Ok(()) }
 /// ```
 pub fn decide_line(engine: &Engine, line: &str) -> Result<Decision, Error> {
-    let Line { request, consents } = parse_json(line, "line")?;
+    match read(line)? {
+        Line::Decide { request, consents } => Ok(engine.evaluate(&request, &ledger(consents)?)),
+        _ => Err(Error::request("a rights line is answered, not decided: read it with `answer_line`".to_owned())),
+    }
+}
+
+/// Answers one line of the JSON-lines interface, version 2: every line
+/// [`decide_line`] decides gives its [`LineOutput::Decision`], and a rights
+/// line `{"rights": RightsRequest, "holdings": [Holding, ...], "consents":
+/// [event, ...], "assume_weekdays": false}` (all but `rights` optional; an
+/// `id` is ignored) gives the [`Engine::answer`] to it as
+/// [`LineOutput::Answer`].
+///
+/// The deadline is counted on the calendar of the policy's home region
+/// (`CN`: [`ChinaCalendar`](crate::ChinaCalendar)); for a region the
+/// library has no calendar for, on [`WeekdayCalendar`](crate::WeekdayCalendar)
+/// with the assumption [`NoCalendarForRegion`](crate::Assumption::NoCalendarForRegion)
+/// in the deadline. A deadline past the calendar's data is left out with
+/// its reason in `deadline_error`, unless `assume_weekdays` is true: then
+/// weekdays are counted beyond the data, and the deadline says so.
+///
+/// # Errors
+///
+/// As [`decide_line`]; a rights line with more than
+/// [`MAX_CATEGORIES_PER_REQUEST`](crate::MAX_CATEGORIES_PER_REQUEST)
+/// holdings is an error of kind [`Request`](crate::ErrorKind::Request) at
+/// `/holdings`.
+///
+/// # Example
+///
+/// ```
+/// # use privacy_engine::*;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::from_json(include_str!("../examples/policies/seed-004.json"))?;
+/// let line = r#"{"rights":{"case":"6f9619ff-8b86-d011-b42d-00c04fc964ff","subject":"u","right":{"kind":"access"},
+///   "received":"2025-09-25T10:00:00+08:00","at":"2025-09-25T10:00:00+08:00","identity":"verified"},
+///   "holdings":[{"category":"user.contact.phone_number","origin":"provided","purposes":["registration_login"]}]}"#;
+/// let LineOutput::Answer(answer) = answer_line(&engine, line)? else { return Err("not an answer".into()) };
+/// assert_eq!(answer.outcome, AnswerOutcome::Accepted);
+/// assert_eq!(answer.deadline.map(|d| d.date.to_string()).as_deref(), Some("2025-10-22"));
+/// # Ok(()) }
+/// ```
+pub fn answer_line(engine: &Engine, line: &str) -> Result<LineOutput, Error> {
+    match read(line)? {
+        Line::Decide { request, consents } => Ok(LineOutput::Decision(engine.evaluate(&request, &ledger(consents)?))),
+        Line::Rights(rights) => answer(engine, rights).map(|a| LineOutput::Answer(Box::new(a))),
+        Line::Mixed(why) => Err(Error::request(why.to_owned())),
+    }
+}
+
+/// Reads a line, refusing an envelope whose fields do not make one.
+fn read(line: &str) -> Result<Line, Error> {
+    match parse_json(line, "line")? {
+        Line::Mixed(why) => Err(Error::request(why.to_owned())),
+        line => Ok(line),
+    }
+}
+
+/// The answer to a rights line, on the home region's calendar.
+fn answer(engine: &Engine, line: RightsLine) -> Result<RightsAnswer, Error> {
+    let RightsLine { request, holdings, consents, beyond } = line;
+    if holdings.len() > MAX_CATEGORIES_PER_REQUEST {
+        let message =
+            format!("the line holds {} holdings, over the limit of {MAX_CATEGORIES_PER_REQUEST}", holdings.len());
+        return Err(Error::over_limit(ErrorKind::Request, "/holdings".to_owned(), message));
+    }
+    let (calendar, assumption) = for_home_region(&engine.policy().settings.home_region);
+    let mut answer = engine.answer(&request, &holdings, &ledger(consents)?, calendar, beyond);
+    if let (Some(due), Some(assumption)) = (answer.deadline.as_mut(), assumption) {
+        due.assumptions.insert(0, assumption);
+    }
+    Ok(answer)
+}
+
+/// A ledger of a line's consent events.
+fn ledger(consents: Vec<ConsentEvent>) -> Result<InMemoryLedger, Error> {
     let mut ledger = InMemoryLedger::new();
     for event in consents {
         // A history handed in whole, as of the request's time: no horizon
@@ -141,5 +301,5 @@ pub fn decide_line(engine: &Engine, line: &str) -> Result<Decision, Error> {
         // time are kept and do not count.
         ledger.append(event)?;
     }
-    Ok(engine.evaluate(&request, &ledger))
+    Ok(ledger)
 }

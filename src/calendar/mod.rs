@@ -48,6 +48,18 @@ pub fn for_region(region: &str) -> Option<&'static dyn WorkingCalendar> {
     }
 }
 
+/// The calendar a policy whose home region is `region` counts its
+/// deadlines on: the region's ([`for_region`]), or else
+/// [`WeekdayCalendar`] with the assumption that says so, to be recorded in
+/// the [`DueDate`] computed on it.
+pub(crate) fn for_home_region(region: &str) -> (&'static dyn WorkingCalendar, Option<Assumption>) {
+    static WEEKDAYS: WeekdayCalendar = WeekdayCalendar::new();
+    match for_region(region) {
+        Some(calendar) => (calendar, None),
+        None => (&WEEKDAYS, Some(Assumption::NoCalendarForRegion { region: region.to_owned() })),
+    }
+}
+
 /// Which days are working days in a region.
 ///
 /// Implement it to supply a calendar of your own (a company's, a region
@@ -170,6 +182,13 @@ pub enum Assumption {
     WeekdaysBeyondData {
         /// The last day the calendar's data covers.
         data_ends: NaiveDate,
+    },
+    /// The library has no calendar for the policy's home region: weekdays
+    /// were counted as working days, with no holidays
+    /// ([`WeekdayCalendar`]).
+    NoCalendarForRegion {
+        /// The home region, e.g. `FR`.
+        region: String,
     },
     /// The policy states no time limit for the right; the deadline is the
     /// one named here (a regime's default or the regulator's practice).

@@ -176,3 +176,94 @@ fn a_policy_with_a_duplicate_key_is_refused() {
     assert_eq!(err.kind(), ErrorKind::Format, "{err}");
     assert_eq!(err.path(), Some("/settings"), "{err}");
 }
+
+/// A rights line (interface version 2): an access request received on
+/// Thursday 2025-09-25, verified, about a phone number held.
+fn rights_line(received: &str, extra: &str) -> String {
+    format!(
+        r#"{{"rights":{{"case":"6f9619ff-8b86-d011-b42d-00c04fc964ff","subject":"u","right":{{"kind":"access"}},"received":"{received}","at":"{received}","identity":"verified"}},"holdings":[{{"category":"user.contact.phone_number","origin":"provided","purposes":["registration_login"]}}]{extra}}}"#
+    )
+}
+
+fn answered(line: &str) -> privacy_engine::RightsAnswer {
+    match privacy_engine::answer_line(engine(), line).unwrap() {
+        privacy_engine::LineOutput::Answer(answer) => *answer,
+        other => panic!("not an answer: {other:?}"),
+    }
+}
+
+#[test]
+fn a_rights_line_is_answered_on_the_home_regions_calendar() {
+    assert_eq!(privacy_engine::LINE_INTERFACE_VERSION, 2);
+    let answer = answered(&rights_line("2025-09-25T10:00:00+08:00", ""));
+    assert_eq!(answer.outcome, privacy_engine::AnswerOutcome::Accepted);
+    let due = answer.deadline.unwrap();
+    // 15 working days over the 2025 National Day holiday (see
+    // tests/api/calendar.rs for the count).
+    assert_eq!(due.date.to_string(), "2025-10-22");
+    assert_eq!(due.calendar, "CN chinese_holiday 2026.0.1");
+    // An id and consents are read as on a request line.
+    let with_id = rights_line("2025-09-25T10:00:00+08:00", r#","id":3,"consents":[]"#);
+    assert_eq!(answered(&with_id).deadline.unwrap().date, due.date);
+}
+
+#[test]
+fn beyond_the_calendar_the_line_says_so_or_assumes_weekdays() {
+    let answer = answered(&rights_line("2026-12-10T10:00:00+08:00", ""));
+    assert_eq!(answer.deadline, None);
+    assert!(answer.deadline_error.is_some());
+    let answer = answered(&rights_line("2026-12-10T10:00:00+08:00", r#","assume_weekdays":true"#));
+    let due = answer.deadline.unwrap();
+    assert_eq!(due.date.to_string(), "2026-12-31");
+    assert!(due.assumptions.iter().any(|a| matches!(a, privacy_engine::Assumption::WeekdaysBeyondData { .. })));
+}
+
+#[test]
+fn a_region_without_a_calendar_counts_weekdays_and_says_so() {
+    let mut policy = crate::seed_value();
+    policy["settings"]["home_region"] = serde_json::json!("FR");
+    let engine = crate::engine_from(&policy);
+    let out = privacy_engine::answer_line(&engine, &rights_line("2025-09-25T10:00:00+08:00", "")).unwrap();
+    let privacy_engine::LineOutput::Answer(answer) = out else { panic!("not an answer") };
+    let due = answer.deadline.unwrap();
+    // Weekdays only: the National Day week counts, so Thursday October 16.
+    assert_eq!(due.date.to_string(), "2025-10-16");
+    assert!(due.assumptions.contains(&privacy_engine::Assumption::NoCalendarForRegion { region: "FR".to_owned() }));
+}
+
+#[test]
+fn version_1_lines_answer_as_they_decide() {
+    let bare = format!(r#"{{"action":"collect",{REQUEST}}}"#);
+    let wrapped = format!(r#"{{"request":{bare},"consents":[{GRANT}]}}"#);
+    for line in [&bare, &wrapped] {
+        let out = privacy_engine::answer_line(engine(), line).unwrap();
+        assert_eq!(out, privacy_engine::LineOutput::Decision(decide_line(engine(), line).unwrap()));
+        assert!(out.to_json().starts_with(r#"{"verdict":"permit""#), "{}", out.to_json());
+    }
+}
+
+#[test]
+fn malformed_rights_lines_are_refused_with_their_path() {
+    // decide_line does not answer a rights line.
+    refused(&rights_line("2025-09-25T10:00:00+08:00", ""), None);
+    let refused_answer = |line: &str, path: Option<&str>| {
+        let err = privacy_engine::answer_line(engine(), line).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Request, "{err}");
+        assert_eq!(err.path(), path, "{line}: {err}");
+        err
+    };
+    let both = rights_line("2025-09-25T10:00:00+08:00", &format!(r#","request":{{"action":"collect",{REQUEST}}}"#));
+    let err = refused_answer(&both, None);
+    assert!(err.to_string().contains("not both"), "{err}");
+    let holdings_on_request = format!(r#"{{"request":{{"action":"collect",{REQUEST}}},"holdings":[]}}"#);
+    refused_answer(&holdings_on_request, None);
+    let twice = rights_line("2025-09-25T10:00:00+08:00", r#","holdings":[]"#);
+    refused_answer(&twice, Some("/holdings"));
+    let unknown = rights_line("2025-09-25T10:00:00+08:00", r#","calendar":"CN""#);
+    refused_answer(&unknown, Some("/calendar"));
+    let bad_origin = rights_line("2025-09-25T10:00:00+08:00", "").replace("provided", "guessed");
+    refused_answer(&bad_origin, Some("/holdings/0/origin"));
+    let bad_kind = rights_line("2025-09-25T10:00:00+08:00", "").replace(r#""kind":"access""#, r#""kind":"erase""#);
+    let err = refused_answer(&bad_kind, Some("/rights/right/kind"));
+    assert!(!err.to_string().contains("erase"), "{err}");
+}

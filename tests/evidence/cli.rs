@@ -47,3 +47,18 @@ fn a_line_that_is_not_utf8_gets_an_error_line_and_the_run_goes_on() {
     assert!(lines[0].contains("not valid UTF-8") && lines[0].contains("\"line\":1"), "{}", lines[0]);
     assert!(lines[1].contains("\"error\"") && lines[1].contains("\"line\":4"), "{}", lines[1]);
 }
+
+#[test]
+fn a_rights_line_prints_its_answer_among_decisions() {
+    let rights = r#"{"rights":{"case":"6f9619ff-8b86-d011-b42d-00c04fc964ff","subject":"u","right":{"kind":"access"},"received":"2026-02-09T10:00:00+08:00","at":"2026-02-09T10:00:00+08:00","identity":"verified"},"holdings":[{"category":"user.contact.phone_number","origin":"provided","purposes":["registration_login"]}]}"#;
+    let request = r#"{"action":"collect","subject":{"id":"u","age":30},"categories":["user.contact.phone_number"],"purpose":"registration_login","at":"2024-05-01T10:00:00+08:00"}"#;
+    let input = format!("{rights}\n{request}\n");
+    let (result, out) = run(input.as_bytes());
+    result.unwrap();
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["outcome"], "accepted", "{out}");
+    // 15 working days over the 2026 Spring Festival (tests/api/calendar.rs).
+    assert_eq!(lines[0]["deadline"]["date"], "2026-03-06", "{out}");
+    assert_eq!(lines[1]["verdict"], "permit", "{out}");
+}
