@@ -107,6 +107,18 @@ impl TimeLimit {
             Self::WorkingDays(d) => (u32::from(d) * 7).div_ceil(5),
         }
     }
+
+    /// The limit as a [`Deadline`](crate::Deadline): so many working days
+    /// on the calendar of the policy's home region, or so many calendar
+    /// days (not moved off a non-working day: the policy's text says
+    /// nothing of it).
+    pub fn deadline(self) -> crate::calendar::Deadline {
+        use crate::calendar::{Deadline, Span};
+        match self {
+            Self::Days(d) => Deadline::new(Span::CalendarDays(d.into())),
+            Self::WorkingDays(d) => Deadline::new(Span::WorkingDays(d.into())),
+        }
+    }
 }
 
 /// A way to reach the controller: for questions, complaints or a right.
