@@ -192,9 +192,22 @@ impl Error {
         Self::new(ErrorKind::Store, message)
     }
 
-    #[allow(dead_code, reason = "groundwork: the calendar's first user lands next")]
     pub(crate) fn calendar(message: String) -> Self {
         Self::new(ErrorKind::Calendar, message)
+    }
+
+    /// A calendar table that breaks a rule, at `path`.
+    pub(crate) fn calendar_at(path: &str, message: String) -> Self {
+        let mut err = Self::new(ErrorKind::Calendar, message);
+        err.inner.path = Some(path.to_owned());
+        err
+    }
+
+    /// A calendar table that is not JSON or does not fit its format, at
+    /// `path`.
+    pub(crate) fn calendar_format(path: String, e: serde_json::Error) -> Self {
+        let detail = serde_detail(&e).unwrap_or_else(|| one_line(&strip_position(&e.to_string())));
+        Self::new(ErrorKind::Calendar, format!("calendar table does not fit the format: {detail}")).at(path, e)
     }
 
     #[allow(dead_code, reason = "groundwork: the rights module's first user lands next")]

@@ -246,7 +246,11 @@ pub use crate::audit::{
     PolicyRef, Replay, ReplaySubject, StoredRecords, Tail, TornRecord, Verification, policy_digest, replay,
     verify_records, verify_store,
 };
-pub use crate::calendar::{Assumption, BeyondData, Deadline, DueDate, Extension, Span, WorkingCalendar};
+pub use crate::calendar::for_region as calendar_for_region;
+pub use crate::calendar::{
+    Assumption, BeyondData, ChinaCalendar, Deadline, DueDate, Extension, Span, TableCalendar, WeekdayCalendar,
+    WorkingCalendar,
+};
 pub use crate::consent::{
     CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities,
     ConsentQuery, ConsentStatus, ConsentStore, Described, EventView, Grants, InMemoryLedger, Lapsed, Reconsent, Rescan,
@@ -276,9 +280,9 @@ pub use crate::policy::{
     ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic,
     DiagnosticCode, Domestic, Duty, EndAction, Evidence, Exception, FreshConsent, Ground, Handler, ImpactAssessment,
     MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period, Permission, Policy, PolicyBuilder,
-    PolicyHistory, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, Responsible, RetentionRule,
-    Right, RightOffer, SCHEMA_VERSION, Settings, Severity, TaxonomySource, TimeLimit, Trigger, UnknownAge, Witness,
-    diff,
+    PolicyHistory, ProcessingKind, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, Responsible,
+    RetentionRule, Right, RightOffer, SCHEMA_VERSION, Settings, Severity, TaxonomySource, TimeLimit, Trigger,
+    UnknownAge, Witness, diff,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

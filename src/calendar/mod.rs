@@ -12,9 +12,41 @@
 //! an explicit [`Assumption`], never a silent guess.
 //!
 //! Pure: nothing here reads a file or a clock.
+//!
+//! The module's files: `china.rs` (the State Council's schedule),
+//! `weekday.rs` (weekdays only), `table.rs` (a caller's table from JSON),
+//! `count.rs` (counting a [`Deadline`] on a calendar).
+
+mod china;
+mod count;
+mod table;
+mod weekday;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+pub use china::ChinaCalendar;
+pub use table::TableCalendar;
+pub use weekday::WeekdayCalendar;
+
+/// The calendar the library has data for in `region` (an ISO 3166-1
+/// alpha-2 code, as a policy's `home_region`): `CN` is [`ChinaCalendar`];
+/// `None` for every other region (supply a [`TableCalendar`], or count on
+/// [`WeekdayCalendar`] and say so).
+///
+/// ```
+/// # use privacy_engine::*;
+/// let cn = calendar_for_region("CN").map(|c| c.version().to_owned());
+/// assert_eq!(cn.as_deref(), Some("CN chinese_holiday 2026.0.1"));
+/// assert!(calendar_for_region("FR").is_none());
+/// ```
+pub fn for_region(region: &str) -> Option<&'static dyn WorkingCalendar> {
+    static CHINA: ChinaCalendar = ChinaCalendar::new();
+    match region {
+        "CN" => Some(&CHINA),
+        _ => None,
+    }
+}
 
 /// Which days are working days in a region.
 ///
@@ -33,6 +65,21 @@ pub trait WorkingCalendar {
     /// Whether `date` is a business day: Monday to Friday and not a public
     /// holiday (CCPA's "business days"). `None` outside the data.
     fn is_business_day(&self, date: NaiveDate) -> Option<bool>;
+
+    /// The last day the calendar's data covers, named in errors and in
+    /// [`Assumption::WeekdaysBeyondData`]; `None` (the default) when the
+    /// data does not end or the calendar does not say. Without it, a date
+    /// beyond the data is taken to start where the first uncovered day met
+    /// is.
+    fn data_ends(&self) -> Option<NaiveDate> {
+        None
+    }
+}
+
+/// Whether `date` falls on Monday to Friday.
+pub(crate) fn is_weekday(date: NaiveDate) -> bool {
+    use chrono::Datelike;
+    date.weekday().number_from_monday() <= 5
 }
 
 /// A length of time a deadline runs for.
@@ -80,6 +127,37 @@ pub struct Deadline {
     /// The extensions allowed, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension: Option<Extension>,
+}
+
+impl Extension {
+    /// An extension of `span`, which may be taken `times` times.
+    pub fn new(span: Span, times: u8) -> Self {
+        Self { span, times }
+    }
+}
+
+impl Deadline {
+    /// A deadline of `span`, not moved off non-working days, with no
+    /// extension.
+    pub fn new(span: Span) -> Self {
+        Self { span, roll_to_working_day: false, extension: None }
+    }
+
+    /// The same deadline, moved to the next working day when a period of
+    /// calendar days or months ends on a non-working day (EU Regulation
+    /// 1182/71 art. 3(4)).
+    #[must_use]
+    pub fn rolled_to_working_day(mut self) -> Self {
+        self.roll_to_working_day = true;
+        self
+    }
+
+    /// The same deadline with `extension` allowed.
+    #[must_use]
+    pub fn with_extension(mut self, extension: Extension) -> Self {
+        self.extension = Some(extension);
+        self
+    }
 }
 
 /// What a date was computed on that the calendar's data did not cover.

@@ -5,8 +5,10 @@
 use super::ctx::{Ctx, PIPL_CHILD_AGE};
 use super::draft::{Arg, CatDraft, Msg, ObligationRef, Small, UnmetRef};
 use crate::consent::{ConsentQualities, ConsentQuery, ConsentStore, Grants, Numbered};
-use crate::ids::{Cites, PurposeId, RuleId};
+use crate::ids::{Cites, PurposeId, RuleId, SubjectId};
 use crate::policy::{ConsentGrants, MinorEffect};
+use crate::taxonomy::CategoryKey;
+use chrono::{DateTime, Utc};
 
 /// The consent requirements that apply to a category: the qualities each
 /// names, the rule that asks and the clause it cites, in the order they were
@@ -63,6 +65,34 @@ impl super::Engine {
             }
         }
         (first, last)
+    }
+}
+
+impl super::Engine {
+    /// Whether a grant of any quality, given under this policy in a version
+    /// that still covers this one, is in force at `at` for `purpose` and
+    /// `category` (or a category whose grants cover it): the look-up of
+    /// [`grants`](Ctx::grants) without a recipient, for rights answers.
+    pub(super) fn grant_in_force(
+        &self,
+        store: &impl ConsentStore,
+        subject: &SubjectId,
+        purpose: &PurposeId,
+        category: &CategoryKey,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let (pi, ci) = (self.purpose_index.get(purpose).copied(), self.cat_index.get(category).copied());
+        let covering = ci.and_then(|c| self.cats.get(c)).map_or(&[][..], |c| c.covering.as_slice());
+        let (first, last) = match (pi, ci) {
+            (Some(p), Some(c)) => self.grant_versions(p, c, None),
+            (None, Some(c)) => self.named_grant_versions(purpose, c, None),
+            _ => (0, self.versions.len().saturating_sub(1)),
+        };
+        let mut query = ConsentQuery::new(subject, purpose, category, at)
+            .covering(covering)
+            .under(&self.policy.id, self.versions.get(first..=last).unwrap_or_default());
+        query.purpose_undeclared = pi.is_none();
+        !store.grants(&query).is_empty()
     }
 }
 

@@ -47,12 +47,14 @@ mod provide;
 mod retention;
 mod ruling;
 
+use crate::calendar::{BeyondData, WorkingCalendar};
 use crate::consent::{CompactLedger, ConsentStore};
 use crate::decision::Decision;
 use crate::error::Error;
 use crate::ids::{PurposeId, RecipientId, RuleId};
 use crate::policy::{Action, Policy, PolicyHistory, RecipientKind, Validated};
 use crate::request::Request;
+use crate::rights::{Holding, RightsAnswer, RightsRequest};
 use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 use std::sync::atomic::AtomicU64;
@@ -261,6 +263,71 @@ impl Engine {
     /// and the version in force at that time decides.
     pub fn evaluate(&self, request: &Request, consents: &impl ConsentStore) -> Decision {
         evaluate::evaluate(self.version_at(request.at.with_timezone(&chrono::Utc)), request, consents)
+    }
+
+    /// Answers a rights request (docs/rights.md): per category held (or
+    /// per purpose, for a withdrawal or a refusal of optional data) accepted,
+    /// restricted or refused, each item with its ground, its clause and the
+    /// source it came from; the answer as a whole, the duties that come with
+    /// it, and the deadline on `calendar` (the policy's home region's).
+    ///
+    /// `held` is what the application holds about the request's subject
+    /// (from the caller's [`Holdings`](crate::Holdings)); `consents` is the
+    /// ledger, read as of the request's `at` as [`Engine::evaluate`] reads
+    /// it. The policy version in force at `at` decides. A deadline that
+    /// runs past the calendar's data is `None` with `deadline_error`, unless
+    /// `beyond` assumes weekdays (then the assumption is in the due date).
+    ///
+    /// Pure: reads no clock and no file, and never panics.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use privacy_engine::{
+    ///     AnswerOutcome, BeyondData, CaseId, CategoryKey, DueDate, Engine, Holding, HoldingOrigin, Identity,
+    ///     InMemoryLedger, NaiveDate, RightsRequest, RightsRequestKind, SubjectId, Uuid, WorkingCalendar,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// struct Weekdays;
+    /// impl WorkingCalendar for Weekdays {
+    ///     fn version(&self) -> &str { "weekdays" }
+    ///     fn is_working_day(&self, d: NaiveDate) -> Option<bool> {
+    ///         use chrono::Datelike;
+    ///         Some(d.weekday().number_from_monday() <= 5)
+    ///     }
+    ///     fn is_business_day(&self, d: NaiveDate) -> Option<bool> { self.is_working_day(d) }
+    /// }
+    /// let engine = Engine::from_json(include_str!("../../examples/policies/seed-004.json"))?;
+    /// let held = [Holding::new(CategoryKey::new("user.contact.phone_number")?, HoldingOrigin::Provided)];
+    /// let mut request: RightsRequest = serde_json::from_str(r#"{
+    ///     "case": "6f9619ff-8b86-d011-b42d-00c04fc964ff", "subject": "u-1",
+    ///     "right": {"kind": "access"},
+    ///     "received": "2024-05-06T10:00:00+08:00", "at": "2024-05-06T10:00:00+08:00",
+    ///     "identity": "verified"
+    /// }"#)?;
+    /// let answer = engine.answer(&request, &held, &InMemoryLedger::new(), &Weekdays, BeyondData::Refuse);
+    /// assert_eq!(answer.outcome, AnswerOutcome::Accepted);
+    /// request.identity = Identity::Unverified;
+    /// let answer = engine.answer(&request, &held, &InMemoryLedger::new(), &Weekdays, BeyondData::Refuse);
+    /// assert_eq!(answer.outcome, AnswerOutcome::Suspended);
+    /// # Ok(()) }
+    /// ```
+    pub fn answer(
+        &self,
+        request: &RightsRequest,
+        held: &[Holding],
+        consents: &impl ConsentStore,
+        calendar: &dyn WorkingCalendar,
+        beyond: BeyondData,
+    ) -> RightsAnswer {
+        let at = request.at.to_utc();
+        let engine = self.version_at(at);
+        let granted = |purpose: &PurposeId, category: &CategoryKey| {
+            engine.grant_in_force(consents, &request.subject, purpose, category, at)
+        };
+        let inputs =
+            crate::rights::Inputs { policy: &engine.policy, request, held, granted: &granted, calendar, beyond };
+        crate::rights::answer(&inputs)
     }
 
     /// The compiled version in force at `at`, or the first version if none

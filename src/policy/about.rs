@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::validate::DiagnosticCode;
 use super::{Policy, is_false};
 use crate::ids::Cites;
+use crate::rights::DeletionGround;
 
 /// The controller the policy is from: the personal-information handler of
 /// PIPL art. 17(1) (named `Handler` to keep it apart from a receipt's
@@ -106,6 +107,18 @@ impl TimeLimit {
             Self::WorkingDays(d) => (u32::from(d) * 7).div_ceil(5),
         }
     }
+
+    /// The limit as a [`Deadline`](crate::Deadline): so many working days
+    /// on the calendar of the policy's home region, or so many calendar
+    /// days (not moved off a non-working day: the policy's text says
+    /// nothing of it).
+    pub fn deadline(self) -> crate::calendar::Deadline {
+        use crate::calendar::{Deadline, Span};
+        match self {
+            Self::Days(d) => Deadline::new(Span::CalendarDays(d.into())),
+            Self::WorkingDays(d) => Deadline::new(Span::WorkingDays(d.into())),
+        }
+    }
 }
 
 /// A way to reach the controller: for questions, complaints or a right.
@@ -191,6 +204,11 @@ pub struct RightOffer {
     /// Conditions the text puts on the right, as free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<String>,
+    /// For the right to delete: the grounds the text lists (001 §4(2)
+    /// lists five). A ground holds under PIPL art. 47 whether or not it is
+    /// listed; a listed one is answered with this offer's clause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grounds: Vec<DeletionGround>,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<Cites>,
@@ -237,7 +255,7 @@ impl Channel {
 impl RightOffer {
     /// The right, with no channel named.
     pub fn new(right: Right) -> Self {
-        Self { right, channels: Vec::new(), verify_identity: false, conditions: None, cites: None }
+        Self { right, channels: Vec::new(), verify_identity: false, conditions: None, grounds: Vec::new(), cites: None }
     }
 }
 

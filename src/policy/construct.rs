@@ -70,7 +70,15 @@ impl CategoryDecl {
 impl Purpose {
     /// A purpose with its basis and the categories it needs.
     pub fn new(id: impl Into<PurposeId>, basis: PurposeBasis, categories: Vec<CategoryKey>) -> Self {
-        Self { id: id.into(), description: None, basis, categories, permission: None, cites: None }
+        Self {
+            id: id.into(),
+            description: None,
+            basis,
+            categories,
+            permission: None,
+            processing: Vec::new(),
+            cites: None,
+        }
     }
 }
 

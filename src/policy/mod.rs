@@ -345,9 +345,33 @@ pub struct Purpose {
     /// The device permission that gates collection for this purpose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission: Option<Permission>,
+    /// The kinds of processing the purpose is, which a person may object
+    /// to (PIPL art. 24 ¶2); empty when it is none of them. Read by rights
+    /// answers only, never by the evaluator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processing: Vec<ProcessingKind>,
     /// The clause of the published policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<Cites>,
+}
+
+/// A kind of processing a person may object to (PIPL art. 24 ¶2; 002 §2.7;
+/// 003 §3, §6.1(2); 001 §1(1)1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProcessingKind {
+    /// Content or recommendations personalised on the person's
+    /// characteristics.
+    PersonalisedRecommendation,
+    /// Marketing: advertisements, promotions, product recommendations.
+    Marketing,
+    /// Profiling: user portraits.
+    Profiling,
+    /// Programmatic advertising.
+    ProgrammaticAdvertising,
+    /// Decisions made solely by automated means (PIPL art. 24 ¶3).
+    AutomatedDecision,
 }
 
 /// Which consent some processing needs, and of what quality.

@@ -15,10 +15,17 @@
 
 mod answer;
 mod case;
+mod deadline;
+mod decide;
+mod deletion;
+mod duties;
 mod holdings;
+mod per_right;
 mod request;
+mod scope;
 
 pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnswer, RightsDuty, Source};
 pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
+pub(crate) use decide::{Inputs, answer};
 pub use holdings::{Holding, HoldingOrigin, Holdings};
 pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};
