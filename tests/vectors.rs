@@ -292,6 +292,22 @@ pub(crate) fn rights_vectors() -> Vec<(String, RightsVector, Policy)> {
         .collect()
 }
 
+/// The engine of a rights vector's policy.
+fn rights_engine(policy: &Policy) -> Engine {
+    Engine::new(policy.clone()).unwrap()
+}
+
+/// The engine's answer to a rights vector, on the policy's home region's
+/// calendar.
+fn answer_of(engine: &Engine, policy: &Policy, v: &RightsVector) -> privacy_engine::RightsAnswer {
+    let calendar = privacy_engine::calendar_for_region(&policy.settings.home_region).unwrap();
+    let beyond =
+        if v.assume_weekdays { privacy_engine::BeyondData::AssumeWeekdays } else { privacy_engine::BeyondData::Refuse };
+    let mut ledger = InMemoryLedger::new();
+    ledger.extend(v.consents.iter().cloned()).unwrap();
+    engine.answer(&v.request, &v.holdings, &ledger, calendar, beyond)
+}
+
 #[test]
 fn every_rights_vector_holds() {
     let vectors = rights_vectors();
@@ -312,6 +328,11 @@ fn every_rights_vector_holds() {
         let model = rights_model::answer(&case);
         for p in rights_model::differences(&v.expected, &model) {
             failures.push(format!("{name} ({}): reference model: {p}", v.clause));
+        }
+        let engine = rights_engine(policy);
+        let got = rights_model::comparable(&answer_of(&engine, policy, v));
+        for p in rights_model::differences(&v.expected, &got) {
+            failures.push(format!("{name} ({}): engine: {p}", v.clause));
         }
     }
     eprintln!("{} rights vectors: {per_seed:?}; {per_right:?}", vectors.len());
