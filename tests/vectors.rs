@@ -5,6 +5,10 @@
 //! Each case is decided twice: through the typed API, and through the
 //! JSON-lines interface of `examples/evaluate.rs` (`decide_line`), and the
 //! two must give the same JSON.
+//!
+//! The rights vectors (`tests/vectors/rights/<seed>/*.json`) are answered by
+//! the reference model of `tests/assurance/rights_model.rs`, which must give
+//! the expected answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -18,6 +22,13 @@ use privacy_engine::{
 };
 use serde::Deserialize;
 use serde_json::Value;
+
+#[allow(dead_code, unused_imports)]
+#[path = "assurance/reference.rs"]
+mod reference;
+#[allow(dead_code)]
+#[path = "assurance/rights_model.rs"]
+mod rights_model;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +99,9 @@ struct Expected {
     not_liftable: Option<bool>,
 }
 
+/// Where the rights vectors are (a harness of their own, below).
+const RIGHTS: &str = "tests/vectors/rights";
+
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
@@ -157,6 +171,7 @@ fn every_vector_holds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut paths = Vec::new();
     files(&root.join("tests/vectors"), &mut paths);
+    paths.retain(|p| !p.starts_with(root.join(RIGHTS)));
     let mut engines: BTreeMap<String, Engine> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut per_profile: BTreeMap<String, usize> = BTreeMap::new();
@@ -234,4 +249,99 @@ fn every_profile_loads_with_every_warning_acknowledged() {
         assert!(open.is_empty(), "{}: {open:#?}", p.display());
         assert!(!policy.notes.is_empty(), "{}: a profile records its readings in `notes`", p.display());
     }
+}
+
+/// A rights vector: a policy, consents, holdings and a rights request, with
+/// the expected answer (see `tests/vectors/README.md`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RightsVector {
+    description: String,
+    clause: String,
+    policy: String,
+    #[serde(default)]
+    consents: Vec<ConsentEvent>,
+    #[serde(default)]
+    holdings: Vec<privacy_engine::Holding>,
+    request: privacy_engine::RightsRequest,
+    #[serde(default)]
+    assume_weekdays: bool,
+    expected: Value,
+}
+
+/// The rights vectors, each read and checked for its form.
+pub(crate) fn rights_vectors() -> Vec<(String, RightsVector, Policy)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    files(&root.join(RIGHTS), &mut paths);
+    paths
+        .iter()
+        .map(|path| {
+            let name = path.strip_prefix(root.join(RIGHTS)).unwrap().display().to_string();
+            let v: RightsVector = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+                .unwrap_or_else(|e| panic!("{name}: unreadable vector: {e}"));
+            assert!(!v.description.is_empty() && !v.clause.is_empty(), "{name}: a vector names its clause");
+            let fields = ["outcome", "items", "duties", "deadline", "unavailable"];
+            let expected = v.expected.as_object().unwrap_or_else(|| panic!("{name}: `expected` is an object"));
+            assert!(expected.contains_key("outcome"), "{name}: `expected.outcome` is required");
+            assert!(expected.keys().all(|k| fields.contains(&k.as_str())), "{name}: unknown field in `expected`");
+            let file = root.join("examples/policies").join(format!("{}.json", v.policy));
+            let policy = Policy::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            (name, v, policy)
+        })
+        .collect()
+}
+
+/// The engine of a rights vector's policy.
+fn rights_engine(policy: &Policy) -> Engine {
+    Engine::new(policy.clone()).unwrap()
+}
+
+/// The engine's answer to a rights vector, on the policy's home region's
+/// calendar.
+fn answer_of(engine: &Engine, policy: &Policy, v: &RightsVector) -> privacy_engine::RightsAnswer {
+    let calendar = privacy_engine::calendar_for_region(&policy.settings.home_region).unwrap();
+    let beyond =
+        if v.assume_weekdays { privacy_engine::BeyondData::AssumeWeekdays } else { privacy_engine::BeyondData::Refuse };
+    let mut ledger = InMemoryLedger::new();
+    ledger.extend(v.consents.iter().cloned()).unwrap();
+    engine.answer(&v.request, &v.holdings, &ledger, calendar, beyond)
+}
+
+#[test]
+fn every_rights_vector_holds() {
+    let vectors = rights_vectors();
+    let mut failures = Vec::new();
+    let mut per_seed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_right: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, v, policy) in &vectors {
+        *per_seed.entry(v.policy.clone()).or_default() += 1;
+        let kind = serde_json::to_value(&v.request.right).unwrap()["kind"].as_str().unwrap().to_owned();
+        *per_right.entry(kind).or_default() += 1;
+        let case = rights_model::RightsCase {
+            policy,
+            consents: &v.consents,
+            holdings: &v.holdings,
+            request: &v.request,
+            assume_weekdays: v.assume_weekdays,
+        };
+        let model = rights_model::answer(&case);
+        for p in rights_model::differences(&v.expected, &model) {
+            failures.push(format!("{name} ({}): reference model: {p}", v.clause));
+        }
+        let engine = rights_engine(policy);
+        let got = rights_model::comparable(&answer_of(&engine, policy, v));
+        for p in rights_model::differences(&v.expected, &got) {
+            failures.push(format!("{name} ({}): engine: {p}", v.clause));
+        }
+    }
+    eprintln!("{} rights vectors: {per_seed:?}; {per_right:?}", vectors.len());
+    assert!(vectors.len() >= 40, "at least 40 rights vectors");
+    assert!(
+        failures.is_empty(),
+        "{} of {} rights vectors fail:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
 }

@@ -176,7 +176,7 @@ fn parent(key: &str) -> Option<&str> {
 
 /// Whether `key` is `rule` or below it: "a rule on `user.device` covers
 /// `user.device.device_id.imei`".
-fn within(key: &CategoryKey, rule: &CategoryKey) -> bool {
+pub(crate) fn within(key: &CategoryKey, rule: &CategoryKey) -> bool {
     let (k, r) = (key.as_str(), rule.as_str());
     k == r || (k.starts_with(r) && k.as_bytes().get(r.len()) == Some(&b'.'))
 }
@@ -237,14 +237,14 @@ fn add_period(date: NaiveDate, period: Period, month_end: MonthEnd) -> NaiveDate
 }
 
 /// The policy's zone (`settings.utc_offset_seconds`).
-fn zone(policy: &Policy) -> FixedOffset {
+pub(crate) fn zone(policy: &Policy) -> FixedOffset {
     FixedOffset::east_opt(policy.settings.utc_offset_seconds).unwrap()
 }
 
 /// The instant a period that runs from `from` ends (docs "When a period
 /// ends"): the calendar date of `from` in the policy's zone, plus the
 /// period, plus a day if the last day is included, at 00:00 in that zone.
-fn period_end(policy: &Policy, from: DateTime<FixedOffset>, period: Period) -> DateTime<FixedOffset> {
+pub(crate) fn period_end(policy: &Policy, from: DateTime<FixedOffset>, period: Period) -> DateTime<FixedOffset> {
     let tz = zone(policy);
     let mut last = add_period(from.with_timezone(&tz).date_naive(), period, policy.settings.month_end);
     if policy.settings.last_day_included {
