@@ -20,5 +20,6 @@ mod request;
 
 pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnswer, RightsDuty, Source};
 pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
+pub(crate) use case::{Step, check_step};
 pub use holdings::{Holding, HoldingOrigin, Holdings};
 pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};
