@@ -38,7 +38,7 @@ pub use file::FileAuditStore;
 use key::entry_hash;
 pub use key::{ChainKey, ChainKeys};
 pub use replay::{Replay, ReplaySubject, replay};
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use store::load_by_scan;
 pub use store::{AuditStore, InMemoryAuditStore, StoredRecords, Tail, TornRecord};
 

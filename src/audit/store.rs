@@ -75,7 +75,7 @@ pub trait AuditStore {
 
 /// Every record of `store`, read through its [`scan`](AuditStore::scan):
 /// the `load` of a store that reads its records in batches.
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn load_by_scan(store: &(impl AuditStore + ?Sized)) -> Result<StoredRecords, Error> {
     let mut records = Vec::new();
     let torn = store.scan(&mut |r| {

@@ -1,15 +1,16 @@
 //! A durable log in memory: the model every backend is compared with, and a
 //! log for tests.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{Appended, DurableLog, ErasureReason, LogEntry, LogRecord, check_append, check_snapshot};
 use crate::consent::ConsentEvent;
 use crate::error::Error;
 use crate::ids::SubjectId;
+use crate::rights::{CaseEvent, CaseId, CaseStore, RightsCase, Step, check_step};
 
 /// A [`DurableLog`] in memory, which keeps its records only as long as the
 /// value lives.
@@ -46,6 +47,8 @@ pub struct InMemoryLog {
     snapshot: Option<(u64, Vec<u8>)>,
     /// The seq of the last erasure: no snapshot from before it is kept.
     erased_at: u64,
+    /// The rights-request cases, each its steps, oldest first.
+    cases: BTreeMap<CaseId, Vec<CaseEvent>>,
 }
 
 impl InMemoryLog {
@@ -169,5 +172,42 @@ impl DurableLog for InMemoryLog {
         check_snapshot(seq, self.len(), self.erased_at)?;
         self.snapshot = Some((seq, bytes.to_vec()));
         Ok(())
+    }
+}
+
+impl CaseStore for InMemoryLog {
+    fn record_case(&mut self, event: &CaseEvent) -> Result<(), Error> {
+        let history = self.cases.get(&event.case).map_or(&[][..], Vec::as_slice);
+        if check_step(history, event)? == Step::Fresh {
+            self.cases.entry(event.case).or_default().push(event.clone());
+        }
+        Ok(())
+    }
+
+    fn case(&mut self, id: CaseId) -> Result<Option<RightsCase>, Error> {
+        Ok(self.cases.get(&id).and_then(|steps| RightsCase::from_history(steps.clone())))
+    }
+
+    fn cases_of(&mut self, subject: &SubjectId) -> Result<Vec<RightsCase>, Error> {
+        let mut cases: Vec<RightsCase> = self
+            .cases
+            .values()
+            .filter(|steps| steps.first().is_some_and(|s| s.subject == *subject))
+            .filter_map(|steps| RightsCase::from_history(steps.clone()))
+            .collect();
+        cases.sort_by_key(|c| (c.history.first().map(|s| s.at), c.id));
+        Ok(cases)
+    }
+
+    fn overdue(&mut self, today: NaiveDate, limit: usize) -> Result<Vec<RightsCase>, Error> {
+        let mut cases: Vec<RightsCase> = self
+            .cases
+            .values()
+            .filter_map(|steps| RightsCase::from_history(steps.clone()))
+            .filter(|c| c.overdue_on(today))
+            .collect();
+        cases.sort_by_key(|c| (c.due, c.id));
+        cases.truncate(limit);
+        Ok(cases)
     }
 }

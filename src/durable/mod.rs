@@ -9,6 +9,8 @@
 //! it when it is opened, appended to or asked to catch up, never inside a
 //! decision.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod cases;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -77,6 +77,9 @@ pub struct RightsCase {
 
 /// Where cases are kept: implemented by every durable store, so a restart
 /// loses no case and an overdue case can be listed.
+///
+/// Reads take `&mut self`, as [`DurableLog`](crate::DurableLog)'s do: a
+/// store's reads are I/O on a connection it owns.
 pub trait CaseStore {
     /// Records one step of a case. The first step of a case must be
     /// `Received` with its `right`; a step on a closed case, or out of
@@ -94,14 +97,14 @@ pub trait CaseStore {
     /// # Errors
     ///
     /// An error of kind [`Store`](crate::ErrorKind::Store).
-    fn case(&self, id: CaseId) -> Result<Option<RightsCase>, Error>;
+    fn case(&mut self, id: CaseId) -> Result<Option<RightsCase>, Error>;
 
     /// The cases of `subject`, oldest first.
     ///
     /// # Errors
     ///
     /// An error of kind [`Store`](crate::ErrorKind::Store).
-    fn cases_of(&self, subject: &SubjectId) -> Result<Vec<RightsCase>, Error>;
+    fn cases_of(&mut self, subject: &SubjectId) -> Result<Vec<RightsCase>, Error>;
 
     /// The open cases whose deadline is before `today`, earliest deadline
     /// first, at most `limit`.
@@ -109,5 +112,188 @@ pub trait CaseStore {
     /// # Errors
     ///
     /// An error of kind [`Store`](crate::ErrorKind::Store).
-    fn overdue(&self, today: NaiveDate, limit: usize) -> Result<Vec<RightsCase>, Error>;
+    fn overdue(&mut self, today: NaiveDate, limit: usize) -> Result<Vec<RightsCase>, Error>;
+}
+
+impl CaseEvent {
+    /// A step of case `case` of `subject` entering `state` at `at`, with no
+    /// right, deadline, calendar or outcome: set them with the setters.
+    pub fn new(case: CaseId, subject: impl Into<SubjectId>, state: CaseState, at: DateTime<Utc>) -> Self {
+        Self { case, subject: subject.into(), state, at, right: None, due: None, calendar: None, outcome: None }
+    }
+
+    /// The first step of a case: `right` received at `at`, due on `due`.
+    pub fn received(
+        case: CaseId,
+        subject: impl Into<SubjectId>,
+        right: RightsRequestKind,
+        at: DateTime<Utc>,
+        due: NaiveDate,
+    ) -> Self {
+        Self::new(case, subject, CaseState::Received, at).right(right).due(due)
+    }
+
+    /// Sets what was asked.
+    #[must_use]
+    pub fn right(mut self, right: RightsRequestKind) -> Self {
+        self.right = Some(right);
+        self
+    }
+
+    /// Sets the deadline from this step on.
+    #[must_use]
+    pub fn due(mut self, due: NaiveDate) -> Self {
+        self.due = Some(due);
+        self
+    }
+
+    /// Sets the version of the calendar the deadline was computed on.
+    #[must_use]
+    pub fn calendar(mut self, calendar: impl Into<String>) -> Self {
+        self.calendar = Some(calendar.into());
+        self
+    }
+
+    /// Sets how the case was answered.
+    #[must_use]
+    pub fn outcome(mut self, outcome: AnswerOutcome) -> Self {
+        self.outcome = Some(outcome);
+        self
+    }
+}
+
+impl CaseState {
+    /// The state's name as a store keeps it (its JSON form).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::IdentityVerified => "identity_verified",
+            Self::Extended => "extended",
+            Self::Answered => "answered",
+        }
+    }
+}
+
+/// What recording a step does, once [`check_step`] allowed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The step is new: the store writes it.
+    Fresh,
+    /// The case already holds this very step: nothing is written.
+    Repeated,
+}
+
+/// The one rule of a case's steps, which every [`CaseStore`] applies before
+/// it writes: `history` is the case's steps so far (oldest first, empty for
+/// a new case), `event` the step to record.
+///
+/// The first step is `Received`, with the right and the deadline; after it
+/// come `IdentityVerified` (once), `Extended` (with a deadline later than
+/// the one in force) and `Answered` (with its outcome), none dated before
+/// the step before it; nothing comes after `Answered`. A step the case
+/// already holds (same state and time) is [`Step::Repeated`] if it is the
+/// same step, refused if it says something else. Only `Received` and
+/// `Extended` carry a deadline, only `Received` a right, only `Answered` an
+/// outcome; a step names the case's own subject.
+///
+/// # Errors
+///
+/// An error of kind [`Rights`](crate::ErrorKind::Rights) naming the case
+/// (never the subject) for a step the rule refuses.
+pub(crate) fn check_step(history: &[CaseEvent], event: &CaseEvent) -> Result<Step, Error> {
+    let refuse = |why: &str| Err(Error::rights(format!("case `{}`: {why}", event.case.0)));
+    if let Some(held) = history.iter().find(|h| h.state == event.state && h.at == event.at) {
+        return if held == event { Ok(Step::Repeated) } else { refuse("this step is already recorded otherwise") };
+    }
+    if let Err(why) = check_fields(event) {
+        return refuse(why);
+    }
+    let Some(first) = history.first() else {
+        return if event.state == CaseState::Received {
+            Ok(Step::Fresh)
+        } else {
+            refuse("its first step must be `received`")
+        };
+    };
+    if first.subject != event.subject {
+        return refuse("a step names another subject than the case");
+    }
+    let case = fold(history);
+    if history.last().is_some_and(|last| event.at < last.at) {
+        return refuse("a step is dated before the step before it");
+    }
+    match (case.state, event.state) {
+        (CaseState::Answered, _) => refuse("the case is answered: no step comes after it"),
+        (_, CaseState::Received) => refuse("the case is already received"),
+        (_, CaseState::IdentityVerified) if history.iter().any(|h| h.state == CaseState::IdentityVerified) => {
+            refuse("the requester's identity is already verified")
+        }
+        (_, CaseState::Extended) if event.due <= case.due => refuse("an extension must move the deadline later"),
+        _ => Ok(Step::Fresh),
+    }
+}
+
+/// Which fields a step of its state carries.
+fn check_fields(event: &CaseEvent) -> Result<(), &'static str> {
+    let state = event.state;
+    if event.right.is_some() != (state == CaseState::Received) {
+        return Err("only a `received` step names the right, and it must");
+    }
+    if event.due.is_some() != matches!(state, CaseState::Received | CaseState::Extended) {
+        return Err("only `received` and `extended` steps carry a deadline, and they must");
+    }
+    if event.outcome.is_some() != (state == CaseState::Answered) {
+        return Err("only an `answered` step carries an outcome, and it must");
+    }
+    Ok(())
+}
+
+/// Where the steps `history` (allowed by [`check_step`], oldest first) leave
+/// the case: its state and deadline.
+struct Folded {
+    state: CaseState,
+    due: Option<NaiveDate>,
+}
+
+fn fold(history: &[CaseEvent]) -> Folded {
+    let mut case = Folded { state: CaseState::Received, due: None };
+    for step in history {
+        case.state = step.state;
+        if step.due.is_some() {
+            case.due = step.due;
+        }
+    }
+    case
+}
+
+impl RightsCase {
+    /// The case its steps (allowed by [`check_step`], oldest first) make;
+    /// `None` for no step, or a first step that names no right.
+    pub(crate) fn from_history(history: Vec<CaseEvent>) -> Option<Self> {
+        let first = history.first()?;
+        let (id, subject, right) = (first.case, first.subject.clone(), first.right.clone()?);
+        let Folded { state, due } = fold(&history);
+        Some(Self { id, subject, right, state, due, history })
+    }
+
+    /// Whether the case is open and its deadline is before `today`.
+    pub(crate) fn overdue_on(&self, today: NaiveDate) -> bool {
+        self.state != CaseState::Answered && self.due.is_some_and(|due| due < today)
+    }
+}
+
+impl<S: CaseStore + ?Sized> CaseStore for &mut S {
+    fn record_case(&mut self, event: &CaseEvent) -> Result<(), Error> {
+        (**self).record_case(event)
+    }
+    fn case(&mut self, id: CaseId) -> Result<Option<RightsCase>, Error> {
+        (**self).case(id)
+    }
+    fn cases_of(&mut self, subject: &SubjectId) -> Result<Vec<RightsCase>, Error> {
+        (**self).cases_of(subject)
+    }
+    fn overdue(&mut self, today: NaiveDate, limit: usize) -> Result<Vec<RightsCase>, Error> {
+        (**self).overdue(today, limit)
+    }
 }

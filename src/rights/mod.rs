@@ -26,6 +26,7 @@ mod scope;
 
 pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnswer, RightsDuty, Source};
 pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
+pub(crate) use case::{Step, check_step};
 pub(crate) use decide::{Inputs, answer};
 pub use holdings::{Holding, HoldingOrigin, Holdings};
 pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};

@@ -1,4 +1,5 @@
-//! The [`DurableLog`] contract, as functions every backend runs.
+//! The [`DurableLog`] and [`CaseStore`] contracts, as functions every
+//! backend runs.
 //!
 //! Each function takes `open`, which opens a new handle on one store made
 //! fresh for that test (for a database: a new file or schema; every call a
@@ -11,8 +12,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use privacy_engine::{
-    CONSENT_HORIZON, CONSENT_SKEW, ConsentEvent, DurableLog, ErasureReason, ErrorKind, LogEntry, LogRecord, Replica,
-    SubjectId,
+    AnswerOutcome, CONSENT_HORIZON, CONSENT_SKEW, CaseEvent, CaseId, CaseState, CaseStore, ConsentEvent, DurableLog,
+    ErasureReason, ErrorKind, LogEntry, LogRecord, NaiveDate, Replica, RightsCase, RightsRequestKind, SubjectId,
 };
 use serde_json::json;
 
@@ -30,7 +31,8 @@ macro_rules! conformance_tests {
                 bad_append_writes_nothing, read_after_in_order_without_gaps, subjects_listed,
                 subject_records_in_order, erasure_removes_and_keeps_ids, snapshot_round_trip,
                 records_survive_reopening, replica_reads_its_writes, replica_catches_up_with_another_handle,
-                replica_sees_erasure, replica_opens_from_its_checkpoint);
+                replica_sees_erasure, replica_opens_from_its_checkpoint,
+                case_steps_follow_the_rules, cases_listed_by_subject_and_deadline, cases_outlive_erasure);
         }
     };
     (@each $store:expr; $($f:ident),*) => {
@@ -352,4 +354,120 @@ pub fn replica_opens_from_its_checkpoint<L: DurableLog>(mut open: impl FnMut() -
     assert_eq!(reopened.seen(), 5);
     assert_eq!(replica_state(&reopened), replica_state(&replica));
     assert_eq!(replica_state(&reopened), log_state(&mut open()));
+}
+
+/// Case `n`.
+pub fn case_id(n: u128) -> CaseId {
+    CaseId(uuid::Uuid::from_u128(n))
+}
+
+/// A date of May 2024.
+pub fn may(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 5, day).unwrap()
+}
+
+/// Case `n` of `subject`: an access request received `hours` after
+/// [`recorded`], due on May `due`.
+pub fn received(n: u128, subject: &str, hours: i64, due: u32) -> CaseEvent {
+    CaseEvent::received(case_id(n), subject, RightsRequestKind::Access, recorded() + TimeDelta::hours(hours), may(due))
+        .calendar("CN 2024")
+}
+
+/// A later step of case `n` of `subject`, `hours` after [`recorded`].
+pub fn step(n: u128, subject: &str, state: CaseState, hours: i64) -> CaseEvent {
+    CaseEvent::new(case_id(n), subject, state, recorded() + TimeDelta::hours(hours))
+}
+
+fn states(case: &RightsCase) -> Vec<CaseState> {
+    case.history.iter().map(|s| s.state).collect()
+}
+
+/// A case goes received → identity verified → extended → answered, each
+/// step recorded once however often it is retried; a step the rules refuse
+/// writes nothing.
+pub fn case_steps_follow_the_rules<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
+    let mut store = open();
+    let refused = |store: &mut L, e: CaseEvent| {
+        let err = store.record_case(&e).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Rights, "{err}");
+        assert!(!err.to_string().contains("alice"), "{err}");
+    };
+    refused(&mut store, step(1, "alice", CaseState::IdentityVerified, 1));
+    let mut no_due = received(1, "alice", 0, 22);
+    no_due.due = None;
+    refused(&mut store, no_due);
+    assert_eq!(open().case(case_id(1)).unwrap(), None);
+    store.record_case(&received(1, "alice", 0, 22)).unwrap();
+    store.record_case(&received(1, "alice", 0, 22)).unwrap();
+    refused(&mut store, received(1, "alice", 0, 23));
+    refused(&mut store, received(1, "alice", 1, 22));
+    refused(&mut store, step(1, "bob", CaseState::IdentityVerified, 1));
+    refused(&mut store, step(1, "alice", CaseState::Extended, 1));
+    refused(&mut store, step(1, "alice", CaseState::Answered, 1));
+    store.record_case(&step(1, "alice", CaseState::IdentityVerified, 2)).unwrap();
+    refused(&mut store, step(1, "alice", CaseState::IdentityVerified, 3));
+    refused(&mut store, step(1, "alice", CaseState::Extended, 1).due(may(30)));
+    refused(&mut store, step(1, "alice", CaseState::Extended, 3).due(may(22)));
+    store.record_case(&step(1, "alice", CaseState::Extended, 3).due(may(30))).unwrap();
+    let mut other = open();
+    let case = other.case(case_id(1)).unwrap().unwrap();
+    assert_eq!(
+        (case.state, case.due, case.right.clone()),
+        (CaseState::Extended, Some(may(30)), RightsRequestKind::Access)
+    );
+    assert_eq!(states(&case), [CaseState::Received, CaseState::IdentityVerified, CaseState::Extended]);
+    assert_eq!(case.history[0], received(1, "alice", 0, 22));
+    let answered = step(1, "alice", CaseState::Answered, 4).outcome(AnswerOutcome::Accepted);
+    other.record_case(&answered).unwrap();
+    store.record_case(&answered).unwrap();
+    refused(&mut store, step(1, "alice", CaseState::Answered, 4).outcome(AnswerOutcome::Refused));
+    refused(&mut store, step(1, "alice", CaseState::Extended, 5).due(may(31)));
+    let case = open().case(case_id(1)).unwrap().unwrap();
+    assert_eq!((case.state, case.due, case.history.len()), (CaseState::Answered, Some(may(30)), 4));
+    assert_eq!(case.history[3], answered);
+    assert_eq!(case.subject, SubjectId::from("alice"));
+}
+
+/// A subject's cases, oldest first; the open cases due before a day,
+/// earliest deadline first, at most as many as asked.
+pub fn cases_listed_by_subject_and_deadline<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
+    let mut store = open();
+    for (n, subject, hours, due) in
+        [(5, "alice", 5, 20), (2, "bob", 1, 10), (3, "alice", 2, 15), (4, "carol", 3, 15), (1, "alice", 4, 25)]
+    {
+        store.record_case(&received(n, subject, hours, due)).unwrap();
+    }
+    store.record_case(&step(4, "carol", CaseState::Answered, 6).outcome(AnswerOutcome::Refused)).unwrap();
+    store.record_case(&step(2, "bob", CaseState::Extended, 6).due(may(18))).unwrap();
+    let ids = |cases: Vec<RightsCase>| cases.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let mut other = open();
+    assert_eq!(ids(other.cases_of(&SubjectId::from("alice")).unwrap()), [3, 1, 5].map(case_id));
+    assert!(other.cases_of(&SubjectId::from("dave")).unwrap().is_empty());
+    // Due on the 15th is not overdue on the 15th; an answered case never is.
+    assert_eq!(ids(other.overdue(may(15), 10).unwrap()), []);
+    assert_eq!(ids(other.overdue(may(16), 10).unwrap()), [case_id(3)]);
+    assert_eq!(ids(other.overdue(may(26), 10).unwrap()), [3, 2, 5, 1].map(case_id));
+    assert_eq!(ids(other.overdue(may(26), 2).unwrap()), [3, 2].map(case_id));
+    let bob = other.overdue(may(19), 10).unwrap().into_iter().find(|c| c.id == case_id(2)).unwrap();
+    assert_eq!((bob.due, bob.state, bob.history.len()), (Some(may(18)), CaseState::Extended, 2));
+    // Two cases due the same day come in id order.
+    store.record_case(&received(9, "dave", 7, 15)).unwrap();
+    store.record_case(&received(8, "dave", 8, 15)).unwrap();
+    assert_eq!(ids(open().overdue(may(16), 10).unwrap()), [3, 8, 9].map(case_id));
+}
+
+/// Erasing a subject's consent records keeps their cases: the record that
+/// the requests were handled.
+pub fn cases_outlive_erasure<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
+    let mut store = open();
+    store.append(&[event(1, "alice")], recorded()).unwrap();
+    store.record_case(&received(1, "alice", 0, 22)).unwrap();
+    let deletion = RightsRequestKind::Deletion { grounds: vec![privacy_engine::DeletionGround::ConsentWithdrawn] };
+    store.record_case(&CaseEvent::received(case_id(2), "alice", deletion.clone(), recorded(), may(22))).unwrap();
+    store.record_case(&step(2, "alice", CaseState::Answered, 1).outcome(AnswerOutcome::PartlyAccepted)).unwrap();
+    let before = open().cases_of(&SubjectId::from("alice")).unwrap();
+    store.erase_subject(&SubjectId::from("alice"), recorded() + TimeDelta::hours(2), ErasureReason::Request).unwrap();
+    let after = open().cases_of(&SubjectId::from("alice")).unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after[1].right, deletion);
 }

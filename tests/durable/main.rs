@@ -24,8 +24,12 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
-use privacy_engine::{Appended, ConsentEvent, DurableLog, ErasureReason, Error, InMemoryLog, LogEntry, SubjectId};
+use privacy_engine::{
+    Appended, CaseEvent, CaseId, CaseStore, ConsentEvent, DurableLog, ErasureReason, Error, InMemoryLog, LogEntry,
+    RightsCase, SubjectId,
+};
 
 /// One [`InMemoryLog`] behind handles that share it, as the handles of a
 /// database share its file: what the conformance functions open twice.
@@ -58,6 +62,21 @@ impl DurableLog for SharedMemory {
     }
     fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> Result<(), Error> {
         self.0.borrow_mut().save_snapshot(seq, bytes)
+    }
+}
+
+impl CaseStore for SharedMemory {
+    fn record_case(&mut self, event: &CaseEvent) -> Result<(), Error> {
+        self.0.borrow_mut().record_case(event)
+    }
+    fn case(&mut self, id: CaseId) -> Result<Option<RightsCase>, Error> {
+        self.0.borrow_mut().case(id)
+    }
+    fn cases_of(&mut self, subject: &SubjectId) -> Result<Vec<RightsCase>, Error> {
+        self.0.borrow_mut().cases_of(subject)
+    }
+    fn overdue(&mut self, today: NaiveDate, limit: usize) -> Result<Vec<RightsCase>, Error> {
+        self.0.borrow_mut().overdue(today, limit)
     }
 }
 

@@ -167,6 +167,9 @@ pg_conformance!(
     replica_catches_up_with_another_handle,
     replica_sees_erasure,
     replica_opens_from_its_checkpoint,
+    case_steps_follow_the_rules,
+    cases_listed_by_subject_and_deadline,
+    cases_outlive_erasure,
 );
 
 #[test]
@@ -614,4 +617,32 @@ fn async_service_appends_through_spawn_blocking() {
         seen
     });
     assert_eq!(seen, 8);
+}
+
+#[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
+fn a_version_1_schema_is_migrated_to_cases() {
+    use crate::conformance::{case_id, may, received};
+    use privacy_engine::CaseStore;
+    let Some(schema) = Schema::new("migrate_v1") else { return };
+    // A version 1 schema: the log, without the cases' tables.
+    let mut log = schema.log();
+    log.append(&[event(1, "alice")], recorded()).unwrap();
+    log.client()
+        .batch_execute(
+            "DROP TABLE rights_case_steps; DROP TABLE rights_cases; \
+             UPDATE privacy_engine_meta SET value = '1' WHERE key = 'schema_version'",
+        )
+        .unwrap();
+    drop(log);
+    let mut log = schema.log();
+    let version: String = log
+        .client()
+        .query_one("SELECT value FROM privacy_engine_meta WHERE key = 'schema_version'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "2");
+    assert_eq!(log_state(&mut log).len(), 1);
+    log.record_case(&received(1, "alice", 0, 22)).unwrap();
+    assert_eq!(log.overdue(may(23), 10).unwrap()[0].id, case_id(1));
 }

@@ -54,7 +54,10 @@ mod sqlite_sealed {
         records_survive_reopening,
         replica_reads_its_writes,
         replica_catches_up_with_another_handle,
-        replica_sees_erasure
+        replica_sees_erasure,
+        case_steps_follow_the_rules,
+        cases_listed_by_subject_and_deadline,
+        cases_outlive_erasure
     );
 }
 
@@ -220,4 +223,59 @@ fn an_altered_row_is_named_by_seq_never_by_value() {
     assert!(err.to_string().contains("record 2") && err.to_string().contains("kind"), "{err}");
     // A replica refuses to open past it, saying where.
     assert_eq!(Replica::open(log).unwrap_err().kind(), ErrorKind::Store);
+}
+
+#[test]
+fn a_version_1_file_is_migrated_to_cases() {
+    use crate::conformance::{case_id, may, received};
+    use privacy_engine::CaseStore;
+    let dir = TempDir::new("v1");
+    let path = dir.join("log.db");
+    // A version 1 file: the records, without the cases' tables.
+    SqliteLog::open(&path).unwrap().append(&[event(1, "alice")], recorded()).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE case_steps; DROP TABLE cases; PRAGMA user_version = 1;").unwrap();
+    drop(conn);
+    let mut log = SqliteLog::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!((version, SQLITE_SCHEMA_VERSION), (2, 2));
+    assert_eq!(log_state(&mut log).len(), 1);
+    log.record_case(&received(1, "alice", 0, 22)).unwrap();
+    assert_eq!(log.overdue(may(23), 10).unwrap()[0].id, case_id(1));
+}
+
+#[test]
+fn overdue_cases_are_a_range_scan_of_their_index() {
+    let dir = TempDir::new("plan");
+    let path = dir.join("log.db");
+    drop(SqliteLog::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut plan = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id, subject, sealed FROM cases \
+             WHERE state <> 'answered' AND due < ?1 ORDER BY due, id LIMIT ?2",
+        )
+        .unwrap();
+    let details: Vec<String> =
+        plan.query_map(rusqlite::params!["2024-05-01", 10], |r| r.get(3)).unwrap().map(Result::unwrap).collect();
+    let text = details.join("; ");
+    assert!(
+        text.contains("USING INDEX cases_overdue") || text.contains("USING COVERING INDEX cases_overdue"),
+        "{text}"
+    );
+    assert!(!text.contains("TEMP B-TREE"), "{text}");
+}
+
+#[test]
+fn a_sealed_file_names_no_subject_of_a_case() {
+    use crate::conformance::received;
+    use privacy_engine::CaseStore;
+    let dir = TempDir::new("sealed-case");
+    let mut log = SqliteLog::open_with(dir.join("log.db"), SqliteOptions::new().seal(seal())).unwrap();
+    log.record_case(&received(1, "case-subject-1b7e", 0, 22)).unwrap();
+    assert_eq!(log.cases_of(&SubjectId::from("case-subject-1b7e")).unwrap().len(), 1);
+    drop(log);
+    let bytes = file_bytes(&dir);
+    assert!(!bytes.windows(17).any(|w| w == b"case-subject-1b7e"));
 }

@@ -154,6 +154,11 @@ impl PgLog {
         })
     }
 
+    /// The connection and how subject ids are kept, borrowed apart.
+    pub(crate) fn parts(&mut self) -> (&mut Client, &Subjects) {
+        (&mut self.client, &self.subjects)
+    }
+
     /// Runs `work` in a transaction that holds the log's head: it is given
     /// the last seq and returns its result and the new last seq, which is
     /// stored and notified before the commit.

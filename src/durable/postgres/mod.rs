@@ -9,6 +9,7 @@
 //! transactions.
 
 mod audit;
+mod cases;
 mod codec;
 mod listen;
 mod log;

@@ -7,7 +7,7 @@ use crate::error::Error;
 
 /// The schema version this crate writes. Opening migrates an older schema
 /// forward, one step at a time, and refuses a newer one.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// The channel every append notifies, with `<schema>:<seq of its last
 /// record>` as the payload: what a [`PgListener`](super::PgListener)
@@ -25,8 +25,9 @@ const MIGRATION_LOCK: i64 = 0x7072_6976_6163_7931;
 /// - `privacy_engine_heads`: one row per log with its last seq; an append
 ///   locks its log's row for the whole transaction (see `PgLog`).
 /// - `consent_log`: one row per record, `seq` 1, 2, 3, … with no gaps.
-///   `kind` names the record (`consent`, `erasure`, `removed`; lifecycle,
-///   retention and rights-request records are new kinds, not new tables).
+///   `kind` names the record (`consent`, `erasure`, `removed`; lifecycle
+///   and retention records are new kinds, not new tables; rights-request
+///   cases have their own from version 2).
 ///   `event_id` is unique across the whole log and stays on a `removed`
 ///   row: the erased id's tombstone. `subject` is the id in clear or its
 ///   keyed pseudonym, `sealed` the sealed id; `body` the record's JSON
@@ -55,8 +56,36 @@ CREATE TABLE audit_log (seq bigint PRIMARY KEY CHECK (seq >= 0), record text NOT
 CREATE INDEX audit_log_subject ON audit_log (subject, seq) WHERE subject IS NOT NULL;
 ";
 
+/// Version 2: rights-request cases.
+///
+/// - `rights_cases`: one row per case, its subject as `consent_log` keeps
+///   subjects (in clear, or the pseudonym with the id sealed), when it was
+///   received, and where it stands: its `state` and the deadline in force.
+///   The partial index `rights_cases_overdue` holds the open cases only,
+///   by deadline: listing the overdue ones is a range scan of it.
+/// - `rights_case_steps`: one row per step, numbered from 0 in each case,
+///   its `body` the step's JSON without the case and the subject.
+const V2: &str = "
+CREATE TABLE rights_cases (
+    id uuid PRIMARY KEY,
+    subject text NOT NULL,
+    sealed bytea,
+    received timestamptz NOT NULL,
+    state text NOT NULL,
+    due date
+);
+CREATE INDEX rights_cases_overdue ON rights_cases (due, id) WHERE state <> 'answered';
+CREATE INDEX rights_cases_subject ON rights_cases (subject, received);
+CREATE TABLE rights_case_steps (
+    case_id uuid NOT NULL REFERENCES rights_cases (id),
+    n integer NOT NULL,
+    body text NOT NULL,
+    PRIMARY KEY (case_id, n)
+);
+";
+
 /// The migration to version `i + 1` at index `i`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2];
 
 /// A store error for a failed database call: the SQLSTATE and primary
 /// message only, never PostgreSQL's DETAIL (it can quote a row's values).

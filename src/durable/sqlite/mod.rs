@@ -2,6 +2,7 @@
 //! SQLite file (feature `sqlite`).
 
 mod audit;
+mod cases;
 mod rows;
 mod schema;
 

@@ -11,11 +11,11 @@ use crate::error::Error;
 /// The version of the SQLite store's schema this crate writes
 /// (`PRAGMA user_version`): it migrates an older file forward on open and
 /// refuses a newer one.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The steps that bring a file from version `i` to `i + 1`, in order.
 /// A later version appends its step; a step never changes once released.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1.
 ///
@@ -25,8 +25,10 @@ const MIGRATIONS: &[&str] = &[V1];
 /// took it), `erasure` (`body` the time and reason), `removed` (the place
 /// of an erased event, holding only its `event_id`, which keeps the id
 /// from coming back). Later kinds (policy lifecycle events, retention
-/// records, rights-request cases) are new `kind` values with their own
-/// `body`, not new tables; a reader refuses a kind it does not know.
+/// records) are new `kind` values with their own `body`, not new tables; a
+/// reader refuses a kind it does not know. (Rights-request cases, which
+/// change state and are listed by deadline, have tables of their own from
+/// version 2.)
 /// `subject` is the subject id, or its keyed pseudonym when the store is
 /// sealed (`sealed` then holds the id encrypted); `recorded` is RFC 3339
 /// UTC with nine fractional digits, so that text order is time order.
@@ -62,6 +64,36 @@ CREATE TABLE audit (
     record BLOB NOT NULL
 );
 CREATE INDEX audit_subject ON audit (subject) WHERE subject IS NOT NULL;
+";
+
+/// Version 2: rights-request cases.
+///
+/// `cases` holds one row per case: its id (the UUID's 16 bytes), its
+/// subject as `records` keeps subjects (the id, or its pseudonym with the
+/// id in `sealed`), when it was received (RFC 3339 UTC, as `recorded`), and
+/// where it stands now: its `state` and the deadline in force (`due`,
+/// `YYYY-MM-DD`, so that text order is date order). `case_steps` holds one
+/// row per step, numbered from 0 in each case, its `body` the step's JSON
+/// without the case and the subject. The partial index `cases_overdue`
+/// holds only the open cases, by deadline: listing the overdue ones is a
+/// range scan of it.
+const V2: &str = "
+CREATE TABLE cases (
+    id BLOB PRIMARY KEY,
+    subject TEXT NOT NULL,
+    sealed BLOB,
+    received TEXT NOT NULL,
+    state TEXT NOT NULL,
+    due TEXT
+) WITHOUT ROWID;
+CREATE INDEX cases_overdue ON cases (due, id) WHERE state <> 'answered';
+CREATE INDEX cases_subject ON cases (subject, received);
+CREATE TABLE case_steps (
+    case_id BLOB NOT NULL,
+    n INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (case_id, n)
+) WITHOUT ROWID;
 ";
 
 /// An error of kind `Store` about the file at `path`.
