@@ -108,10 +108,20 @@ fn generate(seed: u64) -> Generated {
             .map(|p| p["id"].clone())
             .collect();
         let mut events = serde_json::Map::new();
-        for trigger in ["collected", "transaction_completed", "account_cancelled", "purpose_fulfilled"] {
+        // Minimums run for years from collection and transactions; the
+        // grounds hold from a cancellation or fulfilment near the request.
+        for (event, days) in [
+            ("collected", 1200),
+            ("transaction_completed", 1200),
+            ("account_cancelled", 200),
+            ("purpose_fulfilled", 200),
+        ] {
             if rng.one_in(3) {
-                events.insert(trigger.into(), json!(time_near(&mut rng, at, 1200)));
+                events.insert(event.into(), json!(time_near(&mut rng, at, days)));
             }
+        }
+        if rng.one_in(8) {
+            events.insert("retain_until".into(), json!(time_near(&mut rng, at, 200)));
         }
         if rng.one_in(6) {
             let mut hold = json!({"since": time_near(&mut rng, at, 60)});
@@ -180,7 +190,7 @@ fn generate(seed: u64) -> Generated {
         3 => json!({"kind": "correction"}),
         4 | 5 => json!({"kind": "deletion", "grounds": gs}),
         6 => json!({"kind": "restriction"}),
-        7 => json!({"kind": "objection", "target": rng.pick(&targets)}),
+        7 => json!({"kind": "objection", "target": if rng.one_in(2) { "processing" } else { rng.pick(&targets) }}),
         8 => json!({"kind": "explanation", "automated_decision": rng.one_in(2)}),
         k => {
             let mut ps = rng.some(&ids, 3);
