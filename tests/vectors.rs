@@ -13,7 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use std::collections::BTreeSet;
 
@@ -29,6 +29,10 @@ mod reference;
 #[allow(dead_code)]
 #[path = "assurance/rights_model.rs"]
 mod rights_model;
+#[path = "assurance/rights_vectors.rs"]
+mod rights_vectors;
+
+use rights_vectors::{files, rights_vectors};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,19 +104,7 @@ struct Expected {
 }
 
 /// Where the rights vectors are (a harness of their own, below).
-const RIGHTS: &str = "tests/vectors/rights";
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
+const RIGHTS: &str = rights_vectors::RIGHTS;
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -251,63 +243,6 @@ fn every_profile_loads_with_every_warning_acknowledged() {
     }
 }
 
-/// A rights vector: a policy, consents, holdings and a rights request, with
-/// the expected answer (see `tests/vectors/README.md`).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RightsVector {
-    description: String,
-    clause: String,
-    policy: String,
-    #[serde(default)]
-    consents: Vec<ConsentEvent>,
-    #[serde(default)]
-    holdings: Vec<privacy_engine::Holding>,
-    request: privacy_engine::RightsRequest,
-    #[serde(default)]
-    assume_weekdays: bool,
-    expected: Value,
-}
-
-/// The rights vectors, each read and checked for its form.
-pub(crate) fn rights_vectors() -> Vec<(String, RightsVector, Policy)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = Vec::new();
-    files(&root.join(RIGHTS), &mut paths);
-    paths
-        .iter()
-        .map(|path| {
-            let name = path.strip_prefix(root.join(RIGHTS)).unwrap().display().to_string();
-            let v: RightsVector = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
-                .unwrap_or_else(|e| panic!("{name}: unreadable vector: {e}"));
-            assert!(!v.description.is_empty() && !v.clause.is_empty(), "{name}: a vector names its clause");
-            let fields = ["outcome", "items", "duties", "deadline", "unavailable"];
-            let expected = v.expected.as_object().unwrap_or_else(|| panic!("{name}: `expected` is an object"));
-            assert!(expected.contains_key("outcome"), "{name}: `expected.outcome` is required");
-            assert!(expected.keys().all(|k| fields.contains(&k.as_str())), "{name}: unknown field in `expected`");
-            let file = root.join("examples/policies").join(format!("{}.json", v.policy));
-            let policy = Policy::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            (name, v, policy)
-        })
-        .collect()
-}
-
-/// The engine of a rights vector's policy.
-fn rights_engine(policy: &Policy) -> Engine {
-    Engine::new(policy.clone()).unwrap()
-}
-
-/// The engine's answer to a rights vector, on the policy's home region's
-/// calendar.
-fn answer_of(engine: &Engine, policy: &Policy, v: &RightsVector) -> privacy_engine::RightsAnswer {
-    let calendar = privacy_engine::calendar_for_region(&policy.settings.home_region).unwrap();
-    let beyond =
-        if v.assume_weekdays { privacy_engine::BeyondData::AssumeWeekdays } else { privacy_engine::BeyondData::Refuse };
-    let mut ledger = InMemoryLedger::new();
-    ledger.extend(v.consents.iter().cloned()).unwrap();
-    engine.answer(&v.request, &v.holdings, &ledger, calendar, beyond)
-}
-
 #[test]
 fn every_rights_vector_holds() {
     let vectors = rights_vectors();
@@ -329,8 +264,7 @@ fn every_rights_vector_holds() {
         for p in rights_model::differences(&v.expected, &model) {
             failures.push(format!("{name} ({}): reference model: {p}", v.clause));
         }
-        let engine = rights_engine(policy);
-        let got = rights_model::comparable(&answer_of(&engine, policy, v));
+        let got = rights_model::comparable(&v.engine_answer(policy));
         for p in rights_model::differences(&v.expected, &got) {
             failures.push(format!("{name} ({}): engine: {p}", v.clause));
         }

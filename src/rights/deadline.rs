@@ -32,16 +32,10 @@ pub(crate) fn answer_due(
     Ok(due)
 }
 
-/// The shortest time limit a channel of the policy's offer of `right`
-/// states, if any.
+/// The time limit of the first channel of the policy's offer of `right`
+/// that states one, if any.
 fn time_limit(policy: &Policy, right: Right) -> Option<TimeLimit> {
-    policy
-        .rights
-        .iter()
-        .filter(|o| o.right == right)
-        .flat_map(|o| &o.channels)
-        .filter_map(|c| c.time_limit)
-        .min_by_key(|t| t.calendar_days())
+    policy.rights.iter().filter(|o| o.right == right).flat_map(|o| &o.channels).find_map(|c| c.time_limit)
 }
 
 /// The date of `at` in the policy's time zone.

@@ -248,7 +248,9 @@ fn vectors_agree_with_reference() {
     let mut checked = 0;
     for dir in std::fs::read_dir(repo.join("tests/vectors")).unwrap() {
         let dir = dir.unwrap().path();
-        if !dir.is_dir() {
+        // The rights vectors have a form and a harness of their own
+        // (tests/vectors.rs, rights_differential).
+        if !dir.is_dir() || dir.ends_with("rights") {
             continue;
         }
         let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();

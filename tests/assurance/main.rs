@@ -12,6 +12,15 @@
 //! - `ledger_model`: the consent ledger beside a plain `BTreeMap` model.
 //! - `rescan`: the re-consent scan beside a brute force of `has_consent`-style
 //!   look-ups over every subject, purpose, category and recipient.
+//! - `rights_model`: the reference model of rights requests, written from
+//!   `docs/rights.md` and the policy document, with its own Chinese
+//!   working-day table (2025–2026, from the State Council's notices).
+//! - `rights_differential`: the engine's `answer` and `rights_model` give
+//!   the same answer on every rights vector (`rights_vectors`) and on
+//!   generated rights requests over seeds 001, 003 and 004 (random rights,
+//!   categories, holdings and their events, grounds, identity, consents,
+//!   dates from 2025 to past the calendar's data); as many cases as the
+//!   differential test.
 //! - `round_trip`: every serialised type through JSON and back.
 //! - `durable` (feature `sqlite`): the generated histories through a SQLite
 //!   log and its replicas decide as through the in-memory ledger.
@@ -55,8 +64,9 @@ mod ledger_model;
 mod properties;
 mod reference;
 mod rescan;
-#[allow(dead_code)] // until the engine answers rights requests (branch `rights`)
+mod rights_differential;
 mod rights_model;
+mod rights_vectors;
 mod round_trip;
 
 use proptest::test_runner::{Config, RngSeed};

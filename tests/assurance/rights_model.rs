@@ -433,6 +433,9 @@ fn delete(doc: &Doc<'_>, case: &RightsCase<'_>, grounds: &[String], item: &mut I
             let end = period_end(doc.policy, trigger_time(h, r["trigger"].as_str().unwrap(), at)?, min);
             (at < end.to_utc()).then_some(end)
         })
+        // A deadline set outside the policy restricts as a running minimum
+        // does (docs "Readings": `retain_until`).
+        .chain(h.events.retain_until.filter(|u| at < u.to_utc()))
         .max();
     let hold =
         h.events.legal_hold.as_ref().filter(|l| l.since.to_utc() <= at && l.until.is_none_or(|u| at < u.to_utc()));

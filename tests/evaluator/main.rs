@@ -19,6 +19,7 @@ mod minors;
 mod named;
 mod reach;
 mod retention;
+mod rights;
 mod seed004_rules;
 mod sharing;
 mod undeclared;
