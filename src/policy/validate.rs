@@ -308,6 +308,7 @@ pub(super) fn check(
     check_actions(&mut c);
     check_minors(&mut c);
     check_retention(&mut c);
+    check_rights(&mut c);
     if findings == Findings::Errors {
         // Loading a policy needs no more, and the warnings of a large one
         // cost as much as the rest of the load.
@@ -582,6 +583,20 @@ fn fields_without_effect(c: &mut Checker<'_>, path: &str, a: &super::ActionRule)
                 a.id,
                 a.action.as_str()
             ),
+        );
+    }
+}
+
+/// Deletion grounds on an offer of another right than `delete`: nothing
+/// reads them.
+fn check_rights(c: &mut Checker<'_>) {
+    let p = c.policy;
+    for (i, o) in p.rights.iter().enumerate().filter(|(_, o)| !o.grounds.is_empty() && o.right != super::Right::Delete)
+    {
+        c.error(
+            DiagnosticCode::FieldWithoutEffect,
+            format!("/rights/{i}/grounds"),
+            format!("field `grounds` has no effect on right `{}`: it applies only to `delete`", o.right.as_str()),
         );
     }
 }

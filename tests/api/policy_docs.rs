@@ -17,11 +17,13 @@ fn base() -> Value {
         "responsible": {"name": "personal information protection office", "contact": "privacy@example.com"},
         "contacts": [{"kind": "email", "detail": "privacy@example.com", "time_limit": {"working_days": 15}}],
         "complaints": [{"kind": "regulator", "detail": "the cyberspace administration"}],
-        "rights": [{"right": "delete", "channels": [{"kind": "in_app", "detail": "settings"}], "verify_identity": true}],
+        "rights": [{"right": "delete", "channels": [{"kind": "in_app", "detail": "settings"}], "verify_identity": true,
+                    "grounds": ["consent_withdrawn", "account_cancelled"]}],
         "impact_assessment": {"date": "2023-12-01", "outcome": "no high risk found", "high_risk": false},
         "purposes": [
             {"id": "registration", "basis": "core", "categories": ["user.contact.phone_number"]},
-            {"id": "face_verification", "basis": "optional", "categories": ["user.biometric.face"], "permission": "camera"}
+            {"id": "face_verification", "basis": "optional", "categories": ["user.biometric.face"], "permission": "camera",
+             "processing": ["automated_decision"]}
         ],
         "consent_requirements": [
             {
@@ -542,6 +544,15 @@ fn each_missing_self_description_warns_at_its_path() {
     }
     // An empty list says nothing either.
     assert_only_warning(&with(|v| v["rights"] = json!([])), DiagnosticCode::MissingDisclosure, "/rights");
+}
+
+#[test]
+fn deletion_grounds_on_another_right_have_no_effect() {
+    let json = with(|v| v["rights"][0]["right"] = json!("access"));
+    assert_only_error(&json, DiagnosticCode::FieldWithoutEffect, "/rights/0/grounds");
+    let json = with(|v| v["rights"][0]["grounds"] = json!(["tired_of_it"]));
+    assert_format(&json, "/rights/0/grounds/0");
+    assert_format(&with(|v| v["purposes"][1]["processing"] = json!(["spam"])), "/purposes/1/processing/0");
 }
 
 #[test]

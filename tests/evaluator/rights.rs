@@ -5,7 +5,7 @@
 
 use privacy_engine::{
     AnswerItem, AnswerOutcome, Assumption, BeyondData, ChinaCalendar, ConsentQualities, Engine, Holding, ItemOutcome,
-    LimitGround, NaiveDate, Policy, RightsAnswer, RightsDuty, RightsRequest, Source,
+    LimitGround, NaiveDate, Policy, PolicyHistory, RightsAnswer, RightsDuty, RightsRequest, Source,
 };
 use serde_json::{Value, json};
 
@@ -305,6 +305,21 @@ fn objection_to_personalised_recommendations() {
             RightsDuty::GiveReasons
         ]
     );
+}
+
+#[test]
+fn the_version_in_force_at_the_request_answers_it() {
+    let versions = vec![Policy::from_json(super::SEED_004).unwrap(), Policy::from_json(SEED_004_V2).unwrap()];
+    let e = Engine::from_history(PolicyHistory::new(versions).unwrap()).unwrap();
+    let held = holdings(json!([{"category": "user.behavior.browsing_history", "origin": "observed",
+        "purposes": ["personalised_recommendation"]}]));
+    let object = json!({"kind": "objection", "target": "personalised_recommendations"});
+    // Before 2022-03-01 the policy declares no such purpose: nothing to
+    // object to.
+    let a = answer_on(&e, &request(object.clone(), "2021-12-01", json!({})), &held);
+    assert_eq!((a.outcome, a.policy_version.as_str()), (AnswerOutcome::Refused, "2021-08-20"));
+    let a = answer_on(&e, &request(object, "2022-05-05", json!({})), &held);
+    assert_eq!((a.outcome, a.policy_version.as_str()), (AnswerOutcome::Accepted, "2022-03-01"));
 }
 
 #[test]
