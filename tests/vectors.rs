@@ -6,9 +6,10 @@
 //! JSON-lines interface of `examples/evaluate.rs` (`decide_line`), and the
 //! two must give the same JSON.
 //!
-//! The rights vectors (`tests/vectors/rights/<seed>/*.json`) are answered by
-//! the reference model of `tests/assurance/rights_model.rs`, which must give
-//! the expected answer.
+//! The rights vectors (`tests/vectors/rights/<seed>/*.json`) are answered
+//! three ways: by `Engine::answer`, by the JSON-lines interface (a rights
+//! line, version 2: the same answer) and by the reference model of
+//! `tests/assurance/rights_model.rs`; each must give the expected answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -18,7 +19,8 @@ use std::path::Path;
 use std::collections::BTreeSet;
 
 use privacy_engine::{
-    CompactLedger, ConsentEvent, Decision, Engine, InMemoryLedger, Policy, PolicyHistory, Request, decide_line,
+    CompactLedger, ConsentEvent, Decision, Engine, InMemoryLedger, LineOutput, Policy, PolicyHistory, Request,
+    answer_line, decide_line,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -32,7 +34,7 @@ mod rights_model;
 #[path = "assurance/rights_vectors.rs"]
 mod rights_vectors;
 
-use rights_vectors::{files, rights_vectors};
+use rights_vectors::{files, rights_line, rights_vectors};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,9 +266,17 @@ fn every_rights_vector_holds() {
         for p in rights_model::differences(&v.expected, &model) {
             failures.push(format!("{name} ({}): reference model: {p}", v.clause));
         }
-        let got = rights_model::comparable(&v.engine_answer(policy));
-        for p in rights_model::differences(&v.expected, &got) {
+        let engine = Engine::new(policy.clone()).unwrap();
+        let typed = v.engine_answer(&engine, policy);
+        for p in rights_model::differences(&v.expected, &rights_model::comparable(&typed)) {
             failures.push(format!("{name} ({}): engine: {p}", v.clause));
+        }
+        // The same request as a rights line of the JSON-lines interface
+        // gives the same answer.
+        match answer_line(&engine, &rights_line(&v.request, &v.holdings, &v.consents, v.assume_weekdays)) {
+            Ok(LineOutput::Answer(a)) if *a == typed => {}
+            Ok(other) => failures.push(format!("{name}: the JSON-lines interface answers {}", other.to_json())),
+            Err(e) => failures.push(format!("{name}: the JSON-lines interface refuses the line: {e}")),
         }
     }
     eprintln!("{} rights vectors: {per_seed:?}; {per_right:?}", vectors.len());

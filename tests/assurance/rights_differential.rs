@@ -2,17 +2,21 @@
 //! (`rights_model`): on every rights vector, and on generated requests over
 //! the seed policies 001, 003 and 004 (random rights, categories, holdings,
 //! events, grounds, identity, consents and dates), the two give the same
-//! answer (outcome, items, duties, deadline, unavailable purposes).
+//! answer (outcome, items, duties, deadline, unavailable purposes). The
+//! generated requests also go through the JSON-lines interface (a rights
+//! line, version 2), which must give the typed API's answer.
 
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
-use privacy_engine::{BeyondData, ConsentEvent, Engine, Holding, InMemoryLedger, Policy, RightsRequest};
+use privacy_engine::{
+    BeyondData, ConsentEvent, Engine, Holding, InMemoryLedger, LineOutput, Policy, RightsRequest, answer_line,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::rights_model::{self, RightsCase};
-use crate::rights_vectors::rights_vectors;
+use crate::rights_vectors::{rights_line, rights_vectors};
 
 /// The seed policies the requests are generated over, with their engines.
 fn seeds() -> &'static [(Policy, Engine)] {
@@ -226,13 +230,19 @@ fn within(key: &str, of: &str) -> bool {
     key == of || key.strip_prefix(of).is_some_and(|rest| rest.starts_with('.'))
 }
 
-/// The engine's and the model's answers to one case.
+/// The engine's and the model's answers to one case; the engine's answer
+/// through the JSON-lines interface is the same as through the typed API.
 fn both(policy: &Policy, engine: &Engine, case: &RightsCase<'_>) -> (Value, Value) {
     let calendar = privacy_engine::calendar_for_region(&policy.settings.home_region).unwrap();
     let beyond = if case.assume_weekdays { BeyondData::AssumeWeekdays } else { BeyondData::Refuse };
     let mut ledger = InMemoryLedger::new();
     ledger.extend(case.consents.iter().cloned()).unwrap();
     let got = engine.answer(case.request, case.holdings, &ledger, calendar, beyond);
+    let line = rights_line(case.request, case.holdings, case.consents, case.assume_weekdays);
+    match answer_line(engine, &line).unwrap() {
+        LineOutput::Answer(a) => assert_eq!(*a, got, "the JSON-lines interface answers otherwise: {line}"),
+        other => panic!("a rights line gives {}", other.to_json()),
+    }
     (rights_model::comparable(&got), rights_model::answer(case))
 }
 
@@ -269,7 +279,10 @@ fn engine_answers_every_rights_vector_as_the_reference() {
             request: &v.request,
             assume_weekdays: v.assume_weekdays,
         };
-        let (got, model) = (rights_model::comparable(&v.engine_answer(policy)), rights_model::answer(&case));
+        let (got, model) = (
+            rights_model::comparable(&v.engine_answer(&Engine::new(policy.clone()).unwrap(), policy)),
+            rights_model::answer(&case),
+        );
         assert_eq!(got, model, "{name}: the engine and the reference model differ");
         assert_eq!(rights_model::differences(&v.expected, &model), Vec::<String>::new(), "{name}");
     }

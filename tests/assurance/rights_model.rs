@@ -146,11 +146,17 @@ impl Doc<'_> {
         self.json["rights"].as_array()?.iter().find(|o| o["right"] == right)
     }
 
-    /// The retention rules that cover `category`.
-    fn rules(&self, category: &CategoryKey) -> Vec<&Value> {
+    /// The retention rules that cover the held item: its category, and
+    /// one of its purposes when the rule names some and the holding too
+    /// (docs "Readings").
+    fn rules(&self, h: &Holding) -> Vec<&Value> {
         let covers = |r: &&Value| {
             let keys = strings(&r["categories"]);
-            keys.is_empty() || keys.iter().any(|k| within(category, &CategoryKey::new(k).unwrap()))
+            let purposes = strings(&r["purposes"]);
+            (keys.is_empty() || keys.iter().any(|k| within(&h.category, &CategoryKey::new(k).unwrap())))
+                && (purposes.is_empty()
+                    || h.purposes.is_empty()
+                    || h.purposes.iter().any(|p| purposes.iter().any(|q| q == p.as_str())))
         };
         self.json["retention"].as_array().map_or(Vec::new(), |rs| rs.iter().filter(covers).collect())
     }
@@ -403,7 +409,7 @@ fn ground_holds(doc: &Doc<'_>, case: &RightsCase<'_>, ground: &str, h: &Holding)
             !h.purposes.is_empty()
                 && h.purposes.iter().all(|p| doc.optional(p.as_str()) && !granted(case, p, &h.category, at))
         }
-        "retention_expired" => doc.rules(&h.category).iter().any(|r| {
+        "retention_expired" => doc.rules(h).iter().any(|r| {
             let (Some(max), Some(t)) = (period(&r["maximum"]), trigger_time(h, r["trigger"].as_str().unwrap(), at))
             else {
                 return false;
@@ -426,7 +432,7 @@ fn delete(doc: &Doc<'_>, case: &RightsCase<'_>, grounds: &[String], item: &mut I
     }
     let at = case.request.at.to_utc();
     let minimum = doc
-        .rules(&h.category)
+        .rules(h)
         .iter()
         .filter_map(|r| {
             let min = period(&r["minimum"])?;

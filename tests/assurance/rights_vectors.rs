@@ -68,12 +68,27 @@ pub(crate) fn rights_vectors() -> Vec<(String, RightsVector, Policy)> {
 impl RightsVector {
     /// The engine's answer, on the policy's home region's calendar, with
     /// the vector's consents in an in-memory ledger.
-    pub(crate) fn engine_answer(&self, policy: &Policy) -> RightsAnswer {
-        let engine = Engine::new(policy.clone()).unwrap();
+    pub(crate) fn engine_answer(&self, engine: &Engine, policy: &Policy) -> RightsAnswer {
         let calendar = privacy_engine::calendar_for_region(&policy.settings.home_region).unwrap();
         let beyond = if self.assume_weekdays { BeyondData::AssumeWeekdays } else { BeyondData::Refuse };
         let mut ledger = InMemoryLedger::new();
         ledger.extend(self.consents.iter().cloned()).unwrap();
         engine.answer(&self.request, &self.holdings, &ledger, calendar, beyond)
     }
+}
+
+/// A rights line of the JSON-lines interface (version 2).
+pub(crate) fn rights_line(
+    request: &privacy_engine::RightsRequest,
+    holdings: &[privacy_engine::Holding],
+    consents: &[ConsentEvent],
+    assume_weekdays: bool,
+) -> String {
+    serde_json::json!({
+        "rights": request,
+        "holdings": holdings,
+        "consents": consents,
+        "assume_weekdays": assume_weekdays,
+    })
+    .to_string()
 }
