@@ -82,6 +82,21 @@ struct Generated {
     assume_weekdays: bool,
 }
 
+impl Generated {
+    /// The engine's and the model's answers (see [`both`]).
+    fn answers(&self) -> (Value, Value) {
+        let (policy, engine) = &seeds()[self.seed];
+        let case = RightsCase {
+            policy,
+            consents: &self.consents,
+            holdings: &self.holdings,
+            request: &self.request,
+            assume_weekdays: self.assume_weekdays,
+        };
+        both(policy, engine, &case)
+    }
+}
+
 fn generate(seed: u64) -> Generated {
     let mut rng = Rng(seed);
     let which = rng.below(seeds().len());
@@ -253,15 +268,7 @@ proptest! {
     #[test]
     fn engine_answers_as_the_reference(seed in any::<u64>()) {
         let g = generate(seed);
-        let (policy, engine) = &seeds()[g.seed];
-        let case = RightsCase {
-            policy,
-            consents: &g.consents,
-            holdings: &g.holdings,
-            request: &g.request,
-            assume_weekdays: g.assume_weekdays,
-        };
-        let (got, model) = both(policy, engine, &case);
+        let (got, model) = g.answers();
         prop_assert_eq!(&got, &model, "seed-{} case {:#?}", ["001", "003", "004"][g.seed], g);
     }
 }
@@ -299,15 +306,7 @@ fn rights_coverage() {
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     for seed in 0..2000 {
         let g = generate(seed);
-        let (policy, engine) = &seeds()[g.seed];
-        let case = RightsCase {
-            policy,
-            consents: &g.consents,
-            holdings: &g.holdings,
-            request: &g.request,
-            assume_weekdays: g.assume_weekdays,
-        };
-        let (got, _) = both(policy, engine, &case);
+        let (got, _) = g.answers();
         let right = serde_json::to_value(&g.request.right).unwrap()["kind"].as_str().unwrap().to_owned();
         *seen.entry(format!("{right} {}", got["outcome"])).or_default() += 1;
         for i in got["items"].as_array().unwrap() {
