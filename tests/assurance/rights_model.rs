@@ -14,8 +14,9 @@
 //!
 //! The answer is written in the vectors' `expected` form: `outcome`, `items`
 //! (`category`, `purpose`, `outcome`, `ground`, `delete_on`), `duties`,
-//! `deadline` and `unavailable`; [`comparable`] puts the engine's answer in
-//! the same form.
+//! `deadline` and `unavailable`, with the kinds of the deadline's
+//! `assumptions` besides; [`comparable`] puts the engine's answer in the
+//! same form.
 
 use std::collections::BTreeSet;
 
@@ -231,7 +232,7 @@ pub(crate) fn answer(case: &RightsCase<'_>) -> Value {
             decide_held(&doc, case, &kind, item, h);
         }
     }
-    let deadline = deadline(&doc, req, offer, case.assume_weekdays);
+    let (deadline, assumptions) = deadline(&doc, req, offer, case.assume_weekdays);
     let outcome = whole(&right, &items, suspended);
     let mut duties =
         if suspended { vec![json!({"duty": "verify_identity"})] } else { duties(&right, &items, deadline) };
@@ -246,6 +247,7 @@ pub(crate) fn answer(case: &RightsCase<'_>) -> Value {
         "items": items.iter().map(item_json).collect::<Vec<_>>(),
         "duties": duties,
         "deadline": deadline,
+        "assumptions": assumptions,
         "unavailable": unavailable,
     })
 }
@@ -537,17 +539,36 @@ fn duties(right: &str, items: &[Item<'_>], deadline: Option<NaiveDate>) -> Vec<V
 }
 
 /// docs "The deadline": the offer's time limit, or 15 working days by
-/// default, from the date of `received` in the policy's zone.
-fn deadline(doc: &Doc<'_>, req: &RightsRequest, offer: Option<&Value>, assume_weekdays: bool) -> Option<NaiveDate> {
+/// default, from the date of `received` in the policy's zone; with the
+/// kinds of the assumptions it rests on (sorted): `default_time_limit`
+/// without a time limit, `weekdays_beyond_data` when it was counted past
+/// the calendar's data.
+fn deadline(
+    doc: &Doc<'_>,
+    req: &RightsRequest,
+    offer: Option<&Value>,
+    assume_weekdays: bool,
+) -> (Option<NaiveDate>, Vec<&'static str>) {
     let start = req.received.with_timezone(&zone(doc.policy)).date_naive();
     let limit = offer
         .and_then(|o| o["channels"].as_array())
         .and_then(|cs| cs.iter().find_map(|c| c.get("time_limit").filter(|t| !t.is_null())));
-    match limit {
-        Some(l) if l.get("days").is_some() => Some(start + Days::new(l["days"].as_u64().unwrap())),
-        Some(l) => nth_working_day(start, l["working_days"].as_u64().unwrap() as u32, assume_weekdays),
-        None => nth_working_day(start, 15, assume_weekdays),
+    let (n, default) = match limit {
+        Some(l) if l.get("days").is_some() => {
+            return (Some(start + Days::new(l["days"].as_u64().unwrap())), Vec::new());
+        }
+        Some(l) => (l["working_days"].as_u64().unwrap() as u32, false),
+        None => (15, true),
+    };
+    let Some(due) = nth_working_day(start, n, assume_weekdays) else { return (None, Vec::new()) };
+    let mut assumptions = Vec::new();
+    if default {
+        assumptions.push("default_time_limit");
     }
+    if due > ymd(DATA_ENDS) {
+        assumptions.push("weekdays_beyond_data");
+    }
+    (Some(due), assumptions)
 }
 
 /// The engine's answer in the model's form.
@@ -572,6 +593,9 @@ pub(crate) fn comparable(a: &RightsAnswer) -> Value {
         "items": items,
         "duties": full["duties"],
         "deadline": a.deadline.as_ref().map(|d| d.date),
+        "assumptions": full["deadline"]["assumptions"].as_array().map_or(Vec::new(), |xs| {
+            sorted(xs.iter().map(|x| x["kind"].as_str().unwrap().to_owned()))
+        }),
         "unavailable": full.get("unavailable").cloned().unwrap_or(json!([])),
     })
 }
