@@ -78,7 +78,7 @@ fn of_kind(purpose: &Purpose, target: ObjectionTarget) -> bool {
 }
 
 /// The duties the request's right brings, from the decided items (the
-/// deletion's and the objection's are gathered as their items are decided).
+/// objection's are gathered as its items are decided).
 pub(crate) fn answer_duties(
     inputs: &Inputs<'_>,
     decided: &[Decided<'_>],
