@@ -11,15 +11,21 @@
 //!
 //! The library does not know what an application holds: the caller
 //! supplies a [`Holdings`] source. A [`RightsCase`] is a request kept in a
-//! durable store with its states ([`CaseStore`]).
+//! durable store with its states ([`CaseStore`]). An [`Export`] is what the
+//! stores, the audit log and the holdings know about one person ([`export`]).
 
 mod answer;
 mod case;
+mod export;
 mod holdings;
 mod request;
 
 pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnswer, RightsDuty, Source};
 pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
 pub(crate) use case::{Step, check_step};
+pub use export::{
+    Export, ExportCase, ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision,
+    ExportErasure, ExportHolding, ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, export,
+};
 pub use holdings::{Holding, HoldingOrigin, Holdings};
 pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};
