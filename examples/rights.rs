@@ -122,7 +122,7 @@ fn access(engine: &Engine, ledger: &InMemoryLedger, cases: &mut InMemoryLog) -> 
                 format!(
                     "{} until {}",
                     d.rule,
-                    d.keep_until.map_or("its trigger".to_owned(), |t| t.date_naive().to_string())
+                    d.keep_until.map_or("- (not triggered)".to_owned(), |t| t.date_naive().to_string())
                 )
             })
             .collect();
