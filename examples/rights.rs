@@ -118,12 +118,9 @@ fn access(engine: &Engine, ledger: &InMemoryLedger, cases: &mut InMemoryLog) -> 
         let kept: Vec<String> = held
             .retention
             .iter()
-            .map(|d| {
-                format!(
-                    "{} until {}",
-                    d.rule,
-                    d.keep_until.map_or("- (not triggered)".to_owned(), |t| t.date_naive().to_string())
-                )
+            .map(|d| match d.keep_until {
+                Some(until) => format!("{} until {}", d.rule, until.date_naive()),
+                None => format!("{} (its trigger has not happened)", d.rule),
             })
             .collect();
         println!("   held {}: {}", held.category, kept.join("; "));
