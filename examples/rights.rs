@@ -1,19 +1,19 @@
 //! One person's side of seed-004, step by step: a consent, its withdrawal,
-//! an access request, a deletion partly accepted because a statutory
+//! an access request with the person's export, a deletion partly accepted because a statutory
 //! minimum still runs, and the 15-working-day deadline (004 §9) counted on
 //! the Chinese calendar, over the 2025 National Day holiday and its
-//! adjusted working days. Each rights request is kept as a case in an
-//! in-memory store (the SQLite and PostgreSQL stores keep them the same
-//! way).
+//! adjusted working days. The consent events and each rights request (as
+//! a case) are kept in an in-memory durable store, which the export reads
+//! (the SQLite and PostgreSQL stores keep them the same way).
 //!
 //! Run with `cargo run --example rights`. Every figure it prints is checked
 //! against the one computed another way; a mismatch ends it with an error.
 
 use privacy_engine::{
     Action, AnswerOutcome, BeyondData, CaseEvent, CaseState, CaseStore, CategoryKey, ChinaCalendar, ConsentChange,
-    ConsentEvent, ConsentQualities, Deadline, Engine, Holding, InMemoryLedger, InMemoryLog, ItemOutcome, LimitGround,
-    NaiveDate, Request, RightsAnswer, RightsDuty, RightsRequest, Scope, Span, Subject, Uuid, WeekdayCalendar,
-    WorkingCalendar,
+    ConsentEvent, ConsentQualities, Deadline, DurableLog, Engine, ExportSources, Holding, Holdings, InMemoryLedger,
+    InMemoryLog, ItemOutcome, LimitGround, NaiveDate, Request, RightsAnswer, RightsDuty, RightsRequest, Scope, Span,
+    Subject, SubjectId, Uuid, WeekdayCalendar, WorkingCalendar, export,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -46,7 +46,7 @@ fn consent_then_withdraw(engine: &Engine, ledger: &mut InMemoryLedger, cases: &m
     let scope = Scope::new(vec!["usage_statistics".into()], vec![CategoryKey::new("user.device.device_id")?]);
     let grant =
         ConsentChange::Grant { qualities: ConsentQualities::affirmative(), scope: scope.clone(), expires: None };
-    ledger.append(event(1, "2025-09-01T09:00:00+08:00", grant)?)?;
+    record(ledger, cases, event(1, "2025-09-01T09:00:00+08:00", grant)?)?;
     let collect = |at: &str| -> Result<Request> {
         Ok(Request::new(
             Action::Collect,
@@ -76,7 +76,7 @@ fn consent_then_withdraw(engine: &Engine, ledger: &mut InMemoryLedger, cases: &m
         "the withdrawal is to be recorded",
     )?;
     // The duty carried out: the withdrawal in the ledger, as of the request.
-    ledger.append(event(2, "2025-09-10T20:00:00+08:00", ConsentChange::Withdraw { scope })?)?;
+    record(ledger, cases, event(2, "2025-09-10T20:00:00+08:00", ConsentChange::Withdraw { scope })?)?;
     keep(cases, &request, &answer)?;
     let after = engine.evaluate(&collect("2025-09-11T10:00:00+08:00")?, &*ledger);
     println!(
@@ -98,9 +98,61 @@ fn access(engine: &Engine, ledger: &InMemoryLedger, cases: &mut InMemoryLog) -> 
     }
     ensure(answer.outcome == AnswerOutcome::Accepted && answer.items.len() == 2, "both held categories are shown")?;
     let case = keep(cases, &request, &answer)?;
-    println!("   case {}: {:?}, {} steps\n", case.id.0, case.state, case.history.len());
+    println!("   case {}: {:?}, {} steps", case.id.0, case.state, case.history.len());
     ensure(case.state == CaseState::Answered, "the case is answered")?;
+
+    // The copy handed to the person: everything the stores and the
+    // holdings know, with no internal id.
+    let subject = SubjectId::from(SUBJECT);
+    let export = export(cases, &subject, request.at, &ExportSources::new(engine, &Held(holdings()?)))?;
+    let json = export.to_json()?;
+    println!(
+        "   export: {} consent events, {} consent states, {} held categories, {} rights requests ({} bytes of JSON)",
+        export.consent_history.len(),
+        export.consent_state.len(),
+        export.held_data.len(),
+        export.rights_requests.len(),
+        json.len()
+    );
+    for held in &export.held_data {
+        let kept: Vec<String> = held
+            .retention
+            .iter()
+            .map(|d| match d.keep_until {
+                Some(until) => format!("{} until {}", d.rule, until.date_naive()),
+                None => format!("{} (its trigger has not happened)", d.rule),
+            })
+            .collect();
+        println!("   held {}: {}", held.category, kept.join("; "));
+    }
+    // The order's minimum, as the export states it, ends when step 3's
+    // deletion will be due.
+    let order_kept = export.held_data.iter().filter(|h| h.category.as_str() == "user.financial.transaction");
+    let order_until = order_kept.flat_map(|h| &h.retention).find_map(|d| d.keep_until).map(|t| t.date_naive());
+    ensure(order_until == NaiveDate::from_ymd_opt(2028, 6, 2), "the order is kept until 2028-06-02")?;
+    ensure(export.consent_history.len() == 2, "the export holds the grant and the withdrawal")?;
+    ensure(export.held_data.len() == 2, "the export holds both categories")?;
+    ensure(export.rights_requests.len() == 2, "the export holds the withdrawal's and the access request's cases")?;
+    ensure(!json.contains(&case.id.0.to_string()), "the export names no internal id")?;
+    println!();
     Ok(answer)
+}
+
+/// The caller's holdings source: here, a fixed list.
+struct Held(Vec<Holding>);
+
+impl Holdings for Held {
+    fn held(&self, _: &SubjectId) -> std::result::Result<Vec<Holding>, privacy_engine::Error> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A consent event, in the ledger decisions read and in the durable log
+/// the export reads.
+fn record(ledger: &mut InMemoryLedger, log: &mut InMemoryLog, event: ConsentEvent) -> Result<()> {
+    log.append(std::slice::from_ref(&event), event.at.to_utc())?;
+    ledger.append(event)?;
+    Ok(())
 }
 
 /// Step 3: the account was cancelled on 2025-09-30; the person asks for

@@ -42,6 +42,11 @@
 //! - [`AuditLog`], [`ConsentReceipt`] and [`Pseudonymiser`]: evidence — a
 //!   tamper-evident log of decisions and consent events, signed receipts for
 //!   the person, and the keyed pseudonyms both use.
+//! - [`Deadline`] on a [`WorkingCalendar`]: calendar days, months, working
+//!   or business days and extensions, counted on [`ChinaCalendar`] (the
+//!   State Council's holidays and adjusted working days), a caller's
+//!   [`TableCalendar`] or [`WeekdayCalendar`]; the [`DueDate`] names the
+//!   calendar data's version and any [`Assumption`].
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`;
 //!   [`answer_line`] answers its rights lines too ([`LineOutput`]).
 //! - [`limits`]: the limits every request, line and policy is read within
@@ -185,6 +190,28 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ### Count a reply deadline on the Chinese calendar
+//!
+//! 004 §9 promises a reply within 15 working days. Count them on the home
+//! region's calendar: the State Council's holidays are not working days,
+//! its adjusted working days (调休) are. Past the calendar's data the count
+//! is refused unless the caller accepts weekdays, and the date says so.
+//!
+//! ```
+//! # use privacy_engine::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let calendar = calendar_for_region("CN").ok_or("no calendar")?;
+//! let reply = Deadline::new(Span::WorkingDays(15));
+//! let received = NaiveDate::from_ymd_opt(2026, 2, 9).ok_or("date")?;
+//! // Over the 2026 Spring Festival (February 15–23 off; Saturdays 14 and 28 worked).
+//! assert_eq!(reply.due(received, calendar, BeyondData::Refuse)?.date.to_string(), "2026-03-06");
+//! let late = NaiveDate::from_ymd_opt(2026, 12, 10).ok_or("date")?;
+//! assert!(reply.due(late, calendar, BeyondData::Refuse).is_err());
+//! let assumed = reply.due(late, calendar, BeyondData::AssumeWeekdays)?;
+//! assert!(matches!(assumed.assumptions[..], [Assumption::WeekdaysBeyondData { .. }]));
+//! # Ok(()) }
+//! ```
+//!
 //! # Crate features
 //!
 //! None is on by default: the core has no I/O and no optional parts.
@@ -293,9 +320,11 @@ pub use crate::receipt::{
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
 pub use crate::retention::{Due, RetentionPlanner, RetentionRecord};
 pub use crate::rights::{
-    AnswerItem, AnswerOutcome, CaseEvent, CaseId, CaseState, CaseStore, DeletionGround, Holding, HoldingOrigin,
-    Holdings, Identity, ItemOutcome, LimitGround, ObjectionTarget, RightsAnswer, RightsCase, RightsDuty, RightsRequest,
-    RightsRequestKind, Source,
+    AnswerItem, AnswerOutcome, CaseEvent, CaseId, CaseState, CaseStore, DeletionGround, Export, ExportCase,
+    ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision, ExportErasure, ExportHolding,
+    ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, Holding, HoldingOrigin, Holdings, Identity,
+    ItemOutcome, LimitGround, ObjectionTarget, RightsAnswer, RightsCase, RightsDuty, RightsRequest, RightsRequestKind,
+    Source, export,
 };
 pub use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
 

@@ -249,6 +249,51 @@ impl ConsentReceipt {
         details: &ReceiptDetails,
         pseudonyms: &Pseudonymiser,
     ) -> Result<Self, Error> {
+        let told = Told::of(event, policy)?;
+        Ok(Self {
+            schema: RECEIPT_SCHEMA.to_owned(),
+            record_id: event.id,
+            receipt_id: details.receipt_id,
+            subject: pseudonyms.pseudonymise(&PseudonymDomain::Records, event.subject.as_str()),
+            controller: details.controller.clone(),
+            notice: told.notice,
+            purposes: told.purposes,
+            personal_data: told.personal_data,
+            consent_type: told.consent_type,
+            qualities: told.qualities,
+            status: told.status,
+            time: event.at,
+            expires: told.expires,
+            recipients: told.recipients,
+            retention: told.retention,
+            withdrawal_method: details.withdrawal_method.clone(),
+        })
+    }
+}
+
+/// What a receipt tells the person about a consent event, from the event
+/// and the policy: everything but the ids, the person, the controller and
+/// the withdrawal method (which an export shows without the ids).
+#[derive(Clone, Debug)]
+pub(crate) struct Told {
+    pub(crate) notice: ReceiptNotice,
+    pub(crate) purposes: Vec<ReceiptPurpose>,
+    pub(crate) personal_data: Vec<ReceiptCategory>,
+    pub(crate) consent_type: Option<String>,
+    pub(crate) qualities: ConsentQualities,
+    pub(crate) status: ConsentStatus,
+    pub(crate) expires: Option<DateTime<FixedOffset>>,
+    pub(crate) recipients: Vec<ReceiptRecipient>,
+    pub(crate) retention: Vec<ReceiptRetention>,
+}
+
+impl Told {
+    /// What the receipt of `event` under `policy` tells.
+    ///
+    /// # Errors
+    ///
+    /// As [`ConsentReceipt::issue`].
+    pub(crate) fn of(event: &ConsentEvent, policy: &Policy) -> Result<Self, Error> {
         let (Some(scope), Some(status)) = (event.change.scope(), event.change.status()) else {
             return Err(Error::receipt("a device permission switch is not a consent and has no receipt".to_owned()));
         };
@@ -265,11 +310,6 @@ impl ConsentReceipt {
         let consent_type =
             matches!(event.change, ConsentChange::Grant { .. }).then(|| consent_type(qualities).to_owned());
         Ok(Self {
-            schema: RECEIPT_SCHEMA.to_owned(),
-            record_id: event.id,
-            receipt_id: details.receipt_id,
-            subject: pseudonyms.pseudonymise(&PseudonymDomain::Records, event.subject.as_str()),
-            controller: details.controller.clone(),
             notice: ReceiptNotice {
                 policy_id: policy.id.clone(),
                 policy_version: event.policy_version.clone(),
@@ -281,11 +321,9 @@ impl ConsentReceipt {
             consent_type,
             qualities,
             status,
-            time: event.at,
             expires,
             recipients: recipients(policy, scope),
             retention: retention(policy, scope),
-            withdrawal_method: details.withdrawal_method.clone(),
         })
     }
 }

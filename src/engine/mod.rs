@@ -332,7 +332,7 @@ impl Engine {
 
     /// The compiled version in force at `at`, or the first version if none
     /// is yet (its preparation then denies the request).
-    fn version_at(&self, at: chrono::DateTime<chrono::Utc>) -> &Engine {
+    pub(crate) fn version_at(&self, at: chrono::DateTime<chrono::Utc>) -> &Engine {
         if self.policy.effective <= at {
             return self;
         }

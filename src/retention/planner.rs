@@ -80,6 +80,17 @@ impl<'e> RetentionPlanner<'e> {
         records.iter().enumerate().filter_map(|(index, r)| self.due_one(index, r, at)).collect()
     }
 
+    /// Where the periods of each retention rule that applies to `record`
+    /// end, from its events as they stand at `at` (what a person's export
+    /// shows as the record's deadlines); none for a category the policy
+    /// does not declare.
+    pub(crate) fn bounds_of<'r>(&'r self, record: &'r RetentionRecord, at: DateTime<Utc>) -> Vec<Bounds<'r>> {
+        let Some((c, purpose)) = self.engine.record_ids(&record.category, record.purpose.as_ref()) else {
+            return Vec::new();
+        };
+        self.engine.retention_bounds(c, purpose, &record.events, at).collect()
+    }
+
     /// The record at `index`, if it is due at `at`.
     fn due_one(&self, index: usize, r: &RetentionRecord, at: DateTime<Utc>) -> Option<Due> {
         let (c, purpose) = self.engine.record_ids(&r.category, r.purpose.as_ref())?;

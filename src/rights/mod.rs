@@ -11,7 +11,8 @@
 //!
 //! The library does not know what an application holds: the caller
 //! supplies a [`Holdings`] source. A [`RightsCase`] is a request kept in a
-//! durable store with its states ([`CaseStore`]).
+//! durable store with its states ([`CaseStore`]). An [`Export`] is what the
+//! stores, the audit log and the holdings know about one person ([`export`]).
 
 mod answer;
 mod case;
@@ -19,6 +20,7 @@ mod deadline;
 mod decide;
 mod deletion;
 mod duties;
+mod export;
 mod holdings;
 mod per_right;
 mod request;
@@ -28,5 +30,9 @@ pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnsw
 pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
 pub(crate) use case::{Step, check_step};
 pub(crate) use decide::{Inputs, answer};
+pub use export::{
+    Export, ExportCase, ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision,
+    ExportErasure, ExportHolding, ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, export,
+};
 pub use holdings::{Holding, HoldingOrigin, Holdings};
 pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};

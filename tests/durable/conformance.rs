@@ -17,6 +17,8 @@ use privacy_engine::{
 };
 use serde_json::json;
 
+pub use crate::export::full_export;
+
 /// Runs every conformance function as a `#[test]` in a module `$name`,
 /// each on a store `$store` makes (an expression giving the `open`
 /// function).
@@ -32,7 +34,8 @@ macro_rules! conformance_tests {
                 subject_records_in_order, erasure_removes_and_keeps_ids, snapshot_round_trip,
                 records_survive_reopening, replica_reads_its_writes, replica_catches_up_with_another_handle,
                 replica_sees_erasure, replica_opens_from_its_checkpoint,
-                case_steps_follow_the_rules, cases_listed_by_subject_and_deadline, cases_outlive_erasure);
+                case_steps_follow_the_rules, cases_listed_by_subject_and_deadline, cases_outlive_erasure,
+                full_export);
         }
     };
     (@each $store:expr; $($f:ident),*) => {

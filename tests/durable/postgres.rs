@@ -170,6 +170,7 @@ pg_conformance!(
     case_steps_follow_the_rules,
     cases_listed_by_subject_and_deadline,
     cases_outlive_erasure,
+    full_export,
 );
 
 #[test]

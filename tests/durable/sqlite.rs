@@ -57,7 +57,8 @@ mod sqlite_sealed {
         replica_sees_erasure,
         case_steps_follow_the_rules,
         cases_listed_by_subject_and_deadline,
-        cases_outlive_erasure
+        cases_outlive_erasure,
+        full_export
     );
 }
 

@@ -1,0 +1,565 @@
+//! A subject's export: everything the library's stores and the caller's
+//! holdings source know about one person, as one document a person can be
+//! handed (PIPL art. 45; GDPR arts. 15 and 20).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::answer::AnswerOutcome;
+use super::case::{CaseState, CaseStore, RightsCase};
+use super::holdings::{HoldingOrigin, Holdings};
+use super::request::RightsRequestKind;
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger};
+use crate::decision::Verdict;
+use crate::durable::{DurableLog, ErasureReason, LogRecord};
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
+use crate::policy::{Action, EndAction, Period, Permission, Trigger};
+use crate::receipt::{Controller, ReceiptCategory, ReceiptDetails, ReceiptPurpose, ReceiptRecipient, Told};
+use crate::retention::{RetentionPlanner, RetentionRecord};
+use crate::taxonomy::CategoryKey;
+
+/// What an [`export`] reads besides the durable store: the policy, the
+/// caller's holdings, the subject's audit entries, and what the receipts
+/// name.
+#[non_exhaustive]
+pub struct ExportSources<'a> {
+    /// The policy (every version of its history).
+    pub engine: &'a Engine,
+    /// What the application holds.
+    pub holdings: &'a dyn Holdings,
+    /// The subject's audit entries: for a durable audit store, its
+    /// `entries_of` with the subject's pseudonym, read with
+    /// [`AuditEntry::from_json`]. Only decisions are exported.
+    pub audit: &'a [AuditEntry],
+    /// The controller and the withdrawal method the receipts name; `None`:
+    /// no receipts in the export. Its receipt id is not used.
+    pub receipts: Option<&'a ReceiptDetails>,
+}
+
+impl fmt::Debug for ExportSources<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportSources").field("audit", &self.audit.len()).finish_non_exhaustive()
+    }
+}
+
+impl<'a> ExportSources<'a> {
+    /// The policy and the holdings, with no audit entry and no receipts.
+    pub fn new(engine: &'a Engine, holdings: &'a dyn Holdings) -> Self {
+        Self { engine, holdings, audit: &[], receipts: None }
+    }
+
+    /// The subject's audit entries.
+    #[must_use]
+    pub fn audit(mut self, entries: &'a [AuditEntry]) -> Self {
+        self.audit = entries;
+        self
+    }
+
+    /// Receipts, naming this controller and withdrawal method.
+    #[must_use]
+    pub fn receipts(mut self, details: &'a ReceiptDetails) -> Self {
+        self.receipts = Some(details);
+        self
+    }
+}
+
+/// Everything known about one person, in a form they can be handed: field
+/// names in snake_case and stable, times in ISO 8601 (RFC 3339), and no
+/// internal id (no record number, event or case UUID, or pseudonym).
+/// [`to_json`](Self::to_json) writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Export {
+    /// Whose data.
+    pub subject: SubjectId,
+    /// The time the export describes.
+    pub at: DateTime<FixedOffset>,
+    /// The policy in force at `at`.
+    pub policy: ExportPolicy,
+    /// Every consent event, in the order recorded.
+    pub consent_history: Vec<ExportConsent>,
+    /// The consent for each purpose, category (and recipient) the events
+    /// name, as it stands at `at`, sorted.
+    pub consent_state: Vec<ExportConsentState>,
+    /// When consent records of the person were erased, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub erasures: Vec<ExportErasure>,
+    /// The decisions about the person the audit log records, in its order.
+    pub decisions: Vec<ExportDecision>,
+    /// What the application holds, with its retention deadlines.
+    pub held_data: Vec<ExportHolding>,
+    /// The person's rights requests, oldest first.
+    pub rights_requests: Vec<ExportCase>,
+}
+
+/// The policy an export was made under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportPolicy {
+    /// Its id.
+    pub id: PolicyId,
+    /// Its version.
+    pub version: String,
+    /// When that version took effect.
+    pub effective: DateTime<FixedOffset>,
+}
+
+/// One consent event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportConsent {
+    /// When it happened.
+    pub at: DateTime<FixedOffset>,
+    /// When the service recorded it.
+    pub recorded: DateTime<Utc>,
+    /// What happened: `grant`, `refuse`, `withdraw`, `expire`, `revoke`,
+    /// `permission_on` or `permission_off`.
+    pub change: &'static str,
+    /// The consent status it led to (none for a permission switch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConsentStatus>,
+    /// The purposes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// The categories.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryKey>,
+    /// The recipient it was limited to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientId>,
+    /// A grant's qualities.
+    #[serde(skip_serializing_if = "ConsentQualities::is_empty")]
+    pub qualities: ConsentQualities,
+    /// When a grant lapses by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<FixedOffset>>,
+    /// The device permission switched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<Permission>,
+    /// The version of the policy it was given under.
+    pub policy_version: String,
+    /// What its receipt tells, when receipts were asked for and the
+    /// policy version is one the engine holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<ExportReceipt>,
+}
+
+/// What a consent receipt tells (ISO/IEC TS 27560), without its ids and
+/// the person's pseudonym; the event itself gives the time, status,
+/// qualities and expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportReceipt {
+    /// The controller.
+    pub controller: Controller,
+    /// The policy's language and source.
+    pub language: String,
+    /// Where the policy is published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The purposes, with what the policy says of them.
+    pub purposes: Vec<ReceiptPurpose>,
+    /// The personal data, with its sensitivity.
+    pub personal_data: Vec<ReceiptCategory>,
+    /// The DPV consent type of a grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_type: Option<String>,
+    /// The recipient, with its name and contact.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<ReceiptRecipient>,
+    /// The retention rules that apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retention: Vec<ExportRetentionRule>,
+    /// How to withdraw.
+    pub withdrawal_method: String,
+}
+
+/// A retention rule as a receipt names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportRetentionRule {
+    /// The rule.
+    pub rule: RuleId,
+    /// What its periods run from.
+    pub trigger: Trigger,
+    /// The least time the data is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Period>,
+    /// The most time it is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<Period>,
+    /// What happens at the end.
+    pub end_action: EndAction,
+}
+
+/// The consent for one purpose and category (and recipient) at the
+/// export's time.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
+pub struct ExportConsentState {
+    /// The purpose.
+    pub purpose: PurposeId,
+    /// The category.
+    pub category: CategoryKey,
+    /// The recipient, for consent limited to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientId>,
+    /// Its status.
+    pub status: ConsentStatus,
+}
+
+/// An erasure of the person's consent records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportErasure {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why.
+    pub reason: ErasureReason,
+}
+
+/// A decision about the person, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportDecision {
+    /// The time of the processing decided on.
+    pub at: DateTime<FixedOffset>,
+    /// When the decision was recorded.
+    pub recorded: DateTime<FixedOffset>,
+    /// What the application asked to do.
+    pub action: Action,
+    /// For which purposes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<PurposeId>,
+    /// Which categories.
+    pub categories: Vec<CategoryKey>,
+    /// To whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientId>,
+    /// Permitted or denied.
+    pub verdict: Verdict,
+    /// The policy version it was decided under.
+    pub policy_version: String,
+}
+
+/// A category the application holds about the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportHolding {
+    /// The category.
+    pub category: CategoryKey,
+    /// Where it came from.
+    pub origin: HoldingOrigin,
+    /// For which purposes it is held.
+    pub purposes: Vec<PurposeId>,
+    /// Who it was provided to.
+    pub recipients: Vec<RecipientId>,
+    /// The retention rules that apply, with their deadlines.
+    pub retention: Vec<ExportDeadline>,
+    /// Since when it is due for deletion or anonymisation, if it is at the
+    /// export's time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_since: Option<DateTime<FixedOffset>>,
+}
+
+/// One retention rule's deadlines for a held category.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportDeadline {
+    /// The rule.
+    pub rule: RuleId,
+    /// Until when the data must be kept (a statutory minimum), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_until: Option<DateTime<FixedOffset>>,
+    /// From when the data may no longer be kept, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_from: Option<DateTime<FixedOffset>>,
+    /// What happens then.
+    pub end_action: EndAction,
+}
+
+/// A rights request of the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportCase {
+    /// What was asked.
+    pub right: RightsRequestKind,
+    /// Where it stands.
+    pub state: CaseState,
+    /// When it was received.
+    pub received: DateTime<Utc>,
+    /// The deadline in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    /// Every step, oldest first.
+    pub history: Vec<ExportCaseStep>,
+}
+
+/// One step of a rights request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportCaseStep {
+    /// The state entered.
+    pub state: CaseState,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The deadline from then on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    /// The calendar the deadline was counted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// How it was answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<AnswerOutcome>,
+}
+
+impl Export {
+    /// The export as pretty-printed JSON.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Rights`](crate::ErrorKind::Rights) if it cannot
+    /// be serialised (it always can).
+    pub fn to_json(&self) -> Result<String, Error> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::rights(format!("cannot serialise an export: {e}")))
+    }
+}
+
+/// The export of `subject` at `at`: its consent records and rights-request
+/// cases read from `store`, the rest from `sources`.
+///
+/// # Errors
+///
+/// An error of kind [`Store`](crate::ErrorKind::Store) if the store cannot
+/// be read, or whatever the holdings source reports.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::*;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// struct Nothing;
+/// impl Holdings for Nothing {
+///     fn held(&self, _: &SubjectId) -> Result<Vec<Holding>, Error> {
+///         Ok(Vec::new())
+///     }
+/// }
+/// let engine = Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json"))?)?;
+/// let mut log = InMemoryLog::new();
+/// let subject = SubjectId::from("user-42");
+/// let export = export(&mut log, &subject, "2024-05-01T10:00:00+08:00".parse()?, &ExportSources::new(&engine, &Nothing))?;
+/// assert!(export.consent_history.is_empty());
+/// assert!(export.to_json()?.contains("\"policy\""));
+/// # Ok(()) }
+/// ```
+pub fn export<L: DurableLog + CaseStore + ?Sized>(
+    store: &mut L,
+    subject: &SubjectId,
+    at: DateTime<FixedOffset>,
+    sources: &ExportSources<'_>,
+) -> Result<Export, Error> {
+    let engine = sources.engine.version_at(at.to_utc());
+    let policy = engine.policy();
+    let (consent_history, consent_state, erasures) = consents(store, subject, at, sources)?;
+    Ok(Export {
+        subject: subject.clone(),
+        at,
+        policy: ExportPolicy { id: policy.id.clone(), version: policy.version.clone(), effective: policy.effective },
+        consent_history,
+        consent_state,
+        erasures,
+        decisions: sources.audit.iter().filter_map(decision).collect(),
+        held_data: holdings(engine, sources.holdings, subject, at)?,
+        rights_requests: store.cases_of(subject)?.into_iter().map(case).collect(),
+    })
+}
+
+/// The consent history, the state at `at`, and the erasures.
+type Consents = (Vec<ExportConsent>, Vec<ExportConsentState>, Vec<ExportErasure>);
+
+/// The consent history, the state at `at`, and the erasures of `subject`.
+fn consents<L: DurableLog + CaseStore + ?Sized>(
+    store: &mut L,
+    subject: &SubjectId,
+    at: DateTime<FixedOffset>,
+    sources: &ExportSources<'_>,
+) -> Result<Consents, Error> {
+    let records = store.subject_records(subject)?;
+    let (mut history, mut erasures) = (Vec::with_capacity(records.len()), Vec::new());
+    let mut ledger = InMemoryLedger::new();
+    for entry in records {
+        match entry.record {
+            LogRecord::Consent { event, recorded } => {
+                history.push(consent(&event, recorded, sources));
+                // The store checked it when it was appended.
+                ledger.append(event)?;
+            }
+            LogRecord::Erasure { at, reason, .. } => erasures.push(ExportErasure { at, reason }),
+            LogRecord::Removed => {}
+        }
+    }
+    let named: BTreeSet<(&PurposeId, &CategoryKey, Option<&RecipientId>)> = ledger
+        .events(subject)
+        .filter_map(|e| e.change.scope())
+        .flat_map(|s| {
+            s.purposes.iter().flat_map(move |p| s.categories.iter().map(move |c| (p, c, s.recipient.as_ref())))
+        })
+        .collect();
+    let state = named
+        .into_iter()
+        .map(|(purpose, category, recipient)| ExportConsentState {
+            purpose: purpose.clone(),
+            category: category.clone(),
+            recipient: recipient.cloned(),
+            status: ledger.status(subject, purpose, category, recipient, at.to_utc()),
+        })
+        .collect();
+    Ok((history, state, erasures))
+}
+
+/// One consent event as exported.
+fn consent(event: &ConsentEvent, recorded: DateTime<Utc>, sources: &ExportSources<'_>) -> ExportConsent {
+    let scope = event.change.scope();
+    let (change, qualities, expires, permission) = match &event.change {
+        ConsentChange::Grant { qualities, expires, .. } => ("grant", *qualities, *expires, None),
+        ConsentChange::Refuse { .. } => ("refuse", ConsentQualities::empty(), None, None),
+        ConsentChange::Withdraw { .. } => ("withdraw", ConsentQualities::empty(), None, None),
+        ConsentChange::Expire { .. } => ("expire", ConsentQualities::empty(), None, None),
+        ConsentChange::Revoke { .. } => ("revoke", ConsentQualities::empty(), None, None),
+        ConsentChange::PermissionOn { permission } => {
+            ("permission_on", ConsentQualities::empty(), None, Some(*permission))
+        }
+        ConsentChange::PermissionOff { permission } => {
+            ("permission_off", ConsentQualities::empty(), None, Some(*permission))
+        }
+    };
+    ExportConsent {
+        at: event.at,
+        recorded,
+        change,
+        status: event.change.status(),
+        purposes: scope.map(|s| s.purposes.clone()).unwrap_or_default(),
+        categories: scope.map(|s| s.categories.clone()).unwrap_or_default(),
+        recipient: scope.and_then(|s| s.recipient.clone()),
+        qualities,
+        expires,
+        permission,
+        policy_version: event.policy_version.clone(),
+        receipt: sources.receipts.and_then(|details| receipt(event, sources.engine, details)),
+    }
+}
+
+/// What the receipt of `event` tells, if the engine holds its policy
+/// version and it is a consent (not a permission switch).
+fn receipt(event: &ConsentEvent, engine: &Engine, details: &ReceiptDetails) -> Option<ExportReceipt> {
+    let policy = engine.versions().find(|p| p.version == event.policy_version)?;
+    let told = Told::of(event, policy).ok()?;
+    Some(ExportReceipt {
+        controller: details.controller.clone(),
+        language: told.notice.language,
+        source: told.notice.source,
+        purposes: told.purposes,
+        personal_data: told.personal_data,
+        consent_type: told.consent_type,
+        recipients: told.recipients,
+        retention: told
+            .retention
+            .into_iter()
+            .map(|r| ExportRetentionRule {
+                rule: r.rule,
+                trigger: r.trigger,
+                minimum: r.minimum,
+                maximum: r.maximum,
+                end_action: r.end_action,
+            })
+            .collect(),
+        withdrawal_method: details.withdrawal_method.clone(),
+    })
+}
+
+/// A decision of the audit log as exported; `None` for another entry.
+fn decision(entry: &AuditEntry) -> Option<ExportDecision> {
+    let AuditEvent::Decision(d) = &entry.event else { return None };
+    Some(ExportDecision {
+        at: d.request.at,
+        recorded: entry.at,
+        action: d.action,
+        purposes: d.request.purpose.iter().cloned().collect(),
+        categories: d.request.categories.clone(),
+        recipient: d.request.recipient.clone(),
+        verdict: d.verdict,
+        policy_version: d.policy.version.clone(),
+    })
+}
+
+/// What the holdings source says is held, with each category's retention
+/// deadlines under `engine` (the version in force at `at`).
+fn holdings(
+    engine: &Engine,
+    source: &dyn Holdings,
+    subject: &SubjectId,
+    at: DateTime<FixedOffset>,
+) -> Result<Vec<ExportHolding>, Error> {
+    let planner = RetentionPlanner::new(engine);
+    let held = source.held(subject)?;
+    let mut out = Vec::with_capacity(held.len());
+    for holding in held {
+        let records: Vec<RetentionRecord> = if holding.purposes.is_empty() {
+            vec![RetentionRecord::new(subject.clone(), holding.category.clone())]
+        } else {
+            holding
+                .purposes
+                .iter()
+                .map(|p| RetentionRecord::new(subject.clone(), holding.category.clone()).purpose(p.clone()))
+                .collect()
+        };
+        let records: Vec<RetentionRecord> =
+            records.into_iter().map(|r| RetentionRecord { events: holding.events.clone(), ..r }).collect();
+        let mut retention: Vec<ExportDeadline> = Vec::new();
+        for record in &records {
+            for b in planner.bounds_of(record, at.to_utc()) {
+                if retention.iter().all(|d| d.rule != b.rule.id) {
+                    retention.push(ExportDeadline {
+                        rule: b.rule.id.clone(),
+                        keep_until: b.minimum_ends.and_then(Result::ok),
+                        end_from: b.maximum_ends,
+                        end_action: b.rule.end_action,
+                    });
+                }
+            }
+        }
+        let due_since = planner.due(&records, at).into_iter().map(|d| d.since).min();
+        out.push(ExportHolding {
+            category: holding.category,
+            origin: holding.origin,
+            purposes: holding.purposes,
+            recipients: holding.recipients,
+            retention,
+            due_since,
+        });
+    }
+    Ok(out)
+}
+
+/// A case as exported: without its id or its subject.
+fn case(case: RightsCase) -> ExportCase {
+    let received = case.history.first().map_or(DateTime::<Utc>::MIN_UTC, |s| s.at);
+    ExportCase {
+        right: case.right,
+        state: case.state,
+        received,
+        due: case.due,
+        history: case
+            .history
+            .into_iter()
+            .map(|s| ExportCaseStep { state: s.state, at: s.at, due: s.due, calendar: s.calendar, outcome: s.outcome })
+            .collect(),
+    }
+}

@@ -1,0 +1,156 @@
+//! A subject's export over every store: the consent history and state,
+//! the audit decisions, the holdings with their deadlines, the cases and
+//! the receipts, with no internal id in the document.
+
+use chrono::TimeDelta;
+use privacy_engine::{
+    Action, AnswerOutcome, AuditLog, CaseStore, CategoryKey, ConsentChange, ConsentEvent, ConsentQualities,
+    ConsentStatus, Controller, DurableLog, Engine, ErasureReason, Error, Holding, HoldingOrigin, Holdings,
+    InMemoryAuditStore, Policy, PolicyRef, PseudonymDomain, PseudonymKey, Pseudonymiser, ReceiptDetails, Request,
+    Scope, Subject, SubjectId, Uuid, export,
+};
+
+use crate::conformance::{case_id, may, received, recorded, step};
+
+/// The person's holdings: an order (kept three years from the
+/// transaction) and a phone number shared with a courier.
+struct Held;
+
+impl Holdings for Held {
+    fn held(&self, subject: &SubjectId) -> Result<Vec<Holding>, Error> {
+        assert_eq!(subject.as_str(), "user-42");
+        let mut order = Holding::new(CategoryKey::new("user.financial.transaction")?, HoldingOrigin::Provided);
+        order.purposes = vec!["ordering".into()];
+        order.events.transaction_completed = Some("2024-04-01T10:00:00+08:00".parse().unwrap());
+        let mut phone = Holding::new(CategoryKey::new("user.contact.phone_number")?, HoldingOrigin::Provided);
+        phone.purposes = vec!["payment_delivery".into()];
+        phone.recipients = vec!["partner.logistics".into()];
+        Ok(vec![order, phone])
+    }
+}
+
+fn engine() -> Engine {
+    Engine::new(Policy::from_json(include_str!("../../examples/policies/seed-004.json")).unwrap()).unwrap()
+}
+
+fn change(n: u128, hours: i64, change: ConsentChange) -> ConsentEvent {
+    let at = (recorded() - TimeDelta::hours(48) + TimeDelta::hours(hours)).fixed_offset();
+    ConsentEvent::new(Uuid::from_u128(0xE000 + n), at, "user-42", "seed-004", "2021-08-20", change)
+}
+
+fn face() -> Scope {
+    Scope::new(vec!["face_verification".into()], vec![CategoryKey::new("user.biometric.face").unwrap()])
+}
+
+/// A grant, a withdrawal and a grant of another purpose; two decisions in
+/// the audit log; two cases, one answered; every section of the export is
+/// checked, and the JSON holds no UUID, seq or pseudonym.
+pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
+    let mut store = open();
+    let grant = ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: face(), expires: None };
+    let accounts = Scope::new(vec!["account_binding".into()], vec![CategoryKey::new("user.account.avatar").unwrap()]);
+    let events = [
+        change(1, 0, grant),
+        change(2, 1, ConsentChange::Withdraw { scope: face() }),
+        change(3, 2, ConsentChange::Grant { qualities: ConsentQualities::empty(), scope: accounts, expires: None }),
+    ];
+    store.append(&events, recorded()).unwrap();
+    store.append(&[crate::conformance::event(77, "someone-else")], recorded()).unwrap();
+    store.record_case(&received(0xC1, "user-42", 0, 22)).unwrap();
+    store.record_case(&step(0xC1, "user-42", CaseState::Answered, 1).outcome(AnswerOutcome::Accepted)).unwrap();
+    store.record_case(&received(0xC2, "user-42", 2, 24)).unwrap();
+
+    let engine = engine();
+    let pseudonyms = || Pseudonymiser::new(PseudonymKey::from_bytes("k1", &[7; 32]).unwrap());
+    let mut audit = AuditLog::open(InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let request = Request::new(
+        Action::Collect,
+        Subject::new("user-42").age(30),
+        vec![CategoryKey::new("user.biometric.face").unwrap()],
+        recorded().fixed_offset(),
+    )
+    .purpose("face_verification");
+    let decision = engine.evaluate(&request, &privacy_engine::InMemoryLedger::new());
+    let policy_ref = PolicyRef::of(engine.policy());
+    audit.record_decision(Uuid::from_u128(0xA1), recorded().fixed_offset(), &request, &decision, &policy_ref).unwrap();
+    audit.record_consent(Uuid::from_u128(0xA2), events[0].at, &events[0]).unwrap();
+    let entries = audit.entries().unwrap();
+
+    let details = ReceiptDetails::new(
+        Uuid::from_u128(0xD1),
+        Controller::new("Example Co.", "privacy@example.com"),
+        "Settings > Privacy",
+    );
+    let sources = privacy_engine::ExportSources::new(&engine, &Held).audit(&entries).receipts(&details);
+    let at = (recorded() + TimeDelta::hours(3)).fixed_offset();
+    let out = export(&mut open(), &SubjectId::from("user-42"), at, &sources).unwrap();
+
+    assert_eq!((out.policy.id.as_str(), out.policy.version.as_str()), ("seed-004", "2021-08-20"));
+    assert_eq!(out.consent_history.iter().map(|c| c.change).collect::<Vec<_>>(), ["grant", "withdraw", "grant"]);
+    assert_eq!(out.consent_history[0].qualities, ConsentQualities::explicit());
+    assert_eq!(out.consent_history[0].recorded, recorded());
+    let receipt = out.consent_history[0].receipt.as_ref().unwrap();
+    assert_eq!(receipt.controller.name, "Example Co.");
+    assert_eq!(receipt.purposes[0].id.as_str(), "face_verification");
+    assert!(receipt.retention.iter().any(|r| r.rule.as_str() == "004.retention.face"));
+    let state: Vec<(&str, &str, ConsentStatus)> =
+        out.consent_state.iter().map(|s| (s.purpose.as_str(), s.category.as_str(), s.status)).collect();
+    assert_eq!(
+        state,
+        [
+            ("account_binding", "user.account.avatar", ConsentStatus::Given),
+            ("face_verification", "user.biometric.face", ConsentStatus::Withdrawn)
+        ]
+    );
+    assert_eq!(out.decisions.len(), 1, "only decisions, not consent entries");
+    assert_eq!(out.decisions[0].action, Action::Collect);
+    assert_eq!(out.decisions[0].verdict, decision.verdict);
+    assert_eq!(out.held_data.len(), 2);
+    let order = &out.held_data[0];
+    assert_eq!(order.retention[0].rule.as_str(), "004.retention.transaction");
+    assert_eq!(order.retention[0].keep_until.unwrap().to_rfc3339(), "2027-04-02T00:00:00+08:00");
+    assert_eq!(out.held_data[1].recipients[0].as_str(), "partner.logistics");
+    assert_eq!(out.rights_requests.len(), 2);
+    assert_eq!(out.rights_requests[0].state, CaseState::Answered);
+    assert_eq!(out.rights_requests[1].due, Some(may(24)));
+    assert!(out.erasures.is_empty());
+
+    let json = out.to_json().unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for field in
+        ["subject", "at", "policy", "consent_history", "consent_state", "decisions", "held_data", "rights_requests"]
+    {
+        assert!(value.get(field).is_some(), "{field} missing: {json}");
+    }
+    assert_eq!(value["rights_requests"][1]["history"][0]["due"], "2024-05-24");
+    assert_eq!(value["consent_history"][0]["at"], "2024-04-29T02:00:00Z");
+    assert_no_internal_id(&json, &pseudonyms());
+    assert_eq!(case_id(0xC1).0.to_string().len(), 36);
+
+    // After an erasure the export says so and holds no consent event; the
+    // cases stay.
+    store.erase_subject(&SubjectId::from("user-42"), recorded() + TimeDelta::hours(4), ErasureReason::Request).unwrap();
+    let out = export(&mut open(), &SubjectId::from("user-42"), at, &sources).unwrap();
+    assert!(out.consent_history.is_empty() && out.consent_state.is_empty());
+    assert_eq!(out.erasures.len(), 1);
+    assert_eq!(out.rights_requests.len(), 2);
+    assert_no_internal_id(&out.to_json().unwrap(), &pseudonyms());
+}
+
+/// No UUID (event, case, audit entry, receipt), no `"seq"`, no pseudonym
+/// in `json`.
+fn assert_no_internal_id(json: &str, pseudonyms: &Pseudonymiser) {
+    let bytes = json.as_bytes();
+    let uuid_like = bytes.windows(36).any(|w| {
+        w.iter().enumerate().all(|(i, b)| if [8, 13, 18, 23].contains(&i) { *b == b'-' } else { b.is_ascii_hexdigit() })
+    });
+    assert!(!uuid_like, "a UUID in the export: {json}");
+    assert!(!json.contains("\"seq\"") && !json.contains("\"id\": \"0000"), "{json}");
+    let pseudonym = pseudonyms.pseudonymise(&PseudonymDomain::Records, "user-42").to_string();
+    assert!(!json.contains(&pseudonym), "{json}");
+    let hex = pseudonym.split(':').next_back().unwrap();
+    assert!(!json.contains(hex), "{json}");
+    assert!(!json.contains("someone-else"), "{json}");
+}
+
+use privacy_engine::CaseState;
