@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
 use crate::policy::{EndAction, Period, Policy, PurposeBasis, RecipientKind, Trigger};
 use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, Pseudonymiser};
-use crate::taxonomy::{CategoryKey, Sensitivity};
+use crate::taxonomy::{CategoryKey, Sensitivity, Taxonomy};
 
 /// The `schema` of the receipts this crate issues.
 pub const RECEIPT_SCHEMA: &str = "privacy-engine-receipt/1 (ISO/IEC TS 27560:2023, DPV profile)";
@@ -249,7 +249,7 @@ impl ConsentReceipt {
         details: &ReceiptDetails,
         pseudonyms: &Pseudonymiser,
     ) -> Result<Self, Error> {
-        let told = Told::of(event, policy)?;
+        let told = Told::of(event, policy, &policy.taxonomy())?;
         Ok(Self {
             schema: RECEIPT_SCHEMA.to_owned(),
             record_id: event.id,
@@ -288,12 +288,13 @@ pub(crate) struct Told {
 }
 
 impl Told {
-    /// What the receipt of `event` under `policy` tells.
+    /// What the receipt of `event` under `policy`, whose taxonomy is
+    /// `taxonomy`, tells.
     ///
     /// # Errors
     ///
     /// As [`ConsentReceipt::issue`].
-    pub(crate) fn of(event: &ConsentEvent, policy: &Policy) -> Result<Self, Error> {
+    pub(crate) fn of(event: &ConsentEvent, policy: &Policy, taxonomy: &Taxonomy) -> Result<Self, Error> {
         let (Some(scope), Some(status)) = (event.change.scope(), event.change.status()) else {
             return Err(Error::receipt("a device permission switch is not a consent and has no receipt".to_owned()));
         };
@@ -317,7 +318,7 @@ impl Told {
                 source: policy.source.clone(),
             },
             purposes: purposes(policy, scope),
-            personal_data: categories(policy, scope),
+            personal_data: categories(taxonomy, scope),
             consent_type,
             qualities,
             status,
@@ -354,8 +355,7 @@ fn purposes(policy: &Policy, scope: &Scope) -> Vec<ReceiptPurpose> {
         .collect()
 }
 
-fn categories(policy: &Policy, scope: &Scope) -> Vec<ReceiptCategory> {
-    let taxonomy = policy.taxonomy();
+fn categories(taxonomy: &Taxonomy, scope: &Scope) -> Vec<ReceiptCategory> {
     scope
         .categories
         .iter()

@@ -1,7 +1,7 @@
 //! How a durable store keeps a rights-request case: one row per step, its
 //! body the step's JSON without the case and the subject (which the case's
 //! own row holds, the subject in clear or sealed as the consent records
-//! keep it). The rules of the steps are [`check_step`](crate::rights)'s.
+//! keep it). The rules of the steps are `rights::check_step`'s.
 
 use serde_json::Value;
 

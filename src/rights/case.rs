@@ -297,3 +297,60 @@ impl<S: CaseStore + ?Sized> CaseStore for &mut S {
         (**self).overdue(today, limit)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_714_528_800 + i64::from(hour) * 3600, 0).unwrap_or_default()
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 5, d).unwrap_or_default()
+    }
+
+    fn received() -> CaseEvent {
+        CaseEvent::received(CaseId(Uuid::from_u128(1)), "alice", RightsRequestKind::Copy, at(0), day(22))
+    }
+
+    fn then(state: CaseState, hour: u32) -> CaseEvent {
+        CaseEvent::new(CaseId(Uuid::from_u128(1)), "alice", state, at(hour))
+    }
+
+    #[test]
+    fn steps_follow_the_rule_and_fold_into_the_case() {
+        let mut history = Vec::new();
+        let steps = [
+            received(),
+            then(CaseState::IdentityVerified, 1),
+            then(CaseState::Extended, 2).due(day(30)),
+            then(CaseState::Answered, 3).outcome(AnswerOutcome::PartlyAccepted),
+        ];
+        for step in steps {
+            assert_eq!(check_step(&history, &step).ok(), Some(Step::Fresh));
+            history.push(step.clone());
+            assert_eq!(check_step(&history, &step).ok(), Some(Step::Repeated));
+        }
+        let case = RightsCase::from_history(history.clone());
+        assert_eq!(case.as_ref().map(|c| (c.state, c.due)), Some((CaseState::Answered, Some(day(30)))));
+        assert!(case.is_some_and(|c| !c.overdue_on(day(31))));
+        let after = then(CaseState::IdentityVerified, 4);
+        let err = check_step(&history, &after).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("answered") && err.contains("00000000-0000-0000-0000-000000000001"), "{err}");
+    }
+
+    #[test]
+    fn a_step_without_its_fields_or_out_of_order_is_refused() {
+        let history = vec![received()];
+        let refused = |e: CaseEvent| check_step(&history, &e).is_err();
+        assert!(refused(then(CaseState::Extended, 1)), "an extension needs a deadline");
+        assert!(refused(then(CaseState::Answered, 1)), "an answer needs its outcome");
+        assert!(refused(then(CaseState::IdentityVerified, 1).due(day(30))), "only some steps carry a deadline");
+        assert!(refused(then(CaseState::Extended, 1).due(day(21))), "an extension moves the deadline later");
+        assert!(check_step(&[], &then(CaseState::IdentityVerified, 1)).is_err(), "received comes first");
+        let mut early = then(CaseState::IdentityVerified, 0);
+        early.at = at(0) - chrono::TimeDelta::hours(1);
+        assert!(refused(early), "not dated before the step before it");
+    }
+}

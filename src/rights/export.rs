@@ -13,7 +13,7 @@ use super::case::{CaseState, CaseStore, RightsCase};
 use super::holdings::{HoldingOrigin, Holdings};
 use super::request::RightsRequestKind;
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger};
+use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger, Scope};
 use crate::decision::Verdict;
 use crate::durable::{DurableLog, ErasureReason, LogRecord};
 use crate::engine::Engine;
@@ -84,6 +84,12 @@ pub struct Export {
     pub policy: ExportPolicy,
     /// Every consent event, in the order recorded.
     pub consent_history: Vec<ExportConsent>,
+    /// What the receipts of the consent events tell, when receipts were
+    /// asked for (not for a device permission switch, nor for a policy
+    /// version the engine does not hold), in the order of their first
+    /// event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<ExportReceipt>,
     /// The consent for each purpose, category (and recipient) the events
     /// name, as it stands at `at`, sorted.
     pub consent_state: Vec<ExportConsentState>,
@@ -144,18 +150,19 @@ pub struct ExportConsent {
     pub permission: Option<Permission>,
     /// The version of the policy it was given under.
     pub policy_version: String,
-    /// What its receipt tells, when receipts were asked for and the
-    /// policy version is one the engine holds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<ExportReceipt>,
 }
 
-/// What a consent receipt tells (ISO/IEC TS 27560), without its ids and
-/// the person's pseudonym; the event itself gives the time, status,
-/// qualities and expiry.
+/// What the receipts of some consent events tell (ISO/IEC TS 27560),
+/// without their ids and the person's pseudonym: the events of one policy
+/// version, scope and consent type share one, which lists their times (the
+/// events themselves give the status, qualities and expiry).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ExportReceipt {
+    /// The times of the consent events it is the receipt of.
+    pub events: Vec<DateTime<FixedOffset>>,
+    /// The version of the policy they were given under.
+    pub policy_version: String,
     /// The controller.
     pub controller: Controller,
     /// The policy's language and source.
@@ -367,12 +374,14 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
 ) -> Result<Export, Error> {
     let engine = sources.engine.version_at(at.to_utc());
     let policy = engine.policy();
-    let (consent_history, consent_state, erasures) = consents(store, subject, at, sources)?;
+    let Consents { history: consent_history, state: consent_state, erasures, receipts } =
+        consents(store, subject, at, sources)?;
     Ok(Export {
         subject: subject.clone(),
         at,
         policy: ExportPolicy { id: policy.id.clone(), version: policy.version.clone(), effective: policy.effective },
         consent_history,
+        receipts,
         consent_state,
         erasures,
         decisions: sources.audit.iter().filter_map(decision).collect(),
@@ -381,8 +390,42 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
     })
 }
 
-/// The consent history, the state at `at`, and the erasures.
-type Consents = (Vec<ExportConsent>, Vec<ExportConsentState>, Vec<ExportErasure>);
+/// What the consent records of a subject give an export.
+struct Consents {
+    history: Vec<ExportConsent>,
+    state: Vec<ExportConsentState>,
+    erasures: Vec<ExportErasure>,
+    receipts: Vec<ExportReceipt>,
+}
+
+/// The receipts of a subject's consent events, one per policy version,
+/// scope and consent type (the qualities of a grant), each listing its
+/// events: a subject's events repeat a few scopes, and the receipts of
+/// events that share them tell the same.
+#[derive(Default)]
+struct Receipts {
+    told: Vec<(Scope, Option<ConsentQualities>, ExportReceipt)>,
+}
+
+impl Receipts {
+    /// Counts `event` in the receipt it shares with earlier events, or
+    /// adds its own.
+    fn add(&mut self, event: &ConsentEvent, engine: &Engine, details: &ReceiptDetails) {
+        let Some(scope) = event.change.scope() else { return };
+        let grant = match &event.change {
+            ConsentChange::Grant { qualities, .. } => Some(*qualities),
+            _ => None,
+        };
+        let same = |(s, g, r): &&mut (Scope, Option<ConsentQualities>, ExportReceipt)| {
+            *g == grant && r.policy_version == event.policy_version && s == scope
+        };
+        if let Some((_, _, receipt)) = self.told.iter_mut().find(same) {
+            receipt.events.push(event.at);
+        } else if let Some(receipt) = receipt(event, engine, details) {
+            self.told.push((scope.clone(), grant, receipt));
+        }
+    }
+}
 
 /// The consent history, the state at `at`, and the erasures of `subject`.
 fn consents<L: DurableLog + CaseStore + ?Sized>(
@@ -393,11 +436,15 @@ fn consents<L: DurableLog + CaseStore + ?Sized>(
 ) -> Result<Consents, Error> {
     let records = store.subject_records(subject)?;
     let (mut history, mut erasures) = (Vec::with_capacity(records.len()), Vec::new());
+    let mut receipts = Receipts::default();
     let mut ledger = InMemoryLedger::new();
     for entry in records {
         match entry.record {
             LogRecord::Consent { event, recorded } => {
-                history.push(consent(&event, recorded, sources));
+                history.push(consent(&event, recorded));
+                if let Some(details) = sources.receipts {
+                    receipts.add(&event, sources.engine, details);
+                }
                 // The store checked it when it was appended.
                 ledger.append(event)?;
             }
@@ -421,11 +468,12 @@ fn consents<L: DurableLog + CaseStore + ?Sized>(
             status: ledger.status(subject, purpose, category, recipient, at.to_utc()),
         })
         .collect();
-    Ok((history, state, erasures))
+    let receipts = receipts.told.into_iter().map(|(_, _, r)| r).collect();
+    Ok(Consents { history, state, erasures, receipts })
 }
 
 /// One consent event as exported.
-fn consent(event: &ConsentEvent, recorded: DateTime<Utc>, sources: &ExportSources<'_>) -> ExportConsent {
+fn consent(event: &ConsentEvent, recorded: DateTime<Utc>) -> ExportConsent {
     let scope = event.change.scope();
     let (change, qualities, expires, permission) = match &event.change {
         ConsentChange::Grant { qualities, expires, .. } => ("grant", *qualities, *expires, None),
@@ -452,16 +500,17 @@ fn consent(event: &ConsentEvent, recorded: DateTime<Utc>, sources: &ExportSource
         expires,
         permission,
         policy_version: event.policy_version.clone(),
-        receipt: sources.receipts.and_then(|details| receipt(event, sources.engine, details)),
     }
 }
 
 /// What the receipt of `event` tells, if the engine holds its policy
 /// version and it is a consent (not a permission switch).
 fn receipt(event: &ConsentEvent, engine: &Engine, details: &ReceiptDetails) -> Option<ExportReceipt> {
-    let policy = engine.versions().find(|p| p.version == event.policy_version)?;
-    let told = Told::of(event, policy).ok()?;
+    let version = engine.version(&event.policy_version)?;
+    let told = Told::of(event, version.policy(), version.taxonomy()).ok()?;
     Some(ExportReceipt {
+        events: vec![event.at],
+        policy_version: event.policy_version.clone(),
         controller: details.controller.clone(),
         language: told.notice.language,
         source: told.notice.source,

@@ -89,8 +89,14 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     assert_eq!(out.consent_history.iter().map(|c| c.change).collect::<Vec<_>>(), ["grant", "withdraw", "grant"]);
     assert_eq!(out.consent_history[0].qualities, ConsentQualities::explicit());
     assert_eq!(out.consent_history[0].recorded, recorded());
-    let receipt = out.consent_history[0].receipt.as_ref().unwrap();
+    // One receipt per policy version, scope and consent type, with the
+    // times of its events.
+    assert_eq!(out.receipts.len(), 3);
+    assert_eq!(out.receipts.iter().map(|r| r.events.clone()).collect::<Vec<_>>(), events.map(|e| vec![e.at]));
+    let receipt = &out.receipts[0];
     assert_eq!(receipt.controller.name, "Example Co.");
+    assert_eq!(receipt.consent_type.as_deref(), Some("dpv:ExplicitlyExpressedConsent"));
+    assert_eq!(out.receipts[1].consent_type, None);
     assert_eq!(receipt.purposes[0].id.as_str(), "face_verification");
     assert!(receipt.retention.iter().any(|r| r.rule.as_str() == "004.retention.face"));
     let state: Vec<(&str, &str, ConsentStatus)> =
