@@ -249,6 +249,7 @@ mod durable;
 mod engine;
 mod error;
 mod ids;
+mod lifecycle;
 pub mod limits;
 mod lines;
 mod policy;
@@ -298,6 +299,7 @@ pub use crate::durable::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, Sql
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
+pub use crate::lifecycle::{LifecycleChange, LifecycleEvent, LifecycleStore};
 pub use crate::limits::{
     MAX_CATEGORIES_PER_REQUEST, MAX_CATEGORY_KEY_BYTES, MAX_CONSENT_EVENTS_PER_LINE, MAX_ID_BYTES, MAX_JSON_DEPTH,
     MAX_LINE_BYTES, MAX_POLICY_BYTES,

@@ -1,0 +1,8 @@
+//! The account's lifecycle: cancellation, the controller's termination of
+//! the service, inactivity and reactivation, as events a store keeps and as
+//! state the engine reads. The rules are written out in
+//! `docs/lifecycle.md`.
+
+mod event;
+
+pub use event::{LifecycleChange, LifecycleEvent, LifecycleStore};
