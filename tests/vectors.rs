@@ -13,8 +13,9 @@
 //!
 //! The lifecycle vectors (`tests/vectors/lifecycle/<seed>/*.json`:
 //! cancellation, termination, inactivity, reactivation and incidents) are
-//! answered by the reference model of `tests/assurance/lifecycle_model.rs`
-//! and must give the expected answer.
+//! answered by `Engine::lifecycle` or `Engine::incident` and by the
+//! reference model of `tests/assurance/lifecycle_model.rs`; each must give
+//! the expected answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -317,11 +318,17 @@ fn every_lifecycle_vector_holds() {
             doc: &l.doc,
             consents: &v.consents,
             holdings: &v.holdings,
+            events: &v.events,
             request: &v.request,
         };
         let model = lifecycle_model::answer(&case);
         for p in lifecycle_model::differences(&v.expected, &model) {
             failures.push(format!("{} ({}): reference model: {p}", l.name, v.clause));
+        }
+        let engine = Engine::new(l.policy.clone()).unwrap();
+        let typed = lifecycle_model::comparable(&v.engine_answer(&engine));
+        for p in lifecycle_model::differences(&v.expected, &typed) {
+            failures.push(format!("{} ({}): engine: {p}", l.name, v.clause));
         }
     }
     eprintln!("{} lifecycle vectors: {per_seed:?}; {per_kind:?}", vectors.len());

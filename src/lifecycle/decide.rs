@@ -140,12 +140,19 @@ fn disposal(policy: &Policy, holding: &Holding, rule: Option<&RetentionRule>, du
 fn restrict(policy: &Policy, holding: &Holding, at: DateTime<Utc>, d: &mut Disposal) {
     let Some((until, ground, _, cites)) = restriction_at(policy, holding, at) else { return };
     d.restricted = true;
+    let unrestricted = d.due;
     d.due = match (until, d.due) {
         (Some(u), Some(due)) => Some(u.max(due)),
         _ => None,
     };
+    // The minimum names the disposal only where it holds the date back
+    // (003 logs: the 6 months after cancellation end after their minimum).
+    let statutory = ground == LimitGround::StatutoryRetention;
+    if statutory && d.due == unrestricted {
+        return;
+    }
     d.cites = cites;
-    if ground != LimitGround::StatutoryRetention {
+    if !statutory {
         return;
     }
     let minimum = bounds(holding_rules(policy, holding), &policy.settings, &holding.events, at)

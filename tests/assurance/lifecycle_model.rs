@@ -17,7 +17,9 @@
 //! [`differences`] compares them with a vector's `expected`.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use privacy_engine::{CategoryKey, ConsentChange, ConsentEvent, Holding, Period, Policy};
+use privacy_engine::{
+    CategoryKey, ConsentChange, ConsentEvent, Holding, LifecycleChange, LifecycleEvent, Period, Policy,
+};
 use serde_json::{Value, json};
 
 use crate::reference::{period_end, within, zone};
@@ -31,6 +33,8 @@ pub(crate) struct LifecycleCase<'a> {
     pub(crate) doc: &'a Value,
     pub(crate) consents: &'a [ConsentEvent],
     pub(crate) holdings: &'a [Holding],
+    /// The subject's earlier lifecycle events.
+    pub(crate) events: &'a [LifecycleEvent],
     /// A lifecycle request or an incident request, in its JSON form.
     pub(crate) request: &'a Value,
 }
@@ -76,16 +80,42 @@ pub(crate) fn answer(case: &LifecycleCase<'_>) -> Value {
 
 fn cancel(case: &LifecycleCase<'_>, out: &mut Value) {
     let at = time(&case.request["at"]);
-    out["before"] = json!([duty("verify_identity"), duty("warn_irreversible")]);
+    if cancelled(case, at) {
+        out["outcome"] = json!("refused");
+        return;
+    }
+    let mut before = vec![duty("warn_irreversible")];
+    if case.request["identity"] != "verified" {
+        before.insert(0, duty("verify_identity"));
+    }
+    out["before"] = json!(before);
     let mut immediate = vec![duty("disable_account"), duty("stop_collection"), duty("stop_use"), duty("end_consents")];
     let rules = case.doc["retention"].as_array().map_or(&[][..], Vec::as_slice);
-    if rules.iter().any(|r| r["backups_at_next_cycle"] == true) {
+    if rules.iter().any(|r| r["backups_at_next_cycle"] == true || r["isolate_backups"] == true) {
         immediate.push(duty("backups_at_next_cycle"));
     }
     out["immediate"] = json!(immediate);
     out["categories"] =
         json!(sorted_holdings(case).map(|h| disposal(case, h, at, Ending::Cancelled)).collect::<Vec<_>>());
     out["end_consents"] = json!(optional_in_force(case, at));
+}
+
+/// Whether the subject's account is cancelled at `at` by its earlier
+/// lifecycle events (a later reactivation gives it back).
+fn cancelled(case: &LifecycleCase<'_>, at: DateTime<FixedOffset>) -> bool {
+    let mut events: Vec<&LifecycleEvent> =
+        case.events.iter().filter(|e| e.subject.as_str() == case.request["subject"] && e.at <= at).collect();
+    events.sort_by_key(|e| e.at);
+    events.iter().fold(false, |state, e| match e.change {
+        LifecycleChange::Cancelled => true,
+        LifecycleChange::Reactivated => false,
+        _ => state,
+    })
+}
+
+/// Every held category's disposal, in category order.
+fn disposals(case: &LifecycleCase<'_>, at: DateTime<FixedOffset>, ending: Ending) -> Value {
+    json!(sorted_holdings(case).filter_map(|h| disposal(case, h, at, ending)).collect::<Vec<_>>())
 }
 
 /// The held categories, in category order.
@@ -145,6 +175,9 @@ enum Ending {
     /// The service ends at `at`: everything is due then, held back only by
     /// a running minimum or a hold (docs "Service termination").
     Terminated,
+    /// The person stopped using the service at the given time: the rules
+    /// triggered by `last_used` give the dates (docs "Inactivity").
+    Inactive(DateTime<FixedOffset>),
 }
 
 /// The retention rules that cover the held category (a rule without
@@ -162,13 +195,19 @@ fn covering<'a>(doc: &'a Value, h: &Holding) -> Vec<&'a Value> {
 /// account": a `purpose_fulfilled` trigger runs from the cancellation).
 fn trigger(h: &Holding, rule: &Value, at: DateTime<FixedOffset>, ending: Ending) -> Option<DateTime<FixedOffset>> {
     let e = &h.events;
-    let cancelled = (ending == Ending::Cancelled).then_some(at).or(e.account_cancelled);
+    let cancelled = match ending {
+        Ending::Cancelled => Some(e.account_cancelled.map_or(at, |c| c.min(at))),
+        _ => e.account_cancelled,
+    };
     match rule["trigger"].as_str().unwrap() {
         "collected" => e.collected,
         "transaction_completed" => e.transaction_completed,
         "account_cancelled" => cancelled,
-        "last_used" => e.last_used,
-        _ => match (e.purpose_fulfilled, cancelled) {
+        "last_used" => match ending {
+            Ending::Inactive(since) => Some(since),
+            _ => e.last_used,
+        },
+        _ => match (e.purpose_fulfilled, cancelled.filter(|c| *c <= at)) {
             (Some(p), Some(c)) => Some(p.min(c)),
             (p, c) => p.or(c),
         },
@@ -190,56 +229,76 @@ fn end_of(
     Some(if rule[field] == "P0D" && field == "maximum" { t } else { period_end(case.policy, t, p) })
 }
 
-/// One item of `categories` (docs "Cancellation", per held category).
-fn disposal(case: &LifecycleCase<'_>, h: &Holding, at: DateTime<FixedOffset>, ending: Ending) -> Value {
-    let date = |t: DateTime<FixedOffset>| t.with_timezone(&zone(case.policy)).date_naive();
+/// The end action standing for several rules: theirs if they agree,
+/// `delete_or_anonymise` otherwise (docs/policy-format.md, `delete_by`);
+/// `delete` for none (keeping is not permitted).
+fn combined(rules: &[&Value]) -> Value {
+    let actions: Vec<&Value> = rules.iter().map(|r| &r["end_action"]).collect();
+    match actions.as_slice() {
+        [] => json!("delete"),
+        [first, rest @ ..] if rest.iter().all(|a| a == first) => (*first).clone(),
+        _ => json!("delete_or_anonymise"),
+    }
+}
+
+/// One item of `categories` (docs "Cancellation", per held category): the
+/// deciding rule and the date, before any hold-back. `None` when nothing
+/// decides it (inactivity: no `last_used` rule covers it).
+fn deciding<'a>(
+    case: &LifecycleCase<'a>,
+    h: &Holding,
+    at: DateTime<FixedOffset>,
+    ending: Ending,
+) -> Option<(Option<&'a Value>, Value, DateTime<FixedOffset>)> {
     let rules = covering(case.doc, h);
-    let maxima: Vec<(DateTime<FixedOffset>, &Value)> = match ending {
-        Ending::Cancelled => {
-            rules.iter().filter_map(|r| Some((end_of(case, h, r, "maximum", at, ending)?, *r))).collect()
-        }
-        Ending::Terminated => Vec::new(),
-    };
-    let minima: Vec<(DateTime<FixedOffset>, &Value)> =
-        rules.iter().filter_map(|r| Some((end_of(case, h, r, "minimum", at, ending)?, *r))).collect();
-    let running: Vec<&(DateTime<FixedOffset>, &Value)> = minima.iter().filter(|(end, _)| at < *end).collect();
-    let earliest = maxima.iter().map(|(end, _)| *end).min();
-    // The deciding rules: those of the earliest maximum; else the running
-    // minimum that ends last; else any minimum; else the first covering rule.
-    let deciding: Vec<&Value> = match earliest {
-        Some(e) => maxima.iter().filter(|(end, _)| *end == e).map(|(_, r)| *r).collect(),
-        None => {
-            let last = minima.iter().max_by_key(|(end, _)| *end).map(|(_, r)| *r);
-            last.or_else(|| rules.first().copied()).into_iter().collect()
-        }
-    };
-    let actions: Vec<&str> = deciding.iter().filter_map(|r| r["end_action"].as_str()).collect();
-    let action = match actions.as_slice() {
-        [] if ending == Ending::Terminated && !rules.is_empty() => "delete_or_anonymise",
-        [] => "delete",
-        [first, rest @ ..] if rest.iter().all(|a| a == first) => first,
-        _ => "delete_or_anonymise",
-    };
-    let mut due = Some(earliest.unwrap_or(at).max(at));
-    for (end, _) in &running {
-        due = due.map(|d| d.max(*end));
+    if ending == Ending::Terminated {
+        return Some((rules.first().copied(), combined(&rules), at));
     }
+    let candidates = rules.iter().filter(|r| !matches!(ending, Ending::Inactive(_)) || r["trigger"] == "last_used");
+    let maxima: Vec<(DateTime<FixedOffset>, &Value)> =
+        candidates.filter_map(|r| Some((end_of(case, h, r, "maximum", at, ending)?, *r))).collect();
+    match maxima.iter().map(|(end, _)| *end).min() {
+        Some(e) => {
+            let ties: Vec<&Value> = maxima.iter().filter(|(end, _)| *end == e).map(|(_, r)| *r).collect();
+            Some((ties.first().copied(), combined(&ties), e))
+        }
+        None if matches!(ending, Ending::Inactive(_)) => None,
+        None => Some((rules.first().copied(), rules.first().map_or(json!("delete"), |r| r["end_action"].clone()), at)),
+    }
+}
+
+/// The disposal of a held category, held back by a running minimum or an
+/// active legal hold (docs/rights.md "The minimum and the hold"): due when
+/// they end (`null` for a hold without end), restricted meanwhile; the
+/// minimum's rule and action name the disposal where it holds the date
+/// back.
+fn disposal(case: &LifecycleCase<'_>, h: &Holding, at: DateTime<FixedOffset>, ending: Ending) -> Option<Value> {
+    let date = |t: DateTime<FixedOffset>| t.with_timezone(&zone(case.policy)).date_naive();
+    let (mut rule, mut action, base) = deciding(case, h, at, ending)?;
+    let running = covering(case.doc, h)
+        .into_iter()
+        .filter_map(|r| Some((end_of(case, h, r, "minimum", at, ending)?, r)))
+        .filter(|(end, _)| at < *end)
+        .max_by_key(|(end, _)| *end);
     let hold = h.events.legal_hold.as_ref().filter(|l| l.since <= at && l.until.is_none_or(|u| at < u));
-    if let Some(l) = hold {
-        due = match (due, l.until) {
-            (Some(d), Some(u)) => Some(d.max(u)),
-            _ => None,
-        };
+    let statutory = running.filter(|(end, _)| hold.is_none_or(|l| l.until.is_some_and(|u| u < *end)));
+    let mut due = Some(date(base));
+    if let Some((end, r)) = statutory {
+        if date(end) > date(base) {
+            due = Some(date(end));
+            rule = Some(r);
+            action = r["end_action"].clone();
+        }
+    } else if let Some(l) = hold {
+        due = l.until.map(|u| date(u).max(date(base)));
     }
-    let rule = deciding.first();
-    json!({
+    Some(json!({
         "category": h.category,
         "rule": rule.map(|r| r["id"].clone()),
         "action": action,
-        "due": due.map(date),
-        "restricted": !running.is_empty() || hold.is_some(),
-        "cites": rule.map_or(json!("no_retention_rule"), |r| r["cites"].clone()),
-    })
+        "due": due,
+        "restricted": running.is_some() || hold.is_some(),
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -262,41 +321,28 @@ fn terminate(case: &LifecycleCase<'_>, out: &mut Value) {
         out["notice_short_by_days"] = json!((days - given).max(0));
     }
     out["immediate"] = json!([duty("stop_collection"), duty("stop_use")]);
-    out["categories"] =
-        json!(sorted_holdings(case).map(|h| disposal(case, h, at, Ending::Terminated)).collect::<Vec<_>>());
+    out["categories"] = disposals(case, at, Ending::Terminated);
 }
 
 /// docs "Inactivity": collection and use stop; the rules triggered by
 /// `last_used` (= `since`) give their dates.
 fn inactive(case: &LifecycleCase<'_>, out: &mut Value) {
-    let since = time(&case.request["since"]);
-    let date = |t: DateTime<FixedOffset>| t.with_timezone(&zone(case.policy)).date_naive();
+    let (since, at) = (time(&case.request["since"]), time(&case.request["at"]));
     out["immediate"] = json!([duty("stop_collection"), duty("stop_use")]);
-    let mut items = Vec::new();
-    for h in sorted_holdings(case) {
-        for r in covering(case.doc, h).into_iter().filter(|r| r["trigger"] == "last_used") {
-            let Some(max) = period(&r["maximum"]) else { continue };
-            let end = if r["maximum"] == "P0D" { since } else { period_end(case.policy, since, max) };
-            items.push(json!({
-                "category": h.category, "rule": r["id"], "action": r["end_action"],
-                "due": date(end), "restricted": false, "cites": r["cites"],
-            }));
-        }
-    }
-    out["categories"] = json!(items);
+    out["categories"] = disposals(case, at, Ending::Inactive(since));
 }
 
 /// docs "Reactivation": refused unless `lifecycle.reactivation` is true;
-/// allowed, the optional purposes whose grants the cancellation ended are
-/// asked for anew (never restored).
+/// allowed, no consent ended by the cancellation is restored: every
+/// optional purpose of the policy is asked for anew, in its order.
 fn reactivate(case: &LifecycleCase<'_>, out: &mut Value) {
     if case.doc["lifecycle"]["reactivation"] != true {
         out["outcome"] = json!("refused");
         return;
     }
-    let cancelled = time(&case.request["cancelled"]);
-    let just_before = cancelled - chrono::Duration::nanoseconds(1);
-    out["ask_again"] = json!(optional_in_force(case, just_before));
+    let purposes = case.doc["purposes"].as_array().map_or(&[][..], Vec::as_slice);
+    out["ask_again"] =
+        json!(purposes.iter().filter(|p| p["basis"] == "optional").map(|p| &p["id"]).collect::<Vec<_>>());
 }
 
 // ---------------------------------------------------------------------------

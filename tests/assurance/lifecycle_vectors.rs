@@ -4,7 +4,10 @@
 
 use std::path::Path;
 
-use privacy_engine::{ConsentEvent, Holding, Policy};
+use privacy_engine::{
+    ConsentEvent, Engine, Holding, InMemoryLedger, IncidentRegime, IncidentRequest, LifecycleEvent, LifecycleRequest,
+    Policy,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -27,7 +30,7 @@ pub(crate) struct LifecycleVector {
     #[serde(default)]
     pub(crate) holdings: Vec<Holding>,
     #[serde(default)]
-    pub(crate) events: Vec<Value>,
+    pub(crate) events: Vec<LifecycleEvent>,
     pub(crate) request: Value,
     pub(crate) expected: Value,
 }
@@ -36,6 +39,20 @@ impl LifecycleVector {
     /// Whether the request is an incident (else a lifecycle request).
     pub(crate) fn is_incident(&self) -> bool {
         self.request.get("incident").is_some()
+    }
+
+    /// The engine's answer as JSON: `Engine::incident` under PIPL's regime
+    /// for an incident, `Engine::lifecycle` with the vector's holdings,
+    /// events and consents (in an in-memory ledger) otherwise.
+    pub(crate) fn engine_answer(&self, engine: &Engine) -> Value {
+        if self.is_incident() {
+            let r: IncidentRequest = serde_json::from_value(self.request.clone()).unwrap();
+            return serde_json::to_value(engine.incident(&r.incident, r.at, &IncidentRegime::pipl())).unwrap();
+        }
+        let r: LifecycleRequest = serde_json::from_value(self.request.clone()).unwrap();
+        let mut ledger = InMemoryLedger::new();
+        ledger.extend(self.consents.iter().cloned()).unwrap();
+        serde_json::to_value(engine.lifecycle(&r, &self.holdings, &self.events, &ledger)).unwrap()
     }
 
     /// The kind the vector is counted under: `cancel`, `terminate`,
