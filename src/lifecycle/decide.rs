@@ -118,7 +118,11 @@ fn from_bounds(policy: &Policy, holding: &Holding, at: DateTime<FixedOffset>) ->
     let utc = at.to_utc();
     let all: Vec<&RetentionRule> = holding_rules(policy, holding).collect();
     let ends = bounds(all.iter().copied(), &policy.settings, &holding.events, utc);
-    let maximum = ends.filter_map(|b| Some((b.maximum_ends?, b.rule))).min_by_key(|(end, _)| *end);
+    // The earliest maximum decides; of equal ends, a rule that runs from
+    // the cancellation itself.
+    let maximum = ends
+        .filter_map(|b| Some((b.maximum_ends?, b.rule)))
+        .min_by_key(|(end, rule)| (*end, rule.trigger != Trigger::AccountCancelled));
     let rule = maximum.map(|(_, r)| r).or_else(|| all.first().copied());
     let due_at = maximum.map_or(at, |(end, _)| end);
     let mut d = disposal(policy, holding, rule, due_at);
@@ -136,23 +140,17 @@ fn disposal(policy: &Policy, holding: &Holding, rule: Option<&RetentionRule>, du
 }
 
 /// Holds the disposal back while a minimum runs or a legal hold lasts at
-/// `at`: restricted, due when they end.
+/// `at`: restricted, and due when they end if that is later (then under
+/// the minimum's rule, or the hold's clause).
 fn restrict(policy: &Policy, holding: &Holding, at: DateTime<Utc>, d: &mut Disposal) {
     let Some((until, ground, _, cites)) = restriction_at(policy, holding, at) else { return };
     d.restricted = true;
-    let unrestricted = d.due;
-    d.due = match (until, d.due) {
-        (Some(u), Some(due)) => Some(u.max(due)),
-        _ => None,
-    };
-    // The minimum names the disposal only where it holds the date back
-    // (003 logs: the 6 months after cancellation end after their minimum).
-    let statutory = ground == LimitGround::StatutoryRetention;
-    if statutory && d.due == unrestricted {
+    if until.is_some() && until <= d.due {
         return;
     }
+    d.due = until;
     d.cites = cites;
-    if !statutory {
+    if ground != LimitGround::StatutoryRetention {
         return;
     }
     let minimum = bounds(holding_rules(policy, holding), &policy.settings, &holding.events, at)
@@ -197,7 +195,7 @@ fn terminate(inputs: &Inputs<'_>, notice: DateTime<FixedOffset>, at: DateTime<Fi
 /// category a `last_used` rule covers is due when that rule's maximum ends.
 fn inactive(inputs: &Inputs<'_>, since: DateTime<FixedOffset>, at: DateTime<FixedOffset>) -> LifecycleAnswer {
     let policy = inputs.policy;
-    let mut a = LifecycleAnswer::new(LifecycleOutcome::Accepted, policy.version.clone());
+    let mut a = answer(policy, LifecycleOutcome::Accepted);
     a.immediate.extend([LifecycleDuty::StopCollection, LifecycleDuty::StopUse]);
     a.categories = disposals(inputs, |h| {
         let mut h = h.clone();
@@ -214,9 +212,6 @@ fn inactive(inputs: &Inputs<'_>, since: DateTime<FixedOffset>, at: DateTime<Fixe
         if !a.cites.contains(&d.cites) {
             a.cites.push(d.cites.clone());
         }
-    }
-    if a.cites.is_empty() {
-        a.cites.push(PIPL_47.to_owned());
     }
     a
 }
