@@ -47,6 +47,10 @@
 //!   State Council's holidays and adjusted working days), a caller's
 //!   [`TableCalendar`] or [`WeekdayCalendar`]; the [`DueDate`] names the
 //!   calendar data's version and any [`Assumption`].
+//! - [`Engine::incident`]: what a personal-information incident obliges
+//!   the controller to do under an [`IncidentRegime`] (PIPL art. 57's by
+//!   default), as an [`IncidentAnswer`]; [`affected`] lists the subjects it
+//!   affects from a [`HoldingsIndex`] and a [`ConsentHistory`] store.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`;
 //!   [`answer_line`] answers its rights lines too ([`LineOutput`]).
 //! - [`limits`]: the limits every request, line and policy is read within
