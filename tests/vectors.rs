@@ -303,7 +303,6 @@ fn every_rights_vector_holds() {
 }
 
 #[test]
-#[ignore = "until the seeds carry `lifecycle` and `incident_notice` (branches life, incid)"]
 fn every_lifecycle_vector_holds() {
     let vectors = lifecycle_vectors::lifecycle_vectors();
     let mut failures = Vec::new();

@@ -180,12 +180,17 @@ enum Ending {
     Inactive(DateTime<FixedOffset>),
 }
 
-/// The retention rules that cover the held category (a rule without
-/// categories covers every category).
+/// The retention rules that cover the held item: its category (a rule
+/// without categories covers every category), and one of its purposes when
+/// the rule names some and the holding too (docs/rights.md "Readings").
 fn covering<'a>(doc: &'a Value, h: &Holding) -> Vec<&'a Value> {
     let covers = |r: &&Value| {
         let keys = strings(&r["categories"]);
-        keys.is_empty() || keys.iter().any(|k| within(&h.category, &CategoryKey::new(k).unwrap()))
+        let purposes = strings(&r["purposes"]);
+        (keys.is_empty() || keys.iter().any(|k| within(&h.category, &CategoryKey::new(k).unwrap())))
+            && (purposes.is_empty()
+                || h.purposes.is_empty()
+                || h.purposes.iter().any(|p| purposes.iter().any(|q| q == p.as_str())))
     };
     doc["retention"].as_array().map_or(Vec::new(), |rs| rs.iter().filter(covers).collect())
 }
@@ -229,9 +234,9 @@ fn end_of(
     Some(if rule[field] == "P0D" && field == "maximum" { t } else { period_end(case.policy, t, p) })
 }
 
-/// The end action standing for several rules: theirs if they agree,
-/// `delete_or_anonymise` otherwise (docs/policy-format.md, `delete_by`);
-/// `delete` for none (keeping is not permitted).
+/// The end action standing for several rules (a termination): theirs if
+/// they agree, `delete_or_anonymise` otherwise (docs/policy-format.md,
+/// `delete_by`); `delete` for none (keeping is not permitted).
 fn combined(rules: &[&Value]) -> Value {
     let actions: Vec<&Value> = rules.iter().map(|r| &r["end_action"]).collect();
     match actions.as_slice() {
@@ -259,8 +264,11 @@ fn deciding<'a>(
         candidates.filter_map(|r| Some((end_of(case, h, r, "maximum", at, ending)?, *r))).collect();
     match maxima.iter().map(|(end, _)| *end).min() {
         Some(e) => {
-            let ties: Vec<&Value> = maxima.iter().filter(|(end, _)| *end == e).map(|(_, r)| *r).collect();
-            Some((ties.first().copied(), combined(&ties), e))
+            // On a tie, a rule triggered by the cancellation decides (001:
+            // `001.retention.account` over `001.retention.purpose`).
+            let mut ties: Vec<&Value> = maxima.iter().filter(|(end, _)| *end == e).map(|(_, r)| *r).collect();
+            ties.sort_by_key(|r| r["trigger"] != "account_cancelled");
+            Some((ties.first().copied(), ties.first().map_or(json!("delete"), |r| r["end_action"].clone()), e))
         }
         None if matches!(ending, Ending::Inactive(_)) => None,
         None => Some((rules.first().copied(), rules.first().map_or(json!("delete"), |r| r["end_action"].clone()), at)),
@@ -366,7 +374,9 @@ fn incident(doc: &Value, i: &Value) -> Value {
     } else {
         duties.push(json!({"duty": "notify_individuals", "channels": strings(&doc["incident_notice"]["channels"])}));
     }
-    if i["reachable"] == false {
+    // The announcement stands in for the notices to the people that cannot
+    // be delivered one by one: none when that notice is skipped.
+    if i["reachable"] == false && skipped.is_empty() {
         duties.push(duty("public_announcement"));
     }
     if i["credentials"] == true {
