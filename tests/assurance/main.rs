@@ -21,6 +21,15 @@
 //!   categories, holdings and their events, grounds, identity, consents,
 //!   dates from 2025 to past the calendar's data); as many cases as the
 //!   differential test.
+//! - `lifecycle_model`: the reference model of the account's lifecycle
+//!   and of incidents, written from `docs/lifecycle.md` and the policy
+//!   document.
+//! - `lifecycle_differential`: `Engine::lifecycle` / `Engine::incident` and
+//!   `lifecycle_model` give the same answer (every field but the clauses
+//!   cited) on every lifecycle vector (`lifecycle_vectors`) and on
+//!   generated cancellations, terminations, inactivity, reactivations and
+//!   incidents over seeds 001, 003, 004 and the test policy that allows
+//!   reactivation; as many cases as the differential test.
 //! - `round_trip`: every serialised type through JSON and back.
 //! - `durable` (feature `sqlite`): the generated histories through a SQLite
 //!   log and its replicas decide as through the in-memory ledger.
@@ -61,6 +70,9 @@ mod differential;
 mod durable;
 mod generate;
 mod ledger_model;
+mod lifecycle_differential;
+mod lifecycle_model;
+mod lifecycle_vectors;
 mod properties;
 mod reference;
 mod rescan;

@@ -35,10 +35,10 @@ fn seeds() -> &'static [(Policy, Engine)] {
 
 /// A small deterministic generator: the case is built from one seed, so
 /// that a failure prints the seed and the case.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         // SplitMix64.
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -46,16 +46,16 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn one_in(&mut self, n: usize) -> bool {
+    pub(crate) fn one_in(&mut self, n: usize) -> bool {
         self.below(n) == 0
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len())]
     }
-    fn some<T: Clone>(&mut self, xs: &[T], max: usize) -> Vec<T> {
+    pub(crate) fn some<T: Clone>(&mut self, xs: &[T], max: usize) -> Vec<T> {
         let n = self.below(max + 1);
         let mut out: Vec<T> = Vec::new();
         for _ in 0..n {
@@ -66,7 +66,7 @@ impl Rng {
 }
 
 /// A time within `days` either side of `around`, on the hour.
-fn time_near(rng: &mut Rng, around: DateTime<FixedOffset>, days: i64) -> String {
+pub(crate) fn time_near(rng: &mut Rng, around: DateTime<FixedOffset>, days: i64) -> String {
     let hours = rng.below((days * 48) as usize) as i64 - days * 24;
     (around + Duration::hours(hours)).to_rfc3339()
 }
@@ -241,7 +241,7 @@ fn generate(seed: u64) -> Generated {
 }
 
 /// Whether the dotted key `key` is `of` or below it.
-fn within(key: &str, of: &str) -> bool {
+pub(crate) fn within(key: &str, of: &str) -> bool {
     key == of || key.strip_prefix(of).is_some_and(|rest| rest.starts_with('.'))
 }
 
