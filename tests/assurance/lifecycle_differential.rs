@@ -229,3 +229,28 @@ fn engine_decides_every_lifecycle_vector_as_the_reference() {
     }
     println!("assurance: lifecycle vectors: {} compared: {kinds:?}", vectors.len());
 }
+
+/// Prints how often each kind meets each outcome, and the disposals'
+/// rules, restrictions and open dates, in generated cases (a check on the
+/// generator): `cargo test --test assurance lifecycle_coverage -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "prints generator coverage"]
+fn lifecycle_coverage() {
+    let mut seen = std::collections::BTreeMap::<String, u32>::new();
+    for seed in 0..2000 {
+        let (which, v) = generate(seed);
+        let (name, policy, doc, engine) = &policies()[which];
+        let (got, _) = both(&v, policy, doc, engine);
+        *seen.entry(format!("{name} {} {}", v.kind(), got["outcome"])).or_default() += 1;
+        for i in got["categories"].as_array().into_iter().flatten() {
+            *seen
+                .entry(format!("item {} restricted {} due {}", i["rule"], i["restricted"], i["due"].is_string()))
+                .or_default() += 1;
+        }
+        for d in got["duties"].as_array().into_iter().flatten().chain(got["skipped"].as_array().into_iter().flatten()) {
+            *seen.entry(format!("incident {}", d["duty"])).or_default() += 1;
+        }
+    }
+    println!("{seen:#?}");
+}
