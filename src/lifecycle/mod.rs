@@ -4,5 +4,7 @@
 //! `docs/lifecycle.md`.
 
 mod event;
+mod history;
 
 pub use event::{LifecycleChange, LifecycleEvent, LifecycleStore};
+pub(crate) use history::{check_event, in_time_order};
