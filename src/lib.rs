@@ -299,20 +299,23 @@ pub use crate::durable::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, Sql
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
-pub use crate::lifecycle::{LifecycleChange, LifecycleEvent, LifecycleStore};
+pub use crate::lifecycle::{
+    Disposal, LifecycleAnswer, LifecycleChange, LifecycleDuty, LifecycleEvent, LifecycleOutcome, LifecycleRequest,
+    LifecycleStore,
+};
 pub use crate::limits::{
     MAX_CATEGORIES_PER_REQUEST, MAX_CATEGORY_KEY_BYTES, MAX_CONSENT_EVENTS_PER_LINE, MAX_ID_BYTES, MAX_JSON_DEPTH,
     MAX_LINE_BYTES, MAX_POLICY_BYTES,
 };
 pub use crate::lines::{LINE_INTERFACE_VERSION, LineOutput, answer_line, decide_line};
 pub use crate::policy::{
-    AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, Change, ChangeDuty, ChangeKind, Changes, Channel,
-    ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule, Diagnostic,
-    DiagnosticCode, Domestic, Duty, EndAction, Evidence, Exception, FreshConsent, Ground, Handler, ImpactAssessment,
-    MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period, Permission, Policy, PolicyBuilder,
-    PolicyHistory, ProcessingKind, Purpose, PurposeBasis, Recipient, RecipientKind, RecipientRequirement, Responsible,
-    RetentionRule, Right, RightOffer, SCHEMA_VERSION, Settings, Severity, TaxonomySource, TimeLimit, Trigger,
-    UnknownAge, Witness, diff,
+    AccountLifecycle, AcknowledgedWarning, Action, ActionRule, Agreement, CategoryDecl, Change, ChangeDuty, ChangeKind,
+    Changes, Channel, ChannelKind, ConsentGrants, ConsentRequirement, CrossBorderOrigin, DataState, DataStateRule,
+    Diagnostic, DiagnosticCode, Domestic, Duty, EndAction, Evidence, Exception, FreshConsent, Ground, Handler,
+    ImpactAssessment, MinorEffect, MinorRule, Minors, MonthEnd, NamedInConsent, Names, Period, Permission, Policy,
+    PolicyBuilder, PolicyHistory, ProcessingKind, Purpose, PurposeBasis, Recipient, RecipientKind,
+    RecipientRequirement, Responsible, RetentionRule, Right, RightOffer, SCHEMA_VERSION, Settings, Severity,
+    TaxonomySource, TimeLimit, Trigger, UnknownAge, Witness, diff,
 };
 pub use crate::pseudonym::{KeyId, Pseudonym, PseudonymDomain, PseudonymKey, Pseudonymiser};
 pub use crate::receipt::{

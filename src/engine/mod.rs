@@ -51,7 +51,8 @@ use crate::calendar::{BeyondData, WorkingCalendar};
 use crate::consent::{CompactLedger, ConsentStore};
 use crate::decision::Decision;
 use crate::error::Error;
-use crate::ids::{PurposeId, RecipientId, RuleId};
+use crate::ids::{PurposeId, RecipientId, RuleId, SubjectId};
+use crate::lifecycle::{LifecycleAnswer, LifecycleEvent, LifecycleRequest};
 use crate::policy::{Action, Policy, PolicyHistory, RecipientKind, Validated};
 use crate::request::Request;
 use crate::rights::{Holding, RightsAnswer, RightsRequest};
@@ -328,6 +329,32 @@ impl Engine {
         let inputs =
             crate::rights::Inputs { policy: &engine.policy, request, held, granted: &granted, calendar, beyond };
         crate::rights::answer(&inputs)
+    }
+
+    /// Decides a lifecycle request (docs/lifecycle.md): a cancellation, the
+    /// controller's termination of the service, inactivity, or a
+    /// reactivation. `held` is what the caller holds about the subject (for
+    /// a termination: the categories held about anyone), `events` the
+    /// subject's earlier lifecycle events (a second cancellation is
+    /// refused), `consents` the ledger the grants in force are read from.
+    /// Pure: no clock, no I/O; the policy version in force at the
+    /// request's `at` decides.
+    pub fn lifecycle(
+        &self,
+        request: &LifecycleRequest,
+        held: &[Holding],
+        events: &[LifecycleEvent],
+        consents: &impl ConsentStore,
+    ) -> LifecycleAnswer {
+        let at = request.at().to_utc();
+        let engine = self.version_at(at);
+        let nobody = SubjectId::from("");
+        let subject = request.subject().unwrap_or(&nobody);
+        let granted = |purpose: &PurposeId, category: &CategoryKey| {
+            engine.grant_in_force(consents, subject, purpose, category, at)
+        };
+        let inputs = crate::lifecycle::Inputs { policy: &engine.policy, request, held, events, granted: &granted };
+        crate::lifecycle::decide(&inputs)
     }
 
     /// The compiled version in force at `at`, or the first version if none

@@ -6,9 +6,9 @@ use chrono::{DateTime, FixedOffset};
 
 use super::ground::Ground;
 use super::{
-    AcknowledgedWarning, Action, ActionRule, CategoryDecl, ConsentRequirement, DataState, DataStateRule,
-    DiagnosticCode, Domestic, EndAction, Exception, MinorEffect, MinorRule, Minors, Policy, Purpose, PurposeBasis,
-    Recipient, RecipientKind, RetentionRule, SCHEMA_VERSION, Settings, Trigger,
+    AccountLifecycle, AcknowledgedWarning, Action, ActionRule, CategoryDecl, ConsentRequirement, DataState,
+    DataStateRule, DiagnosticCode, Domestic, EndAction, Exception, MinorEffect, MinorRule, Minors, Policy, Purpose,
+    PurposeBasis, Recipient, RecipientKind, RetentionRule, SCHEMA_VERSION, Settings, Trigger,
 };
 use crate::consent::ConsentQualities;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId};
@@ -43,6 +43,7 @@ impl Policy {
             actions: Vec::new(),
             minors: None,
             retention: Vec::new(),
+            lifecycle: AccountLifecycle::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod construct;
 mod diff;
 mod ground;
 mod history;
+mod lifecycle;
 mod named;
 mod period;
 mod reach;
@@ -31,6 +32,7 @@ pub use change::{Change, ChangeDuty, ChangeKind, Changes, FreshConsent};
 pub use diff::diff;
 pub use ground::{Evidence, Ground};
 pub use history::PolicyHistory;
+pub use lifecycle::AccountLifecycle;
 pub use named::{NamedInConsent, Names};
 pub use period::Period;
 pub use reach::Witness;
@@ -114,6 +116,10 @@ pub struct Policy {
     /// Retention rules.
     #[serde(default)]
     pub retention: Vec<RetentionRule>,
+    /// The account's lifecycle: reactivation, the termination notice
+    /// (docs/lifecycle.md).
+    #[serde(default, skip_serializing_if = "AccountLifecycle::is_empty")]
+    pub lifecycle: AccountLifecycle,
 }
 
 /// A warning the policy's authors accept, recorded in the file itself.

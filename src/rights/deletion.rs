@@ -2,7 +2,7 @@
 //! whether a minimum retention or a legal hold restricts it instead (PIPL
 //! art. 47), with the duties that follow.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 use super::answer::{AnswerItem, ItemOutcome, LimitGround, RightsDuty, Source};
 use super::deadline::local_date;
@@ -11,7 +11,7 @@ use super::duties::Duties;
 use super::holdings::Holding;
 use super::request::DeletionGround;
 use crate::calendar::DueDate;
-use crate::policy::{PurposeBasis, RetentionRule, Right};
+use crate::policy::{Policy, PurposeBasis, RetentionRule, Right};
 use crate::retention::{bounds, cancelled_by, hold_active, retained_until};
 
 /// The law's article on deletion, cited for a ground the policy does not
@@ -50,9 +50,8 @@ fn holds(inputs: &Inputs<'_>, holding: &Holding, ground: DeletionGround) -> bool
     let events = &holding.events;
     match ground {
         DeletionGround::ConsentWithdrawn => consent_ended(inputs, holding),
-        DeletionGround::RetentionExpired => {
-            bounds(rules(inputs, holding), &inputs.policy.settings, events, at).any(|b| b.maximum_passed(at).is_some())
-        }
+        DeletionGround::RetentionExpired => bounds(rules(inputs.policy, holding), &inputs.policy.settings, events, at)
+            .any(|b| b.maximum_passed(at).is_some()),
         DeletionGround::AccountCancelled => cancelled_by(events, at).is_some(),
         DeletionGround::PurposeAchieved => events.purpose_fulfilled.is_some_and(|t| t.to_utc() <= at),
         DeletionGround::Unlawful | DeletionGround::AgainstAgreement | DeletionGround::ServiceStopped => true,
@@ -69,8 +68,8 @@ fn consent_ended(inputs: &Inputs<'_>, holding: &Holding) -> bool {
 
 /// The retention rules that cover the item: its category, and one of its
 /// purposes when the rule names purposes and the holding states some.
-fn rules<'a>(inputs: &Inputs<'a>, holding: &'a Holding) -> impl Iterator<Item = &'a RetentionRule> {
-    inputs.policy.retention.iter().filter(move |r| {
+pub(crate) fn rules<'a>(policy: &'a Policy, holding: &'a Holding) -> impl Iterator<Item = &'a RetentionRule> {
+    policy.retention.iter().filter(move |r| {
         let category = r.categories.is_empty() || r.categories.iter().any(|k| holding.category.is_within(k));
         let purpose = r.purposes.is_empty()
             || holding.purposes.is_empty()
@@ -84,19 +83,27 @@ fn rules<'a>(inputs: &Inputs<'a>, holding: &'a Holding) -> impl Iterator<Item = 
 /// legal hold; with the date deletion is due (`None`: a hold without end),
 /// the ground, the source and the clause.
 fn restriction(inputs: &Inputs<'_>, holding: &Holding) -> Option<(Option<NaiveDate>, LimitGround, Source, String)> {
-    let at = inputs.at();
+    restriction_at(inputs.policy, holding, inputs.at())
+}
+
+/// [`restriction`] of a holding under `policy` at `at`: also what keeps a
+/// category after a cancellation or a termination.
+pub(crate) fn restriction_at(
+    policy: &Policy,
+    holding: &Holding,
+    at: DateTime<Utc>,
+) -> Option<(Option<NaiveDate>, LimitGround, Source, String)> {
     let events = &holding.events;
-    let running: Vec<(DateTime<FixedOffset>, String)> =
-        bounds(rules(inputs, holding), &inputs.policy.settings, events, at)
-            .filter(|b| b.minimum_pending(at))
-            .filter_map(|b| {
-                Some((b.minimum_ends?.ok()?, b.rule.cites.as_ref().map_or_else(|| PIPL_47_2.to_owned(), cited)))
-            })
-            .chain(retained_until(events, at).map(|u| (u, PIPL_47_2.to_owned())))
-            .collect();
+    let running: Vec<(DateTime<FixedOffset>, String)> = bounds(rules(policy, holding), &policy.settings, events, at)
+        .filter(|b| b.minimum_pending(at))
+        .filter_map(|b| {
+            Some((b.minimum_ends?.ok()?, b.rule.cites.as_ref().map_or_else(|| PIPL_47_2.to_owned(), cited)))
+        })
+        .chain(retained_until(events, at).map(|u| (u, PIPL_47_2.to_owned())))
+        .collect();
     let minimum = running.into_iter().max_by_key(|(end, _)| *end);
     let hold = events.legal_hold.as_ref().filter(|_| hold_active(events, at));
-    let date = |t: DateTime<FixedOffset>| local_date(inputs.policy, t);
+    let date = |t: DateTime<FixedOffset>| local_date(policy, t);
     match (minimum, hold) {
         (None, None) => None,
         (Some((end, cites)), None) => Some((date(end), LimitGround::StatutoryRetention, Source::Retention, cites)),

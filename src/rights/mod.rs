@@ -29,7 +29,9 @@ mod scope;
 pub use answer::{AnswerItem, AnswerOutcome, ItemOutcome, LimitGround, RightsAnswer, RightsDuty, Source};
 pub use case::{CaseEvent, CaseId, CaseState, CaseStore, RightsCase};
 pub(crate) use case::{Step, check_step};
-pub(crate) use decide::{Inputs, answer};
+pub(crate) use deadline::local_date;
+pub(crate) use decide::{Inputs, answer, cited};
+pub(crate) use deletion::{restriction_at, rules as holding_rules};
 pub use export::{
     Export, ExportCase, ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision,
     ExportErasure, ExportHolding, ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, export,

@@ -58,7 +58,8 @@ fn base() -> Value {
         },
         "retention": [
             {"id": "keep-account", "trigger": "account_cancelled", "minimum": "P0D", "maximum": "P3Y", "end_action": "delete_or_anonymise"}
-        ]
+        ],
+        "lifecycle": {"reactivation": true, "termination_notice": "P30D", "cites": "§7"}
     })
 }
 
