@@ -249,6 +249,7 @@ mod durable;
 mod engine;
 mod error;
 mod ids;
+mod incident;
 mod lifecycle;
 pub mod limits;
 mod lines;
@@ -299,6 +300,10 @@ pub use crate::durable::{SQLITE_SCHEMA_VERSION, SqliteAuditStore, SqliteLog, Sql
 pub use crate::engine::{Engine, Prepared, Ruling};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ids::{Cites, PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
+pub use crate::incident::{
+    HoldingsIndex, Incident, IncidentAnswer, IncidentCondition, IncidentDuty, IncidentNotice, IncidentRegime,
+    IncidentRequest, IncidentRisk, NoticeContent, NoticeDeadline, NoticeRule, NoticeTo, SkippedDuty, affected,
+};
 pub use crate::lifecycle::{
     Disposal, LifecycleAnswer, LifecycleChange, LifecycleDuty, LifecycleEvent, LifecycleOutcome, LifecycleRequest,
     LifecycleStore,

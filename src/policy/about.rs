@@ -69,6 +69,13 @@ pub enum ChannelKind {
     Regulator,
     /// A court.
     Court,
+    /// A push notification or the app's own message to all its users.
+    Push,
+    /// A text message.
+    Sms,
+    /// A public announcement on the controller's public platforms (003
+    /// §4.3 "publicity on public operating platforms").
+    PublicPlatform,
 }
 
 impl ChannelKind {
@@ -83,6 +90,9 @@ impl ChannelKind {
             Self::ServiceAccount => "service_account",
             Self::Regulator => "regulator",
             Self::Court => "court",
+            Self::Push => "push",
+            Self::Sms => "sms",
+            Self::PublicPlatform => "public_platform",
         }
     }
 }

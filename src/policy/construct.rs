@@ -33,6 +33,7 @@ impl Policy {
             complaints: Vec::new(),
             rights: Vec::new(),
             impact_assessment: None,
+            incident_notice: None,
             acknowledged_warnings: Vec::new(),
             settings: Settings::default(),
             categories: Vec::new(),

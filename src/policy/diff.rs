@@ -170,6 +170,7 @@ impl Differ<'_> {
             "contacts" => !policy.contacts.is_empty(),
             "complaints" => !policy.complaints.is_empty(),
             "impact_assessment" => policy.impact_assessment.is_some(),
+            "incident_notice" => policy.incident_notice.is_some(),
             _ => true,
         }
     }
@@ -198,6 +199,10 @@ impl Differ<'_> {
                 let reason = format!("the {} channels change: {}", &field[..field.len() - 1], channel_change(a, b));
                 self.field(ChangeKind::ContactsChanged, field, reason);
             }
+        }
+        if plain(&old.incident_notice) != plain(&new.incident_notice) {
+            let reason = "how the people are notified of an incident changes".to_owned();
+            self.field(ChangeKind::ContactsChanged, "incident_notice", reason);
         }
         if plain(&old.impact_assessment) != plain(&new.impact_assessment) {
             match &new.impact_assessment {

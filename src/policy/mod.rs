@@ -82,6 +82,10 @@ pub struct Policy {
     /// The result of the latest personal-information impact assessment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact_assessment: Option<ImpactAssessment>,
+    /// What the policy says of its incident notices: channels, contents,
+    /// a password-change reminder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_notice: Option<crate::incident::IncidentNotice>,
     /// Warnings the authors looked at and accepted, with their reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acknowledged_warnings: Vec<AcknowledgedWarning>,
@@ -701,7 +705,7 @@ pub struct ActionRule {
     pub cites: Option<Cites>,
 }
 
-fn is_false(b: &bool) -> bool {
+pub(crate) fn is_false(b: &bool) -> bool {
     !*b
 }
 

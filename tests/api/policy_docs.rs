@@ -20,6 +20,7 @@ fn base() -> Value {
         "rights": [{"right": "delete", "channels": [{"kind": "in_app", "detail": "settings"}], "verify_identity": true,
                     "grounds": ["consent_withdrawn", "account_cancelled"]}],
         "impact_assessment": {"date": "2023-12-01", "outcome": "no high risk found", "high_risk": false},
+        "incident_notice": {"channels": ["email", "push"], "contents": ["remedies"], "password_reminder": true},
         "purposes": [
             {"id": "registration", "basis": "core", "categories": ["user.contact.phone_number"]},
             {"id": "face_verification", "basis": "optional", "categories": ["user.biometric.face"], "permission": "camera",

@@ -14,6 +14,7 @@ mod bad_input;
 mod categories;
 mod consent;
 mod determinism;
+mod incident;
 mod lifecycle;
 mod lines;
 mod minors;
