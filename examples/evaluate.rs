@@ -4,12 +4,14 @@
 //! cargo run --example evaluate -- POLICY.json REQUESTS.jsonl
 //! ```
 //!
-//! Interface version 2 (see the README, "The evaluate interface"). Each input
+//! Interface version 3 (see the README, "The evaluate interface"). Each input
 //! line is either a bare request object, an envelope
 //! `{"request": {...}, "consents": [event, ...]}` whose consent events make
-//! the line self-contained, or (version 2) a rights line
+//! the line self-contained, (version 2) a rights line
 //! `{"rights": {...}, "holdings": [...], "consents": [...]}` answered on the
-//! policy's home-region calendar. Blank lines and lines starting with `#`
+//! policy's home-region calendar, or (version 3) a lifecycle line
+//! `{"lifecycle": {...}, "holdings": [...], "consents": [...], "events": [...]}`
+//! or an incident line `{"incident": {...}, "at": "..."}`. Blank lines and lines starting with `#`
 //! are skipped. Each other line prints one line: the decision or the answer
 //! as JSON, or
 //! `{"error": "...", "line": N}` when the line cannot be read; the run goes

@@ -88,6 +88,12 @@ pub(crate) fn consent_events<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: 
     bounded(d, MAX_CONSENT_EVENTS_PER_LINE, "consent events")
 }
 
+/// Deserialises a line's lifecycle events: at most
+/// [`MAX_CONSENT_EVENTS_PER_LINE`], as its consent events.
+pub(crate) fn lifecycle_events<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    bounded(d, MAX_CONSENT_EVENTS_PER_LINE, "lifecycle events")
+}
+
 /// Deserialises an optional id of a request: at most [`MAX_ID_BYTES`].
 pub(crate) fn optional_id<'de, D: Deserializer<'de>, T: From<String>>(d: D) -> Result<Option<T>, D::Error> {
     let id = Option::<String>::deserialize(d)?;

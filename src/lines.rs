@@ -1,11 +1,16 @@
-//! The JSON-lines interface (version 2) of `examples/evaluate.rs`, in the
+//! The JSON-lines interface (version 3) of `examples/evaluate.rs`, in the
 //! library so that every caller reads a line the same way.
 //!
 //! Version 1 lines (a bare request, or an envelope with `request` and
 //! `consents`) are read as before; version 2 adds the rights line, an
-//! envelope with `rights` (a rights request), `holdings` and `consents`.
+//! envelope with `rights` (a rights request), `holdings` and `consents`;
+//! version 3 the lifecycle line (`lifecycle`, a lifecycle request, with
+//! `holdings`, `consents` and the subject's earlier `events`) and the
+//! incident line (`incident` and `at`, docs/lifecycle.md's form).
 
 use std::fmt;
+
+use chrono::{DateTime, FixedOffset};
 
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, StringDeserializer};
@@ -16,17 +21,21 @@ use crate::consent::{ConsentEvent, InMemoryLedger};
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind};
+use crate::incident::{Incident, IncidentAnswer, IncidentRegime};
+use crate::lifecycle::{LifecycleAnswer, LifecycleEvent, LifecycleRequest};
 use crate::limits::MAX_CATEGORIES_PER_REQUEST;
 use crate::request::{Request, parse_json};
 use crate::rights::{Holding, RightsAnswer, RightsRequest};
 
-/// The version of the JSON-lines interface: 2 adds rights lines; every
-/// version 1 line is read and decided as before.
-pub const LINE_INTERFACE_VERSION: u32 = 2;
+/// The version of the JSON-lines interface: 2 adds rights lines, 3
+/// lifecycle and incident lines; every earlier line is read and answered
+/// as before.
+pub const LINE_INTERFACE_VERSION: u32 = 3;
 
 /// The fields of an envelope; a line whose first key is one of them is an
 /// envelope, any other line a bare request.
-const ENVELOPE_FIELDS: &[&str] = &["id", "request", "consents", "rights", "holdings", "assume_weekdays"];
+const ENVELOPE_FIELDS: &[&str] =
+    &["id", "request", "consents", "rights", "holdings", "assume_weekdays", "lifecycle", "events", "incident", "at"];
 
 /// A line, read in one pass: the first key tells an envelope from a bare
 /// request, and a bare request is read on from that key.
@@ -36,6 +45,10 @@ enum Line {
     Decide { request: Request, consents: Vec<ConsentEvent> },
     /// A rights request to answer.
     Rights(RightsLine),
+    /// A lifecycle request to answer.
+    Lifecycle(LifecycleLine),
+    /// An incident, and the time its duties are asked for.
+    Incident { incident: Incident, at: DateTime<FixedOffset> },
     /// An envelope whose fields do not make a line, and why (reported
     /// after reading, so that the reason is not lost in serde's message).
     Mixed(&'static str),
@@ -50,14 +63,27 @@ struct RightsLine {
     beyond: BeyondData,
 }
 
+/// A lifecycle line: the request, what is held, the consent events, and
+/// the subject's earlier lifecycle events.
+struct LifecycleLine {
+    request: LifecycleRequest,
+    holdings: Vec<Holding>,
+    consents: Vec<ConsentEvent>,
+    events: Vec<LifecycleEvent>,
+}
+
 /// The fields of an envelope as read, each at most once.
 #[derive(Default)]
 struct Envelope {
     request: Option<Request>,
     rights: Option<RightsRequest>,
+    lifecycle: Option<LifecycleRequest>,
+    incident: Option<Incident>,
     consents: Option<Vec<ConsentEvent>>,
     holdings: Option<Vec<Holding>>,
+    events: Option<Vec<LifecycleEvent>>,
     assume_weekdays: Option<bool>,
+    at: Option<DateTime<FixedOffset>>,
     id: bool,
 }
 
@@ -100,6 +126,10 @@ fn envelope<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<Line, A
             "consents" => e.consents.replace(map.next_value::<ConsentEvents>()?.0).is_some(),
             "holdings" => e.holdings.replace(map.next_value::<Vec<Holding>>()?).is_some(),
             "assume_weekdays" => e.assume_weekdays.replace(map.next_value::<bool>()?).is_some(),
+            "lifecycle" => e.lifecycle.replace(map.next_value::<LifecycleRequest>()?).is_some(),
+            "events" => e.events.replace(map.next_value::<LifecycleEvents>()?.0).is_some(),
+            "incident" => e.incident.replace(map.next_value::<Incident>()?).is_some(),
+            "at" => e.at.replace(map.next_value::<Time>()?.0).is_some(),
             "id" => std::mem::replace(&mut e.id, map.next_value::<IgnoredAny>().map(|_| true)?),
             other => return Err(de::Error::unknown_field(other, ENVELOPE_FIELDS)),
         };
@@ -112,26 +142,78 @@ fn envelope<'de, A: MapAccess<'de>>(first: String, mut map: A) -> Result<Line, A
 }
 
 impl Envelope {
-    /// The line the fields make: a request line or a rights line, never
-    /// both, and a rights line's fields only on a rights line.
+    /// The line the fields make: one of a request, a rights, a lifecycle
+    /// and an incident line, each with only its own fields.
     fn into_line<E: de::Error>(self) -> Result<Line, E> {
-        let consents = self.consents.unwrap_or_default();
-        match (self.request, self.rights) {
-            (Some(_), Some(_)) => Ok(Line::Mixed("a line holds `request` or `rights`, not both")),
-            (None, None) => Err(E::missing_field("request")),
-            (Some(request), None) => match (self.holdings, self.assume_weekdays) {
-                (None, None) => Ok(Line::Decide { request, consents }),
-                _ => Ok(Line::Mixed("`holdings` and `assume_weekdays` belong to a rights line, not a request line")),
-            },
-            (None, Some(request)) => {
-                let beyond = match self.assume_weekdays {
-                    Some(true) => BeyondData::AssumeWeekdays,
-                    _ => BeyondData::Refuse,
-                };
-                let holdings = self.holdings.unwrap_or_default();
-                Ok(Line::Rights(RightsLine { request, holdings, consents, beyond }))
-            }
+        let kinds = [self.request.is_some(), self.rights.is_some(), self.lifecycle.is_some(), self.incident.is_some()];
+        if kinds.iter().filter(|k| **k).count() > 1 {
+            return Ok(Line::Mixed("a line holds one of `request`, `rights`, `lifecycle` and `incident`"));
         }
+        let held = [
+            self.consents.is_some(),
+            self.holdings.is_some(),
+            self.events.is_some(),
+            self.assume_weekdays.is_some(),
+            self.at.is_some(),
+        ];
+        // Which of the fields above each kind of line may hold.
+        let allowed = |fields: [bool; 5]| held.iter().zip(fields).all(|(h, a)| !h || a);
+        let consents = self.consents.unwrap_or_default();
+        let holdings = self.holdings.unwrap_or_default();
+        if let Some(request) = self.request {
+            return Ok(if allowed([true, false, false, false, false]) {
+                Line::Decide { request, consents }
+            } else {
+                Line::Mixed("a request line holds only `request`, `consents` and `id`")
+            });
+        }
+        if let Some(request) = self.rights {
+            if !allowed([true, true, false, true, false]) {
+                return Ok(Line::Mixed(
+                    "a rights line holds only `rights`, `holdings`, `consents`, `assume_weekdays` and `id`",
+                ));
+            }
+            let beyond = match self.assume_weekdays {
+                Some(true) => BeyondData::AssumeWeekdays,
+                _ => BeyondData::Refuse,
+            };
+            return Ok(Line::Rights(RightsLine { request, holdings, consents, beyond }));
+        }
+        if let Some(request) = self.lifecycle {
+            if !allowed([true, true, true, false, false]) {
+                return Ok(Line::Mixed(
+                    "a lifecycle line holds only `lifecycle`, `holdings`, `consents`, `events` and `id`",
+                ));
+            }
+            let events = self.events.unwrap_or_default();
+            return Ok(Line::Lifecycle(LifecycleLine { request, holdings, consents, events }));
+        }
+        if let Some(incident) = self.incident {
+            if !allowed([false, false, false, false, true]) {
+                return Ok(Line::Mixed("an incident line holds only `incident`, `at` and `id`"));
+            }
+            return self.at.map(|at| Line::Incident { incident, at }).ok_or_else(|| E::missing_field("at"));
+        }
+        Err(E::missing_field("request"))
+    }
+}
+
+/// A line's lifecycle events, at most
+/// [`MAX_CONSENT_EVENTS_PER_LINE`](crate::MAX_CONSENT_EVENTS_PER_LINE).
+struct LifecycleEvents(Vec<LifecycleEvent>);
+
+impl<'de> Deserialize<'de> for LifecycleEvents {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::limits::lifecycle_events(deserializer).map(LifecycleEvents)
+    }
+}
+
+/// An RFC 3339 time, read as every time of a request is.
+struct Time(DateTime<FixedOffset>);
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::timestamp::deserialize(deserializer).map(Time)
     }
 }
 
@@ -176,17 +258,22 @@ pub enum LineOutput {
     Decision(Decision),
     /// The answer to a rights request (a `rights` envelope).
     Answer(Box<RightsAnswer>),
+    /// The answer to a lifecycle request (a `lifecycle` envelope).
+    Lifecycle(Box<LifecycleAnswer>),
+    /// The duties an incident brings (an `incident` envelope).
+    Incident(Box<IncidentAnswer>),
 }
 
 impl LineOutput {
     /// The output as one line of JSON: the decision, or the answer.
     pub fn to_json(&self) -> String {
-        match self {
-            Self::Decision(decision) => decision.to_json(),
-            Self::Answer(answer) => {
-                serde_json::to_string(answer).unwrap_or_else(|_| String::from("{\"error\":\"unserialisable answer\"}"))
-            }
-        }
+        let answer = match self {
+            Self::Decision(decision) => return decision.to_json(),
+            Self::Answer(answer) => serde_json::to_string(answer),
+            Self::Lifecycle(answer) => serde_json::to_string(answer),
+            Self::Incident(answer) => serde_json::to_string(answer),
+        };
+        answer.unwrap_or_else(|_| String::from("{\"error\":\"unserialisable answer\"}"))
     }
 }
 
@@ -220,7 +307,9 @@ impl LineOutput {
 pub fn decide_line(engine: &Engine, line: &str) -> Result<Decision, Error> {
     match read(line)? {
         Line::Decide { request, consents } => Ok(engine.evaluate(&request, &ledger(consents)?)),
-        _ => Err(Error::request("a rights line is answered, not decided: read it with `answer_line`".to_owned())),
+        _ => Err(Error::request(
+            "a rights, lifecycle or incident line is answered, not decided: read it with `answer_line`".to_owned(),
+        )),
     }
 }
 
@@ -264,6 +353,10 @@ pub fn answer_line(engine: &Engine, line: &str) -> Result<LineOutput, Error> {
     match read(line)? {
         Line::Decide { request, consents } => Ok(LineOutput::Decision(engine.evaluate(&request, &ledger(consents)?))),
         Line::Rights(rights) => answer(engine, rights).map(|a| LineOutput::Answer(Box::new(a))),
+        Line::Lifecycle(line) => lifecycle(engine, line).map(|a| LineOutput::Lifecycle(Box::new(a))),
+        Line::Incident { incident, at } => {
+            Ok(LineOutput::Incident(Box::new(engine.incident(&incident, at, &IncidentRegime::pipl()))))
+        }
         Line::Mixed(why) => Err(Error::request(why.to_owned())),
     }
 }
@@ -276,14 +369,27 @@ fn read(line: &str) -> Result<Line, Error> {
     }
 }
 
-/// The answer to a rights line, on the home region's calendar.
-fn answer(engine: &Engine, line: RightsLine) -> Result<RightsAnswer, Error> {
-    let RightsLine { request, holdings, consents, beyond } = line;
+/// Refuses more holdings than a line may hold.
+fn check_holdings(holdings: &[Holding]) -> Result<(), Error> {
     if holdings.len() > MAX_CATEGORIES_PER_REQUEST {
         let message =
             format!("the line holds {} holdings, over the limit of {MAX_CATEGORIES_PER_REQUEST}", holdings.len());
         return Err(Error::over_limit(ErrorKind::Request, "/holdings".to_owned(), message));
     }
+    Ok(())
+}
+
+/// The answer to a lifecycle line.
+fn lifecycle(engine: &Engine, line: LifecycleLine) -> Result<LifecycleAnswer, Error> {
+    let LifecycleLine { request, holdings, consents, events } = line;
+    check_holdings(&holdings)?;
+    Ok(engine.lifecycle(&request, &holdings, &events, &ledger(consents)?))
+}
+
+/// The answer to a rights line, on the home region's calendar.
+fn answer(engine: &Engine, line: RightsLine) -> Result<RightsAnswer, Error> {
+    let RightsLine { request, holdings, consents, beyond } = line;
+    check_holdings(&holdings)?;
     let (calendar, assumption) = for_home_region(&engine.policy().settings.home_region);
     let mut answer = engine.answer(&request, &holdings, &ledger(consents)?, calendar, beyond);
     if let (Some(due), Some(assumption)) = (answer.deadline.as_mut(), assumption) {

@@ -10,6 +10,7 @@ use super::{Appended, DurableLog, ErasureReason, LogEntry, LogRecord, check_appe
 use crate::consent::ConsentEvent;
 use crate::error::Error;
 use crate::ids::SubjectId;
+use crate::lifecycle::{LifecycleEvent, LifecycleStore, check_event, in_time_order};
 use crate::rights::{CaseEvent, CaseId, CaseStore, RightsCase, Step, check_step};
 
 /// A [`DurableLog`] in memory, which keeps its records only as long as the
@@ -49,6 +50,8 @@ pub struct InMemoryLog {
     erased_at: u64,
     /// The rights-request cases, each its steps, oldest first.
     cases: BTreeMap<CaseId, Vec<CaseEvent>>,
+    /// The lifecycle events, in the order they were recorded.
+    lifecycle: Vec<LifecycleEvent>,
 }
 
 impl InMemoryLog {
@@ -209,5 +212,20 @@ impl CaseStore for InMemoryLog {
         cases.sort_by_key(|c| (c.due, c.id));
         cases.truncate(limit);
         Ok(cases)
+    }
+}
+
+impl LifecycleStore for InMemoryLog {
+    fn record_lifecycle(&mut self, event: &LifecycleEvent) -> Result<(), Error> {
+        let history: Vec<LifecycleEvent> =
+            self.lifecycle.iter().filter(|e| e.subject == event.subject || e.id == event.id).cloned().collect();
+        if check_event(&history, event)? == Step::Fresh {
+            self.lifecycle.push(event.clone());
+        }
+        Ok(())
+    }
+
+    fn lifecycle_of(&mut self, subject: &SubjectId) -> Result<Vec<LifecycleEvent>, Error> {
+        Ok(in_time_order(self.lifecycle.iter().filter(|e| e.subject == *subject).cloned().collect()))
     }
 }

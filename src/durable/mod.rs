@@ -11,6 +11,8 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod cases;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lifecycle;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

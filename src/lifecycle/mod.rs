@@ -12,9 +12,11 @@
 mod answer;
 mod decide;
 mod event;
+mod history;
 mod request;
 
 pub use answer::{Disposal, LifecycleAnswer, LifecycleDuty, LifecycleOutcome};
 pub(crate) use decide::{Inputs, decide};
 pub use event::{LifecycleChange, LifecycleEvent, LifecycleStore};
+pub(crate) use history::{check_event, in_time_order};
 pub use request::LifecycleRequest;

@@ -1,4 +1,4 @@
-//! The [`DurableLog`] and [`CaseStore`] contracts, as functions every
+//! The [`DurableLog`], [`CaseStore`] and [`LifecycleStore`] contracts, as functions every
 //! backend runs.
 //!
 //! Each function takes `open`, which opens a new handle on one store made
@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use privacy_engine::{
     AnswerOutcome, CONSENT_HORIZON, CONSENT_SKEW, CaseEvent, CaseId, CaseState, CaseStore, ConsentEvent, DurableLog,
-    ErasureReason, ErrorKind, LogEntry, LogRecord, NaiveDate, Replica, RightsCase, RightsRequestKind, SubjectId,
+    ErasureReason, ErrorKind, LifecycleChange, LifecycleEvent, LifecycleStore, LogEntry, LogRecord, NaiveDate, Replica,
+    RightsCase, RightsRequestKind, SubjectId,
 };
 use serde_json::json;
 
@@ -35,6 +36,7 @@ macro_rules! conformance_tests {
                 records_survive_reopening, replica_reads_its_writes, replica_catches_up_with_another_handle,
                 replica_sees_erasure, replica_opens_from_its_checkpoint,
                 case_steps_follow_the_rules, cases_listed_by_subject_and_deadline, cases_outlive_erasure,
+                lifecycle_follows_the_rules, lifecycle_listed_in_time_order, lifecycle_outlives_erasure,
                 full_export);
         }
     };
@@ -473,4 +475,76 @@ pub fn cases_outlive_erasure<L: DurableLog + CaseStore>(mut open: impl FnMut() -
     let after = open().cases_of(&SubjectId::from("alice")).unwrap();
     assert_eq!(after, before);
     assert_eq!(after[1].right, deletion);
+}
+
+/// Lifecycle event `n`: `change` to `subject`'s account, `hours` after
+/// [`recorded`], in UTC+8 (the offset is kept).
+pub fn life(n: u128, subject: &str, change: LifecycleChange, hours: i64) -> LifecycleEvent {
+    let at = (recorded() + TimeDelta::hours(hours)).with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    LifecycleEvent::new(uuid::Uuid::from_u128(n), subject, change, at)
+}
+
+fn changes(events: &[LifecycleEvent]) -> Vec<LifecycleChange> {
+    events.iter().map(|e| e.change).collect()
+}
+
+/// An account is cancelled once, then only reactivated; an id is
+/// idempotent and unique across subjects; a refused event writes nothing
+/// and its error names no subject.
+pub fn lifecycle_follows_the_rules<L: LifecycleStore>(mut open: impl FnMut() -> L) {
+    use LifecycleChange::*;
+    let mut store = open();
+    let alice = SubjectId::from("life-subject-7c2a");
+    assert!(store.lifecycle_of(&alice).unwrap().is_empty());
+    let cancel = life(1, alice.as_str(), Cancelled, 0);
+    store.record_lifecycle(&cancel).unwrap();
+    store.record_lifecycle(&cancel).unwrap();
+    let refused = |store: &mut L, e: LifecycleEvent| {
+        let err = store.record_lifecycle(&e).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Rights, "{err}");
+        assert!(!err.to_string().contains("life-subject"), "{err}");
+    };
+    refused(&mut store, life(2, alice.as_str(), Cancelled, 1));
+    refused(&mut store, life(2, alice.as_str(), Inactive, 1));
+    refused(&mut store, life(1, alice.as_str(), Cancelled, 5));
+    refused(&mut store, life(1, "bob", Cancelled, 0));
+    refused(&mut store, life(3, "bob", Reactivated, 0));
+    assert_eq!(open().lifecycle_of(&alice).unwrap(), std::slice::from_ref(&cancel));
+    assert!(open().lifecycle_of(&SubjectId::from("bob")).unwrap().is_empty());
+    let mut other = open();
+    other.record_lifecycle(&life(4, alice.as_str(), Reactivated, 2)).unwrap();
+    store.record_lifecycle(&life(5, alice.as_str(), Cancelled, 3)).unwrap();
+    let events = open().lifecycle_of(&alice).unwrap();
+    assert_eq!(changes(&events), [Cancelled, Reactivated, Cancelled]);
+    assert_eq!(events[0], cancel, "the offset and every field come back");
+}
+
+/// A subject's events come by time, not by arrival; a termination keeps
+/// its notice; nothing follows it.
+pub fn lifecycle_listed_in_time_order<L: LifecycleStore>(mut open: impl FnMut() -> L) {
+    use LifecycleChange::*;
+    let mut store = open();
+    let mut end = life(1, "carol", ServiceTerminated, 24 * 40);
+    end.notice = Some(life(0, "carol", Inactive, 0).at);
+    store.record_lifecycle(&end).unwrap();
+    store.record_lifecycle(&life(2, "carol", Inactive, 24)).unwrap();
+    store.record_lifecycle(&life(3, "carol", Inactive, 12)).unwrap();
+    assert_eq!(store.record_lifecycle(&life(4, "carol", Cancelled, 24 * 41)).unwrap_err().kind(), ErrorKind::Rights);
+    let events = open().lifecycle_of(&SubjectId::from("carol")).unwrap();
+    let ids: Vec<u128> = events.iter().map(|e| e.id.as_u128()).collect();
+    assert_eq!(ids, [3, 2, 1]);
+    assert_eq!(events[2], end);
+}
+
+/// Erasing a subject's consent records keeps their lifecycle events: a
+/// cancellation is what the retention of their other data runs from.
+pub fn lifecycle_outlives_erasure<L: DurableLog + LifecycleStore>(mut open: impl FnMut() -> L) {
+    let mut store = open();
+    let alice = SubjectId::from("alice");
+    store.append(&[event(1, "alice")], recorded()).unwrap();
+    store.record_lifecycle(&life(1, "alice", LifecycleChange::Cancelled, 0)).unwrap();
+    let before = open().lifecycle_of(&alice).unwrap();
+    store.erase_subject(&alice, recorded() + TimeDelta::hours(2), ErasureReason::Request).unwrap();
+    assert_eq!(open().lifecycle_of(&alice).unwrap(), before);
+    assert_eq!(before.len(), 1);
 }

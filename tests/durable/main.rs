@@ -28,8 +28,8 @@ use std::rc::Rc;
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use privacy_engine::{
-    Appended, CaseEvent, CaseId, CaseStore, ConsentEvent, DurableLog, ErasureReason, Error, InMemoryLog, LogEntry,
-    RightsCase, SubjectId,
+    Appended, CaseEvent, CaseId, CaseStore, ConsentEvent, DurableLog, ErasureReason, Error, InMemoryLog,
+    LifecycleEvent, LifecycleStore, LogEntry, RightsCase, SubjectId,
 };
 
 /// One [`InMemoryLog`] behind handles that share it, as the handles of a
@@ -78,6 +78,15 @@ impl CaseStore for SharedMemory {
     }
     fn overdue(&mut self, today: NaiveDate, limit: usize) -> Result<Vec<RightsCase>, Error> {
         self.0.borrow_mut().overdue(today, limit)
+    }
+}
+
+impl LifecycleStore for SharedMemory {
+    fn record_lifecycle(&mut self, event: &LifecycleEvent) -> Result<(), Error> {
+        self.0.borrow_mut().record_lifecycle(event)
+    }
+    fn lifecycle_of(&mut self, subject: &SubjectId) -> Result<Vec<LifecycleEvent>, Error> {
+        self.0.borrow_mut().lifecycle_of(subject)
     }
 }
 

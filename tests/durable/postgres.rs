@@ -170,6 +170,9 @@ pg_conformance!(
     case_steps_follow_the_rules,
     cases_listed_by_subject_and_deadline,
     cases_outlive_erasure,
+    lifecycle_follows_the_rules,
+    lifecycle_listed_in_time_order,
+    lifecycle_outlives_erasure,
     full_export,
 );
 
@@ -631,7 +634,7 @@ fn a_version_1_schema_is_migrated_to_cases() {
     log.append(&[event(1, "alice")], recorded()).unwrap();
     log.client()
         .batch_execute(
-            "DROP TABLE rights_case_steps; DROP TABLE rights_cases; \
+            "DROP TABLE lifecycle_events; DROP TABLE rights_case_steps; DROP TABLE rights_cases; \
              UPDATE privacy_engine_meta SET value = '1' WHERE key = 'schema_version'",
         )
         .unwrap();
@@ -642,8 +645,37 @@ fn a_version_1_schema_is_migrated_to_cases() {
         .query_one("SELECT value FROM privacy_engine_meta WHERE key = 'schema_version'", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, "2");
+    assert_eq!(version, "3");
     assert_eq!(log_state(&mut log).len(), 1);
     log.record_case(&received(1, "alice", 0, 22)).unwrap();
     assert_eq!(log.overdue(may(23), 10).unwrap()[0].id, case_id(1));
+}
+
+#[test]
+#[cfg_attr(privacy_engine_no_pg, ignore = "needs PostgreSQL: set PRIVACY_ENGINE_PG, which `.ci/postgres start` prints")]
+fn a_version_2_schema_is_migrated_to_lifecycle_events() {
+    use crate::conformance::{case_id, life, received};
+    use privacy_engine::{CaseStore, LifecycleChange, LifecycleStore};
+    let Some(schema) = Schema::new("migrate_v2") else { return };
+    // A version 2 schema: the log and a case, without the lifecycle table.
+    let mut log = schema.log();
+    log.append(&[event(1, "alice")], recorded()).unwrap();
+    log.record_case(&received(1, "alice", 0, 22)).unwrap();
+    log.client()
+        .batch_execute(
+            "DROP TABLE lifecycle_events; UPDATE privacy_engine_meta SET value = '2' WHERE key = 'schema_version'",
+        )
+        .unwrap();
+    drop(log);
+    let mut log = schema.log();
+    let version: String = log
+        .client()
+        .query_one("SELECT value FROM privacy_engine_meta WHERE key = 'schema_version'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "3");
+    assert_eq!(log.case(case_id(1)).unwrap().unwrap().id, case_id(1));
+    let cancel = life(1, "alice", LifecycleChange::Cancelled, 1);
+    log.record_lifecycle(&cancel).unwrap();
+    assert_eq!(schema.log().lifecycle_of(&SubjectId::from("alice")).unwrap(), [cancel]);
 }

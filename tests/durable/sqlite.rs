@@ -58,6 +58,9 @@ mod sqlite_sealed {
         case_steps_follow_the_rules,
         cases_listed_by_subject_and_deadline,
         cases_outlive_erasure,
+        lifecycle_follows_the_rules,
+        lifecycle_listed_in_time_order,
+        lifecycle_outlives_erasure,
         full_export
     );
 }
@@ -235,15 +238,56 @@ fn a_version_1_file_is_migrated_to_cases() {
     // A version 1 file: the records, without the cases' tables.
     SqliteLog::open(&path).unwrap().append(&[event(1, "alice")], recorded()).unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE case_steps; DROP TABLE cases; PRAGMA user_version = 1;").unwrap();
+    conn.execute_batch(
+        "DROP TABLE lifecycle_events; DROP TABLE case_steps; DROP TABLE cases; PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(conn);
     let mut log = SqliteLog::open(&path).unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!((version, SQLITE_SCHEMA_VERSION), (2, 2));
+    assert_eq!((version, SQLITE_SCHEMA_VERSION), (3, 3));
     assert_eq!(log_state(&mut log).len(), 1);
     log.record_case(&received(1, "alice", 0, 22)).unwrap();
     assert_eq!(log.overdue(may(23), 10).unwrap()[0].id, case_id(1));
+}
+
+#[test]
+fn a_version_2_file_is_migrated_to_lifecycle_events() {
+    use crate::conformance::{case_id, life, received};
+    use privacy_engine::{CaseStore, LifecycleChange, LifecycleStore};
+    let dir = TempDir::new("v2");
+    let path = dir.join("log.db");
+    // A version 2 file: records and a case, without the lifecycle table.
+    let mut log = SqliteLog::open(&path).unwrap();
+    log.append(&[event(1, "alice")], recorded()).unwrap();
+    log.record_case(&received(1, "alice", 0, 22)).unwrap();
+    drop(log);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE lifecycle_events; PRAGMA user_version = 2;").unwrap();
+    drop(conn);
+    let mut log = SqliteLog::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(log_state(&mut log).len(), 1);
+    assert_eq!(log.case(case_id(1)).unwrap().unwrap().id, case_id(1));
+    let cancel = life(1, "alice", LifecycleChange::Cancelled, 1);
+    log.record_lifecycle(&cancel).unwrap();
+    assert_eq!(SqliteLog::open(&path).unwrap().lifecycle_of(&SubjectId::from("alice")).unwrap(), [cancel]);
+}
+
+#[test]
+fn a_sealed_file_names_no_subject_of_a_lifecycle_event() {
+    use crate::conformance::life;
+    use privacy_engine::{LifecycleChange, LifecycleStore};
+    let dir = TempDir::new("sealed-life");
+    let mut log = SqliteLog::open_with(dir.join("log.db"), SqliteOptions::new().seal(seal())).unwrap();
+    log.record_lifecycle(&life(1, "life-subject-4d9f", LifecycleChange::Cancelled, 0)).unwrap();
+    assert_eq!(log.lifecycle_of(&SubjectId::from("life-subject-4d9f")).unwrap().len(), 1);
+    drop(log);
+    let bytes = file_bytes(&dir);
+    assert!(!bytes.windows(17).any(|w| w == b"life-subject-4d9f"));
 }
 
 #[test]

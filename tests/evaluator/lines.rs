@@ -194,7 +194,7 @@ fn answered(line: &str) -> privacy_engine::RightsAnswer {
 
 #[test]
 fn a_rights_line_is_answered_on_the_home_regions_calendar() {
-    assert_eq!(privacy_engine::LINE_INTERFACE_VERSION, 2);
+    assert_eq!(privacy_engine::LINE_INTERFACE_VERSION, 3);
     let answer = answered(&rights_line("2025-09-25T10:00:00+08:00", ""));
     assert_eq!(answer.outcome, privacy_engine::AnswerOutcome::Accepted);
     let due = answer.deadline.unwrap();
@@ -254,7 +254,7 @@ fn malformed_rights_lines_are_refused_with_their_path() {
     };
     let both = rights_line("2025-09-25T10:00:00+08:00", &format!(r#","request":{{"action":"collect",{REQUEST}}}"#));
     let err = refused_answer(&both, None);
-    assert!(err.to_string().contains("not both"), "{err}");
+    assert!(err.to_string().contains("one of `request`, `rights`"), "{err}");
     let holdings_on_request = format!(r#"{{"request":{{"action":"collect",{REQUEST}}},"holdings":[]}}"#);
     refused_answer(&holdings_on_request, None);
     let twice = rights_line("2025-09-25T10:00:00+08:00", r#","holdings":[]"#);
@@ -266,4 +266,100 @@ fn malformed_rights_lines_are_refused_with_their_path() {
     let bad_kind = rights_line("2025-09-25T10:00:00+08:00", "").replace(r#""kind":"access""#, r#""kind":"erase""#);
     let err = refused_answer(&bad_kind, Some("/rights/right/kind"));
     assert!(!err.to_string().contains("erase"), "{err}");
+}
+
+/// A lifecycle line (interface version 3): `request` a lifecycle request's
+/// JSON, with a phone number and a transaction held and `extra` fields.
+fn lifecycle_line(request: &str, extra: &str) -> String {
+    format!(
+        r#"{{"lifecycle":{request},"holdings":[{{"category":"user.contact.phone_number","origin":"provided","purposes":["registration_login"]}},{{"category":"user.financial.transaction","origin":"provided","purposes":["ordering"],"events":{{"transaction_completed":"2025-06-10T15:00:00+08:00"}}}}]{extra}}}"#
+    )
+}
+
+const CANCEL: &str = r#"{"lifecycle":"cancel","subject":"u","at":"2025-09-25T10:00:00+08:00","identity":"verified"}"#;
+
+const CANCELLED: &str = r#"{"id":"00000000-0000-0000-0000-0000000000c1","subject":"u","change":"cancelled","at":"2025-09-25T10:00:00+08:00"}"#;
+
+#[test]
+fn a_lifecycle_line_is_answered_by_the_engines_lifecycle() {
+    use privacy_engine::{LifecycleDuty, LifecycleOutcome, LifecycleRequest, LineOutput};
+    let line = lifecycle_line(CANCEL, r#","id":"c","consents":[],"events":[]"#);
+    let out = privacy_engine::answer_line(engine(), &line).unwrap();
+    let LineOutput::Lifecycle(answer) = &out else { panic!("not a lifecycle answer: {out:?}") };
+    // 004 §10: the account ends at once.
+    assert_eq!(answer.outcome, LifecycleOutcome::Accepted);
+    assert!(answer.immediate.contains(&LifecycleDuty::DisableAccount), "{answer:?}");
+    assert!(out.to_json().starts_with(r#"{"outcome":"accepted""#), "{}", out.to_json());
+    // The same answer as the engine's, from the same inputs.
+    let request: LifecycleRequest = serde_json::from_str(CANCEL).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let holdings: Vec<privacy_engine::Holding> = serde_json::from_value(value["holdings"].clone()).unwrap();
+    let direct = engine().lifecycle(&request, &holdings, &[], &privacy_engine::InMemoryLedger::new());
+    assert_eq!(**answer, direct);
+    // decide_line does not answer it.
+    refused(&line, None);
+}
+
+#[test]
+fn a_lifecycle_line_reads_the_subjects_earlier_events() {
+    use privacy_engine::{LifecycleOutcome, LineOutput};
+    // A second cancellation, and a reactivation under seed-004 (§10: no
+    // way back), are refused.
+    let again = CANCEL.replace("2025-09-25", "2025-09-26");
+    let reactivate = r#"{"lifecycle":"reactivate","subject":"u","cancelled":"2025-09-25T10:00:00+08:00","at":"2025-09-26T10:00:00+08:00"}"#;
+    for request in [again.as_str(), reactivate] {
+        let line = lifecycle_line(request, &format!(r#","events":[{CANCELLED}]"#));
+        let LineOutput::Lifecycle(answer) = privacy_engine::answer_line(engine(), &line).unwrap() else {
+            panic!("not a lifecycle answer")
+        };
+        assert_eq!(answer.outcome, LifecycleOutcome::Refused, "{request}");
+    }
+}
+
+#[test]
+fn an_incident_line_is_answered_under_pipl() {
+    use privacy_engine::{Incident, IncidentDuty, IncidentRegime, LineOutput};
+    let incident = r#"{"categories":["user.credentials.password"],"subjects":12000,"discovered":"2025-09-25T08:00:00+08:00","contained":true,"credentials":true}"#;
+    let line = format!(r#"{{"incident":{incident},"at":"2025-09-25T10:00:00+08:00","id":1}}"#);
+    let out = privacy_engine::answer_line(engine(), &line).unwrap();
+    let LineOutput::Incident(answer) = &out else { panic!("not an incident answer: {out:?}") };
+    // PIPL art. 57: the regulator is told; 003 §4.3 style reminder where
+    // credentials leaked.
+    assert!(answer.duties.iter().any(|d| matches!(d, IncidentDuty::NotifyRegulator { .. })), "{answer:?}");
+    assert!(answer.duties.contains(&IncidentDuty::PasswordReminder), "{answer:?}");
+    let incident: Incident = serde_json::from_str(incident).unwrap();
+    let at = "2025-09-25T10:00:00+08:00".parse().unwrap();
+    assert_eq!(**answer, engine().incident(&incident, at, &IncidentRegime::pipl()));
+    assert!(out.to_json().starts_with(r#"{"duties":["#), "{}", out.to_json());
+    refused(&line, None);
+}
+
+#[test]
+fn malformed_lifecycle_and_incident_lines_are_refused() {
+    let refused_answer = |line: &str, path: Option<&str>| {
+        let err = privacy_engine::answer_line(engine(), line).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Request, "{line}: {err}");
+        assert_eq!(err.path(), path, "{line}: {err}");
+        err
+    };
+    let incident =
+        r#"{"categories":["user.contact.phone_number"],"subjects":3,"discovered":"2025-09-25T08:00:00+08:00"}"#;
+    // Two kinds of line at once, or another kind's fields.
+    refused_answer(&lifecycle_line(CANCEL, &format!(r#","incident":{incident}"#)), None);
+    refused_answer(&lifecycle_line(CANCEL, r#","assume_weekdays":true"#), None);
+    refused_answer(&lifecycle_line(CANCEL, r#","at":"2025-09-25T10:00:00+08:00""#), None);
+    refused_answer(&rights_line("2025-09-25T10:00:00+08:00", r#","events":[]"#), None);
+    refused_answer(&format!(r#"{{"incident":{incident},"at":"2025-09-25T10:00:00+08:00","holdings":[]}}"#), None);
+    // An incident line needs its time; fields are checked with their path.
+    refused_answer(&format!(r#"{{"incident":{incident}}}"#), None);
+    refused_answer(&format!(r#"{{"incident":{incident},"at":"yesterday"}}"#), Some("/at"));
+    let bad = incident.replace("user.contact.phone_number", "Not A Category");
+    refused_answer(
+        &format!(r#"{{"incident":{bad},"at":"2025-09-25T10:00:00+08:00"}}"#),
+        Some("/incident/categories/0"),
+    );
+    refused_answer(&lifecycle_line(&CANCEL.replace("cancel", "pause"), ""), Some("/lifecycle/lifecycle"));
+    let bad_event = CANCELLED.replace("cancelled", "paused");
+    refused_answer(&lifecycle_line(CANCEL, &format!(r#","events":[{bad_event}]"#)), Some("/events/0/change"));
+    refused_answer(&lifecycle_line(CANCEL, r#","events":[],"events":[]"#), Some("/events"));
 }

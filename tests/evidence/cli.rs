@@ -62,3 +62,22 @@ fn a_rights_line_prints_its_answer_among_decisions() {
     assert_eq!(lines[0]["deadline"]["date"], "2026-03-06", "{out}");
     assert_eq!(lines[1]["verdict"], "permit", "{out}");
 }
+
+#[test]
+fn lifecycle_and_incident_lines_print_their_answers() {
+    let cancel = r#"{"lifecycle":{"lifecycle":"cancel","subject":"u","at":"2026-03-02T10:00:00+08:00","identity":"verified"},"holdings":[{"category":"user.financial.transaction","origin":"provided","purposes":["ordering"],"events":{"transaction_completed":"2025-06-10T15:00:00+08:00"}}]}"#;
+    let incident = r#"{"incident":{"categories":["user.contact.phone_number"],"subjects":12,"discovered":"2026-03-01T08:00:00+08:00"},"at":"2026-03-01T10:00:00+08:00"}"#;
+    let input = format!("{cancel}\n{incident}\n{{\"incident\":{{}}}}\n");
+    let (result, out) = run(input.as_bytes());
+    result.unwrap();
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    // 004 §10: the account ends at once; §4.1: the transaction waits for
+    // its 3 years from completion.
+    assert_eq!(lines[0]["outcome"], "accepted", "{out}");
+    assert_eq!(lines[0]["categories"][0]["due"], "2028-06-11", "{out}");
+    assert_eq!(lines[0]["categories"][0]["restricted"], true, "{out}");
+    // PIPL art. 57: the regulator is notified.
+    assert!(lines[1]["duties"].as_array().unwrap().iter().any(|d| d["duty"] == "notify_regulator"), "{out}");
+    assert_eq!(lines[2]["line"], 3, "{out}");
+}

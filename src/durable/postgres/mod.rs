@@ -11,6 +11,7 @@
 mod audit;
 mod cases;
 mod codec;
+mod lifecycle;
 mod listen;
 mod log;
 mod schema;

@@ -7,7 +7,7 @@ use crate::error::Error;
 
 /// The schema version this crate writes. Opening migrates an older schema
 /// forward, one step at a time, and refuses a newer one.
-pub(crate) const SCHEMA_VERSION: i32 = 2;
+pub(crate) const SCHEMA_VERSION: i32 = 3;
 
 /// The channel every append notifies, with `<schema>:<seq of its last
 /// record>` as the payload: what a [`PgListener`](super::PgListener)
@@ -84,8 +84,27 @@ CREATE TABLE rights_case_steps (
 );
 ";
 
+/// Version 3: the accounts' lifecycle events.
+///
+/// - `lifecycle_events`: one row per event, numbered by `seq` in the order
+///   recorded, its id unique, its subject as `consent_log` keeps subjects,
+///   when it took effect (`at`) and its `body`, the event's JSON without
+///   the id and the subject. A subject's events are listed by `at`, then
+///   `seq`, from the index `lifecycle_events_subject`.
+const V3: &str = "
+CREATE TABLE lifecycle_events (
+    seq bigserial PRIMARY KEY,
+    id uuid NOT NULL UNIQUE,
+    subject text NOT NULL,
+    sealed bytea,
+    at timestamptz NOT NULL,
+    body text NOT NULL
+);
+CREATE INDEX lifecycle_events_subject ON lifecycle_events (subject, at, seq);
+";
+
 /// The migration to version `i + 1` at index `i`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3];
 
 /// A store error for a failed database call: the SQLSTATE and primary
 /// message only, never PostgreSQL's DETAIL (it can quote a row's values).

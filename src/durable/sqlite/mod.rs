@@ -3,6 +3,7 @@
 
 mod audit;
 mod cases;
+mod lifecycle;
 mod rows;
 mod schema;
 

@@ -11,11 +11,11 @@ use crate::error::Error;
 /// The version of the SQLite store's schema this crate writes
 /// (`PRAGMA user_version`): it migrates an older file forward on open and
 /// refuses a newer one.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The steps that bring a file from version `i` to `i + 1`, in order.
 /// A later version appends its step; a step never changes once released.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1.
 ///
@@ -94,6 +94,26 @@ CREATE TABLE case_steps (
     body TEXT NOT NULL,
     PRIMARY KEY (case_id, n)
 ) WITHOUT ROWID;
+";
+
+/// Version 3: the accounts' lifecycle events.
+///
+/// `lifecycle_events` holds one row per event, numbered by `seq` in the
+/// order recorded: its id (the UUID's 16 bytes, unique), its subject as
+/// `records` keeps subjects, when it took effect (`at`, RFC 3339 UTC as
+/// `recorded`, so that text order is time order) and its `body`, the
+/// event's JSON without the id and the subject. A subject's events are
+/// listed by `at`, then `seq`, from the index `lifecycle_subject`.
+const V3: &str = "
+CREATE TABLE lifecycle_events (
+    seq INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    subject TEXT NOT NULL,
+    sealed BLOB,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX lifecycle_subject ON lifecycle_events (subject, at, seq);
 ";
 
 /// An error of kind `Store` about the file at `path`.
