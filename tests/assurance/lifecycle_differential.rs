@@ -4,7 +4,9 @@
 //! policy that allows reactivation (random cancellations, terminations,
 //! inactivity, reactivations and incidents; holdings with their events,
 //! legal holds, consents, earlier lifecycle events and dates), the two give
-//! the same answer on every field but the clauses cited.
+//! the same answer on every field but the clauses cited. Each case also
+//! goes through the JSON-lines interface (a lifecycle or incident line,
+//! version 3), which must give the typed API's answer.
 
 use std::sync::OnceLock;
 
@@ -47,7 +49,9 @@ fn uncited(mut answer: Value) -> Value {
     answer
 }
 
-/// The engine's and the model's answers to a vector-shaped case.
+/// The engine's and the model's answers to a vector-shaped case; the
+/// engine's answer through the JSON-lines interface (version 3) is the same
+/// as through the typed API.
 fn both(v: &LifecycleVector, policy: &Policy, doc: &Value, engine: &Engine) -> (Value, Value) {
     let case = LifecycleCase {
         policy,
@@ -57,7 +61,9 @@ fn both(v: &LifecycleVector, policy: &Policy, doc: &Value, engine: &Engine) -> (
         events: &v.events,
         request: &v.request,
     };
-    (uncited(lifecycle_model::comparable(&v.engine_answer(engine))), uncited(lifecycle_model::answer(&case)))
+    let got = v.engine_answer(engine);
+    assert_eq!(v.line_answer(engine).as_ref(), Ok(&got), "the JSON-lines interface answers otherwise: {}", v.line());
+    (uncited(lifecycle_model::comparable(&got)), uncited(lifecycle_model::answer(&case)))
 }
 
 /// Holdings of the policy's categories (those of its purposes and of its

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use privacy_engine::{
     ConsentEvent, Engine, Holding, InMemoryLedger, IncidentRegime, IncidentRequest, LifecycleEvent, LifecycleRequest,
-    Policy,
+    LineOutput, Policy, answer_line,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,6 +53,30 @@ impl LifecycleVector {
         let mut ledger = InMemoryLedger::new();
         ledger.extend(self.consents.iter().cloned()).unwrap();
         serde_json::to_value(engine.lifecycle(&r, &self.holdings, &self.events, &ledger)).unwrap()
+    }
+
+    /// The case as a line of the JSON-lines interface (version 3): an
+    /// incident line is the incident request itself; a lifecycle line
+    /// carries the request, the holdings, the consents and the events.
+    pub(crate) fn line(&self) -> String {
+        if self.is_incident() {
+            return self.request.to_string();
+        }
+        serde_json::json!({
+            "lifecycle": self.request, "holdings": self.holdings, "consents": self.consents, "events": self.events,
+        })
+        .to_string()
+    }
+
+    /// The answer of the JSON-lines interface to [`Self::line`], as JSON;
+    /// an error names what it gave instead.
+    pub(crate) fn line_answer(&self, engine: &Engine) -> Result<Value, String> {
+        match answer_line(engine, &self.line()) {
+            Ok(LineOutput::Lifecycle(a)) => Ok(serde_json::to_value(a).unwrap()),
+            Ok(LineOutput::Incident(a)) => Ok(serde_json::to_value(a).unwrap()),
+            Ok(other) => Err(format!("the JSON-lines interface answers {}", other.to_json())),
+            Err(e) => Err(format!("the JSON-lines interface refuses the line: {e}")),
+        }
     }
 
     /// The kind the vector is counted under: `cancel`, `terminate`,
