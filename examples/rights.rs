@@ -4,7 +4,11 @@
 //! the Chinese calendar, over the 2025 National Day holiday and its
 //! adjusted working days. The consent events and each rights request (as
 //! a case) are kept in an in-memory durable store, which the export reads
-//! (the SQLite and PostgreSQL stores keep them the same way).
+//! (the SQLite and PostgreSQL stores keep them the same way). It ends with
+//! the cancellation of the account that step 3's request followed: what
+//! stops at once, each held category's deletion date, and the cancellation
+//! kept in the store as a lifecycle event, after which the store refuses a
+//! second one.
 //!
 //! Run with `cargo run --example rights`. Every figure it prints is checked
 //! against the one computed another way; a mismatch ends it with an error.
@@ -12,8 +16,9 @@
 use privacy_engine::{
     Action, AnswerOutcome, BeyondData, CaseEvent, CaseState, CaseStore, CategoryKey, ChinaCalendar, ConsentChange,
     ConsentEvent, ConsentQualities, Deadline, DurableLog, Engine, ExportSources, Holding, Holdings, InMemoryLedger,
-    InMemoryLog, ItemOutcome, LimitGround, NaiveDate, Request, RightsAnswer, RightsDuty, RightsRequest, Scope, Span,
-    Subject, SubjectId, Uuid, WeekdayCalendar, WorkingCalendar, export,
+    InMemoryLog, ItemOutcome, LifecycleChange, LifecycleDuty, LifecycleEvent, LifecycleOutcome, LifecycleRequest,
+    LifecycleStore, LimitGround, NaiveDate, Request, RightsAnswer, RightsDuty, RightsRequest, Scope, Span, Subject,
+    SubjectId, Uuid, WeekdayCalendar, WorkingCalendar, export,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -37,6 +42,7 @@ fn main() -> Result<()> {
     let access = access(&engine, &ledger, &mut cases)?;
     deletion(&engine, &ledger, &mut cases)?;
     deadline(&access, &calendar)?;
+    cancellation(&engine, &ledger, &mut cases)?;
     Ok(())
 }
 
@@ -222,6 +228,76 @@ fn deadline(access: &RightsAnswer, calendar: &ChinaCalendar) -> Result<()> {
         Err(e) => println!("   from 2026-12-10: {e}"),
         Ok(due) => return Err(format!("inconsistent: a deadline past the data was computed: {}", due.date).into()),
     }
+    Ok(())
+}
+
+/// Step 5: the cancellation itself, on 2025-09-30 at 18:00 (the one step
+/// 3's deletion request followed). 004 §10: it takes effect at once — the
+/// account is disabled, collection and use stop, every grant in force ends,
+/// backups go at their next cycle — after a warning that it cannot be
+/// undone. The data goes per category: the phone number (account data) the
+/// same day; the order record, completed 2025-06-01, keeps its 3-year
+/// minimum (004 §4.1), restricted to storage until then and deleted on
+/// 2028-06-02, the day step 3's answer gave. The event is kept in the
+/// store; a second cancellation, and a reactivation (004 §10), are refused.
+fn cancellation(engine: &Engine, ledger: &InMemoryLedger, store: &mut InMemoryLog) -> Result<()> {
+    let at = "2025-09-30T18:00:00+08:00".parse()?;
+    let request = LifecycleRequest::cancel(SUBJECT, at);
+    let held: Vec<Holding> = serde_json::from_str(
+        r#"[{"category":"user.contact.phone_number","origin":"provided","purposes":["registration_login"]},
+            {"category":"user.financial.transaction","origin":"provided","purposes":["ordering"],
+             "events":{"transaction_completed":"2025-06-01T12:00:00+08:00"}}]"#,
+    )?;
+    let earlier = store.lifecycle_of(&SubjectId::from(SUBJECT))?;
+    let answer = engine.lifecycle(&request, &held, &earlier, ledger);
+    println!("5. the account cancelled on 2025-09-30 18:00: {:?}", answer.outcome);
+    let duties = |d: &[LifecycleDuty]| d.iter().map(serde_json::to_string).collect::<std::result::Result<Vec<_>, _>>();
+    println!("   before: {}", duties(&answer.before)?.join(", "));
+    println!("   at once: {}", duties(&answer.immediate)?.join(", "));
+    for disposal in &answer.categories {
+        let due = disposal.due.map(|d| d.to_string()).unwrap_or_else(|| "held".to_owned());
+        let restricted = if disposal.restricted { ", restricted to storage until then" } else { "" };
+        println!(
+            "   {}: {} on {due}{restricted} ({})",
+            disposal.category,
+            serde_json::to_string(&disposal.action)?,
+            disposal.cites
+        );
+    }
+    ensure(answer.outcome == LifecycleOutcome::Accepted, "the cancellation is accepted")?;
+    ensure(answer.before.contains(&LifecycleDuty::WarnIrreversible), "the person is warned it cannot be undone")?;
+    for duty in [LifecycleDuty::DisableAccount, LifecycleDuty::StopCollection, LifecycleDuty::StopUse] {
+        ensure(answer.immediate.contains(&duty), "the account, collection and use stop at once")?;
+    }
+    let due = |category: &str| {
+        answer.categories.iter().find(|d| d.category.as_str() == category).map(|d| (d.due, d.restricted))
+    };
+    ensure(
+        due("user.contact.phone_number") == Some((NaiveDate::from_ymd_opt(2025, 9, 30), false)),
+        "the phone number goes the day of the cancellation",
+    )?;
+    ensure(
+        due("user.financial.transaction") == Some((NaiveDate::from_ymd_opt(2028, 6, 2), true)),
+        "the order record is restricted and deleted on 2028-06-02, as step 3 said",
+    )?;
+    // The caller records what happened; a restart of a durable store
+    // keeps it.
+    let cancelled = LifecycleEvent::new(Uuid::from_u128(0x1042_00c1), SUBJECT, LifecycleChange::Cancelled, at);
+    store.record_lifecycle(&cancelled)?;
+    let kept = store.lifecycle_of(&SubjectId::from(SUBJECT))?;
+    ensure(kept == [cancelled.clone()], "the store keeps the cancellation")?;
+    let again = LifecycleEvent::new(Uuid::from_u128(0x1042_00c2), SUBJECT, LifecycleChange::Cancelled, at);
+    ensure(store.record_lifecycle(&again).is_err(), "the store refuses a second cancellation")?;
+    let back: LifecycleRequest = serde_json::from_str(&format!(
+        r#"{{"lifecycle":"reactivate","subject":"{SUBJECT}","cancelled":"2025-09-30T18:00:00+08:00","at":"2025-10-09T10:00:00+08:00"}}"#
+    ))?;
+    let refused = engine.lifecycle(&back, &held, &kept, ledger);
+    println!(
+        "   kept in the store: {}; asking the account back on 10-09: {:?}",
+        serde_json::to_string(&kept)?,
+        refused.outcome
+    );
+    ensure(refused.outcome == LifecycleOutcome::Refused, "seed-004 gives no way back (§10)")?;
     Ok(())
 }
 
