@@ -47,6 +47,11 @@
 //!   State Council's holidays and adjusted working days), a caller's
 //!   [`TableCalendar`] or [`WeekdayCalendar`]; the [`DueDate`] names the
 //!   calendar data's version and any [`Assumption`].
+//! - [`Engine::lifecycle`]: a [`LifecycleRequest`] (cancel, terminate,
+//!   inactive, reactivate) answered with a [`LifecycleAnswer`]: what must
+//!   happen before, what stops at once, and per held category its
+//!   [`Disposal`] (docs/lifecycle.md); [`LifecycleEvent`]s kept by a
+//!   [`LifecycleStore`].
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`;
 //!   [`answer_line`] answers its rights lines too ([`LineOutput`]).
 //! - [`limits`]: the limits every request, line and policy is read within
