@@ -7,8 +7,8 @@
 //! in which each has three grants, then times listing the subjects a leak
 //! of phone numbers and imprecise location affects (held, or named by a
 //! grant). Before criterion's samples it lists them `INCIDENT_REPEATS`
-//! times (5 by default) and prints the median wall time; `INCIDENT_QUICK=1`
-//! prints only that. The README's benchmark section quotes this output.
+//! times (5 by default) and prints the median wall and thread CPU times;
+//! `INCIDENT_QUICK=1` prints only those. The README's benchmark section quotes this output.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
 
@@ -88,6 +88,15 @@ fn build(n: u64) -> (Index, CompactLedger) {
     (Index(index), ledger)
 }
 
+/// The CPU time this thread has used (user and system), in seconds; zero
+/// where `/proc` is not there.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+    ticks as f64 / 100.0
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -108,15 +117,17 @@ fn incident(c: &mut Criterion) {
     let count = || affected(&leak, &index, &ledger).count();
     println!("incident: {} of {n} subjects affected", count());
     let repeats = std::env::var("INCIDENT_REPEATS").ok().and_then(|s| s.parse().ok()).unwrap_or(5usize).max(1);
-    let mut wall = Vec::new();
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
-        let start = Instant::now();
+        let (start, cpu_start) = (Instant::now(), cpu_seconds());
         black_box(count());
         wall.push(start.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - cpu_start);
     }
     println!(
-        "incident: affected/{n}: median of {repeats}: {:.3} s (min {:.3} s, max {:.3} s)",
+        "incident: affected/{n}: median of {repeats}: {:.3} s wall, {:.2} s CPU (wall {:.3}-{:.3} s)",
         median(wall.clone()),
+        median(cpu),
         wall.iter().copied().fold(f64::MAX, f64::min),
         wall.iter().copied().fold(0.0, f64::max)
     );

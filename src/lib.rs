@@ -52,8 +52,13 @@
 //!   happen before, what stops at once, and per held category its
 //!   [`Disposal`] (docs/lifecycle.md); [`LifecycleEvent`]s kept by a
 //!   [`LifecycleStore`].
+//! - [`Engine::incident`]: what a personal-information incident obliges
+//!   the controller to do under an [`IncidentRegime`] (PIPL art. 57's by
+//!   default), as an [`IncidentAnswer`]; [`affected`] lists the subjects it
+//!   affects from a [`HoldingsIndex`] and a [`ConsentHistory`] store.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`;
-//!   [`answer_line`] answers its rights lines too ([`LineOutput`]).
+//!   [`answer_line`] answers its rights, lifecycle and incident lines too
+//!   ([`LineOutput`]).
 //! - [`limits`]: the limits every request, line and policy is read within
 //!   ([`MAX_LINE_BYTES`], [`MAX_CATEGORIES_PER_REQUEST`], ...).
 //! - [`Error`]: the one error type of the fallible boundaries.
