@@ -57,7 +57,8 @@
 //!   default), as an [`IncidentAnswer`]; [`affected`] lists the subjects it
 //!   affects from a [`HoldingsIndex`] and a [`ConsentHistory`] store.
 //! - [`decide_line`]: the JSON-lines interface of `examples/evaluate.rs`;
-//!   [`answer_line`] answers its rights lines too ([`LineOutput`]).
+//!   [`answer_line`] answers its rights, lifecycle and incident lines too
+//!   ([`LineOutput`]).
 //! - [`limits`]: the limits every request, line and policy is read within
 //!   ([`MAX_LINE_BYTES`], [`MAX_CATEGORIES_PER_REQUEST`], ...).
 //! - [`Error`]: the one error type of the fallible boundaries.

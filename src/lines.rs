@@ -250,7 +250,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<A> {
 }
 
 /// What one line of the JSON-lines interface gives: a decision for a
-/// request line, an answer for a rights line.
+/// request line, an answer for a rights, a lifecycle or an incident line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LineOutput {
@@ -313,12 +313,18 @@ pub fn decide_line(engine: &Engine, line: &str) -> Result<Decision, Error> {
     }
 }
 
-/// Answers one line of the JSON-lines interface, version 2: every line
+/// Answers one line of the JSON-lines interface, version 3: every line
 /// [`decide_line`] decides gives its [`LineOutput::Decision`], and a rights
 /// line `{"rights": RightsRequest, "holdings": [Holding, ...], "consents":
 /// [event, ...], "assume_weekdays": false}` (all but `rights` optional; an
 /// `id` is ignored) gives the [`Engine::answer`] to it as
-/// [`LineOutput::Answer`].
+/// [`LineOutput::Answer`]. A lifecycle line `{"lifecycle":
+/// LifecycleRequest, "holdings": [...], "consents": [...], "events":
+/// [LifecycleEvent, ...]}` gives [`Engine::lifecycle`]'s answer as
+/// [`LineOutput::Lifecycle`]; an incident line `{"incident": Incident,
+/// "at": time}` gives [`Engine::incident`]'s under
+/// [`IncidentRegime::pipl`] as [`LineOutput::Incident`]. A line holds one
+/// kind and only its kind's fields.
 ///
 /// The deadline is counted on the calendar of the policy's home region
 /// (`CN`: [`ChinaCalendar`](crate::ChinaCalendar)); for a region the
