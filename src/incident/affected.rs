@@ -50,7 +50,8 @@ impl<H: HoldingsIndex + ?Sized> HoldingsIndex for &H {
 /// [`Incident::involves`]), then those of `consents` not yet listed with a
 /// grant, in force or not, whose scope names an involved category (data
 /// may have been collected under it). Beyond each id, it keeps one set of
-/// the index's subjects, borrowed from the index.
+/// the index's subjects, borrowed from the index and sized up front for
+/// the incident's `subjects` estimate.
 ///
 /// ```
 /// use privacy_engine::{ConsentChange, ConsentEvent, ConsentQualities, InMemoryLedger, Incident, Scope, Uuid, affected};
@@ -77,7 +78,10 @@ pub fn affected<'a>(
     index: &'a impl HoldingsIndex,
     consents: &'a impl ConsentHistory,
 ) -> impl Iterator<Item = SubjectId> + 'a {
-    let mut seen: HashSet<&'a str> = HashSet::new();
+    // Sized for the controller's estimate of the affected subjects (at
+    // most 16 M entries up front), so that the set seldom grows.
+    let estimate = usize::try_from(incident.subjects).unwrap_or(usize::MAX).min(1 << 24);
+    let mut seen: HashSet<&'a str> = HashSet::with_capacity(estimate);
     let mut held = index.categories().filter(|c| incident.involves(c)).flat_map(|c| index.holders(c));
     let mut granted = consents.histories();
     let mut held_done = false;
