@@ -13,9 +13,9 @@ use super::case::{CaseState, CaseStore, RightsCase};
 use super::holdings::{HoldingOrigin, Holdings};
 use super::request::RightsRequestKind;
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger, Scope};
+use crate::consent::{CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, Scope};
 use crate::decision::Verdict;
-use crate::durable::{DurableLog, ErasureReason, LogRecord};
+use crate::durable::{DurableLog, ErasureReason, LogRecord, Replica};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
@@ -340,7 +340,9 @@ impl Export {
 }
 
 /// The export of `subject` at `at`: its consent records and rights-request
-/// cases read from `store`, the rest from `sources`.
+/// cases read from `store`, the rest from `sources`. Over a [`Replica`],
+/// [`Replica::export`] gives the same document and reads the consent
+/// events from memory.
 ///
 /// # Errors
 ///
@@ -372,10 +374,60 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
     at: DateTime<FixedOffset>,
     sources: &ExportSources<'_>,
 ) -> Result<Export, Error> {
+    let mut ledger = CompactLedger::new();
+    let mut erasures = Vec::new();
+    for entry in store.subject_records(subject)? {
+        match entry.record {
+            // The store checked it when it was appended.
+            LogRecord::Consent { event, recorded } => ledger.restore(event, recorded)?,
+            record => erasures.extend(erasure(record)),
+        }
+    }
+    let consents = consents(&ledger, subject, erasures, at, sources)?;
+    document(consents, store.cases_of(subject)?, subject, at, sources)
+}
+
+impl<L: DurableLog + CaseStore> Replica<L> {
+    /// The export of `subject` at `at`, as [`export`] makes it from the
+    /// log: the replica catches up, then the consent events come from its
+    /// ledger, and only the erasures and the rights-request cases from the
+    /// log, so that the export costs no read or decoding of the consent
+    /// events.
+    ///
+    /// # Errors
+    ///
+    /// As [`export`] and [`catch_up`](Self::catch_up); and an error of
+    /// kind [`Store`](crate::ErrorKind::Store) if the ledger holds an event
+    /// of the subject without the time it was recorded (a ledger given to
+    /// [`resume`](Self::resume) that was not loaded from a log): the
+    /// export from the log has it.
+    pub fn export(
+        &mut self,
+        subject: &SubjectId,
+        at: DateTime<FixedOffset>,
+        sources: &ExportSources<'_>,
+    ) -> Result<Export, Error> {
+        self.catch_up()?;
+        let erasures =
+            self.log_mut().subject_erasures(subject)?.into_iter().filter_map(|e| erasure(e.record)).collect();
+        let consents = consents(self.ledger(), subject, erasures, at, sources)?;
+        let cases = self.log_mut().cases_of(subject)?;
+        document(consents, cases, subject, at, sources)
+    }
+}
+
+/// The document of both exports, from the subject's consent records and
+/// cases, and from `sources`.
+fn document(
+    consents: Consents,
+    cases: Vec<RightsCase>,
+    subject: &SubjectId,
+    at: DateTime<FixedOffset>,
+    sources: &ExportSources<'_>,
+) -> Result<Export, Error> {
     let engine = sources.engine.version_at(at.to_utc());
     let policy = engine.policy();
-    let Consents { history: consent_history, state: consent_state, erasures, receipts } =
-        consents(store, subject, at, sources)?;
+    let Consents { history: consent_history, state: consent_state, erasures, receipts } = consents;
     Ok(Export {
         subject: subject.clone(),
         at,
@@ -386,8 +438,16 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
         erasures,
         decisions: sources.audit.iter().filter_map(decision).collect(),
         held_data: holdings(engine, sources.holdings, subject, at)?,
-        rights_requests: store.cases_of(subject)?.into_iter().map(case).collect(),
+        rights_requests: cases.into_iter().map(case).collect(),
     })
+}
+
+/// An erasure record as exported; `None` for another record.
+fn erasure(record: LogRecord) -> Option<ExportErasure> {
+    match record {
+        LogRecord::Erasure { at, reason, .. } => Some(ExportErasure { at, reason }),
+        _ => None,
+    }
 }
 
 /// What the consent records of a subject give an export.
@@ -427,36 +487,30 @@ impl Receipts {
     }
 }
 
-/// The consent history, the state at `at`, and the erasures of `subject`.
-fn consents<L: DurableLog + CaseStore + ?Sized>(
-    store: &mut L,
+/// The consent history of `subject` in `ledger` (in the order recorded),
+/// its state at `at`, and `erasures`.
+fn consents(
+    ledger: &CompactLedger,
     subject: &SubjectId,
+    erasures: Vec<ExportErasure>,
     at: DateTime<FixedOffset>,
     sources: &ExportSources<'_>,
 ) -> Result<Consents, Error> {
-    let records = store.subject_records(subject)?;
-    let (mut history, mut erasures) = (Vec::with_capacity(records.len()), Vec::new());
+    let mut history = Vec::new();
     let mut receipts = Receipts::default();
-    let mut ledger = InMemoryLedger::new();
-    for entry in records {
-        match entry.record {
-            LogRecord::Consent { event, recorded } => {
-                history.push(consent(&event, recorded));
-                if let Some(details) = sources.receipts {
-                    receipts.add(&event, sources.engine, details);
-                }
-                // The store checked it when it was appended.
-                ledger.append(event)?;
-            }
-            LogRecord::Erasure { at, reason, .. } => erasures.push(ExportErasure { at, reason }),
-            LogRecord::Removed => {}
+    for (event, recorded) in ledger.arrivals(subject) {
+        let recorded = recorded.ok_or_else(|| {
+            Error::store(format!("consent event `{}` is held without the time it was recorded", event.id))
+        })?;
+        if let Some(details) = sources.receipts {
+            receipts.add(&event, sources.engine, details);
         }
+        history.push(consent(event, recorded));
     }
-    let named: BTreeSet<(&PurposeId, &CategoryKey, Option<&RecipientId>)> = ledger
-        .events(subject)
-        .filter_map(|e| e.change.scope())
-        .flat_map(|s| {
-            s.purposes.iter().flat_map(move |p| s.categories.iter().map(move |c| (p, c, s.recipient.as_ref())))
+    let named: BTreeSet<(&PurposeId, &CategoryKey, Option<&RecipientId>)> = history
+        .iter()
+        .flat_map(|e| {
+            e.purposes.iter().flat_map(move |p| e.categories.iter().map(move |c| (p, c, e.recipient.as_ref())))
         })
         .collect();
     let state = named
@@ -473,33 +527,31 @@ fn consents<L: DurableLog + CaseStore + ?Sized>(
 }
 
 /// One consent event as exported.
-fn consent(event: &ConsentEvent, recorded: DateTime<Utc>) -> ExportConsent {
-    let scope = event.change.scope();
-    let (change, qualities, expires, permission) = match &event.change {
-        ConsentChange::Grant { qualities, expires, .. } => ("grant", *qualities, *expires, None),
-        ConsentChange::Refuse { .. } => ("refuse", ConsentQualities::empty(), None, None),
-        ConsentChange::Withdraw { .. } => ("withdraw", ConsentQualities::empty(), None, None),
-        ConsentChange::Expire { .. } => ("expire", ConsentQualities::empty(), None, None),
-        ConsentChange::Revoke { .. } => ("revoke", ConsentQualities::empty(), None, None),
-        ConsentChange::PermissionOn { permission } => {
-            ("permission_on", ConsentQualities::empty(), None, Some(*permission))
-        }
-        ConsentChange::PermissionOff { permission } => {
-            ("permission_off", ConsentQualities::empty(), None, Some(*permission))
-        }
+fn consent(event: ConsentEvent, recorded: DateTime<Utc>) -> ExportConsent {
+    let status = event.change.status();
+    let none = ConsentQualities::empty();
+    let (change, qualities, expires, permission, scope) = match event.change {
+        ConsentChange::Grant { qualities, expires, scope } => ("grant", qualities, expires, None, Some(scope)),
+        ConsentChange::Refuse { scope } => ("refuse", none, None, None, Some(scope)),
+        ConsentChange::Withdraw { scope } => ("withdraw", none, None, None, Some(scope)),
+        ConsentChange::Expire { scope } => ("expire", none, None, None, Some(scope)),
+        ConsentChange::Revoke { scope } => ("revoke", none, None, None, Some(scope)),
+        ConsentChange::PermissionOn { permission } => ("permission_on", none, None, Some(permission), None),
+        ConsentChange::PermissionOff { permission } => ("permission_off", none, None, Some(permission), None),
     };
+    let (purposes, categories, recipient) = scope.map(|s| (s.purposes, s.categories, s.recipient)).unwrap_or_default();
     ExportConsent {
         at: event.at,
         recorded,
         change,
-        status: event.change.status(),
-        purposes: scope.map(|s| s.purposes.clone()).unwrap_or_default(),
-        categories: scope.map(|s| s.categories.clone()).unwrap_or_default(),
-        recipient: scope.and_then(|s| s.recipient.clone()),
+        status,
+        purposes,
+        categories,
+        recipient,
         qualities,
         expires,
         permission,
-        policy_version: event.policy_version.clone(),
+        policy_version: event.policy_version,
     }
 }
 
