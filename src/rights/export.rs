@@ -13,7 +13,7 @@ use super::case::{CaseState, CaseStore, RightsCase};
 use super::holdings::{HoldingOrigin, Holdings};
 use super::request::RightsRequestKind;
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::{CompactLedger, ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, Scope};
+use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger, Scope};
 use crate::decision::Verdict;
 use crate::durable::{DurableLog, ErasureReason, LogRecord, Replica};
 use crate::engine::Engine;
@@ -374,16 +374,20 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
     at: DateTime<FixedOffset>,
     sources: &ExportSources<'_>,
 ) -> Result<Export, Error> {
-    let mut ledger = CompactLedger::new();
-    let mut erasures = Vec::new();
+    let mut ledger = InMemoryLedger::new();
+    let (mut events, mut erasures) = (Vec::new(), Vec::new());
     for entry in store.subject_records(subject)? {
         match entry.record {
-            // The store checked it when it was appended.
-            LogRecord::Consent { event, recorded } => ledger.restore(event, recorded)?,
+            LogRecord::Consent { event, recorded } => {
+                // The store checked it when it was appended.
+                ledger.append(event.clone())?;
+                events.push(Ok((event, recorded)));
+            }
             record => erasures.extend(erasure(record)),
         }
     }
-    let consents = consents(&ledger, subject, erasures, at, sources)?;
+    let status = |p: &PurposeId, c: &CategoryKey, r: Option<&RecipientId>| ledger.status(subject, p, c, r, at.to_utc());
+    let consents = consents(events.into_iter(), status, erasures, sources)?;
     document(consents, store.cases_of(subject)?, subject, at, sources)
 }
 
@@ -410,8 +414,15 @@ impl<L: DurableLog + CaseStore> Replica<L> {
         self.catch_up()?;
         let erasures =
             self.log_mut().subject_erasures(subject)?.into_iter().filter_map(|e| erasure(e.record)).collect();
-        let consents = consents(self.ledger(), subject, erasures, at, sources)?;
         let cases = self.log_mut().cases_of(subject)?;
+        let ledger = self.ledger();
+        let events = ledger.arrivals(subject).map(|(event, recorded)| match recorded {
+            Some(recorded) => Ok((event, recorded)),
+            None => Err(Error::store(format!("consent event `{}` is held without the time it was recorded", event.id))),
+        });
+        let status =
+            |p: &PurposeId, c: &CategoryKey, r: Option<&RecipientId>| ledger.status(subject, p, c, r, at.to_utc());
+        let consents = consents(events, status, erasures, sources)?;
         document(consents, cases, subject, at, sources)
     }
 }
@@ -487,21 +498,19 @@ impl Receipts {
     }
 }
 
-/// The consent history of `subject` in `ledger` (in the order recorded),
-/// its state at `at`, and `erasures`.
+/// A subject's consent history from its `events` (in the order recorded,
+/// each with the time it was recorded), its state by `status` (of a
+/// purpose, category and recipient at the export's time), and `erasures`.
 fn consents(
-    ledger: &CompactLedger,
-    subject: &SubjectId,
+    events: impl Iterator<Item = Result<(ConsentEvent, DateTime<Utc>), Error>>,
+    status: impl Fn(&PurposeId, &CategoryKey, Option<&RecipientId>) -> ConsentStatus,
     erasures: Vec<ExportErasure>,
-    at: DateTime<FixedOffset>,
     sources: &ExportSources<'_>,
 ) -> Result<Consents, Error> {
-    let mut history = Vec::new();
+    let mut history = Vec::with_capacity(events.size_hint().0);
     let mut receipts = Receipts::default();
-    for (event, recorded) in ledger.arrivals(subject) {
-        let recorded = recorded.ok_or_else(|| {
-            Error::store(format!("consent event `{}` is held without the time it was recorded", event.id))
-        })?;
+    for event in events {
+        let (event, recorded) = event?;
         if let Some(details) = sources.receipts {
             receipts.add(&event, sources.engine, details);
         }
@@ -519,7 +528,7 @@ fn consents(
             purpose: purpose.clone(),
             category: category.clone(),
             recipient: recipient.cloned(),
-            status: ledger.status(subject, purpose, category, recipient, at.to_utc()),
+            status: status(purpose, category, recipient),
         })
         .collect();
     let receipts = receipts.told.into_iter().map(|(_, _, r)| r).collect();
