@@ -11,6 +11,9 @@
 //!   among as many events of other subjects; `rights/export_json/memory`
 //!   adds `Export::to_json`; `rights/subject_records/sqlite` is the part of
 //!   the SQLite export that reads and decodes the subject's records.
+//!   `rights/export_replica/sqlite` is `Replica::export` over the same
+//!   SQLite file: the same document, the consent events read from the
+//!   replica's ledger, only the erasures and cases from the file.
 //! - `rights/overdue/sqlite`: `overdue(today, PE_BENCH_OVERDUE_LIMIT)`
 //!   (default 1,000) among `PE_BENCH_CASES` cases (default 1,000,000), a
 //!   tenth of them open, their deadlines spread over a year, a tenth of
@@ -30,7 +33,7 @@ use privacy_engine::{
     Action, AnswerOutcome, AuditEntry, AuditLog, CaseEvent, CaseId, CaseState, CaseStore, CategoryKey, ConsentChange,
     ConsentEvent, ConsentQualities, Controller, DurableLog, Engine, Error, ExportSources, Holding, HoldingOrigin,
     Holdings, InMemoryAuditStore, InMemoryLedger, InMemoryLog, Policy, PolicyRef, PseudonymKey, Pseudonymiser,
-    ReceiptDetails, Request, RightsRequestKind, Scope, SqliteLog, Subject, SubjectId, Uuid, export,
+    ReceiptDetails, Replica, Request, RightsRequestKind, Scope, SqliteLog, Subject, SubjectId, Uuid, export,
 };
 
 fn knob(name: &str, default: u64) -> u64 {
@@ -173,8 +176,11 @@ fn exports(c: &mut Criterion) {
     });
     g.bench_function("export/sqlite", |b| b.iter(|| export(&mut sqlite, &subject, at, &sources).unwrap()));
     g.bench_function("subject_records/sqlite", |b| b.iter(|| sqlite.subject_records(&subject).unwrap()));
+    let mut replica = Replica::open(SqliteLog::open(&path).unwrap()).unwrap();
+    assert_eq!(replica.export(&subject, at, &sources).unwrap(), out);
+    g.bench_function("export_replica/sqlite", |b| b.iter(|| replica.export(&subject, at, &sources).unwrap()));
     g.finish();
-    drop(sqlite);
+    drop((sqlite, replica));
     remove(&path);
 }
 

@@ -155,6 +155,21 @@ pub trait DurableLog {
     /// As [`read_after`](Self::read_after).
     fn subject_records(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error>;
 
+    /// The [`Erasure`](LogRecord::Erasure) records about `subject`, in
+    /// order: what an export over a [`Replica`] reads from the log (the
+    /// replica holds the consent events). The default filters
+    /// [`subject_records`](Self::subject_records); a backend that can read
+    /// them alone overrides it.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_after`](Self::read_after).
+    fn subject_erasures(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error> {
+        let mut records = self.subject_records(subject)?;
+        records.retain(|r| matches!(r.record, LogRecord::Erasure { .. }));
+        Ok(records)
+    }
+
     /// Removes every consent event of `subject`, keeping their ids (so that
     /// a retried append cannot bring one back) and their places as
     /// [`Removed`](LogRecord::Removed) records, and appends an
@@ -208,6 +223,9 @@ impl<L: DurableLog + ?Sized> DurableLog for &mut L {
     }
     fn subject_records(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error> {
         (**self).subject_records(subject)
+    }
+    fn subject_erasures(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error> {
+        (**self).subject_erasures(subject)
     }
     fn erase_subject(
         &mut self,

@@ -15,7 +15,7 @@ use super::request::RightsRequestKind;
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger, Scope};
 use crate::decision::Verdict;
-use crate::durable::{DurableLog, ErasureReason, LogRecord};
+use crate::durable::{DurableLog, ErasureReason, LogRecord, Replica};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::ids::{PolicyId, PurposeId, RecipientId, RuleId, SubjectId};
@@ -340,7 +340,9 @@ impl Export {
 }
 
 /// The export of `subject` at `at`: its consent records and rights-request
-/// cases read from `store`, the rest from `sources`.
+/// cases read from `store`, the rest from `sources`. Over a [`Replica`],
+/// [`Replica::export`] gives the same document and reads the consent
+/// events from memory.
 ///
 /// # Errors
 ///
@@ -372,10 +374,71 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
     at: DateTime<FixedOffset>,
     sources: &ExportSources<'_>,
 ) -> Result<Export, Error> {
+    let mut ledger = InMemoryLedger::new();
+    let (mut events, mut erasures) = (Vec::new(), Vec::new());
+    for entry in store.subject_records(subject)? {
+        match entry.record {
+            LogRecord::Consent { event, recorded } => {
+                // The store checked it when it was appended.
+                ledger.append(event.clone())?;
+                events.push(Ok((event, recorded)));
+            }
+            record => erasures.extend(erasure(record)),
+        }
+    }
+    let status = |p: &PurposeId, c: &CategoryKey, r: Option<&RecipientId>| ledger.status(subject, p, c, r, at.to_utc());
+    let consents = consents(events.into_iter(), status, erasures, sources)?;
+    document(consents, store.cases_of(subject)?, subject, at, sources)
+}
+
+impl<L: DurableLog + CaseStore> Replica<L> {
+    /// The export of `subject` at `at`, as [`export`] makes it from the
+    /// log: the replica catches up, then the consent events come from its
+    /// ledger, and only the erasures and the rights-request cases from the
+    /// log, so that the export costs no read or decoding of the consent
+    /// events.
+    ///
+    /// # Errors
+    ///
+    /// As [`export`] and [`catch_up`](Self::catch_up); and an error of
+    /// kind [`Store`](crate::ErrorKind::Store) if the ledger holds an event
+    /// of the subject without the time it was recorded (a ledger given to
+    /// [`resume`](Self::resume) that was not loaded from a log): the
+    /// export from the log has it.
+    pub fn export(
+        &mut self,
+        subject: &SubjectId,
+        at: DateTime<FixedOffset>,
+        sources: &ExportSources<'_>,
+    ) -> Result<Export, Error> {
+        self.catch_up()?;
+        let erasures =
+            self.log_mut().subject_erasures(subject)?.into_iter().filter_map(|e| erasure(e.record)).collect();
+        let cases = self.log_mut().cases_of(subject)?;
+        let ledger = self.ledger();
+        let events = ledger.arrivals(subject).map(|(event, recorded)| match recorded {
+            Some(recorded) => Ok((event, recorded)),
+            None => Err(Error::store(format!("consent event `{}` is held without the time it was recorded", event.id))),
+        });
+        let status =
+            |p: &PurposeId, c: &CategoryKey, r: Option<&RecipientId>| ledger.status(subject, p, c, r, at.to_utc());
+        let consents = consents(events, status, erasures, sources)?;
+        document(consents, cases, subject, at, sources)
+    }
+}
+
+/// The document of both exports, from the subject's consent records and
+/// cases, and from `sources`.
+fn document(
+    consents: Consents,
+    cases: Vec<RightsCase>,
+    subject: &SubjectId,
+    at: DateTime<FixedOffset>,
+    sources: &ExportSources<'_>,
+) -> Result<Export, Error> {
     let engine = sources.engine.version_at(at.to_utc());
     let policy = engine.policy();
-    let Consents { history: consent_history, state: consent_state, erasures, receipts } =
-        consents(store, subject, at, sources)?;
+    let Consents { history: consent_history, state: consent_state, erasures, receipts } = consents;
     Ok(Export {
         subject: subject.clone(),
         at,
@@ -386,8 +449,16 @@ pub fn export<L: DurableLog + CaseStore + ?Sized>(
         erasures,
         decisions: sources.audit.iter().filter_map(decision).collect(),
         held_data: holdings(engine, sources.holdings, subject, at)?,
-        rights_requests: store.cases_of(subject)?.into_iter().map(case).collect(),
+        rights_requests: cases.into_iter().map(case).collect(),
     })
+}
+
+/// An erasure record as exported; `None` for another record.
+fn erasure(record: LogRecord) -> Option<ExportErasure> {
+    match record {
+        LogRecord::Erasure { at, reason, .. } => Some(ExportErasure { at, reason }),
+        _ => None,
+    }
 }
 
 /// What the consent records of a subject give an export.
@@ -427,36 +498,28 @@ impl Receipts {
     }
 }
 
-/// The consent history, the state at `at`, and the erasures of `subject`.
-fn consents<L: DurableLog + CaseStore + ?Sized>(
-    store: &mut L,
-    subject: &SubjectId,
-    at: DateTime<FixedOffset>,
+/// A subject's consent history from its `events` (in the order recorded,
+/// each with the time it was recorded), its state by `status` (of a
+/// purpose, category and recipient at the export's time), and `erasures`.
+fn consents(
+    events: impl Iterator<Item = Result<(ConsentEvent, DateTime<Utc>), Error>>,
+    status: impl Fn(&PurposeId, &CategoryKey, Option<&RecipientId>) -> ConsentStatus,
+    erasures: Vec<ExportErasure>,
     sources: &ExportSources<'_>,
 ) -> Result<Consents, Error> {
-    let records = store.subject_records(subject)?;
-    let (mut history, mut erasures) = (Vec::with_capacity(records.len()), Vec::new());
+    let mut history = Vec::with_capacity(events.size_hint().0);
     let mut receipts = Receipts::default();
-    let mut ledger = InMemoryLedger::new();
-    for entry in records {
-        match entry.record {
-            LogRecord::Consent { event, recorded } => {
-                history.push(consent(&event, recorded));
-                if let Some(details) = sources.receipts {
-                    receipts.add(&event, sources.engine, details);
-                }
-                // The store checked it when it was appended.
-                ledger.append(event)?;
-            }
-            LogRecord::Erasure { at, reason, .. } => erasures.push(ExportErasure { at, reason }),
-            LogRecord::Removed => {}
+    for event in events {
+        let (event, recorded) = event?;
+        if let Some(details) = sources.receipts {
+            receipts.add(&event, sources.engine, details);
         }
+        history.push(consent(event, recorded));
     }
-    let named: BTreeSet<(&PurposeId, &CategoryKey, Option<&RecipientId>)> = ledger
-        .events(subject)
-        .filter_map(|e| e.change.scope())
-        .flat_map(|s| {
-            s.purposes.iter().flat_map(move |p| s.categories.iter().map(move |c| (p, c, s.recipient.as_ref())))
+    let named: BTreeSet<(&PurposeId, &CategoryKey, Option<&RecipientId>)> = history
+        .iter()
+        .flat_map(|e| {
+            e.purposes.iter().flat_map(move |p| e.categories.iter().map(move |c| (p, c, e.recipient.as_ref())))
         })
         .collect();
     let state = named
@@ -465,7 +528,7 @@ fn consents<L: DurableLog + CaseStore + ?Sized>(
             purpose: purpose.clone(),
             category: category.clone(),
             recipient: recipient.cloned(),
-            status: ledger.status(subject, purpose, category, recipient, at.to_utc()),
+            status: status(purpose, category, recipient),
         })
         .collect();
     let receipts = receipts.told.into_iter().map(|(_, _, r)| r).collect();
@@ -473,33 +536,31 @@ fn consents<L: DurableLog + CaseStore + ?Sized>(
 }
 
 /// One consent event as exported.
-fn consent(event: &ConsentEvent, recorded: DateTime<Utc>) -> ExportConsent {
-    let scope = event.change.scope();
-    let (change, qualities, expires, permission) = match &event.change {
-        ConsentChange::Grant { qualities, expires, .. } => ("grant", *qualities, *expires, None),
-        ConsentChange::Refuse { .. } => ("refuse", ConsentQualities::empty(), None, None),
-        ConsentChange::Withdraw { .. } => ("withdraw", ConsentQualities::empty(), None, None),
-        ConsentChange::Expire { .. } => ("expire", ConsentQualities::empty(), None, None),
-        ConsentChange::Revoke { .. } => ("revoke", ConsentQualities::empty(), None, None),
-        ConsentChange::PermissionOn { permission } => {
-            ("permission_on", ConsentQualities::empty(), None, Some(*permission))
-        }
-        ConsentChange::PermissionOff { permission } => {
-            ("permission_off", ConsentQualities::empty(), None, Some(*permission))
-        }
+fn consent(event: ConsentEvent, recorded: DateTime<Utc>) -> ExportConsent {
+    let status = event.change.status();
+    let none = ConsentQualities::empty();
+    let (change, qualities, expires, permission, scope) = match event.change {
+        ConsentChange::Grant { qualities, expires, scope } => ("grant", qualities, expires, None, Some(scope)),
+        ConsentChange::Refuse { scope } => ("refuse", none, None, None, Some(scope)),
+        ConsentChange::Withdraw { scope } => ("withdraw", none, None, None, Some(scope)),
+        ConsentChange::Expire { scope } => ("expire", none, None, None, Some(scope)),
+        ConsentChange::Revoke { scope } => ("revoke", none, None, None, Some(scope)),
+        ConsentChange::PermissionOn { permission } => ("permission_on", none, None, Some(permission), None),
+        ConsentChange::PermissionOff { permission } => ("permission_off", none, None, Some(permission), None),
     };
+    let (purposes, categories, recipient) = scope.map(|s| (s.purposes, s.categories, s.recipient)).unwrap_or_default();
     ExportConsent {
         at: event.at,
         recorded,
         change,
-        status: event.change.status(),
-        purposes: scope.map(|s| s.purposes.clone()).unwrap_or_default(),
-        categories: scope.map(|s| s.categories.clone()).unwrap_or_default(),
-        recipient: scope.and_then(|s| s.recipient.clone()),
+        status,
+        purposes,
+        categories,
+        recipient,
         qualities,
         expires,
         permission,
-        policy_version: event.policy_version.clone(),
+        policy_version: event.policy_version,
     }
 }
 

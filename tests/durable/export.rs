@@ -6,8 +6,8 @@ use chrono::TimeDelta;
 use privacy_engine::{
     Action, AnswerOutcome, AuditLog, CaseStore, CategoryKey, ConsentChange, ConsentEvent, ConsentQualities,
     ConsentStatus, Controller, DurableLog, Engine, ErasureReason, Error, Holding, HoldingOrigin, Holdings,
-    InMemoryAuditStore, Policy, PolicyRef, PseudonymDomain, PseudonymKey, Pseudonymiser, ReceiptDetails, Request,
-    Scope, Subject, SubjectId, Uuid, export,
+    InMemoryAuditStore, Permission, Policy, PolicyRef, PseudonymDomain, PseudonymKey, Pseudonymiser, ReceiptDetails,
+    Replica, Request, Scope, Subject, SubjectId, Uuid, export,
 };
 
 use crate::conformance::{case_id, may, received, recorded, step};
@@ -83,7 +83,9 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     );
     let sources = privacy_engine::ExportSources::new(&engine, &Held).audit(&entries).receipts(&details);
     let at = (recorded() + TimeDelta::hours(3)).fixed_offset();
+    let mut replica = Replica::open(open()).unwrap();
     let out = export(&mut open(), &SubjectId::from("user-42"), at, &sources).unwrap();
+    assert_eq!(replica.export(&SubjectId::from("user-42"), at, &sources).unwrap(), out);
 
     assert_eq!((out.policy.id.as_str(), out.policy.version.as_str()), ("seed-004", "2021-08-20"));
     assert_eq!(out.consent_history.iter().map(|c| c.change).collect::<Vec<_>>(), ["grant", "withdraw", "grant"]);
@@ -141,6 +143,52 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     assert_eq!(out.erasures.len(), 1);
     assert_eq!(out.rights_requests.len(), 2);
     assert_no_internal_id(&out.to_json().unwrap(), &pseudonyms());
+    // The replica opened before the erasure catches up with it.
+    assert_eq!(replica.export(&SubjectId::from("user-42"), at, &sources).unwrap(), out);
+
+    later_events_export_alike(&mut store, &mut replica, &sources);
+    // A replica opened from a checkpoint (a store that keeps none, a
+    // sealed one, replays the log) exports alike too.
+    let _ = replica.checkpoint();
+    let mut reopened = Replica::open(open()).unwrap();
+    let at = (recorded() + TimeDelta::hours(6)).fixed_offset();
+    let out = export(&mut open(), &SubjectId::from("user-42"), at, &sources).unwrap();
+    assert_eq!(reopened.export(&SubjectId::from("user-42"), at, &sources).unwrap(), out);
+}
+
+/// Events after the erasure, of every kind an export shows (a permission
+/// switch, a grant with an expiry and a revocation, at an offset other
+/// than UTC): the export over a replica (which reads them from its
+/// ledger) is the export from the log, history, erasure and state.
+fn later_events_export_alike<L: DurableLog + CaseStore>(
+    store: &mut L,
+    replica: &mut Replica<L>,
+    sources: &privacy_engine::ExportSources<'_>,
+) {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let later = |n: u128, minutes: i64, change: ConsentChange| {
+        let at = (recorded() + TimeDelta::hours(4) + TimeDelta::minutes(minutes)).with_timezone(&china);
+        ConsentEvent::new(Uuid::from_u128(0xE100 + n), at, "user-42", "seed-004", "2021-08-20", change)
+    };
+    let expires = Some((recorded() + TimeDelta::days(30)).with_timezone(&china));
+    let events = [
+        later(1, 1, ConsentChange::PermissionOn { permission: Permission::Camera }),
+        later(2, 2, ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: face(), expires }),
+        later(3, 3, ConsentChange::Revoke { scope: face() }),
+        later(4, 4, ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: face(), expires: None }),
+    ];
+    store.append(&events, recorded() + TimeDelta::hours(5)).unwrap();
+    let at = (recorded() + TimeDelta::hours(6)).fixed_offset();
+    let subject = SubjectId::from("user-42");
+    let out = export(store, &subject, at, sources).unwrap();
+    assert_eq!(
+        out.consent_history.iter().map(|c| c.change).collect::<Vec<_>>(),
+        ["permission_on", "grant", "revoke", "grant"]
+    );
+    assert_eq!(out.consent_history[1].at.offset(), &china);
+    assert_eq!(out.erasures.len(), 1);
+    assert_eq!(out.consent_state.len(), 1);
+    assert_eq!(replica.export(&subject, at, sources).unwrap(), out);
 }
 
 /// No UUID (event, case, audit entry, receipt), no `"seq"`, no pseudonym

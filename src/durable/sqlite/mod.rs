@@ -407,6 +407,14 @@ impl DurableLog for SqliteLog {
         self.query(&format!("SELECT {COLUMNS} FROM records WHERE subject = ?1 ORDER BY seq"), [key])
     }
 
+    fn subject_erasures(&mut self, subject: &SubjectId) -> Result<Vec<LogEntry>, Error> {
+        let key = self.subjects.key(subject);
+        self.query(
+            &format!("SELECT {COLUMNS} FROM records WHERE subject = ?1 AND kind = ?2 ORDER BY seq"),
+            params![key, ERASURE],
+        )
+    }
+
     fn erase_subject(
         &mut self,
         subject: &SubjectId,
