@@ -418,21 +418,5 @@ pub(crate) fn comparable(answer: &Value) -> Value {
 /// lists: every field present in `expected` must match; `categories` on
 /// the fields each expected item lists, in order.
 pub(crate) fn differences(expected: &Value, got: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for (k, want) in expected.as_object().unwrap() {
-        let have = got.get(k).unwrap_or(&Value::Null);
-        let same = if k == "categories" {
-            let (w, h) = (want.as_array().unwrap(), have.as_array().map_or(&[][..], Vec::as_slice));
-            w.len() == h.len()
-                && w.iter()
-                    .zip(h)
-                    .all(|(w, h)| w.as_object().unwrap().iter().all(|(f, x)| h.get(f).unwrap_or(&Value::Null) == x))
-        } else {
-            want == have
-        };
-        if !same {
-            out.push(format!("{k}: expected {want}, got {have}"));
-        }
-    }
-    out
+    crate::rights_model::differences_on(expected, got, "categories")
 }

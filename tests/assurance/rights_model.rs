@@ -604,10 +604,16 @@ pub(crate) fn comparable(a: &RightsAnswer) -> Value {
 /// present in `expected` must match; items on the fields each expected
 /// item lists, in order.
 pub(crate) fn differences(expected: &Value, got: &Value) -> Vec<String> {
+    differences_on(expected, got, "items")
+}
+
+/// As [`differences`], with `list` the field whose elements are compared
+/// on the fields each expected element lists, in order.
+pub(crate) fn differences_on(expected: &Value, got: &Value, list: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (k, want) in expected.as_object().unwrap() {
         let have = got.get(k).unwrap_or(&Value::Null);
-        let same = if k == "items" {
+        let same = if k == list {
             let (w, h) = (want.as_array().unwrap(), have.as_array().map_or(&[][..], Vec::as_slice));
             w.len() == h.len()
                 && w.iter()
