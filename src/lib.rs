@@ -281,9 +281,10 @@ pub mod policy_format {}
 
 // The public interface is:
 pub use crate::audit::{
-    AuditEntry, AuditEvent, AuditLog, AuditStore, AuditedRequest, AuditedSubject, BreakKind, ChainBreak, ChainHead,
-    ChainKey, ChainKeyRotation, ChainKeys, ConsentRecord, DecisionRecord, Digest, FileAuditStore, InMemoryAuditStore,
-    PolicyRef, Replay, ReplaySubject, StoredRecords, Tail, TornRecord, Verification, policy_digest, replay,
+    AnswerItemRecord, AnswerRecord, AnswerReplay, AuditEntry, AuditEvent, AuditLog, AuditStore, AuditedRequest,
+    AuditedSubject, BreakKind, ChainBreak, ChainHead, ChainKey, ChainKeyRotation, ChainKeys, ConsentRecord,
+    DecisionRecord, Digest, FileAuditStore, InMemoryAuditStore, ItemOutcomeKind, PolicyRef, Replay, ReplaySubject,
+    RightsAnswerRecord, StoredRecords, Tail, TornRecord, Verification, policy_digest, replay, replay_answer,
     verify_records, verify_store,
 };
 pub use crate::calendar::for_region as calendar_for_region;

@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::answer::RightsAnswerRecord;
 use super::chain::ChainHead;
 use super::digest::{Digest, PolicyRef};
 use crate::consent::{ConsentChange, ConsentEvent, ConsentStatus};
@@ -70,6 +71,8 @@ pub enum AuditEvent {
     /// The chain key changed: this entry is under the old key, the entries
     /// after it under the new one.
     ChainKeyRotation(ChainKeyRotation),
+    /// The engine answered a rights request.
+    RightsAnswer(Box<RightsAnswerRecord>),
 }
 
 /// A rotation of the chain key, itself an entry of the chain (under the
@@ -234,7 +237,8 @@ impl AuditEntry {
         match &self.event {
             AuditEvent::Decision(d) => Some(d.request.subject.id.to_string()),
             AuditEvent::Consent(c) => Some(c.subject.to_string()),
-            _ => None,
+            AuditEvent::RightsAnswer(a) => Some(a.subject.to_string()),
+            AuditEvent::ChainKeyRotation(_) => None,
         }
     }
 
@@ -284,9 +288,9 @@ impl AuditedRequest {
         Self {
             action: request.action,
             subject: AuditedSubject {
-                id: pseudonyms.pseudonymise(&PseudonymDomain::Records, s.id.as_str()),
+                id: records_pseudonym(s.id.as_str(), pseudonyms),
                 age: s.age,
-                birth_date: s.birth_date.map(|d| pseudonyms.pseudonymise(&PseudonymDomain::Records, &birth_text(d))),
+                birth_date: s.birth_date.map(|d| records_pseudonym(&birth_text(d), pseudonyms)),
                 region: s.region.clone(),
                 real_name_verified: s.real_name_verified,
             },
@@ -303,6 +307,12 @@ impl AuditedRequest {
     }
 }
 
+/// How every record keeps a personal identifier (a subject id, a birth
+/// date): its pseudonym in [`PseudonymDomain::Records`].
+pub(crate) fn records_pseudonym(text: &str, pseudonyms: &Pseudonymiser) -> Pseudonym {
+    pseudonyms.pseudonymise(&PseudonymDomain::Records, text)
+}
+
 /// The text a birth date is pseudonymised from.
 pub(crate) fn birth_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -313,7 +323,7 @@ impl ConsentRecord {
         Self {
             event: event.id,
             at: event.at,
-            subject: pseudonyms.pseudonymise(&PseudonymDomain::Records, event.subject.as_str()),
+            subject: records_pseudonym(event.subject.as_str(), pseudonyms),
             policy_id: event.policy_id.clone(),
             policy_version: event.policy_version.clone(),
             status: event.change.status(),

@@ -7,6 +7,7 @@
 //! ([`InMemoryAuditStore`], or [`FileAuditStore`], the one type of the
 //! crate that touches the file system).
 
+mod answer;
 mod chain;
 mod digest;
 mod entry;
@@ -20,13 +21,16 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
+use crate::calendar::WorkingCalendar;
 use crate::consent::{ConsentEvent, ConsentStore};
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::pseudonym::{KeyId, Pseudonymiser};
 use crate::request::Request;
+use crate::rights::{Holding, RightsAnswer, RightsRequest};
 
+pub use answer::{AnswerItemRecord, AnswerRecord, AnswerReplay, ItemOutcomeKind, RightsAnswerRecord, replay_answer};
 pub use chain::{BreakKind, ChainBreak, ChainHead, Verification, verify_records, verify_store};
 use chain::{Keys, Verifier};
 pub use digest::{Digest, PolicyRef, policy_digest};
@@ -200,6 +204,32 @@ impl<S: AuditStore> AuditLog<S> {
         self.append(id, at, AuditEvent::Decision(Box::new(record)))
     }
 
+    /// Records the answer to a rights request under a policy, at time
+    /// `at`: the subject as its pseudonym in
+    /// [`PseudonymDomain::Records`](crate::PseudonymDomain::Records), the
+    /// items, duties and deadline with the version of the calendar data it
+    /// was counted on, so that [`replay_answer`](Self::replay_answer)
+    /// reproduces it.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`Audit`](crate::ErrorKind::Audit) if the store
+    /// refuses the record, or if the answer names a policy version
+    /// ([`RightsAnswer::policy_version`]) other than `policy`'s. The log's
+    /// head is then unchanged.
+    pub fn record_answer(
+        &mut self,
+        id: Uuid,
+        at: DateTime<FixedOffset>,
+        request: &RightsRequest,
+        answer: &RightsAnswer,
+        policy: &PolicyRef,
+    ) -> Result<AuditEntry, Error> {
+        answer::check_policy(answer, policy)?;
+        let record = RightsAnswerRecord::new(request, answer, policy, &self.pseudonyms);
+        self.append(id, at, AuditEvent::RightsAnswer(Box::new(record)))
+    }
+
     /// Records a consent event, at time `at`.
     ///
     /// # Errors
@@ -371,6 +401,25 @@ impl<S: AuditStore> AuditLog<S> {
         consents: &impl ConsentStore,
     ) -> Result<Replay, Error> {
         replay(entry, engine, subject, consents, &self.pseudonyms)
+    }
+
+    /// Answers a recorded rights request again with this log's pseudonym
+    /// keys (see [`replay_answer`]), on `calendar`, which must be the
+    /// calendar data the answer was counted on.
+    ///
+    /// # Errors
+    ///
+    /// As [`replay_answer`].
+    pub fn replay_answer(
+        &self,
+        entry: &AuditEntry,
+        engine: &Engine,
+        request: &RightsRequest,
+        held: &[Holding],
+        consents: &impl ConsentStore,
+        calendar: &dyn WorkingCalendar,
+    ) -> Result<AnswerReplay, Error> {
+        replay_answer(entry, engine, request, held, consents, calendar, &self.pseudonyms)
     }
 
     /// The log's pseudonym keys.

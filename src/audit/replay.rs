@@ -3,14 +3,14 @@
 
 use chrono::NaiveDate;
 
-use super::digest::policy_digest;
+use super::digest::{PolicyRef, policy_digest};
 use super::entry::{AuditEntry, AuditEvent, birth_text};
 use crate::consent::ConsentStore;
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::ids::SubjectId;
-use crate::pseudonym::{PseudonymDomain, Pseudonymiser};
+use crate::pseudonym::{Pseudonym, PseudonymDomain, Pseudonymiser};
 use crate::request::{Request, Subject};
 
 /// The real identifiers of the subject of a recorded decision, which the
@@ -77,25 +77,10 @@ pub fn replay(
     };
     // The version the decision was made under, even if another is in
     // force now.
-    let recorded = &record.policy;
-    let Some(engine) = engine.version(&recorded.version).filter(|e| e.policy().id == recorded.id) else {
-        return Err(Error::audit(format!(
-            "the engine has no version `{}` of policy `{}`, which audit entry {} was decided under",
-            recorded.version, recorded.id, entry.seq
-        )));
-    };
-    let policy = engine.policy();
-    if policy_digest(policy) != recorded.digest {
-        return Err(Error::audit(format!(
-            "policy `{}` version `{}` does not have the digest recorded in audit entry {}",
-            policy.id, policy.version, entry.seq
-        )));
-    }
+    let engine = recorded_version(engine, &record.policy, entry.seq)?;
     let req = &record.request;
+    check_subject(pseudonyms, subject.id.as_str(), &req.subject.id, entry.seq)?;
     let domain = PseudonymDomain::Records;
-    if !pseudonyms.verify(&domain, subject.id.as_str(), &req.subject.id) {
-        return Err(Error::audit(format!("the subject id does not match the pseudonym in audit entry {}", entry.seq)));
-    }
     match (&req.subject.birth_date, subject.birth_date) {
         (None, None) => {}
         (Some(p), Some(d)) if pseudonyms.verify(&domain, &birth_text(d), p) => {}
@@ -131,4 +116,34 @@ pub fn replay(
         && decision.rule_ids().eq(record.rules.iter())
         && decision.obligations == record.obligations;
     Ok(Replay { decision, matches })
+}
+
+/// The engine's compiled version of the policy `recorded` names, with the
+/// recorded digest: the version a record was made under, even if another
+/// is in force now.
+pub(crate) fn recorded_version<'e>(engine: &'e Engine, recorded: &PolicyRef, seq: u64) -> Result<&'e Engine, Error> {
+    let Some(engine) = engine.version(&recorded.version).filter(|e| e.policy().id == recorded.id) else {
+        return Err(Error::audit(format!(
+            "the engine has no version `{}` of policy `{}`, which audit entry {seq} was made under",
+            recorded.version, recorded.id
+        )));
+    };
+    let policy = engine.policy();
+    if policy_digest(policy) != recorded.digest {
+        return Err(Error::audit(format!(
+            "policy `{}` version `{}` does not have the digest recorded in audit entry {seq}",
+            policy.id, policy.version
+        )));
+    }
+    Ok(engine)
+}
+
+/// Refuses a subject id that does not have the pseudonym recorded in
+/// audit entry `seq`.
+pub(crate) fn check_subject(pseudonyms: &Pseudonymiser, id: &str, recorded: &Pseudonym, seq: u64) -> Result<(), Error> {
+    if pseudonyms.verify(&PseudonymDomain::Records, id, recorded) {
+        Ok(())
+    } else {
+        Err(Error::audit(format!("the subject id does not match the pseudonym in audit entry {seq}")))
+    }
 }

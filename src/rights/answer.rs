@@ -43,7 +43,7 @@ pub enum ItemOutcome {
 }
 
 /// A ground that limits a right, with the right it belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LimitGround {
@@ -117,8 +117,8 @@ pub struct AnswerItem {
 }
 
 /// A duty that comes with an answer.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case", tag = "duty")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "duty", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum RightsDuty {
     /// Verify the requester's identity before acting (004 §5.1; 003 §7).

@@ -1,0 +1,114 @@
+//! Rights answers in the audit log: recorded with the subject pseudonymised
+//! and the calendar data's version, chained, and replayed only on that
+//! calendar data.
+
+use privacy_engine::{
+    AuditEntry, AuditEvent, AuditLog, BeyondData, ChinaCalendar, ErrorKind, Holding, HoldingOrigin, InMemoryAuditStore,
+    InMemoryLedger, PolicyRef, RightsAnswer, RightsRequest, StoredRecords, TableCalendar, Verification,
+    WorkingCalendar, verify_records,
+};
+use uuid::Uuid;
+
+use crate::{engine, fill, key, pseudonyms};
+
+const CN: ChinaCalendar = ChinaCalendar::new();
+
+/// An access request by `user-42`, received before the 2024 National Day
+/// holiday (with its adjusted working days).
+fn request() -> RightsRequest {
+    serde_json::from_str(
+        r#"{"case": "6f9619ff-8b86-d011-b42d-00c04fc964ff", "subject": "user-42",
+            "right": {"kind": "access"}, "categories": ["user.contact"],
+            "received": "2024-09-25T10:00:00+08:00", "at": "2024-09-26T10:00:00+08:00",
+            "identity": "verified"}"#,
+    )
+    .unwrap()
+}
+
+fn held() -> Vec<Holding> {
+    vec![Holding::new(key("user.contact.phone_number"), HoldingOrigin::Provided)]
+}
+
+fn answer(calendar: &dyn WorkingCalendar) -> RightsAnswer {
+    engine().answer(&request(), &held(), &InMemoryLedger::new(), calendar, BeyondData::Refuse)
+}
+
+fn recorded() -> (AuditLog<InMemoryAuditStore>, AuditEntry, RightsAnswer) {
+    let mut log = AuditLog::open(InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let answer = answer(&CN);
+    let policy = PolicyRef::of(engine().policy());
+    let entry = log.record_answer(Uuid::from_u128(7), request().at, &request(), &answer, &policy).unwrap();
+    (log, entry, answer)
+}
+
+#[test]
+fn a_recorded_answer_chains_and_keeps_the_calendar_version() {
+    let (log, entry, answer) = recorded();
+    assert!(matches!(log.verify(None).unwrap(), Verification::Intact(h) if h.len == 1));
+    let AuditEvent::RightsAnswer(record) = &entry.event else { panic!("not a rights answer") };
+    let due = answer.deadline.clone().unwrap();
+    assert_eq!(record.answer.deadline.as_ref(), Some(&due));
+    assert_eq!(record.calendar(), Some(CN.version()));
+    assert!(record.reproduces(&answer));
+    let json = entry.to_json().unwrap();
+    assert!(!json.windows(7).any(|w| w == b"user-42"), "{}", String::from_utf8_lossy(&json));
+    assert_eq!(AuditEntry::from_json(&json).unwrap(), entry);
+}
+
+#[test]
+fn an_answer_under_another_policy_version_is_refused() {
+    let mut log = AuditLog::open(InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let mut answer = answer(&CN);
+    answer.policy_version.push_str("-edited");
+    let policy = PolicyRef::of(engine().policy());
+    let err = log.record_answer(Uuid::nil(), request().at, &request(), &answer, &policy).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Audit);
+    assert_eq!(log.head().len, 0);
+}
+
+#[test]
+fn a_replay_on_the_same_calendar_reproduces_the_deadline() {
+    let (log, entry, answer) = recorded();
+    let replayed = log.replay_answer(&entry, engine(), &request(), &held(), &InMemoryLedger::new(), &CN).unwrap();
+    assert!(replayed.matches);
+    assert_eq!(replayed.answer.deadline, answer.deadline);
+    let mut other = request();
+    other.subject = "user-43".into();
+    let err = log.replay_answer(&entry, engine(), &other, &held(), &InMemoryLedger::new(), &CN).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Audit);
+}
+
+#[test]
+fn a_replay_on_other_calendar_data_is_refused() {
+    let (log, entry, _) = recorded();
+    let other = TableCalendar::from_json(
+        r#"{"name":"CN","version":"other","first":"2024-01-01","last":"2024-12-31","holidays":[]}"#,
+    )
+    .unwrap();
+    let err = log.replay_answer(&entry, engine(), &request(), &held(), &InMemoryLedger::new(), &other).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Audit);
+    let text = err.to_string();
+    assert!(text.contains(CN.version()) && text.contains("CN other"), "{text}");
+}
+
+#[test]
+fn a_tampered_answer_record_breaks_the_chain() {
+    let mut log = AuditLog::open_plain(InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let n = fill(&mut log, "user-42");
+    let policy = PolicyRef::of(engine().policy());
+    let entry = log.record_answer(Uuid::from_u128(7), request().at, &request(), &answer(&CN), &policy).unwrap();
+    let mut records = log.into_store().records().to_vec();
+    assert_eq!(records.len(), n + 1);
+    let intact = verify_records(&StoredRecords::new(records.clone(), None), None, None);
+    assert!(matches!(intact, Verification::Intact(h) if h.len == entry.seq + 1));
+    let AuditEvent::RightsAnswer(record) = &entry.event else { panic!("not a rights answer") };
+    let date = record.answer.deadline.as_ref().unwrap().date.to_string();
+    let json = String::from_utf8(records.pop().unwrap()).unwrap();
+    let tampered = json.replacen(&date, "2024-12-31", 1);
+    assert_ne!(tampered, json);
+    records.push(tampered.into_bytes());
+    match verify_records(&StoredRecords::new(records, None), None, None) {
+        Verification::Broken(b) => assert_eq!(b.index(), entry.seq),
+        Verification::Intact(h) => panic!("a tampered deadline verifies: {h:?}"),
+    }
+}
