@@ -229,10 +229,10 @@ impl AuditEntry {
         Ok(entry)
     }
 
-    /// The subject pseudonym an entry is about (a decision's or a consent
-    /// event's subject), as a shared store indexes it for a subject's
-    /// export.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    /// The subject pseudonym an entry is about (a decision's, a consent
+    /// event's or a rights answer's subject), as a database store indexes
+    /// it for a subject's export.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn subject(&self) -> Option<String> {
         match &self.event {
             AuditEvent::Decision(d) => Some(d.request.subject.id.to_string()),

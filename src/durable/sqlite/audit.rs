@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema;
-use crate::audit::{AuditEntry, AuditEvent, AuditStore, StoredRecords, Tail, TornRecord, load_by_scan};
+use crate::audit::{AuditEntry, AuditStore, StoredRecords, Tail, TornRecord, load_by_scan};
 use crate::error::Error;
 use crate::pseudonym::Pseudonym;
 
@@ -87,11 +87,7 @@ impl SqliteAuditStore {
 /// The subject pseudonym of a stored record, if it is an entry that has
 /// one.
 fn subject_of(record: &[u8]) -> Option<String> {
-    match AuditEntry::from_json(record).ok()?.event {
-        AuditEvent::Decision(d) => Some(d.request.subject.id.to_string()),
-        AuditEvent::Consent(c) => Some(c.subject.to_string()),
-        _ => None,
-    }
+    AuditEntry::from_json(record).ok()?.subject()
 }
 
 fn check_record(record: &[u8]) -> Result<(), Error> {
