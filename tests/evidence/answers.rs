@@ -112,3 +112,20 @@ fn a_tampered_answer_record_breaks_the_chain() {
         Verification::Intact(h) => panic!("a tampered deadline verifies: {h:?}"),
     }
 }
+
+#[test]
+fn a_deadline_beyond_the_calendar_data_is_recorded_as_its_error_and_replays() {
+    let mut request = request();
+    request.received = crate::t("2026-12-20T10:00:00+08:00");
+    request.at = request.received;
+    let answer = engine().answer(&request, &held(), &InMemoryLedger::new(), &CN, BeyondData::Refuse);
+    let error = answer.deadline_error.clone().unwrap();
+    let mut log = AuditLog::open(InMemoryAuditStore::new(), pseudonyms()).unwrap();
+    let policy = PolicyRef::of(engine().policy());
+    let entry = log.record_answer(Uuid::from_u128(8), request.at, &request, &answer, &policy).unwrap();
+    let AuditEvent::RightsAnswer(record) = &entry.event else { panic!("not a rights answer") };
+    assert_eq!(record.answer.deadline_error.as_deref(), Some(error.as_str()));
+    assert_eq!(record.calendar(), None);
+    let replayed = log.replay_answer(&entry, engine(), &request, &held(), &InMemoryLedger::new(), &CN).unwrap();
+    assert!(replayed.matches);
+}
