@@ -11,7 +11,9 @@
 //! `RESCAN_REPEATS` times (5 by default), printing the median wall time and
 //! the median CPU time of the thread (`/proc/thread-self/stat`, 10 ms
 //! ticks): on a shared machine the CPU time is the steadier figure.
-//! `RESCAN_QUICK=1` prints only these and skips criterion.
+//! `RESCAN_QUICK=1` prints only these and skips criterion;
+//! `RESCAN_ONLY=broad` (or `narrow`) scans one revision, and
+//! `RESCAN_COMPACT_ONLY=1` skips the `InMemoryLedger`.
 //!
 //! Each subject's 20 events, in time order, mix four purposes, eight
 //! categories, a recipient now and then, grants under the version the
@@ -172,6 +174,9 @@ fn bench_scan<S: ConsentHistory>(c: &mut Criterion, name: &str, n: u64, store: &
     let mut group = c.benchmark_group("rescan");
     group.sampling_mode(SamplingMode::Flat).sample_size(10).measurement_time(Duration::from_secs(20));
     for (broad, revision) in [(true, "broad"), (false, "narrow")] {
+        if std::env::var("RESCAN_ONLY").is_ok_and(|only| only != revision) {
+            continue;
+        }
         let rescan = rescan(broad);
         let (found, lapsed) = scan(&rescan, store);
         println!("rescan: {name}/{revision}: {found} of {n} subjects must re-consent, {lapsed} lapsed items");
@@ -191,6 +196,9 @@ fn compact(c: &mut Criterion) {
 }
 
 fn in_memory(c: &mut Criterion) {
+    if std::env::var_os("RESCAN_COMPACT_ONLY").is_some() {
+        return;
+    }
     let n = subjects() / 10;
     let ledger = build("in_memory", n, InMemoryLedger::new(), |l, e| l.append(e).unwrap());
     bench_scan(c, "in_memory", n, &ledger);

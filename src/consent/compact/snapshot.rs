@@ -284,9 +284,9 @@ fn write_subject(out: &mut Vec<u8>, key: &[u8], events: &Events) {
         out.extend_from_slice(&c.id);
         put_varint(out, zigzag(h.secs.wrapping_sub(last)));
         last = h.secs;
-        put_varint(out, u64::from(c.nanos));
+        put_varint(out, u64::from(h.nanos));
         put_varint(out, zigzag(i64::from(c.offset)));
-        for id in [h.scope, c.policy, c.expires] {
+        for id in [h.scope, h.policy, c.expires] {
             put_varint(out, u64::from(id.wrapping_add(1)));
         }
         if let Some(s) = stamp {
@@ -329,8 +329,8 @@ fn read_events(r: &mut Reader<'_>, check: &Check<'_>) -> Result<Events, Error> {
         if let Some(stamp) = recorded {
             events.recorded.push((i, stamp));
         }
-        events.unordered |= (hot.secs, cold.nanos) < last;
-        last = (hot.secs, cold.nanos);
+        events.unordered |= (hot.secs, hot.nanos) < last;
+        last = (hot.secs, hot.nanos);
         events.hot.push(hot);
         events.cold.push(cold);
     }
@@ -380,8 +380,8 @@ fn read_event(c: &mut Cursor<'_>, check: &Check<'_>) -> Option<(Hot, Cold, Optio
     if !coherent || !expiry_fits || !below(policy, check.policies) {
         return None;
     }
-    let hot = Hot { secs, scope, purpose_bits, kind, detail, lapses: expires != NONE };
-    Some((hot, Cold { id, nanos, offset, policy, expires }, recorded))
+    let hot = Hot { secs, nanos, scope, policy, purpose_bits, kind, detail, lapses: expires != NONE };
+    Some((hot, Cold { id, offset, expires }, recorded))
 }
 
 /// Reads a subject's events: the bytes left, the offset into them, and the
