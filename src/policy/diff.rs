@@ -437,8 +437,13 @@ impl Differ<'_> {
     }
 
     /// Grants that covered every recipient of an optional purpose of `r` no
-    /// longer cover providing `categories` to `r`.
+    /// longer cover providing `categories` to `r`. A recipient that receives
+    /// no category (an empty `categories`) is provided nothing: no grant
+    /// lapses (a fresh consent without categories would ask for all).
     fn recipient_consents(&mut self, r: &Recipient, categories: &[CategoryKey]) {
+        if categories.is_empty() {
+            return;
+        }
         let action = providing_action(self.new, r);
         let rule = self.new.action_rule(action).and_then(|a| a.consent).unwrap_or(ConsentQualities::affirmative());
         for id in &r.purposes {

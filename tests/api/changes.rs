@@ -222,6 +222,30 @@ fn a_new_recipient_is_major_and_lapses_grants_as_far_as_it_is_concerned() {
     assert!(c.still_covers(&purpose("ads"), &click, None));
 }
 
+/// A recipient whose `categories` is empty receives nothing
+/// (docs/policy-format.md, recipients): adding one is still a change of the
+/// main recipients (004 §7 item 3), but no grant lapses for it. A fresh
+/// consent without categories would ask for every category.
+#[test]
+fn a_new_recipient_that_receives_nothing_lapses_no_grant() {
+    let c = changed(|v| {
+        v["recipients"].as_array_mut().unwrap().push(json!({
+            "id": "ad_network", "kind": "advertiser", "region": "CN", "agreements": ["confidentiality"],
+            "categories": [], "purposes": ["ads"], "data_state": "aggregated"
+        }));
+    });
+    assert_eq!(kinds(&c), vec![ChangeKind::RecipientAdded]);
+    assert!(c.fresh_consent().is_empty(), "{:?}", c.fresh_consent());
+    let click = key("user.behavior.click_history");
+    assert!(c.still_covers(&purpose("ads"), &click, Some(&recipient("ad_network"))));
+    // The same recipient, later given less protection, still receives nothing.
+    let c = changed(|v| {
+        v["recipients"][0]["categories"] = json!([]);
+        v["recipients"][0]["data_state"] = json!("identifiable");
+    });
+    assert!(c.fresh_consent().is_empty(), "{:?}", c.fresh_consent());
+}
+
 /// 004 §7 item 3: a removed recipient is a change of the main objects too;
 /// a recipient that receives less is a minor change.
 #[test]
