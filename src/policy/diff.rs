@@ -324,6 +324,7 @@ impl Differ<'_> {
             let (a, b) = paths("/categories");
             self.push(ChangeKind::CategoriesRemoved, reason, a, b);
         }
+        self.processing(paths("/processing"), o, p);
         if o.basis != p.basis || o.permission != p.permission {
             let reason = format!("purpose `{}` changes its basis or permission", p.id);
             let (a, b) = paths("");
@@ -332,6 +333,27 @@ impl Differ<'_> {
         if o.description != p.description {
             let (a, b) = paths("/description");
             self.push(ChangeKind::Wording, format!("purpose `{}` is described anew", p.id), a, b);
+        }
+    }
+
+    /// A kind of processing a purpose now is (profiling, an automated
+    /// decision…) changes the manner of processing: consent is obtained
+    /// again for the processing as a whole (PIPL art. 14), as for new
+    /// categories. One it no longer is narrows it.
+    fn processing(&mut self, (a, b): (Option<String>, Option<String>), o: &Purpose, p: &Purpose) {
+        let added = missing_from(&p.processing, &o.processing);
+        if !added.is_empty() {
+            let reason = format!("purpose `{}` is now also {}", p.id, named(&added));
+            self.push(ChangeKind::MannerOfUse, reason, a.clone(), b.clone());
+            if p.basis == PurposeBasis::Optional {
+                let q = asked(self.new, &[Action::Collect, Action::Use], p, &p.categories);
+                self.fresh.push(FreshConsent::new(p.id.clone(), q));
+            }
+        }
+        let dropped = missing_from(&o.processing, &p.processing);
+        if !dropped.is_empty() {
+            let reason = format!("purpose `{}` is no longer {}", p.id, named(&dropped));
+            self.push(ChangeKind::ScopeNarrowed, reason, a, b);
         }
     }
 
@@ -613,12 +635,23 @@ fn reduction(o: &RightOffer, r: &RightOffer) -> Option<String> {
     if r.verify_identity && !o.verify_identity {
         return Some("the identity is now checked first".to_owned());
     }
+    let grounds = missing_from(&o.grounds, &r.grounds);
+    if !grounds.is_empty() {
+        return Some(format!("it is no longer offered on the grounds {}", named(&grounds)));
+    }
     let slower = r.channels.iter().any(|n| {
         let before = o.channels.iter().find(|c| c.kind == n.kind).and_then(|c| c.time_limit);
         matches!((before, n.time_limit), (Some(a), Some(b)) if b.calendar_days() > a.calendar_days())
             || matches!((before, n.time_limit), (Some(_), None))
     });
     slower.then(|| "an answer may take longer".to_owned())
+}
+
+/// Items of a `snake_case` enum by their names in the JSON form, in
+/// backticks.
+fn named<T: Serialize>(items: &[&T]) -> String {
+    let names = items.iter().map(|i| plain(i).as_str().map_or_else(String::new, |n| format!("`{n}`")));
+    names.collect::<Vec<_>>().join(", ")
 }
 
 /// What changed in a list of channels, by kind.

@@ -246,6 +246,62 @@ fn a_new_recipient_that_receives_nothing_lapses_no_grant() {
     assert!(c.fresh_consent().is_empty(), "{:?}", c.fresh_consent());
 }
 
+/// PIPL art. 14 ¶2, 004 §7 item 1: a purpose that now also profiles
+/// changes the manner of processing, and its grants lapse as for new
+/// categories; one that no longer does is narrowed, a minor change.
+#[test]
+fn a_new_kind_of_processing_is_a_change_of_manner_and_lapses_grants() {
+    let c = changed(|v| v["purposes"][1]["processing"] = json!(["profiling"]));
+    assert_eq!(kinds(&c), vec![ChangeKind::MannerOfUse]);
+    assert!(c.changes[0].major);
+    assert!(c.changes[0].reason.contains("`profiling`"), "{}", c.changes[0].reason);
+    assert_eq!(c.changes[0].new_path.as_deref(), Some("/purposes/1/processing"));
+    let fresh = c.fresh_consent();
+    assert_eq!(fresh.len(), 1);
+    assert_eq!(fresh[0].purpose, purpose("ads"));
+    assert!(fresh[0].categories.is_empty() && fresh[0].recipient.is_none());
+    assert!(!c.still_covers(&purpose("ads"), &key("user.behavior.click_history"), None));
+
+    let old = Policy::from_json(
+        &{
+            let mut v = base();
+            v["purposes"][1]["processing"] = json!(["profiling", "marketing"]);
+            v
+        }
+        .to_string(),
+    )
+    .unwrap();
+    let mut v = base();
+    v["version"] = json!("2024-06-01");
+    v["purposes"][1]["processing"] = json!(["marketing"]);
+    let c = diff(&old, &Policy::from_json(&v.to_string()).unwrap());
+    assert_eq!(kinds(&c), vec![ChangeKind::ScopeNarrowed]);
+    assert!(!c.has_major());
+    assert!(c.fresh_consent().is_empty());
+}
+
+/// 004 §7 item 4 and the promise not to reduce rights without explicit
+/// consent: deletion offered on fewer grounds is a reduction; on more, a
+/// change of the right.
+#[test]
+fn deletion_on_fewer_grounds_is_a_reduction_of_rights() {
+    let with = |grounds: Value| move |v: &mut Value| v["rights"][1]["grounds"] = grounds;
+    let c = changed(with(json!(["unlawful"])));
+    assert_eq!(kinds(&c), vec![ChangeKind::RightsChanged]);
+    let old = {
+        let mut v = base();
+        with(json!(["unlawful", "account_cancelled"]))(&mut v);
+        Policy::from_json(&v.to_string()).unwrap()
+    };
+    let mut v = base();
+    v["version"] = json!("2024-06-01");
+    with(json!(["unlawful"]))(&mut v);
+    let c = diff(&old, &Policy::from_json(&v.to_string()).unwrap());
+    assert_eq!(kinds(&c), vec![ChangeKind::RightsReduced]);
+    assert!(c.changes[0].reason.contains("`account_cancelled`"), "{}", c.changes[0].reason);
+    assert!(c.fresh_consent().is_empty(), "a reduction is a duty, not a lapsed grant");
+}
+
 /// 004 §7 item 3: a removed recipient is a change of the main objects too;
 /// a recipient that receives less is a minor change.
 #[test]
