@@ -414,12 +414,12 @@ struct Cold {
 type Key = (i64, u32, usize);
 
 impl Events {
-    /// Reads the events' hot parts (one in two, a cache line holding more
-    /// than two), to bring them into the cache before the walk needs them.
+    /// Reads the hot parts of the first [`TOUCHED`] events (one in two, a
+    /// cache line holding more than two), to bring them into the cache
+    /// before the walk needs them.
     #[inline]
-    fn touch(&self) {
-        let hot = self.hot.iter().step_by(2).fold(0, |x, h| x ^ h.scope);
-        std::hint::black_box(hot);
+    fn touch(&self) -> u32 {
+        self.hot.iter().take(TOUCHED).step_by(2).fold(0, |x, h| x ^ h.scope)
     }
 
     /// Whether an event with this id is among the subject's events.
@@ -1212,20 +1212,29 @@ impl super::ConsentHistory for CompactLedger {
     fn histories(
         &self,
     ) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, impl Iterator<Item = super::EventView<'_>>)> + '_ {
-        // The events of a subject a few ahead are read now, so that their
-        // cache misses overlap the work on this one.
+        // Every READ_AHEAD subjects, the events of the next READ_AHEAD are
+        // read at once, so that their cache misses overlap one another and
+        // the work on these.
         let mut ahead = self.subjects.values().skip(READ_AHEAD);
-        self.subjects.iter().map(move |(k, e)| {
-            if let Some(next) = ahead.next() {
-                next.touch();
+        self.subjects.iter().enumerate().map(move |(i, (k, e))| {
+            if i % READ_AHEAD == 0 {
+                let touched = ahead.by_ref().take(READ_AHEAD).fold(0, |x, next| x ^ next.touch());
+                std::hint::black_box(touched);
             }
             (String::from_utf8_lossy(k.as_bytes()), self.views(e))
         })
     }
 }
 
-/// How many subjects ahead [`ConsentHistory::histories`] reads.
-const READ_AHEAD: usize = 4;
+/// How many subjects ahead [`ConsentHistory::histories`] reads, and how
+/// many at once: measured on 1,000,000 subjects × 20 events, 16 took the
+/// broad re-consent scan from 1.78 s (one subject ahead at a time) to
+/// 1.45 s; 32 gained nothing more.
+const READ_AHEAD: usize = 16;
+
+/// How many of a subject's events the read-ahead reads: a batch stays in
+/// the first-level cache (16 × 64 × 24 bytes) however long the histories.
+const TOUCHED: usize = 64;
 
 impl CompactLedger {
     /// A subject's events as [`ConsentHistory`](super::ConsentHistory)

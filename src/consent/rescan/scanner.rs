@@ -191,12 +191,24 @@ impl<'r, 's> Scanner<'r, 's> {
                 self.settle(c, None, &mut out);
             }
         }
+        let lapsed = self.output(&mut out);
+        self.items = (candidates, out);
+        lapsed
+    }
+
+    /// The lapses `out` names, each once and the widest only, sorted as
+    /// [`Reconsent::lapsed`](super::Reconsent::lapsed) says.
+    fn output(&self, out: &mut Vec<Item>) -> Vec<Lapsed> {
         out.sort_unstable();
         out.dedup();
-        let widest = out.iter().filter(|l| !out.iter().any(|w| w.cat != l.cat && self.part_of(l, w)));
+        // An item within another's category (same purpose, recipient and
+        // qualities) is part of it: its ancestors are looked up in the
+        // sorted list.
+        let widest = out
+            .iter()
+            .filter(|l| !self.words.ancestors(l.cat).any(|a| out.binary_search(&Item { cat: a, ..**l }).is_ok()));
         let mut lapsed: Vec<Lapsed> = widest.filter_map(|i| self.named(*i)).collect();
         lapsed.sort_by(|a, b| a.key().cmp(&b.key()));
-        self.items = (candidates, out);
         lapsed
     }
 
@@ -460,6 +472,12 @@ impl Vocabulary {
         self.recipient_ids.insert(r.clone(), id);
         self.recipients.push(r.clone());
         id
+    }
+
+    /// The ancestors of category `c`, nearest first.
+    fn ancestors(&self, c: u32) -> impl Iterator<Item = u32> + '_ {
+        let parent = |c: &u32| Some(self.parents.get(*c as usize).copied().unwrap_or(NONE)).filter(|p| *p != NONE);
+        std::iter::successors(parent(&c), parent)
     }
 
     /// Whether category `a` is `b` or lies below it.
