@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::about::{Channel, RightOffer};
 use super::change::{Change, ChangeDuty, ChangeKind, Changes, FreshConsent};
-use super::{Action, Policy, Purpose, PurposeBasis, Recipient, RecipientKind, RetentionRule};
+use super::{Action, ActionRule, Domestic, Policy, Purpose, PurposeBasis, Recipient, RecipientKind, RetentionRule};
 use crate::consent::ConsentQualities;
 use crate::taxonomy::CategoryKey;
 
@@ -142,6 +142,14 @@ fn missing_from<'a, T: Eq + Hash>(a: &'a [T], b: &[T]) -> Vec<&'a T> {
 /// Backticked, comma-separated names.
 fn listed<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     items.into_iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// An action rule in the old version (at `i`) and the new one (at `j`).
+struct Rule<'p> {
+    old: &'p ActionRule,
+    i: usize,
+    new: &'p ActionRule,
+    j: usize,
 }
 
 struct Differ<'p> {
@@ -502,18 +510,73 @@ impl Differ<'_> {
                 let old_path = was.map(|(m, _)| format!("/actions/{i}/exceptions/{m}"));
                 self.push(ChangeKind::MannerOfUse, reason, old_path, Some(format!("{new_path}/exceptions/{k}")));
             }
-            let mut rule = plain(a);
-            let mut before_rule = plain(o);
-            for v in [&mut rule, &mut before_rule] {
-                if let serde_json::Value::Object(m) = v {
-                    m.remove("exceptions");
-                }
+            self.rule(Rule { old: o, i, new: a, j });
+        }
+    }
+
+    /// An action rule's fields, one by one (its exceptions are compared
+    /// apart): a field that lets the action do more, or with less
+    /// protection, is a change of the manner of use (major); one that lets
+    /// it do less, or asks more, is minor. A field whose direction cannot be
+    /// told (the data states, the kinds `recipient_requires` is asked of,
+    /// the duties) is a change of the manner of use whenever it differs.
+    fn rule(&mut self, r: Rule<'_>) {
+        let (o, a) = (r.old, r.new);
+        match (o.consent, a.consent) {
+            (b, n) if b == n => {}
+            (Some(b), Some(n)) if n.contains(b) => {
+                self.rule_field(&r, "consent", ChangeKind::ConsentStrengthened, "asks consent with more qualities");
             }
-            if rule != before_rule {
-                let reason = format!("the rule for `{}` changes", a.action.as_str());
-                self.push(ChangeKind::MannerOfUse, reason, Some(format!("/actions/{i}")), Some(new_path));
+            (Some(_), Some(_)) => {
+                self.rule_field(&r, "consent", ChangeKind::RightsReduced, "asks consent with fewer qualities");
+            }
+            _ => self.rule_field(&r, "consent", ChangeKind::MannerOfUse, "changes whether consent can permit it"),
+        }
+        let wider = [
+            ("core_purposes", a.core_purposes && !o.core_purposes, o.core_purposes && !a.core_purposes),
+            (
+                "recipient_kinds",
+                fewer(&a.recipient_kinds, &o.recipient_kinds),
+                fewer(&o.recipient_kinds, &a.recipient_kinds),
+            ),
+            (
+                "recipient_requires",
+                !missing_from(&o.recipient_requires, &a.recipient_requires).is_empty(),
+                !missing_from(&a.recipient_requires, &o.recipient_requires).is_empty(),
+            ),
+            ("within_purpose", o.within_purpose && !a.within_purpose, a.within_purpose && !o.within_purpose),
+            (
+                "domestic",
+                o.domestic != a.domestic && a.domestic == Domestic::Permit,
+                o.domestic != a.domestic && a.domestic == Domestic::Deny,
+            ),
+            ("allow_abroad", a.allow_abroad && !o.allow_abroad, o.allow_abroad && !a.allow_abroad),
+            ("data_states", plain(&o.data_states) != plain(&a.data_states), false),
+            ("recipient_requires_kinds", o.recipient_requires_kinds != a.recipient_requires_kinds, false),
+            ("duties", plain(&o.duties) != plain(&a.duties), false),
+        ];
+        for (field, more, less) in wider {
+            if more {
+                self.rule_field(
+                    &r,
+                    field,
+                    ChangeKind::MannerOfUse,
+                    &format!("changes `{field}`: it permits more or protects less"),
+                );
+            } else if less {
+                self.rule_field(
+                    &r,
+                    field,
+                    ChangeKind::ScopeNarrowed,
+                    &format!("changes `{field}`: it permits less or protects more"),
+                );
             }
         }
+    }
+
+    fn rule_field(&mut self, r: &Rule<'_>, field: &str, kind: ChangeKind, what: &str) {
+        let reason = format!("the rule for `{}` {what}", r.new.action.as_str());
+        self.push(kind, reason, Some(format!("/actions/{}/{field}", r.i)), Some(format!("/actions/{}/{field}", r.j)));
     }
 
     fn retention(&mut self) {

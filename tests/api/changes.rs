@@ -302,6 +302,37 @@ fn deletion_on_fewer_grounds_is_a_reduction_of_rights() {
     assert!(c.fresh_consent().is_empty(), "a reduction is a duty, not a lapsed grant");
 }
 
+/// 004 §7 item 1 ("manner of use"): an action rule is compared field by
+/// field. Asking consent with more qualities or more of the recipient is
+/// minor; with fewer qualities it reduces rights; letting the action go
+/// abroad, or changing its duties, changes the manner of use.
+#[test]
+fn an_action_rule_is_compared_field_by_field() {
+    let c = changed(|v| v["actions"][2]["consent"] = json!(["affirmative", "explicit", "separate"]));
+    assert_eq!(kinds(&c), vec![ChangeKind::ConsentStrengthened]);
+    assert!(!c.has_major());
+    assert_eq!(c.changes[0].new_path.as_deref(), Some("/actions/2/consent"));
+
+    let c = changed(|v| v["actions"][2]["consent"] = json!(["affirmative"]));
+    assert_eq!(kinds(&c), vec![ChangeKind::RightsReduced]);
+
+    let c = changed(|v| v["actions"][2]["recipient_requires"] = json!(["confidentiality", "processing_contract"]));
+    assert_eq!(kinds(&c), vec![ChangeKind::ScopeNarrowed]);
+    assert!(!c.has_major());
+
+    let c = changed(|v| {
+        v["actions"][2]["allow_abroad"] = json!(true);
+        v["actions"][2]["core_purposes"] = json!(false);
+    });
+    assert_eq!(kinds(&c), vec![ChangeKind::ScopeNarrowed, ChangeKind::MannerOfUse]);
+    assert!(c.has_major());
+    assert!(c.changes[1].reason.contains("`allow_abroad`"), "{}", c.changes[1].reason);
+
+    let c = changed(|v| v["actions"][2]["duties"] = json!(["notify_subject"]));
+    assert_eq!(kinds(&c), vec![ChangeKind::MannerOfUse]);
+    assert!(c.fresh_consent().is_empty());
+}
+
 /// 004 §7 item 3: a removed recipient is a change of the main objects too;
 /// a recipient that receives less is a minor change.
 #[test]
