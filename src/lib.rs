@@ -293,9 +293,9 @@ pub use crate::calendar::{
     WorkingCalendar,
 };
 pub use crate::consent::{
-    CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities,
-    ConsentQuery, ConsentStatus, ConsentStore, Described, EventView, Grants, InMemoryLedger, Lapsed, Reconsent, Rescan,
-    Scope,
+    BoxedEvents, CONSENT_HORIZON, CONSENT_SKEW, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory,
+    ConsentQualities, ConsentQuery, ConsentStatus, ConsentStore, Described, DynConsentHistory, EventView, Grants,
+    InMemoryLedger, Lapsed, Reconsent, Rescan, Scope,
 };
 pub use crate::decision::{
     CategoryOutcome, ConsentFrom, Decision, Effect, NoticeField, Obligation, Reason, Unmet, Verdict,

@@ -81,6 +81,75 @@ impl<S: ConsentHistory + ?Sized> ConsentHistory for &S {
     }
 }
 
+/// A [`ConsentHistory`] that can be used as a trait object:
+/// `ConsentHistory` returns `impl Iterator`, so a service that picks its
+/// store at run time (a `Box<dyn DynConsentHistory>` holding a SQLite or a
+/// PostgreSQL replica, say) walks it through this trait instead. Every
+/// `ConsentHistory` is one, and `dyn DynConsentHistory` is a
+/// `ConsentHistory` again, so [`Rescan::scan`](crate::Rescan::scan) takes
+/// it as it is. The walk is the store's own; each iterator is boxed, which
+/// costs an allocation per subject walked.
+///
+/// # Example
+///
+/// ```
+/// use privacy_engine::{CompactLedger, DynConsentHistory, InMemoryLedger, Rescan, Taxonomy};
+/// let stores: Vec<Box<dyn DynConsentHistory>> = vec![Box::new(InMemoryLedger::new()), Box::new(CompactLedger::new())];
+/// let rescan = Rescan::new(Taxonomy::builtin(), "app", "1", "2", Vec::new());
+/// for store in &stores {
+///     assert_eq!(rescan.scan(store.as_ref()).count(), 0);
+/// }
+/// ```
+pub trait DynConsentHistory {
+    /// [`ConsentHistory::subjects`], boxed.
+    fn subjects_dyn(&self) -> Box<dyn Iterator<Item = SubjectId> + '_>;
+
+    /// [`ConsentHistory::history`], boxed.
+    fn history_dyn<'a>(&'a self, subject: &SubjectId) -> Box<dyn Iterator<Item = EventView<'a>> + 'a>;
+
+    /// [`ConsentHistory::histories`], boxed.
+    fn histories_dyn(&self) -> Box<dyn Iterator<Item = (Cow<'_, str>, BoxedEvents<'_>)> + '_>;
+}
+
+/// A subject's events, boxed, as [`DynConsentHistory`] lends them.
+pub type BoxedEvents<'a> = Box<dyn Iterator<Item = EventView<'a>> + 'a>;
+
+impl<S: ConsentHistory> DynConsentHistory for S {
+    fn subjects_dyn(&self) -> Box<dyn Iterator<Item = SubjectId> + '_> {
+        Box::new(self.subjects())
+    }
+
+    fn history_dyn<'a>(&'a self, subject: &SubjectId) -> Box<dyn Iterator<Item = EventView<'a>> + 'a> {
+        Box::new(self.history(subject))
+    }
+
+    fn histories_dyn(&self) -> Box<dyn Iterator<Item = (Cow<'_, str>, BoxedEvents<'_>)> + '_> {
+        Box::new(self.histories().map(|(subject, events)| (subject, Box::new(events) as BoxedEvents<'_>)))
+    }
+}
+
+/// `ConsentHistory` for a `DynConsentHistory` trait object, with or without
+/// `Send + Sync`.
+macro_rules! walk_dyn {
+    ($($object:ty),+) => {$(
+        impl ConsentHistory for $object {
+            fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
+                self.subjects_dyn()
+            }
+
+            fn history<'a>(&'a self, subject: &SubjectId) -> impl Iterator<Item = EventView<'a>> + 'a {
+                self.history_dyn(subject)
+            }
+
+            fn histories(&self) -> impl Iterator<Item = (Cow<'_, str>, impl Iterator<Item = EventView<'_>>)> + '_ {
+                self.histories_dyn()
+            }
+        }
+    )+};
+}
+
+walk_dyn!(dyn DynConsentHistory + '_, dyn DynConsentHistory + Send + Sync + '_);
+
 /// A grant or an ending event as a [`ConsentHistory`] lends it: borrowed
 /// from the store, nothing copied.
 #[derive(Clone, Copy, Debug)]

@@ -18,7 +18,7 @@ use crate::policy::{Permission, RecipientKind};
 use crate::taxonomy::CategoryKey;
 
 pub use compact::CompactLedger;
-pub use history::{ConsentHistory, EventView};
+pub use history::{BoxedEvents, ConsentHistory, DynConsentHistory, EventView};
 pub use ledger::InMemoryLedger;
 pub use qualities::{ConsentQualities, Grants};
 pub use rescan::{Lapsed, Reconsent, Rescan};

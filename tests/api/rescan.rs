@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use privacy_engine::{
-    CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities, FreshConsent,
-    InMemoryLedger, Lapsed, Policy, Reconsent, Rescan, Scope, SubjectId, Taxonomy,
+    CategoryKey, CompactLedger, ConsentChange, ConsentEvent, ConsentHistory, ConsentQualities, DynConsentHistory,
+    FreshConsent, InMemoryLedger, Lapsed, Policy, Reconsent, Rescan, Scope, SubjectId, Taxonomy,
 };
 use uuid::Uuid;
 
@@ -51,11 +51,17 @@ impl History {
         let a = by_subject(rescan, &memory);
         let b = by_subject(rescan, &compact);
         assert_eq!(a, b, "the two ledgers disagree");
+        // The same through trait objects, as a service that picks its
+        // store at run time holds it.
+        let stores: [Box<dyn DynConsentHistory + Send + Sync>; 2] = [Box::new(memory), Box::new(compact)];
+        for store in &stores {
+            assert_eq!(by_subject(rescan, store.as_ref()), a, "a boxed ledger disagrees");
+        }
         a
     }
 }
 
-fn by_subject<S: ConsentHistory>(rescan: &Rescan, store: &S) -> Vec<(String, Vec<Lapsed>)> {
+fn by_subject<S: ConsentHistory + ?Sized>(rescan: &Rescan, store: &S) -> Vec<(String, Vec<Lapsed>)> {
     let mut out: Vec<(String, Vec<Lapsed>)> =
         rescan.scan(store).map(|r| (r.subject.as_str().to_owned(), r.lapsed)).collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
