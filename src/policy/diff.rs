@@ -9,7 +9,10 @@ use serde::Serialize;
 
 use super::about::{Channel, RightOffer};
 use super::change::{Change, ChangeDuty, ChangeKind, Changes, FreshConsent};
-use super::{Action, ActionRule, Domestic, Policy, Purpose, PurposeBasis, Recipient, RecipientKind, RetentionRule};
+use super::{
+    Action, ActionRule, Domestic, MinorEffect, MinorRule, Minors, Policy, Purpose, PurposeBasis, Recipient,
+    RecipientKind, RetentionRule,
+};
 use crate::consent::ConsentQualities;
 use crate::taxonomy::CategoryKey;
 
@@ -574,6 +577,51 @@ impl Differ<'_> {
         }
     }
 
+    /// The minors rules, compared as the action rules are: what protects
+    /// children less (a lower age, a weaker effect, a rule removed or
+    /// narrowed) is a change of the manner of use; what protects them more
+    /// is minor; the guardian's consent asked with fewer qualities reduces
+    /// rights.
+    fn minors(&mut self, o: &Minors, n: &Minors) {
+        let at = |f: &str| (Some(format!("/minors/{f}")), Some(format!("/minors/{f}")));
+        if o.guardian_consent_below != n.guardian_consent_below {
+            let (kind, what) = if n.guardian_consent_below > o.guardian_consent_below {
+                (ChangeKind::ScopeNarrowed, "a guardian's consent is needed up to a higher age")
+            } else {
+                (ChangeKind::MannerOfUse, "a guardian's consent is needed up to a lower age")
+            };
+            let (a, b) = at("guardian_consent_below");
+            self.push(kind, what.to_owned(), a, b);
+        }
+        if o.guardian_qualities != n.guardian_qualities {
+            let (kind, what) = if n.guardian_qualities.contains(o.guardian_qualities) {
+                (ChangeKind::ConsentStrengthened, "a guardian's consent is asked with more qualities")
+            } else {
+                (ChangeKind::RightsReduced, "a guardian's consent is asked with fewer qualities")
+            };
+            let (a, b) = at("guardian_qualities");
+            self.push(kind, what.to_owned(), a, b);
+        }
+        let (removed, rest) = matched(&o.rules, &n.rules, |r| r.id.clone());
+        for (i, r) in removed {
+            let reason = format!("minors rule `{}` is removed: children are protected less", r.id);
+            self.push(ChangeKind::MannerOfUse, reason, Some(format!("/minors/rules/{i}")), None);
+        }
+        for (before, j, r) in rest {
+            let new_path = Some(format!("/minors/rules/{j}"));
+            let Some((i, w)) = before else {
+                let reason = format!("minors rule `{}` is added: children are protected more", r.id);
+                self.push(ChangeKind::ScopeNarrowed, reason, None, new_path);
+                continue;
+            };
+            let Some(less) = protects_less(w, r) else { continue };
+            let (kind, what) =
+                if less { (ChangeKind::MannerOfUse, "less") } else { (ChangeKind::ScopeNarrowed, "more or otherwise") };
+            let reason = format!("minors rule `{}` changes: children are protected {what}", r.id);
+            self.push(kind, reason, Some(format!("/minors/rules/{i}")), new_path);
+        }
+    }
+
     fn rule_field(&mut self, r: &Rule<'_>, field: &str, kind: ChangeKind, what: &str) {
         let reason = format!("the rule for `{}` {what}", r.new.action.as_str());
         self.push(kind, reason, Some(format!("/actions/{}/{field}", r.i)), Some(format!("/actions/{}/{field}", r.j)));
@@ -637,10 +685,14 @@ impl Differ<'_> {
     /// Minors rules, settings, and the wording of the document.
     fn rest(&mut self) {
         let (old, new) = (self.old, self.new);
-        if plain(&old.minors) != plain(&new.minors) {
-            let reason = "the rules for minors change".to_owned();
-            let path = |p: &Policy| p.minors.as_ref().map(|_| "/minors".to_owned());
-            self.push(ChangeKind::MannerOfUse, reason, path(old), path(new));
+        match (&old.minors, &new.minors) {
+            (Some(o), Some(n)) => self.minors(o, n),
+            (None, None) => {}
+            (o, n) => {
+                let reason = "the rules for minors are added or removed".to_owned();
+                let path = |m: &Option<Minors>| m.as_ref().map(|_| "/minors".to_owned());
+                self.push(ChangeKind::MannerOfUse, reason, path(o), path(n));
+            }
         }
         if plain(&old.settings) != plain(&new.settings) {
             self.field(ChangeKind::MannerOfUse, "settings", "the settings change".to_owned());
@@ -685,6 +737,28 @@ fn providing_action(policy: &Policy, r: &Recipient) -> Action {
         RecipientKind::Public => Action::Disclose,
         _ => Action::Share,
     }
+}
+
+/// Whether a minors rule protects children less as `n` than as `o`
+/// (`Some(true)`: a lower age, a weaker effect, fewer actions or purposes,
+/// a real-name check now needed), otherwise changed (`Some(false)`), or
+/// the same (`None`).
+fn protects_less(o: &MinorRule, n: &MinorRule) -> Option<bool> {
+    if plain(o) == plain(n) {
+        return None;
+    }
+    let strength = |e: MinorEffect| match e {
+        MinorEffect::Guidance => 0,
+        MinorEffect::GuardianConsent => 1,
+        MinorEffect::Deny => 2,
+    };
+    Some(
+        n.below_age < o.below_age
+            || strength(n.effect) < strength(o.effect)
+            || fewer(&o.actions, &n.actions)
+            || fewer(&o.purposes, &n.purposes)
+            || (n.requires_real_name && !o.requires_real_name),
+    )
 }
 
 /// How a right became harder to exercise, if it did: a channel gone, an

@@ -333,6 +333,52 @@ fn an_action_rule_is_compared_field_by_field() {
     assert!(c.fresh_consent().is_empty());
 }
 
+/// 004 §6 and §7 item 1: the minors rules are compared part by part. What
+/// protects children more is minor; what protects them less (a rule
+/// removed, a weaker effect, a lower age) changes the manner of use.
+#[test]
+fn the_minors_rules_are_compared_part_by_part() {
+    let with_minors = |v: &mut Value| {
+        v["minors"] = json!({
+            "id": "shop.minors", "guardian_consent_below": 14,
+            "guardian_qualities": ["affirmative", "explicit", "separate", "written", "guardian"],
+            "rules": [
+                {"id": "shop.minors.no_ads", "below_age": 18, "effect": "deny", "purposes": ["ads"]},
+                {"id": "shop.minors.guidance", "below_age": 14, "effect": "guidance"}
+            ]
+        });
+    };
+    let old = {
+        let mut v = base();
+        with_minors(&mut v);
+        Policy::from_json(&v.to_string()).unwrap()
+    };
+    let revised = |f: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["version"] = json!("2024-06-01");
+        with_minors(&mut v);
+        f(&mut v);
+        diff(&old, &Policy::from_json(&v.to_string()).unwrap())
+    };
+    let c = revised(&|v| v["minors"]["guardian_consent_below"] = json!(16));
+    assert_eq!(kinds(&c), vec![ChangeKind::ScopeNarrowed]);
+    assert_eq!(c.changes[0].new_path.as_deref(), Some("/minors/guardian_consent_below"));
+    let c = revised(&|v| v["minors"]["rules"][0]["effect"] = json!("guidance"));
+    assert_eq!(kinds(&c), vec![ChangeKind::MannerOfUse]);
+    assert!(c.changes[0].reason.contains("`shop.minors.no_ads`"), "{}", c.changes[0].reason);
+    let c = revised(&|v| v["minors"]["rules"][1]["below_age"] = json!(16));
+    assert_eq!(kinds(&c), vec![ChangeKind::ScopeNarrowed]);
+    let c = revised(&|v| {
+        v["minors"]["rules"].as_array_mut().unwrap().remove(1);
+    });
+    assert_eq!(kinds(&c), vec![ChangeKind::MannerOfUse]);
+    assert_eq!(c.changes[0].old_path.as_deref(), Some("/minors/rules/1"));
+    let c = revised(&|v| v["minors"]["guardian_qualities"] = json!(["affirmative", "explicit", "separate", "guardian"]));
+    assert_eq!(kinds(&c), vec![ChangeKind::RightsReduced]);
+    // A policy that gains minors rules.
+    assert_eq!(kinds(&changed(with_minors)), vec![ChangeKind::MannerOfUse]);
+}
+
 /// 004 §7 item 3: a removed recipient is a change of the main objects too;
 /// a recipient that receives less is a minor change.
 #[test]
