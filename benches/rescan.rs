@@ -14,6 +14,9 @@
 //! `RESCAN_QUICK=1` prints only these and skips criterion;
 //! `RESCAN_ONLY=broad` (or `narrow`) scans one revision, and
 //! `RESCAN_COMPACT_ONLY=1` skips the `InMemoryLedger`.
+//! `RESCAN_INTERLEAVED=1` appends every subject's first event, then every
+//! subject's second, and so on, as a service records them over time,
+//! instead of one subject's events after another's.
 //!
 //! Each subject's 20 events, in time order, mix four purposes, eight
 //! categories, a recipient now and then, grants under the version the
@@ -116,9 +119,19 @@ fn memory() -> (u64, u64) {
 fn build<L>(name: &str, n: u64, mut ledger: L, mut append: impl FnMut(&mut L, ConsentEvent)) -> L {
     let (before, _) = memory();
     let start = Instant::now();
-    for s in 0..n {
+    if std::env::var_os("RESCAN_INTERLEAVED").is_some() {
+        // Each subject's first event, then each one's second, and so on, as
+        // a service records them over time.
         for i in 0..EVENTS_PER_SUBJECT {
-            append(&mut ledger, event(s, i));
+            for s in 0..n {
+                append(&mut ledger, event(s, i));
+            }
+        }
+    } else {
+        for s in 0..n {
+            for i in 0..EVENTS_PER_SUBJECT {
+                append(&mut ledger, event(s, i));
+            }
         }
     }
     let (rss, hwm) = memory();

@@ -373,7 +373,8 @@ fn the_minors_rules_are_compared_part_by_part() {
     });
     assert_eq!(kinds(&c), vec![ChangeKind::MannerOfUse]);
     assert_eq!(c.changes[0].old_path.as_deref(), Some("/minors/rules/1"));
-    let c = revised(&|v| v["minors"]["guardian_qualities"] = json!(["affirmative", "explicit", "separate", "guardian"]));
+    let c =
+        revised(&|v| v["minors"]["guardian_qualities"] = json!(["affirmative", "explicit", "separate", "guardian"]));
     assert_eq!(kinds(&c), vec![ChangeKind::RightsReduced]);
     // A policy that gains minors rules.
     assert_eq!(kinds(&changed(with_minors)), vec![ChangeKind::MannerOfUse]);
