@@ -398,7 +398,10 @@ impl Export {
 }
 
 /// The export of `subject` at `at`: its consent records and rights-request
-/// cases read from `store`, the rest from `sources`. Over a [`Replica`],
+/// cases read from `store`, the rest from `sources`; the decisions and
+/// the rights answers (`answers`: the right asked, when, the outcome, the
+/// items, the duties and the deadline with its calendar version) come from
+/// the subject's audit entries. Over a [`Replica`],
 /// [`Replica::export`] gives the same document and reads the consent
 /// events from memory.
 ///
