@@ -341,11 +341,11 @@ pub use crate::receipt::{
 pub use crate::request::{ClaimedException, LegalHold, MAX_AGE, RecordEvents, Request, Subject};
 pub use crate::retention::{Due, RetentionPlanner, RetentionRecord};
 pub use crate::rights::{
-    AnswerItem, AnswerOutcome, CaseEvent, CaseId, CaseState, CaseStore, DeletionGround, Export, ExportCase,
-    ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision, ExportErasure, ExportHolding,
-    ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, Holding, HoldingOrigin, Holdings, Identity,
-    ItemOutcome, LimitGround, ObjectionTarget, RightsAnswer, RightsCase, RightsDuty, RightsRequest, RightsRequestKind,
-    Source, export,
+    AnswerItem, AnswerOutcome, CaseEvent, CaseId, CaseState, CaseStore, DeletionGround, Export, ExportAnswer,
+    ExportAnswerItem, ExportCase, ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision,
+    ExportErasure, ExportHolding, ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, Holding,
+    HoldingOrigin, Holdings, Identity, ItemOutcome, LimitGround, ObjectionTarget, RightsAnswer, RightsCase, RightsDuty,
+    RightsRequest, RightsRequestKind, Source, export,
 };
 pub use crate::taxonomy::{CategoryInfo, CategoryKey, Sensitivity, Taxonomy};
 

@@ -8,11 +8,12 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::answer::AnswerOutcome;
+use super::answer::{AnswerOutcome, LimitGround, RightsDuty};
 use super::case::{CaseState, CaseStore, RightsCase};
 use super::holdings::{HoldingOrigin, Holdings};
 use super::request::RightsRequestKind;
-use crate::audit::{AuditEntry, AuditEvent};
+use crate::audit::{AuditEntry, AuditEvent, ItemOutcomeKind, RightsAnswerRecord};
+use crate::calendar::DueDate;
 use crate::consent::{ConsentChange, ConsentEvent, ConsentQualities, ConsentStatus, InMemoryLedger, Scope};
 use crate::decision::Verdict;
 use crate::durable::{DurableLog, ErasureReason, LogRecord, Replica};
@@ -35,7 +36,8 @@ pub struct ExportSources<'a> {
     pub holdings: &'a dyn Holdings,
     /// The subject's audit entries: for a durable audit store, its
     /// `entries_of` with the subject's pseudonym, read with
-    /// [`AuditEntry::from_json`]. Only decisions are exported.
+    /// [`AuditEntry::from_json`]. Only decisions and rights answers are
+    /// exported.
     pub audit: &'a [AuditEntry],
     /// The controller and the withdrawal method the receipts name; `None`:
     /// no receipts in the export. Its receipt id is not used.
@@ -102,6 +104,9 @@ pub struct Export {
     pub held_data: Vec<ExportHolding>,
     /// The person's rights requests, oldest first.
     pub rights_requests: Vec<ExportCase>,
+    /// The answers to the person's rights requests the audit log records,
+    /// in its order.
+    pub answers: Vec<ExportAnswer>,
 }
 
 /// The policy an export was made under.
@@ -327,6 +332,59 @@ pub struct ExportCaseStep {
     pub outcome: Option<AnswerOutcome>,
 }
 
+/// An answer to a rights request of the person, as the audit log records
+/// it, without the case id and the person's pseudonym.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportAnswer {
+    /// The right asked, with its grounds or target.
+    pub right: RightsRequestKind,
+    /// The categories asked about; empty: all that is held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryKey>,
+    /// When the request was received.
+    pub received: DateTime<FixedOffset>,
+    /// When it was answered.
+    pub answered: DateTime<FixedOffset>,
+    /// When the answer was recorded.
+    pub recorded: DateTime<FixedOffset>,
+    /// The answer as a whole.
+    pub outcome: AnswerOutcome,
+    /// How each category (and purpose) was answered.
+    pub items: Vec<ExportAnswerItem>,
+    /// What the controller must do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<RightsDuty>,
+    /// When the answer is due, with the version of the calendar data it
+    /// was counted on and what it assumes beyond that data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DueDate>,
+    /// Why no deadline could be computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_error: Option<String>,
+    /// The policy version it was answered under.
+    pub policy_version: String,
+}
+
+/// One item of an answer to a rights request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportAnswerItem {
+    /// The category.
+    pub category: CategoryKey,
+    /// The purpose, where the item is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<PurposeId>,
+    /// How it was answered.
+    pub outcome: ItemOutcomeKind,
+    /// The ground that limits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ground: Option<LimitGround>,
+    /// For a restricted item: when deletion is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_on: Option<NaiveDate>,
+}
+
 impl Export {
     /// The export as pretty-printed JSON.
     ///
@@ -340,7 +398,10 @@ impl Export {
 }
 
 /// The export of `subject` at `at`: its consent records and rights-request
-/// cases read from `store`, the rest from `sources`. Over a [`Replica`],
+/// cases read from `store`, the rest from `sources`; the decisions and
+/// the rights answers (`answers`: the right asked, when, the outcome, the
+/// items, the duties and the deadline with its calendar version) come from
+/// the subject's audit entries. Over a [`Replica`],
 /// [`Replica::export`] gives the same document and reads the consent
 /// events from memory.
 ///
@@ -450,6 +511,7 @@ fn document(
         decisions: sources.audit.iter().filter_map(decision).collect(),
         held_data: holdings(engine, sources.holdings, subject, at)?,
         rights_requests: cases.into_iter().map(case).collect(),
+        answers: sources.audit.iter().filter_map(answer).collect(),
     })
 }
 
@@ -606,6 +668,36 @@ fn decision(entry: &AuditEntry) -> Option<ExportDecision> {
         recipient: d.request.recipient.clone(),
         verdict: d.verdict,
         policy_version: d.policy.version.clone(),
+    })
+}
+
+/// A rights answer of the audit log as exported; `None` for another entry.
+fn answer(entry: &AuditEntry) -> Option<ExportAnswer> {
+    let AuditEvent::RightsAnswer(r) = &entry.event else { return None };
+    let RightsAnswerRecord { right, categories, received, at, policy, answer, .. } = r.as_ref();
+    let items = answer
+        .items
+        .iter()
+        .map(|i| ExportAnswerItem {
+            category: i.category.clone(),
+            purpose: i.purpose.clone(),
+            outcome: i.outcome,
+            ground: i.ground,
+            delete_on: i.delete_on,
+        })
+        .collect();
+    Some(ExportAnswer {
+        right: right.clone(),
+        categories: categories.clone(),
+        received: *received,
+        answered: *at,
+        recorded: entry.at,
+        outcome: answer.outcome,
+        items,
+        duties: answer.duties.clone(),
+        deadline: answer.deadline.clone(),
+        deadline_error: answer.deadline_error.clone(),
+        policy_version: policy.version.clone(),
     })
 }
 

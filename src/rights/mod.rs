@@ -33,8 +33,9 @@ pub(crate) use deadline::local_date;
 pub(crate) use decide::{Inputs, answer, cited};
 pub(crate) use deletion::{restriction_at, rules as holding_rules};
 pub use export::{
-    Export, ExportCase, ExportCaseStep, ExportConsent, ExportConsentState, ExportDeadline, ExportDecision,
-    ExportErasure, ExportHolding, ExportPolicy, ExportReceipt, ExportRetentionRule, ExportSources, export,
+    Export, ExportAnswer, ExportAnswerItem, ExportCase, ExportCaseStep, ExportConsent, ExportConsentState,
+    ExportDeadline, ExportDecision, ExportErasure, ExportHolding, ExportPolicy, ExportReceipt, ExportRetentionRule,
+    ExportSources, export,
 };
 pub use holdings::{Holding, HoldingOrigin, Holdings};
 pub use request::{DeletionGround, Identity, ObjectionTarget, RightsRequest, RightsRequestKind};

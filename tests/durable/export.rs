@@ -4,10 +4,11 @@
 
 use chrono::TimeDelta;
 use privacy_engine::{
-    Action, AnswerOutcome, AuditLog, CaseStore, CategoryKey, ConsentChange, ConsentEvent, ConsentQualities,
-    ConsentStatus, Controller, DurableLog, Engine, ErasureReason, Error, Holding, HoldingOrigin, Holdings,
-    InMemoryAuditStore, Permission, Policy, PolicyRef, PseudonymDomain, PseudonymKey, Pseudonymiser, ReceiptDetails,
-    Replica, Request, Scope, Subject, SubjectId, Uuid, export,
+    Action, AnswerOutcome, AuditLog, BeyondData, CaseStore, CategoryKey, ChinaCalendar, ConsentChange, ConsentEvent,
+    ConsentQualities, ConsentStatus, Controller, DurableLog, Engine, ErasureReason, Error, Holding, HoldingOrigin,
+    Holdings, InMemoryAuditStore, ItemOutcomeKind, LimitGround, Permission, Policy, PolicyRef, PseudonymDomain,
+    PseudonymKey, Pseudonymiser, ReceiptDetails, Replica, Request, RightsDuty, RightsRequest, Scope, Subject,
+    SubjectId, Uuid, export,
 };
 
 use crate::conformance::{case_id, may, received, recorded, step};
@@ -42,9 +43,22 @@ fn face() -> Scope {
     Scope::new(vec!["face_verification".into()], vec![CategoryKey::new("user.biometric.face").unwrap()])
 }
 
-/// A grant, a withdrawal and a grant of another purpose; two decisions in
-/// the audit log; two cases, one answered; every section of the export is
-/// checked, and the JSON holds no UUID, seq or pseudonym.
+/// A deletion request of `user-42` (case 0xC2) after the account was
+/// cancelled, received two hours after [`recorded`].
+fn deletion() -> RightsRequest {
+    serde_json::from_str(
+        r#"{"case": "00000000-0000-0000-0000-0000000000c2", "subject": "user-42",
+            "right": {"kind": "deletion", "grounds": ["account_cancelled"]},
+            "received": "2024-05-01T12:00:00+08:00", "at": "2024-05-01T12:30:00+08:00",
+            "identity": "verified"}"#,
+    )
+    .unwrap()
+}
+
+/// A grant, a withdrawal and a grant of another purpose; a decision, a
+/// consent and a rights answer in the audit log; two cases, one answered;
+/// every section of the export is checked, and the JSON holds no UUID, seq
+/// or pseudonym.
 pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     let mut store = open();
     let grant = ConsentChange::Grant { qualities: ConsentQualities::explicit(), scope: face(), expires: None };
@@ -74,6 +88,15 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     let policy_ref = PolicyRef::of(engine.policy());
     audit.record_decision(Uuid::from_u128(0xA1), recorded().fixed_offset(), &request, &decision, &policy_ref).unwrap();
     audit.record_consent(Uuid::from_u128(0xA2), events[0].at, &events[0]).unwrap();
+    // The account was cancelled just before the request (the ground it
+    // invokes).
+    let mut held = Held.held(&SubjectId::from("user-42")).unwrap();
+    for h in &mut held {
+        h.events.account_cancelled = Some("2024-05-01T11:00:00+08:00".parse().unwrap());
+    }
+    let ledger = privacy_engine::InMemoryLedger::new();
+    let answer = engine.answer(&deletion(), &held, &ledger, &ChinaCalendar::new(), BeyondData::Refuse);
+    audit.record_answer(Uuid::from_u128(0xA3), deletion().at, &deletion(), &answer, &policy_ref).unwrap();
     let entries = audit.entries().unwrap();
 
     let details = ReceiptDetails::new(
@@ -122,16 +145,23 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     assert_eq!(out.rights_requests[0].state, CaseState::Answered);
     assert_eq!(out.rights_requests[1].due, Some(may(24)));
     assert!(out.erasures.is_empty());
+    answer_exported(&out, &answer);
 
     let json = out.to_json().unwrap();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    for field in
-        ["subject", "at", "policy", "consent_history", "consent_state", "decisions", "held_data", "rights_requests"]
-    {
+    let fields =
+        ["subject", "at", "policy", "consent_history", "consent_state", "decisions", "held_data", "rights_requests"];
+    for field in fields.into_iter().chain(["answers"]) {
         assert!(value.get(field).is_some(), "{field} missing: {json}");
     }
     assert_eq!(value["rights_requests"][1]["history"][0]["due"], "2024-05-24");
     assert_eq!(value["consent_history"][0]["at"], "2024-04-29T02:00:00Z");
+    let answers = &value["answers"][0];
+    assert_eq!((&answers["right"]["kind"], &answers["outcome"]), (&"deletion".into(), &"partly_accepted".into()));
+    assert_eq!(answers["received"], "2024-05-01T12:00:00+08:00");
+    assert_eq!(answers["deadline"]["calendar"], privacy_engine::WorkingCalendar::version(&ChinaCalendar::new()));
+    assert_eq!(answers["items"][1]["category"], "user.financial.transaction");
+    assert_eq!(answers["items"][1]["outcome"], "restricted");
     assert_no_internal_id(&json, &pseudonyms());
     assert_eq!(case_id(0xC1).0.to_string().len(), 36);
 
@@ -142,6 +172,7 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     assert!(out.consent_history.is_empty() && out.consent_state.is_empty());
     assert_eq!(out.erasures.len(), 1);
     assert_eq!(out.rights_requests.len(), 2);
+    assert_eq!(out.answers.len(), 1, "the erasure of consent records keeps the audit's answers");
     assert_no_internal_id(&out.to_json().unwrap(), &pseudonyms());
     // The replica opened before the erasure catches up with it.
     assert_eq!(replica.export(&SubjectId::from("user-42"), at, &sources).unwrap(), out);
@@ -154,6 +185,31 @@ pub fn full_export<L: DurableLog + CaseStore>(mut open: impl FnMut() -> L) {
     let at = (recorded() + TimeDelta::hours(6)).fixed_offset();
     let out = export(&mut open(), &SubjectId::from("user-42"), at, &sources).unwrap();
     assert_eq!(reopened.export(&SubjectId::from("user-42"), at, &sources).unwrap(), out);
+}
+
+/// The rights answer of the audit log, as exported: the right, the times,
+/// the outcome, each item, the duties and the deadline with its calendar.
+fn answer_exported(out: &privacy_engine::Export, answer: &privacy_engine::RightsAnswer) {
+    let [exported] = out.answers.as_slice() else { panic!("one answer expected: {:?}", out.answers) };
+    assert_eq!(exported.right, deletion().right);
+    assert_eq!((exported.received, exported.answered), (deletion().received, deletion().at));
+    assert_eq!(exported.outcome, AnswerOutcome::PartlyAccepted);
+    assert_eq!(exported.outcome, answer.outcome);
+    let items: Vec<(&str, ItemOutcomeKind, Option<LimitGround>)> =
+        exported.items.iter().map(|i| (i.category.as_str(), i.outcome, i.ground)).collect();
+    assert_eq!(
+        items,
+        [
+            ("user.contact.phone_number", ItemOutcomeKind::Accepted, None),
+            ("user.financial.transaction", ItemOutcomeKind::Restricted, Some(LimitGround::StatutoryRetention))
+        ]
+    );
+    assert!(exported.items[1].delete_on.is_some() && exported.items[0].delete_on.is_none());
+    assert_eq!(exported.duties, answer.duties);
+    assert!(exported.duties.contains(&RightsDuty::RestrictToStorage));
+    assert_eq!(exported.deadline, answer.deadline);
+    assert!(exported.deadline.is_some() && exported.deadline_error.is_none());
+    assert_eq!(exported.policy_version, "2021-08-20");
 }
 
 /// Events after the erasure, of every kind an export shows (a permission

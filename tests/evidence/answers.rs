@@ -129,3 +129,45 @@ fn a_deadline_beyond_the_calendar_data_is_recorded_as_its_error_and_replays() {
     let replayed = log.replay_answer(&entry, engine(), &request, &held(), &InMemoryLedger::new(), &CN).unwrap();
     assert!(replayed.matches);
 }
+
+/// What the export's holdings source returns: the held phone number.
+struct Held;
+
+impl privacy_engine::Holdings for Held {
+    fn held(&self, _: &privacy_engine::SubjectId) -> Result<Vec<Holding>, privacy_engine::Error> {
+        Ok(held())
+    }
+}
+
+#[test]
+fn the_export_shows_the_recorded_answers_with_the_deadline_or_its_error() {
+    let mut late = request();
+    late.received = crate::t("2026-12-20T10:00:00+08:00");
+    late.at = late.received;
+    let unknown = engine().answer(&late, &held(), &InMemoryLedger::new(), &CN, BeyondData::Refuse);
+    let (mut log, first, answer) = recorded();
+    let policy = PolicyRef::of(engine().policy());
+    let second = log.record_answer(Uuid::from_u128(8), late.at, &late, &unknown, &policy).unwrap();
+    let entries = [first, second];
+    let sources = privacy_engine::ExportSources::new(engine(), &Held).audit(&entries);
+    let subject = privacy_engine::SubjectId::from("user-42");
+    let out = privacy_engine::export(&mut privacy_engine::InMemoryLog::new(), &subject, late.at, &sources).unwrap();
+    assert_eq!(out.answers.len(), 2);
+    assert_eq!(out.answers[0].deadline, answer.deadline);
+    assert_eq!((out.answers[0].received, out.answers[0].answered), (request().received, request().at));
+    assert_eq!(out.answers[0].categories, request().categories);
+    assert_eq!(out.answers[0].items.len(), answer.items.len());
+    assert_eq!(out.answers[1].deadline, None);
+    assert_eq!(out.answers[1].deadline_error, unknown.deadline_error);
+    let json: serde_json::Value = serde_json::from_str(&out.to_json().unwrap()).unwrap();
+    let [first, second] = [&json["answers"][0], &json["answers"][1]];
+    assert_eq!(first["right"], serde_json::json!({"kind": "access"}));
+    assert_eq!(first["received"], "2024-09-25T10:00:00+08:00");
+    assert_eq!(first["deadline"]["calendar"], CN.version());
+    assert_eq!(first["items"][0]["category"], "user.contact.phone_number");
+    assert!(second.get("deadline").is_none() && second["deadline_error"].is_string(), "{second}");
+    let text = json.to_string();
+    assert!(!text.contains("6f9619ff") && !text.contains("\"case\"") && !text.contains("\"seq\""), "{text}");
+    let pseudonym = crate::pseudonyms().pseudonymise(&privacy_engine::PseudonymDomain::Records, "user-42").to_string();
+    assert!(!text.contains(pseudonym.split(':').next_back().unwrap()), "{text}");
+}
