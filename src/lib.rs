@@ -316,8 +316,8 @@ pub use crate::incident::{
     IncidentRequest, IncidentRisk, NoticeContent, NoticeDeadline, NoticeRule, NoticeTo, SkippedDuty, affected,
 };
 pub use crate::lifecycle::{
-    Disposal, LifecycleAnswer, LifecycleChange, LifecycleDuty, LifecycleEvent, LifecycleOutcome, LifecycleRequest,
-    LifecycleStore,
+    Disposal, LifecycleAnswer, LifecycleChange, LifecycleDuty, LifecycleEvent, LifecycleOutcome, LifecycleReason,
+    LifecycleRequest, LifecycleStore,
 };
 pub use crate::limits::{
     MAX_CATEGORIES_PER_REQUEST, MAX_CATEGORY_KEY_BYTES, MAX_CONSENT_EVENTS_PER_LINE, MAX_ID_BYTES, MAX_JSON_DEPTH,

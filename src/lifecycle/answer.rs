@@ -14,8 +14,27 @@ use crate::taxonomy::CategoryKey;
 pub enum LifecycleOutcome {
     /// It takes effect, with the answer's duties.
     Accepted,
-    /// It is refused (a reactivation the policy does not allow).
+    /// It is refused (a second cancellation, a reactivation the policy
+    /// does not allow or the subject's events contradict).
     Refused,
+}
+
+/// Why a reactivation's answer is not the one the request alone would get:
+/// the subject's lifecycle events contradict its `cancelled`
+/// (docs/lifecycle.md, "Reactivation").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LifecycleReason {
+    /// Refused: the events show the account not cancelled at the request's
+    /// time (never cancelled, or reactivated since).
+    NotCancelled,
+    /// Refused: the events show the service terminated; nothing comes
+    /// after it.
+    Terminated,
+    /// The events show the cancellation at another time than the
+    /// request's `cancelled`: decided from the events' cancellation.
+    CancelledAtOtherTime,
 }
 
 /// A duty that comes with a lifecycle answer. The JSON form is tagged by
@@ -112,6 +131,9 @@ pub struct LifecycleAnswer {
     /// `lifecycle.termination_notice` (0: long enough).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_short_by_days: Option<u32>,
+    /// A reactivation the subject's events contradict: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<LifecycleReason>,
     /// The clauses the answer rests on.
     #[serde(default)]
     pub cites: Vec<String>,
@@ -130,6 +152,7 @@ impl LifecycleAnswer {
             end_consents: Vec::new(),
             ask_again: Vec::new(),
             notice_short_by_days: None,
+            reason: None,
             cites: Vec::new(),
             policy_version: policy_version.into(),
         }

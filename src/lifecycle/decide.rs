@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::answer::{Disposal, LifecycleAnswer, LifecycleDuty, LifecycleOutcome};
+use super::answer::{Disposal, LifecycleAnswer, LifecycleDuty, LifecycleOutcome, LifecycleReason};
 use super::event::{LifecycleChange, LifecycleEvent};
 use super::request::LifecycleRequest;
 use crate::ids::{PurposeId, SubjectId};
@@ -39,7 +39,7 @@ pub(crate) fn decide(inputs: &Inputs<'_>) -> LifecycleAnswer {
         LifecycleRequest::Cancel { subject, at, identity } => cancel(inputs, subject, *at, *identity),
         LifecycleRequest::Terminate { notice, at } => terminate(inputs, *notice, *at),
         LifecycleRequest::Inactive { since, at, .. } => inactive(inputs, *since, *at),
-        LifecycleRequest::Reactivate { .. } => reactivate(inputs),
+        LifecycleRequest::Reactivate { subject, cancelled, at } => reactivate(inputs, subject, *cancelled, *at),
     }
 }
 
@@ -88,15 +88,35 @@ fn cancel(inputs: &Inputs<'_>, subject: &SubjectId, at: DateTime<FixedOffset>, i
 /// Whether `subject`'s account is cancelled at `at` by the earlier events
 /// (a later reactivation gives it back).
 fn is_cancelled(events: &[LifecycleEvent], subject: &SubjectId, at: DateTime<FixedOffset>) -> bool {
-    let mut state = false;
-    for e in events.iter().filter(|e| &e.subject == subject && e.at <= at) {
+    standing(events, subject, at).is_some_and(|s| s.cancelled.is_some())
+}
+
+/// What a subject's lifecycle events up to `at` leave standing.
+struct Standing {
+    /// The cancellation no reactivation has followed.
+    cancelled: Option<DateTime<FixedOffset>>,
+    /// Whether the service was terminated.
+    terminated: bool,
+}
+
+/// The subject's account at `at` by its events in time order; `None` when
+/// `events` holds none of the subject's (nothing to read).
+fn standing(events: &[LifecycleEvent], subject: &SubjectId, at: DateTime<FixedOffset>) -> Option<Standing> {
+    let mut own: Vec<&LifecycleEvent> = events.iter().filter(|e| &e.subject == subject).collect();
+    if own.is_empty() {
+        return None;
+    }
+    own.sort_by_key(|e| e.at);
+    let mut s = Standing { cancelled: None, terminated: false };
+    for e in own.into_iter().filter(|e| e.at <= at) {
         match e.change {
-            LifecycleChange::Cancelled => state = true,
-            LifecycleChange::Reactivated => state = false,
-            _ => {}
+            LifecycleChange::Cancelled => s.cancelled = Some(e.at),
+            LifecycleChange::Reactivated => s.cancelled = None,
+            LifecycleChange::ServiceTerminated => s.terminated = true,
+            LifecycleChange::Inactive => {}
         }
     }
-    state
+    Some(s)
 }
 
 /// The policy's optional purposes, in its order.
@@ -216,15 +236,41 @@ fn inactive(inputs: &Inputs<'_>, since: DateTime<FixedOffset>, at: DateTime<Fixe
     a
 }
 
-/// A reactivation: refused unless the policy allows it; when allowed, the
-/// consents the cancellation ended are not restored: every optional purpose
-/// is asked anew.
-fn reactivate(inputs: &Inputs<'_>) -> LifecycleAnswer {
+/// A reactivation: checked against the subject's events when `events` has
+/// them (refused when they show no cancellation standing at `at` or the
+/// service terminated; decided from their cancellation, and said so, when
+/// it is not at `cancelled`), then refused unless the policy allows it;
+/// when allowed, the consents the cancellation ended are not restored:
+/// every optional purpose is asked anew.
+fn reactivate(
+    inputs: &Inputs<'_>,
+    subject: &SubjectId,
+    cancelled: DateTime<FixedOffset>,
+    at: DateTime<FixedOffset>,
+) -> LifecycleAnswer {
     let policy = inputs.policy;
+    let mut reason = None;
+    if let Some(s) = standing(inputs.events, subject, at) {
+        let refused = match s.cancelled {
+            _ if s.terminated => Some(LifecycleReason::Terminated),
+            None => Some(LifecycleReason::NotCancelled),
+            Some(when) if when != cancelled => {
+                reason = Some(LifecycleReason::CancelledAtOtherTime);
+                None
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = refused {
+            let mut a = answer(policy, LifecycleOutcome::Refused);
+            a.reason = Some(why);
+            return a;
+        }
+    }
     if !policy.lifecycle.reactivation {
         return answer(policy, LifecycleOutcome::Refused);
     }
     let mut a = answer(policy, LifecycleOutcome::Accepted);
+    a.reason = reason;
     a.ask_again = optional_purposes(policy).map(|p| p.id.clone()).collect();
     a
 }

@@ -24,8 +24,10 @@ enum Account {
 /// content and refused with other content. Otherwise the events, in time
 /// order with `event` after any of its own time, must each be allowed by
 /// the state the ones before them leave: on an active account anything
-/// but a reactivation; after a cancellation only a reactivation (no second
-/// cancellation); after the service's termination nothing. Only a
+/// but a reactivation; after a cancellation a reactivation or the service's
+/// termination (the controller ends the service for every subject, cancelled
+/// accounts whose data is still kept included: 004 §10; 003 §7), no second
+/// cancellation; after the service's termination nothing. Only a
 /// termination carries a notice, given no later than it takes effect.
 ///
 /// # Errors
@@ -57,9 +59,11 @@ pub(crate) fn check_event(history: &[LifecycleEvent], event: &LifecycleEvent) ->
             }
             (Account::Cancelled, LifecycleChange::Cancelled) => return refuse("the account is already cancelled"),
             (Account::Cancelled, LifecycleChange::Reactivated) => Account::Active,
-            (Account::Cancelled, _) => return refuse("after a cancellation only a reactivation may come"),
+            (_, LifecycleChange::ServiceTerminated) => Account::Terminated,
+            (Account::Cancelled, _) => {
+                return refuse("after a cancellation only a reactivation or the service's termination may come");
+            }
             (Account::Active, LifecycleChange::Cancelled) => Account::Cancelled,
-            (Account::Active, LifecycleChange::ServiceTerminated) => Account::Terminated,
             (Account::Active, _) => Account::Active,
         };
     }
@@ -102,7 +106,7 @@ mod tests {
         assert!(check(std::slice::from_ref(&cancel), &other).unwrap_err().contains("other content"));
         let history = [cancel];
         assert!(check(&history, &ev(2, Cancelled, 1)).unwrap_err().contains("already cancelled"));
-        assert!(check(&history, &ev(2, Inactive, 1)).unwrap_err().contains("only a reactivation"));
+        assert!(check(&history, &ev(2, Inactive, 1)).unwrap_err().contains("only a reactivation or"));
         assert!(check(&[], &ev(2, Reactivated, 1)).unwrap_err().contains("only a cancelled account"));
         // Dated before the cancellation, an inactivity is allowed; a
         // reactivation is not.
@@ -129,6 +133,29 @@ mod tests {
         assert!(check(&[], &noticed).unwrap_err().contains("only a termination"));
         end.notice = Some(at(1));
         assert!(check(&[], &end).unwrap_err().contains("after the termination"));
+    }
+
+    /// The controller ends the service for every subject: a cancelled
+    /// account whose data is still kept is terminated too, and nothing
+    /// comes after (004 §10; 003 §7).
+    #[test]
+    fn a_cancelled_account_can_be_terminated_and_then_nothing_follows() {
+        use LifecycleChange::*;
+        let mut end = ev(2, ServiceTerminated, 24 * 40);
+        end.notice = Some(at(24 * 5));
+        let cancel = ev(1, Cancelled, 0);
+        assert_eq!(check(std::slice::from_ref(&cancel), &end), Ok(Step::Fresh));
+        // Recorded in either order, the events' time decides.
+        assert_eq!(check(std::slice::from_ref(&end), &cancel), Ok(Step::Fresh));
+        let history = [cancel, end];
+        for change in [Reactivated, Cancelled, Inactive] {
+            assert!(check(&history, &ev(3, change, 24 * 41)).unwrap_err().contains("terminated"));
+        }
+        let mut again = ev(3, ServiceTerminated, 24 * 41);
+        again.notice = Some(at(24 * 5));
+        assert!(check(&history, &again).unwrap_err().contains("terminated"));
+        // A reactivation before the termination still is allowed.
+        assert_eq!(check(&history, &ev(3, Reactivated, 24)), Ok(Step::Fresh));
     }
 
     #[test]

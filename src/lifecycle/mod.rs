@@ -15,7 +15,7 @@ mod event;
 mod history;
 mod request;
 
-pub use answer::{Disposal, LifecycleAnswer, LifecycleDuty, LifecycleOutcome};
+pub use answer::{Disposal, LifecycleAnswer, LifecycleDuty, LifecycleOutcome, LifecycleReason};
 pub(crate) use decide::{Inputs, decide};
 pub use event::{LifecycleChange, LifecycleEvent, LifecycleStore};
 pub(crate) use history::{check_event, in_time_order};

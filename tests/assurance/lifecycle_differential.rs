@@ -144,20 +144,30 @@ fn consents(rng: &mut Rng, doc: &Value, at: chrono::DateTime<FixedOffset>) -> Ve
     out
 }
 
-/// The subject's earlier lifecycle events: sometimes a cancellation, then
-/// sometimes a reactivation.
+/// The subject's earlier lifecycle events: sometimes a cancellation
+/// ([`CANCELLED_DAYS`] before `at`), then sometimes a reactivation or the
+/// service's termination; sometimes only an inactivity.
 fn events(rng: &mut Rng, at: chrono::DateTime<FixedOffset>) -> Vec<Value> {
     let mut out = Vec::new();
+    let event = |n: u8, change: &str, days: i64| {
+        json!({"id": format!("00000000-0000-4000-a000-00000000000{n}"), "subject": "u-1", "change": change,
+               "at": (at - Duration::days(days)).to_rfc3339()})
+    };
     if rng.one_in(4) {
-        out.push(json!({"id": "00000000-0000-4000-a000-000000000001", "subject": "u-1", "change": "cancelled",
-                        "at": (at - Duration::days(30)).to_rfc3339()}));
-        if rng.one_in(2) {
-            out.push(json!({"id": "00000000-0000-4000-a000-000000000002", "subject": "u-1", "change": "reactivated",
-                            "at": (at - Duration::days(10)).to_rfc3339()}));
+        out.push(event(1, "cancelled", CANCELLED_DAYS));
+        match rng.below(4) {
+            0 | 1 => out.push(event(2, "reactivated", 10)),
+            2 => out.push(event(3, "service_terminated", 5)),
+            _ => {}
         }
+    } else if rng.one_in(8) {
+        out.push(event(4, "inactive", 40));
     }
     out
 }
+
+/// How many days before the request a generated cancellation is.
+const CANCELLED_DAYS: i64 = 30;
 
 /// A lifecycle or incident request at `at`.
 fn request(rng: &mut Rng, keys: &[Value], at: chrono::DateTime<FixedOffset>) -> Value {
@@ -168,7 +178,9 @@ fn request(rng: &mut Rng, keys: &[Value], at: chrono::DateTime<FixedOffset>) -> 
         8..=10 => json!({"lifecycle": "terminate", "notice": back(rng, 60), "at": at.to_rfc3339()}),
         11 | 12 => json!({"lifecycle": "inactive", "subject": "u-1", "since": back(rng, 400), "at": at.to_rfc3339()}),
         13 | 14 => {
-            json!({"lifecycle": "reactivate", "subject": "u-1", "cancelled": back(rng, 90), "at": at.to_rfc3339()})
+            let cancelled =
+                if rng.one_in(2) { (at - Duration::days(CANCELLED_DAYS)).to_rfc3339() } else { back(rng, 90) };
+            json!({"lifecycle": "reactivate", "subject": "u-1", "cancelled": cancelled, "at": at.to_rfc3339()})
         }
         _ => {
             let mut categories = rng.some(keys, 3);

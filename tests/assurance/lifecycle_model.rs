@@ -63,7 +63,7 @@ pub(crate) fn answer(case: &LifecycleCase<'_>) -> Value {
     let r = case.request;
     let mut out = json!({
         "outcome": "accepted", "before": [], "immediate": [], "categories": [],
-        "end_consents": [], "ask_again": [], "notice_short_by_days": null,
+        "end_consents": [], "ask_again": [], "notice_short_by_days": null, "reason": null,
     });
     match r["lifecycle"].as_str().unwrap() {
         "cancel" => cancel(case, &mut out),
@@ -344,13 +344,48 @@ fn inactive(case: &LifecycleCase<'_>, out: &mut Value) {
 /// allowed, no consent ended by the cancellation is restored: every
 /// optional purpose of the policy is asked for anew, in its order.
 fn reactivate(case: &LifecycleCase<'_>, out: &mut Value) {
+    if let Some(reason) = contradicted(case) {
+        out["reason"] = json!(reason);
+        if reason != "cancelled_at_other_time" {
+            out["outcome"] = json!("refused");
+            return;
+        }
+    }
     if case.doc["lifecycle"]["reactivation"] != true {
         out["outcome"] = json!("refused");
+        out["reason"] = Value::Null;
         return;
     }
     let purposes = case.doc["purposes"].as_array().map_or(&[][..], Vec::as_slice);
     out["ask_again"] =
         json!(purposes.iter().filter(|p| p["basis"] == "optional").map(|p| &p["id"]).collect::<Vec<_>>());
+}
+
+/// docs "Reactivation": where the subject has lifecycle events, they are
+/// read before the policy: a termination up to `at` (`terminated`), or
+/// no cancellation standing at `at` — the latest cancellation or
+/// reactivation up to `at` is not a cancellation (`not_cancelled`) —
+/// refuses; a standing cancellation at another time than the request's
+/// `cancelled` is said (`cancelled_at_other_time`).
+fn contradicted(case: &LifecycleCase<'_>) -> Option<&'static str> {
+    let r = case.request;
+    let (at, claimed) = (time(&r["at"]), time(&r["cancelled"]));
+    let mine: Vec<&LifecycleEvent> = case.events.iter().filter(|e| e.subject.as_str() == r["subject"]).collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let up_to: Vec<&LifecycleEvent> = mine.into_iter().filter(|e| e.at <= at).collect();
+    if up_to.iter().any(|e| e.change == LifecycleChange::ServiceTerminated) {
+        return Some("terminated");
+    }
+    let last = up_to
+        .iter()
+        .filter(|e| matches!(e.change, LifecycleChange::Cancelled | LifecycleChange::Reactivated))
+        .max_by_key(|e| e.at);
+    match last {
+        Some(e) if e.change == LifecycleChange::Cancelled => (e.at != claimed).then_some("cancelled_at_other_time"),
+        _ => Some("not_cancelled"),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -399,7 +434,7 @@ pub(crate) fn comparable(answer: &Value) -> Value {
     let (lists, nulls): (&[&str], &[&str]) = if answer.get("duties").is_some() {
         (&["duties", "contents", "skipped"], &[])
     } else {
-        (&["before", "immediate", "categories", "end_consents", "ask_again"], &["notice_short_by_days"])
+        (&["before", "immediate", "categories", "end_consents", "ask_again"], &["notice_short_by_days", "reason"])
     };
     for k in lists {
         if out.get(*k).is_none_or(Value::is_null) {

@@ -128,6 +128,7 @@ pub(crate) fn lifecycle_vectors() -> Vec<Loaded> {
                         "end_consents",
                         "ask_again",
                         "notice_short_by_days",
+                        "reason",
                     ],
                 )
             };

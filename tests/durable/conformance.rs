@@ -517,6 +517,13 @@ pub fn lifecycle_follows_the_rules<L: LifecycleStore>(mut open: impl FnMut() -> 
     let events = open().lifecycle_of(&alice).unwrap();
     assert_eq!(changes(&events), [Cancelled, Reactivated, Cancelled]);
     assert_eq!(events[0], cancel, "the offset and every field come back");
+    // The controller's termination reaches the cancelled account too; then
+    // nothing follows.
+    let mut end = life(6, alice.as_str(), ServiceTerminated, 24 * 40);
+    end.notice = Some(life(0, alice.as_str(), Inactive, 24 * 5).at);
+    store.record_lifecycle(&end).unwrap();
+    refused(&mut store, life(7, alice.as_str(), Reactivated, 24 * 41));
+    assert_eq!(changes(&open().lifecycle_of(&alice).unwrap()), [Cancelled, Reactivated, Cancelled, ServiceTerminated]);
 }
 
 /// A subject's events come by time, not by arrival; a termination keeps
