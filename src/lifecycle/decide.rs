@@ -51,13 +51,21 @@ fn answer(policy: &Policy, outcome: LifecycleOutcome) -> LifecycleAnswer {
     a
 }
 
-/// A cancellation: refused when the account already is cancelled (and not
-/// reactivated since); otherwise the duties, the consents that end and
-/// each held category's disposal from the cancellation.
+/// A cancellation: refused when the service was terminated (`reason`
+/// `terminated`: nothing comes after a termination) or the account already
+/// is cancelled (and not reactivated since); otherwise the duties, the
+/// consents that end and each held category's disposal from the
+/// cancellation.
 fn cancel(inputs: &Inputs<'_>, subject: &SubjectId, at: DateTime<FixedOffset>, identity: Identity) -> LifecycleAnswer {
     let policy = inputs.policy;
-    if is_cancelled(inputs.events, subject, at) {
-        return answer(policy, LifecycleOutcome::Refused);
+    match standing(inputs.events, subject, at) {
+        Some(s) if s.terminated => {
+            let mut a = answer(policy, LifecycleOutcome::Refused);
+            a.reason = Some(LifecycleReason::Terminated);
+            return a;
+        }
+        Some(s) if s.cancelled.is_some() => return answer(policy, LifecycleOutcome::Refused),
+        _ => {}
     }
     let mut a = answer(policy, LifecycleOutcome::Accepted);
     if identity == Identity::Unverified {
@@ -83,12 +91,6 @@ fn cancel(inputs: &Inputs<'_>, subject: &SubjectId, at: DateTime<FixedOffset>, i
         Some(from_bounds(policy, &h, at))
     });
     a
-}
-
-/// Whether `subject`'s account is cancelled at `at` by the earlier events
-/// (a later reactivation gives it back).
-fn is_cancelled(events: &[LifecycleEvent], subject: &SubjectId, at: DateTime<FixedOffset>) -> bool {
-    standing(events, subject, at).is_some_and(|s| s.cancelled.is_some())
 }
 
 /// What a subject's lifecycle events up to `at` leave standing.

@@ -80,6 +80,12 @@ pub(crate) fn answer(case: &LifecycleCase<'_>) -> Value {
 
 fn cancel(case: &LifecycleCase<'_>, out: &mut Value) {
     let at = time(&case.request["at"]);
+    let mine = case.events.iter().filter(|e| e.subject.as_str() == case.request["subject"] && e.at <= at);
+    if mine.into_iter().any(|e| e.change == LifecycleChange::ServiceTerminated) {
+        out["outcome"] = json!("refused");
+        out["reason"] = json!("terminated");
+        return;
+    }
     if cancelled(case, at) {
         out["outcome"] = json!("refused");
         return;
