@@ -1,5 +1,6 @@
 //! One person's side of seed-004, step by step: a consent, its withdrawal,
-//! an access request with the person's export, a deletion partly accepted because a statutory
+//! an access request recorded in the audit log and the person's export
+//! (which lists it), a deletion partly accepted because a statutory
 //! minimum still runs, and the 15-working-day deadline (004 §9) counted on
 //! the Chinese calendar, over the 2025 National Day holiday and its
 //! adjusted working days. The consent events and each rights request (as
@@ -14,11 +15,12 @@
 //! against the one computed another way; a mismatch ends it with an error.
 
 use privacy_engine::{
-    Action, AnswerOutcome, BeyondData, CaseEvent, CaseState, CaseStore, CategoryKey, ChinaCalendar, ConsentChange,
-    ConsentEvent, ConsentQualities, Deadline, DurableLog, Engine, ExportSources, Holding, Holdings, InMemoryLedger,
-    InMemoryLog, ItemOutcome, LifecycleChange, LifecycleDuty, LifecycleEvent, LifecycleOutcome, LifecycleRequest,
-    LifecycleStore, LimitGround, NaiveDate, Request, RightsAnswer, RightsDuty, RightsRequest, Scope, Span, Subject,
-    SubjectId, Uuid, WeekdayCalendar, WorkingCalendar, export,
+    Action, AnswerOutcome, AuditLog, BeyondData, CaseEvent, CaseState, CaseStore, CategoryKey, ChinaCalendar,
+    ConsentChange, ConsentEvent, ConsentQualities, Deadline, DurableLog, Engine, ExportSources, Holding, Holdings,
+    InMemoryAuditStore, InMemoryLedger, InMemoryLog, ItemOutcome, LifecycleChange, LifecycleDuty, LifecycleEvent,
+    LifecycleOutcome, LifecycleRequest, LifecycleStore, LimitGround, NaiveDate, PolicyRef, PseudonymKey, Pseudonymiser,
+    Request, RightsAnswer, RightsDuty, RightsRequest, Scope, Span, Subject, SubjectId, Uuid, WeekdayCalendar,
+    WorkingCalendar, export,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -106,18 +108,25 @@ fn access(engine: &Engine, ledger: &InMemoryLedger, cases: &mut InMemoryLog) -> 
     let case = keep(cases, &request, &answer)?;
     println!("   case {}: {:?}, {} steps", case.id.0, case.state, case.history.len());
     ensure(case.state == CaseState::Answered, "the case is answered")?;
+    // The answer in the audit log, the subject only as its pseudonym.
+    let mut audit = AuditLog::open(InMemoryAuditStore::new(), demo_pseudonyms()?)?;
+    let entry =
+        audit.record_answer(Uuid::from_u128(100), request.at, &request, &answer, &PolicyRef::of(engine.policy()))?;
 
-    // The copy handed to the person: everything the stores and the
-    // holdings know, with no internal id.
+    // The copy handed to the person: everything the stores, the audit log
+    // and the holdings know, with no internal id.
     let subject = SubjectId::from(SUBJECT);
-    let export = export(cases, &subject, request.at, &ExportSources::new(engine, &Held(holdings()?)))?;
+    let (entries, held) = ([entry], Held(holdings()?));
+    let sources = ExportSources::new(engine, &held).audit(&entries);
+    let export = export(cases, &subject, request.at, &sources)?;
     let json = export.to_json()?;
     println!(
-        "   export: {} consent events, {} consent states, {} held categories, {} rights requests ({} bytes of JSON)",
+        "   export: {} consent events, {} consent states, {} held categories, {} rights requests, {} answers ({} bytes of JSON)",
         export.consent_history.len(),
         export.consent_state.len(),
         export.held_data.len(),
         export.rights_requests.len(),
+        export.answers.len(),
         json.len()
     );
     for held in &export.held_data {
@@ -139,9 +148,19 @@ fn access(engine: &Engine, ledger: &InMemoryLedger, cases: &mut InMemoryLog) -> 
     ensure(export.consent_history.len() == 2, "the export holds the grant and the withdrawal")?;
     ensure(export.held_data.len() == 2, "the export holds both categories")?;
     ensure(export.rights_requests.len() == 2, "the export holds the withdrawal's and the access request's cases")?;
+    ensure(
+        matches!(export.answers.as_slice(), [a] if a.outcome == AnswerOutcome::Accepted && a.deadline == answer.deadline),
+        "the export holds the recorded answer with its deadline",
+    )?;
     ensure(!json.contains(&case.id.0.to_string()), "the export names no internal id")?;
     println!();
     Ok(answer)
+}
+
+/// The audit log's pseudonymiser. A fixed key for the example only: a
+/// service loads its key from its secret store.
+fn demo_pseudonyms() -> Result<Pseudonymiser> {
+    Ok(Pseudonymiser::new(PseudonymKey::from_bytes("example", &[7; 32])?))
 }
 
 /// The caller's holdings source: here, a fixed list.
